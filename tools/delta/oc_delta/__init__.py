@@ -1,0 +1,1 @@
+"""oc_delta: see README.md for what this package owns."""

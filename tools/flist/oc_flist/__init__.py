@@ -1,0 +1,1 @@
+"""oc_flist: see README.md for what this package owns."""

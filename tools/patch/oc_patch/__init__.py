@@ -1,0 +1,1 @@
+"""oc_patch: see README.md for what this package owns."""

@@ -1,0 +1,1 @@
+"""oc_rsync: see README.md for what this package owns."""

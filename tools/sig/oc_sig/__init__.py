@@ -1,0 +1,1 @@
+"""oc_sig: see README.md for what this package owns."""

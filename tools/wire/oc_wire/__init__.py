@@ -1,0 +1,1 @@
+"""oc_wire: see README.md for what this package owns."""
