@@ -1,0 +1,29 @@
+"""Events of a file's token stream (upstream: token.c), independent of compression.
+
+Literal: raw bytes of the new file (one wire chunk is at most 32 KiB: CHUNK_SIZE).
+Match: block `index` of the basis file is copied.
+End: the token stream for this file is over (token value 0 in the plain framing).
+"""
+from dataclasses import dataclass
+
+__all__ = ["CHUNK_SIZE", "Literal", "Match", "End", "TokenEvent"]
+
+CHUNK_SIZE = 32 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class End:
+    pass
+
+
+TokenEvent = Literal | Match | End
