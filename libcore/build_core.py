@@ -11,10 +11,11 @@ ffibuilder = FFI()
 ffibuilder.cdef(HEADER.read_text())
 ffibuilder.set_source(
     "oc_core._oc_core",
-    '#include "oc_core.h"',
+    '#include <stddef.h>\n#include <stdint.h>\n#include "oc_core.h"',
     sources=SOURCES,
     include_dirs=[str(HERE / "include")],
-    extra_compile_args=["-O3", "-std=gnu11", "-Wall"],
+    extra_compile_args=["-O3", "-std=gnu11", "-Wall", "-Wno-deprecated-declarations"],
+    libraries=["xxhash", "crypto"],
 )
 
 if __name__ == "__main__":

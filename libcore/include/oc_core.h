@@ -1,3 +1,42 @@
-/* oc_core.h: the whole C API of libcore. This file is fed verbatim to cffi's cdef,
- * so it holds only declarations cffi understands (no macros with bodies, no includes). */
+/* oc_core.h: the whole C API of libcore, fed verbatim to cffi's cdef.
+ * Declarations only: no includes, no macros with bodies. */
+
+/* Strong checksum algorithms (numbering is ours; names map in oc_core.Checksum). */
+enum { OC_CSUM_NONE = 0, OC_CSUM_MD4 = 1, OC_CSUM_MD5 = 2, OC_CSUM_SHA1 = 3,
+       OC_CSUM_XXH64 = 4, OC_CSUM_XXH3 = 5, OC_CSUM_XXH128 = 6 };
+
 int oc_core_abi_version(void);
+int oc_simd_level(void);               /* 2 when the AVX2 rolling sum is in use, 0 scalar */
+void oc_force_scalar(int on);          /* tests: compare the scalar path with the AVX2 one */
+
+/* upstream checksum.c get_checksum1: signed-char bytes, (s1 & 0xffff) | (s2 << 16) */
+uint32_t oc_rolling_checksum(const uint8_t *buf, size_t len);
+/* sum1 of every block of block_len bytes (the last may be short); out has ceil(len/block_len) */
+void oc_block_sums(const uint8_t *buf, size_t len, uint32_t block_len, uint32_t *out);
+
+/* upstream checksum.c get_checksum2 with the seed placed as described in oc_core/__init__.py.
+ * seed_mode: 0 no seed, 1 seed bytes after the data, 2 seed bytes before, 3 hash seed (xxh).
+ * Returns the digest length written to out (up to 20), or -1 for an unknown algorithm. */
+int oc_strong_sum(int algo, const uint8_t *buf, size_t len, uint32_t seed, int seed_mode,
+                  uint8_t *out);
+void oc_md4(const uint8_t *buf, size_t len, uint8_t *out16);
+typedef struct { uint32_t st[4]; uint64_t total; uint8_t buf[64]; size_t used; } oc_md4_ctx;
+void oc_md4_init(oc_md4_ctx *c);
+void oc_md4_update(oc_md4_ctx *c, const uint8_t *p, size_t len);
+void oc_md4_final(oc_md4_ctx *c, uint8_t *out16);
+
+/* Block matcher: upstream match.c hash_search over a whole-file buffer.
+ * Each record is one call of upstream's matched(): `lit_len` literal bytes starting at
+ * `lit_offset`, then token: >= 0 block index matched, -2 literal flush only, -1 end. */
+typedef struct { int64_t lit_offset; int32_t lit_len; int32_t token; } oc_match_rec;
+typedef struct oc_matcher oc_matcher;
+oc_matcher *oc_matcher_new(const uint32_t *sum1, const uint8_t *sum2, int32_t count,
+                           int32_t blength, int32_t remainder, int32_t s2len,
+                           int algo, uint32_t seed, int seed_mode);
+void oc_matcher_free(oc_matcher *m);
+/* Runs over data[0..len) (the whole new file, e.g. an mmap) until out is full or the file
+ * ends. Returns the number of records written; *done is set to 1 after the final (-1) record. */
+int oc_matcher_run(oc_matcher *m, const uint8_t *data, int64_t len, oc_match_rec *out,
+                   int cap, int *done);
+/* Lowest file offset the matcher may still read (pages below it can be dropped). */
+int64_t oc_matcher_low_water(const oc_matcher *m);

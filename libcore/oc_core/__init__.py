@@ -1,14 +1,93 @@
-"""oc_core: the native hot loops (libcore via cffi) and their pure-Python reference.
+"""oc_core: libcore's hot loops (C via cffi) and their pure-Python reference.
 
-OC_CORE_BACKEND=native|pure selects the backend; the default is native.
+OC_CORE_BACKEND=native|pure selects the default backend (native when unset); tests load
+both with load_backend() and check they agree. Every backend module offers:
+
+- rolling_checksum(data) -> int          upstream checksum.c get_checksum1
+- block_sums(data, block_len) -> [int]   the generator's sum1 of each block
+- strong_sum(algo, data, seed, seed_mode) -> bytes   get_checksum2, full digest
+- md4(data) -> bytes, Md4()              MD4 for protocols < 30
+- match(sig, data, algo, seed, seed_mode) -> iter of (lit_offset, lit_len, token)
+                                          match.c hash_search: one record per matched()
+- simd_level() -> int                    2 with AVX2, 0 scalar
+
+FileSum is the whole-file digest (upstream sum_init/sum_update/sum_end) for either backend.
 """
+import hashlib
+import importlib
 import os
+from types import ModuleType
+
+import xxhash
+
+from ._types import CHUNK_SIZE, MAX_CHAIN_LEN, Checksum, SeedMode, SigTable
+
+__all__ = ["BACKEND", "Checksum", "SeedMode", "SigTable", "CHUNK_SIZE", "MAX_CHAIN_LEN",
+           "FileSum", "load_backend", "features", "digest_len", "rolling_checksum",
+           "block_sums", "strong_sum", "md4", "match"]
+
+_DIGEST_LEN = {Checksum.NONE: 0, Checksum.MD4: 16, Checksum.MD5: 16, Checksum.SHA1: 20,
+               Checksum.XXH64: 8, Checksum.XXH3: 8, Checksum.XXH128: 16}
+
+
+def digest_len(algo: int) -> int:
+    """Digest length in bytes of a strong checksum algorithm."""
+    return _DIGEST_LEN[Checksum(algo)]
+
+
+def load_backend(name: str) -> ModuleType:
+    """Return the backend module "native" or "pure"; ImportError if native isn't built."""
+    if name not in ("native", "pure"):
+        raise ValueError(f"OC_CORE_BACKEND must be native or pure, not {name!r}")
+    return importlib.import_module(f"._{name}", __name__)
+
 
 BACKEND = os.environ.get("OC_CORE_BACKEND", "native")
+_backend = load_backend(BACKEND)
+rolling_checksum = _backend.rolling_checksum
+block_sums = _backend.block_sums
+strong_sum = _backend.strong_sum
+md4 = _backend.md4
+match = _backend.match
+
+
+class FileSum:
+    """Whole-file checksum (upstream checksum.c sum_init/sum_update/sum_end).
+
+    For the algorithms protocol >= 27 uses, the file sum takes no seed: it is the plain
+    digest of the file's bytes; the xxh family writes its integer result little-endian."""
+
+    def __init__(self, algo: int):
+        self.algo = Checksum(algo)
+        if self.algo is Checksum.MD4:
+            self._h = _backend.Md4()
+        elif self.algo is Checksum.MD5:
+            self._h = hashlib.md5()
+        elif self.algo is Checksum.SHA1:
+            self._h = hashlib.sha1()
+        elif self.algo is Checksum.XXH64:
+            self._h = xxhash.xxh64()
+        elif self.algo is Checksum.XXH3:
+            self._h = xxhash.xxh3_64()
+        elif self.algo is Checksum.XXH128:
+            self._h = xxhash.xxh3_128()
+        else:
+            self._h = None
+
+    def update(self, data) -> None:
+        if self._h is not None:
+            self._h.update(data)
+
+    def digest(self) -> bytes:
+        if self._h is None:
+            return b""
+        if self.algo in (Checksum.XXH64, Checksum.XXH3, Checksum.XXH128):
+            return self._h.intdigest().to_bytes(digest_len(self.algo), "little")
+        return self._h.digest()
 
 
 def features() -> dict:
-    """Return what the loaded backend offers (for --version and diagnostics)."""
-    from . import _oc_core
-
-    return {"abi": _oc_core.lib.oc_core_abi_version()}
+    """What the loaded backend offers, for --version and diagnostics."""
+    return {"backend": _backend.NAME,
+            "simd": "avx2" if _backend.simd_level() == 2 else "scalar",
+            "checksums": [c.name.lower() for c in Checksum if c is not Checksum.NONE]}

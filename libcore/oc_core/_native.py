@@ -1,0 +1,91 @@
+"""Thin wrappers over libcore (cffi API mode). Same functions as _pure.py."""
+from ._oc_core import ffi, lib
+from ._types import SigTable
+
+__all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "md4", "Md4", "match",
+           "simd_level", "force_scalar"]
+
+NAME = "native"
+_BATCH = 4096
+
+
+def simd_level() -> int:
+    return lib.oc_simd_level()
+
+
+def force_scalar(on: bool) -> None:
+    """Tests only: route the rolling sum through the scalar path."""
+    lib.oc_force_scalar(1 if on else 0)
+
+
+def rolling_checksum(data) -> int:
+    buf = ffi.from_buffer(data)
+    return lib.oc_rolling_checksum(buf, len(buf))
+
+
+def block_sums(data, block_len: int) -> list[int]:
+    buf = ffi.from_buffer(data)
+    n = -(-len(buf) // block_len)
+    out = ffi.new("uint32_t[]", max(n, 1))
+    lib.oc_block_sums(buf, len(buf), block_len, out)
+    return list(out[0:n])
+
+
+def strong_sum(algo: int, data, seed: int, seed_mode: int) -> bytes:
+    buf = ffi.from_buffer(data)
+    out = ffi.new("uint8_t[32]")
+    n = lib.oc_strong_sum(int(algo), buf, len(buf), seed & 0xFFFFFFFF, int(seed_mode), out)
+    if n < 0:
+        raise ValueError(f"unknown checksum algorithm {algo}")
+    return bytes(ffi.buffer(out, n))
+
+
+def md4(data) -> bytes:
+    buf = ffi.from_buffer(data)
+    out = ffi.new("uint8_t[16]")
+    lib.oc_md4(buf, len(buf), out)
+    return bytes(ffi.buffer(out, 16))
+
+
+class Md4:
+    """Streaming MD4 in C."""
+
+    def __init__(self, data: bytes = b""):
+        self._ctx = ffi.new("oc_md4_ctx *")
+        lib.oc_md4_init(self._ctx)
+        self.update(data)
+
+    def update(self, data) -> None:
+        buf = ffi.from_buffer(data)
+        lib.oc_md4_update(self._ctx, buf, len(buf))
+
+    def digest(self) -> bytes:
+        copy = ffi.new("oc_md4_ctx *", self._ctx[0])
+        out = ffi.new("uint8_t[16]")
+        lib.oc_md4_final(copy, out)
+        return bytes(ffi.buffer(out, 16))
+
+
+def match(sig: SigTable, data, algo: int, seed: int, seed_mode: int, on_progress=None):
+    """Yields (lit_offset, lit_len, token) records exactly as _pure.match does.
+
+    `data` is the whole new file (bytes or an mmap). on_progress(low_water) is called after
+    each batch with the lowest offset still needed, so the caller can drop mapped pages."""
+    count = sig.count
+    sum1 = ffi.new("uint32_t[]", list(sig.sum1) or [0])
+    sum2 = ffi.from_buffer(sig.sum2) if sig.sum2 else ffi.new("uint8_t[1]")
+    m = lib.oc_matcher_new(sum1, sum2, count, sig.block_len, sig.remainder, sig.s2len,
+                           int(algo), seed & 0xFFFFFFFF, int(seed_mode))
+    if m == ffi.NULL:
+        raise MemoryError("oc_matcher_new")
+    m = ffi.gc(m, lib.oc_matcher_free)
+    buf = ffi.from_buffer(data) if len(data) else ffi.new("uint8_t[1]")
+    out = ffi.new("oc_match_rec[]", _BATCH)
+    done = ffi.new("int *")
+    while not done[0]:
+        n = lib.oc_matcher_run(m, buf, len(data), out, _BATCH, done)
+        for j in range(n):
+            r = out[j]
+            yield (r.lit_offset, r.lit_len, r.token)
+        if on_progress is not None:
+            on_progress(lib.oc_matcher_low_water(m))

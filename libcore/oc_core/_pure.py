@@ -1,0 +1,186 @@
+"""Pure-Python reference of libcore: slow, exact, and the oracle the C code is tested against.
+
+upstream: checksum.c get_checksum1/get_checksum2, lib/mdfour.c, match.c hash_search.
+"""
+import hashlib
+import struct
+
+import xxhash
+
+from ._types import CHUNK_SIZE, MAX_CHAIN_LEN, Checksum, SeedMode, SigTable
+
+__all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "md4", "Md4", "match",
+           "simd_level"]
+
+NAME = "pure"
+_M32 = 0xFFFFFFFF
+
+
+def simd_level() -> int:
+    return 0
+
+
+def _signed(b: int) -> int:
+    return b - 256 if b >= 128 else b
+
+
+def rolling_checksum(data) -> int:
+    """upstream get_checksum1: bytes as signed chars; (s1 & 0xffff) | (s2 << 16)."""
+    s1 = s2 = 0
+    for b in bytes(data):
+        s1 += _signed(b)
+        s2 += s1
+    return (s1 & 0xFFFF) | ((s2 & 0xFFFF) << 16)
+
+
+def block_sums(data, block_len: int) -> list[int]:
+    data = bytes(data)
+    return [rolling_checksum(data[o:o + block_len]) for o in range(0, len(data), block_len)]
+
+
+def _rotl(x: int, n: int) -> int:
+    return ((x << n) | (x >> (32 - n))) & _M32
+
+
+class Md4:
+    """Streaming MD4 (RFC 1320)."""
+
+    def __init__(self, data: bytes = b""):
+        self._st = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476]
+        self._buf = b""
+        self._total = 0
+        self.update(data)
+
+    def update(self, data) -> None:
+        data = self._buf + bytes(data)
+        self._total += len(data) - len(self._buf)
+        full = len(data) - len(data) % 64
+        for off in range(0, full, 64):
+            self._block(data[off:off + 64])
+        self._buf = data[full:]
+
+    def _block(self, chunk: bytes) -> None:
+        x = struct.unpack("<16I", chunk)
+        a, b, c, d = self._st
+        for i in range(16):
+            t = (a + ((b & c) | (~b & d)) + x[i]) & _M32
+            a, d, c, b = d, c, b, _rotl(t, (3, 7, 11, 19)[i % 4])
+        for i in range(16):
+            k = (i % 4) * 4 + i // 4
+            t = (a + ((b & c) | (b & d) | (c & d)) + x[k] + 0x5A827999) & _M32
+            a, d, c, b = d, c, b, _rotl(t, (3, 5, 9, 13)[i % 4])
+        order = (0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15)
+        for i in range(16):
+            t = (a + (b ^ c ^ d) + x[order[i]] + 0x6ED9EBA1) & _M32
+            a, d, c, b = d, c, b, _rotl(t, (3, 9, 11, 15)[i % 4])
+        self._st = [(s + v) & _M32 for s, v in zip(self._st, (a, b, c, d), strict=True)]
+
+    def digest(self) -> bytes:
+        clone = Md4()
+        clone._st, clone._buf, clone._total = list(self._st), self._buf, self._total
+        bits = self._total * 8
+        pad = b"\x80" + b"\0" * ((55 - self._total) % 64) + struct.pack("<Q", bits & (2**64 - 1))
+        clone.update(pad)
+        return struct.pack("<4I", *clone._st)
+
+
+def md4(data) -> bytes:
+    return Md4(data).digest()
+
+
+def strong_sum(algo: int, data, seed: int, seed_mode: int) -> bytes:
+    """upstream get_checksum2: the full digest of `data` with the seed placed per seed_mode."""
+    data = bytes(data)
+    sb = struct.pack("<I", seed & _M32)
+    pre = sb if seed_mode == SeedMode.BEFORE else b""
+    post = sb if seed_mode == SeedMode.AFTER else b""
+    hseed = seed & _M32 if seed_mode == SeedMode.HASH else 0
+    algo = Checksum(algo)
+    if algo is Checksum.MD4:
+        return md4(pre + data + post)
+    if algo is Checksum.MD5:
+        return hashlib.md5(pre + data + post).digest()
+    if algo is Checksum.SHA1:
+        return hashlib.sha1(pre + data + post).digest()
+    if algo is Checksum.XXH64:
+        return xxhash.xxh64_intdigest(data, hseed).to_bytes(8, "little")
+    if algo is Checksum.XXH3:
+        return xxhash.xxh3_64_intdigest(data, hseed).to_bytes(8, "little")
+    if algo is Checksum.XXH128:
+        return xxhash.xxh3_128_intdigest(data, hseed).to_bytes(16, "little")
+    return b""
+
+
+def match(sig: SigTable, data, algo: int, seed: int, seed_mode: int):
+    """upstream match.c match_sums/hash_search: yields (lit_offset, lit_len, token) records,
+    one per call of upstream's matched(); token >= 0 is a block, -2 a flush, -1 the end."""
+    data = bytes(data)
+    size = len(data)
+    state = {"last": 0}
+
+    def emit(offset: int, token: int):
+        rec = (state["last"], offset - state["last"], token)
+        state["last"] = offset + sig.length_of(token) if token >= 0 else offset
+        return rec
+
+    if size == 0 or sig.count == 0:
+        for j in range(CHUNK_SIZE, size, CHUNK_SIZE):
+            yield emit(j, -2)
+        yield emit(size, -1)
+        return
+    tablesize = max(sig.count // 8 * 10 + 11, 1 << 16)
+    traditional = tablesize == 1 << 16
+    buckets: dict[int, list[int]] = {}
+    for i, s in enumerate(sig.sum1):
+        h = ((s & 0xFFFF) + (s >> 16)) & 0xFFFF if traditional else s % tablesize
+        buckets.setdefault(h, []).insert(0, i)
+    k = min(size, sig.block_len)
+    first = rolling_checksum(data[:k])
+    s1, s2 = first & 0xFFFF, first >> 16
+    end = size + 1 - sig.length_of(sig.count - 1)
+    offset = want_i = 0
+    while True:
+        total = (s1 & 0xFFFF) | ((s2 << 16) & _M32)
+        h = (s1 + s2) & 0xFFFF if traditional else total % tablesize
+        strong = None
+        chain_len = 0
+        for i in buckets.get(h, ()):
+            if total != sig.sum1[i]:
+                continue
+            chain_len += 1
+            if chain_len > MAX_CHAIN_LEN:
+                break
+            length = min(sig.block_len, size - offset)
+            if length != sig.length_of(i):
+                continue
+            if strong is None:
+                strong = strong_sum(algo, data[offset:offset + length], seed, seed_mode)
+                strong = strong[:sig.s2len]
+            if strong != sig.strong(i):
+                continue
+            if (i != want_i and want_i < sig.count and total == sig.sum1[want_i]
+                    and length == sig.length_of(want_i) and strong == sig.strong(want_i)):
+                i = want_i
+            want_i = i + 1
+            yield emit(offset, i)
+            offset += sig.length_of(i) - 1
+            k = min(sig.block_len, size - offset)
+            again = rolling_checksum(data[offset:offset + k])
+            s1, s2 = again & 0xFFFF, again >> 16
+            break
+        backup = max(offset - state["last"], 0)
+        more = offset + k < size
+        b0 = _signed(data[offset])
+        s1 = (s1 - b0) & _M32
+        s2 = (s2 - k * b0) & _M32
+        if more:
+            s1 = (s1 + _signed(data[offset + k])) & _M32
+            s2 = (s2 + s1) & _M32
+        else:
+            k -= 1
+        if backup >= sig.block_len + CHUNK_SIZE and end - offset > CHUNK_SIZE:
+            yield emit(offset - sig.block_len, -2)
+        offset += 1
+        if offset >= end:
+            break
+    yield emit(size, -1)

@@ -1,0 +1,61 @@
+"""Types shared by both backends: algorithms, seed placement, the signature table."""
+from dataclasses import dataclass
+from enum import IntEnum
+
+__all__ = ["Checksum", "SeedMode", "SigTable", "CHUNK_SIZE", "MAX_CHAIN_LEN"]
+
+CHUNK_SIZE = 32 * 1024
+MAX_CHAIN_LEN = 1024
+
+
+class Checksum(IntEnum):
+    """Strong checksum algorithms (values equal OC_CSUM_* in oc_core.h)."""
+
+    NONE = 0
+    MD4 = 1
+    MD5 = 2
+    SHA1 = 3
+    XXH64 = 4
+    XXH3 = 5
+    XXH128 = 6
+
+
+class SeedMode(IntEnum):
+    """Where a block sum puts the checksum seed (upstream: checksum.c get_checksum2).
+
+    AFTER: 4 little-endian seed bytes after the data (MD4; MD5 without CF_CHKSUM_SEED_FIX).
+    BEFORE: the seed bytes first (MD5 with the seed fix; any OpenSSL-backed negotiated digest).
+    HASH: the seed is the hash function's own seed (the xxh family).
+    NONE: seed 0, or an algorithm that takes none.
+    """
+
+    NONE = 0
+    AFTER = 1
+    BEFORE = 2
+    HASH = 3
+
+
+@dataclass(frozen=True, slots=True)
+class SigTable:
+    """A basis file's block signature as the generator sends it (upstream: sum_struct).
+
+    sum1[i] is block i's rolling sum; sum2 holds count * s2len strong-sum bytes.
+    The last block is `remainder` bytes long when remainder is non-zero.
+    """
+
+    block_len: int
+    remainder: int
+    s2len: int
+    sum1: tuple[int, ...]
+    sum2: bytes
+
+    @property
+    def count(self) -> int:
+        return len(self.sum1)
+
+    def length_of(self, i: int) -> int:
+        """Length of block i."""
+        return self.remainder if (i == self.count - 1 and self.remainder) else self.block_len
+
+    def strong(self, i: int) -> bytes:
+        return self.sum2[i * self.s2len:(i + 1) * self.s2len]

@@ -1,0 +1,206 @@
+/* Block matcher, upstream match.c (build_hash_table, hash_search, match_sums), for a plain
+ * (not in-place) transfer over the whole new file in memory (an mmap from the caller).
+ *
+ * Facts ported as they are upstream:
+ * - table size = count/8*10 + 11, at least 65536; at exactly 65536 buckets the bucket is
+ *   (s1 + s2) & 0xffff, otherwise sum % tablesize; chains are built by pushing each block,
+ *   so a chain lists blocks from the highest index down;
+ * - a sum1 hit is verified by the strong sum of the same length (computed once per offset),
+ *   at most MAX_CHAIN_LEN sum1-equal candidates per offset;
+ * - after a hit, the block right after the previous match (want_i) wins if it also matches;
+ * - pending literal data is flushed (token -2) once it reaches blength + CHUNK_SIZE bytes
+ *   and more than CHUNK_SIZE bytes remain before `end`;
+ * - the rolling sum works on signed chars with uint32 wrap-around.
+ * The matcher is resumable: it stops when the output array is full and continues later. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "oc_core.h"
+
+#define TRADITIONAL_TABLESIZE (1u << 16)
+#define CHUNK_SIZE (32 * 1024)
+#define MAX_CHAIN_LEN 1024
+
+struct oc_matcher {
+    int32_t count, blength, remainder, s2len;
+    int algo, seed_mode;
+    uint32_t seed;
+    uint32_t *sum1;
+    uint8_t *sum2;
+    int32_t *chain, *table;
+    uint32_t tablesize;
+    /* resumable state of hash_search */
+    int phase; /* 0 start, 1 searching, 2 tail flushes (no blocks), 3 done */
+    int64_t offset, end, last_match;
+    int32_t k, want_i;
+    uint32_t s1, s2;
+};
+
+static int32_t block_len(const oc_matcher *m, int32_t i)
+{
+    return (i == m->count - 1 && m->remainder) ? m->remainder : m->blength;
+}
+
+oc_matcher *oc_matcher_new(const uint32_t *sum1, const uint8_t *sum2, int32_t count,
+                           int32_t blength, int32_t remainder, int32_t s2len,
+                           int algo, uint32_t seed, int seed_mode)
+{
+    oc_matcher *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->count = count; m->blength = blength; m->remainder = remainder; m->s2len = s2len;
+    m->algo = algo; m->seed = seed; m->seed_mode = seed_mode;
+    size_t n = count > 0 ? (size_t)count : 1;
+    m->sum1 = malloc(n * sizeof *m->sum1);
+    m->sum2 = malloc(n * (size_t)(s2len > 0 ? s2len : 1));
+    m->chain = malloc(n * sizeof *m->chain);
+    uint32_t ts = (uint32_t)(count / 8) * 10 + 11;
+    m->tablesize = ts < TRADITIONAL_TABLESIZE ? TRADITIONAL_TABLESIZE : ts;
+    m->table = malloc((size_t)m->tablesize * sizeof *m->table);
+    if (!m->sum1 || !m->sum2 || !m->chain || !m->table) {
+        oc_matcher_free(m);
+        return NULL;
+    }
+    if (count > 0) {
+        memcpy(m->sum1, sum1, (size_t)count * sizeof *sum1);
+        memcpy(m->sum2, sum2, (size_t)count * (size_t)s2len);
+    }
+    memset(m->table, 0xff, (size_t)m->tablesize * sizeof *m->table);
+    for (int32_t i = 0; i < count; i++) {
+        uint32_t s = m->sum1[i];
+        uint32_t t = m->tablesize == TRADITIONAL_TABLESIZE
+            ? (((s & 0xffff) + (s >> 16)) & 0xffff) : s % m->tablesize;
+        m->chain[i] = m->table[t];
+        m->table[t] = i;
+    }
+    return m;
+}
+
+void oc_matcher_free(oc_matcher *m)
+{
+    if (!m)
+        return;
+    free(m->sum1); free(m->sum2); free(m->chain); free(m->table);
+    free(m);
+}
+
+int64_t oc_matcher_low_water(const oc_matcher *m)
+{
+    int64_t lw = m->last_match < m->offset ? m->last_match : m->offset;
+    return lw > 0 ? lw - 1 : 0;
+}
+
+static void emit(oc_matcher *m, oc_match_rec *out, int *n, int64_t offset, int32_t token)
+{
+    oc_match_rec *r = &out[(*n)++];
+    r->lit_offset = m->last_match;
+    r->lit_len = (int32_t)(offset - m->last_match);
+    r->token = token;
+    m->last_match = token >= 0 ? offset + block_len(m, token) : offset;
+}
+
+static void start(oc_matcher *m, const uint8_t *data, int64_t len)
+{
+    if (len > 0 && m->count > 0) {
+        m->k = (int32_t)(len < m->blength ? len : m->blength);
+        uint32_t sum = oc_rolling_checksum(data, (size_t)m->k);
+        m->s1 = sum & 0xffff;
+        m->s2 = sum >> 16;
+        m->end = len + 1 - block_len(m, m->count - 1);
+        m->phase = 1;
+    } else {
+        m->offset = CHUNK_SIZE; /* next flush point of the no-blocks path */
+        m->phase = 2;
+    }
+}
+
+/* One iteration of hash_search's loop body at m->offset; returns records written. */
+static void search_step(oc_matcher *m, const uint8_t *data, int64_t len, oc_match_rec *out,
+                        int *n)
+{
+    const int8_t *sd = (const int8_t *)data;
+    int64_t offset = m->offset;
+    uint32_t s1 = m->s1, s2 = m->s2;
+    int32_t k = m->k;
+    uint32_t sum = (s1 & 0xffff) | (s2 << 16);
+    uint32_t hash = m->tablesize == TRADITIONAL_TABLESIZE ? ((s1 + s2) & 0xffff)
+                                                          : sum % m->tablesize;
+    int32_t i = m->table[hash];
+    int done_csum2 = 0, chain_len = 0;
+    uint8_t sum2[32];
+    for (; i >= 0; i = m->chain[i]) {
+        if (sum != m->sum1[i])
+            continue;
+        if (++chain_len > MAX_CHAIN_LEN)
+            break;
+        int32_t l = (int32_t)(len - offset < m->blength ? len - offset : m->blength);
+        if (l != block_len(m, i))
+            continue;
+        if (!done_csum2) {
+            oc_strong_sum(m->algo, data + offset, (size_t)l, m->seed, m->seed_mode, sum2);
+            done_csum2 = 1;
+        }
+        if (memcmp(sum2, m->sum2 + (size_t)i * m->s2len, (size_t)m->s2len) != 0)
+            continue;
+        int32_t w = m->want_i;
+        if (i != w && w < m->count && sum == m->sum1[w] && l == block_len(m, w)
+            && memcmp(sum2, m->sum2 + (size_t)w * m->s2len, (size_t)m->s2len) == 0)
+            i = w;
+        m->want_i = i + 1;
+        emit(m, out, n, offset, i);
+        offset += block_len(m, i) - 1;
+        k = (int32_t)(len - offset < m->blength ? len - offset : m->blength);
+        sum = oc_rolling_checksum(data + offset, (size_t)k);
+        s1 = sum & 0xffff;
+        s2 = sum >> 16;
+        break;
+    }
+    int64_t backup = offset - m->last_match;
+    if (backup < 0)
+        backup = 0;
+    int more = offset + k < len;
+    int32_t first = sd[offset];
+    s1 -= (uint32_t)first;
+    s2 -= (uint32_t)k * (uint32_t)first;
+    if (more) {
+        s1 += (uint32_t)(int32_t)sd[offset + k];
+        s2 += s1;
+    } else {
+        --k;
+    }
+    if (backup >= (int64_t)m->blength + CHUNK_SIZE && m->end - offset > CHUNK_SIZE)
+        emit(m, out, n, offset - m->blength, -2);
+    m->offset = offset + 1;
+    m->s1 = s1; m->s2 = s2; m->k = k;
+}
+
+int oc_matcher_run(oc_matcher *m, const uint8_t *data, int64_t len, oc_match_rec *out,
+                   int cap, int *done)
+{
+    int n = 0;
+    *done = 0;
+    if (cap < 2)
+        return 0;
+    if (m->phase == 0)
+        start(m, data, len);
+    while (m->phase == 1 && n <= cap - 2) {
+        search_step(m, data, len, out, &n);
+        if (m->offset >= m->end) {
+            emit(m, out, &n, len, -1);
+            m->phase = 3;
+        }
+    }
+    while (m->phase == 2 && n < cap) {
+        if (m->offset < len) {
+            emit(m, out, &n, m->offset, -2);
+            m->offset += CHUNK_SIZE;
+        } else {
+            emit(m, out, &n, len, -1);
+            m->phase = 3;
+        }
+    }
+    *done = m->phase == 3;
+    return n;
+}

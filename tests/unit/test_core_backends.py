@@ -1,0 +1,160 @@
+"""libcore: native (scalar and AVX2) == pure reference == independent oracles."""
+import hashlib
+import os
+import random
+
+import pytest
+import xxhash
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from oc_core import Checksum, FileSum, SeedMode, SigTable, load_backend
+
+NATIVE = load_backend("native")
+PURE = load_backend("pure")
+
+
+def test_rolling_sum_treats_bytes_as_signed_chars():
+    # 0xff is -1 as a signed char: s1 = -1 -> 0xffff, s2 = -1 -> 0xffff
+    assert PURE.rolling_checksum(b"\xff") == 0xFFFFFFFF
+    assert NATIVE.rolling_checksum(b"\xff") == 0xFFFFFFFF
+    assert PURE.rolling_checksum(b"\x01\x02") == (3 | (4 << 16))
+
+
+@pytest.mark.parametrize("scalar", [True, False], ids=["scalar", "simd"])
+def test_native_rolling_sum_equals_pure_for_every_length_up_to_4096(scalar):
+    rng = random.Random(7)
+    data = bytes(rng.randrange(256) for _ in range(4096))
+    NATIVE.force_scalar(scalar)
+    try:
+        for n in range(0, 4097):
+            assert NATIVE.rolling_checksum(data[:n]) == PURE.rolling_checksum(data[:n]), n
+    finally:
+        NATIVE.force_scalar(False)
+
+
+def test_simd_and_scalar_agree_on_large_high_byte_buffers():
+    data = bytes([0x80, 0xFF, 0x7F]) * 300_000 + os.urandom(100_001)
+    simd = NATIVE.rolling_checksum(data)
+    NATIVE.force_scalar(True)
+    try:
+        assert NATIVE.rolling_checksum(data) == simd
+    finally:
+        NATIVE.force_scalar(False)
+
+
+def test_block_sums_cover_a_short_last_block(core_backend):
+    data = os.urandom(2500)
+    sums = core_backend.block_sums(data, 700)
+    assert len(sums) == 4
+    assert sums[3] == PURE.rolling_checksum(data[2100:])
+
+
+def test_md4_rfc1320_vectors(core_backend):
+    assert core_backend.md4(b"").hex() == "31d6cfe0d16ae931b73c59d7e0c089c0"
+    assert core_backend.md4(b"abc").hex() == "a448017aaf21d8525fc10ae87aa6729d"
+    assert core_backend.md4(b"12345678901234567890123456789012345678901234567890123456789012345678901234567890").hex() == "e33b4ddc9c38f2199c3e7b164fcc0536"
+
+
+SEED = 0x01020304
+SEED_BYTES = SEED.to_bytes(4, "little")
+DATA = b"rsync block data" * 40
+
+
+@pytest.mark.parametrize("algo,mode,expected", [
+    (Checksum.MD5, SeedMode.BEFORE, hashlib.md5(SEED_BYTES + DATA).digest()),
+    (Checksum.MD5, SeedMode.AFTER, hashlib.md5(DATA + SEED_BYTES).digest()),
+    (Checksum.MD5, SeedMode.NONE, hashlib.md5(DATA).digest()),
+    (Checksum.SHA1, SeedMode.BEFORE, hashlib.sha1(SEED_BYTES + DATA).digest()),
+    (Checksum.XXH64, SeedMode.HASH, xxhash.xxh64_intdigest(DATA, SEED).to_bytes(8, "little")),
+    (Checksum.XXH3, SeedMode.HASH, xxhash.xxh3_64_intdigest(DATA, SEED).to_bytes(8, "little")),
+    (Checksum.XXH128, SeedMode.HASH,
+     xxhash.xxh3_128_intdigest(DATA, SEED).to_bytes(16, "little")),
+])
+def test_strong_sum_seed_placement(core_backend, algo, mode, expected):
+    assert core_backend.strong_sum(algo, DATA, SEED, mode) == expected
+
+
+def test_md4_seed_goes_after_the_data(core_backend):
+    assert core_backend.strong_sum(Checksum.MD4, DATA, SEED, SeedMode.AFTER) == \
+        PURE.md4(DATA + SEED_BYTES)
+
+
+@pytest.mark.parametrize("algo", list(Checksum)[1:])
+def test_native_strong_sums_equal_pure(algo):
+    for n in (0, 1, 63, 64, 65, 700, 4096):
+        data = os.urandom(n)
+        for mode in SeedMode:
+            assert NATIVE.strong_sum(algo, data, SEED, mode) == PURE.strong_sum(algo, data, SEED, mode)
+
+
+def test_file_sum_is_the_unseeded_digest_in_pieces():
+    data = os.urandom(100_000)
+    fs = FileSum(Checksum.MD4)
+    for off in range(0, len(data), 777):
+        fs.update(data[off:off + 777])
+    assert fs.digest() == PURE.md4(data)
+    x = FileSum(Checksum.XXH128)
+    x.update(data)
+    assert x.digest() == xxhash.xxh3_128_intdigest(data).to_bytes(16, "little")
+
+
+def _signature(basis: bytes, block: int, algo=Checksum.MD5, s2len=16, seed=0,
+               mode=SeedMode.NONE) -> SigTable:
+    sum1 = tuple(PURE.block_sums(basis, block))
+    sum2 = b"".join(PURE.strong_sum(algo, basis[o:o + block], seed, mode)[:s2len]
+                    for o in range(0, len(basis), block))
+    return SigTable(block, len(basis) % block, s2len, sum1, sum2)
+
+
+def _rebuild(records, new: bytes, sig: SigTable, basis: bytes) -> bytes:
+    out = bytearray()
+    for off, n, token in records:
+        out += new[off:off + n]
+        if token >= 0:
+            out += basis[token * sig.block_len:token * sig.block_len + sig.length_of(token)]
+    return bytes(out)
+
+
+@settings(max_examples=60, deadline=None)
+@given(basis=st.binary(max_size=3000), edits=st.lists(
+    st.tuples(st.integers(0, 3000), st.binary(max_size=40), st.integers(0, 40)), max_size=5),
+    block=st.sampled_from([1, 2, 7, 64, 700]), seed=st.integers(0, 2**32 - 1))
+def test_native_matcher_equals_pure_matcher(basis, edits, block, seed):
+    new = bytearray(basis)
+    for pos, ins, cut in edits:
+        pos = min(pos, len(new))
+        new[pos:pos + cut] = ins
+    new = bytes(new)
+    sig = _signature(basis, block, Checksum.MD4, 2, seed, SeedMode.AFTER)
+    args = (sig, new, Checksum.MD4, seed, SeedMode.AFTER)
+    pure = list(PURE.match(*args))
+    assert list(NATIVE.match(*args)) == pure
+    assert _rebuild(pure, new, sig, basis) == new
+
+
+def test_matcher_flushes_literals_before_they_pass_a_chunk_plus_a_block():
+    basis = os.urandom(70_000)
+    new = os.urandom(200_000) + basis
+    sig = _signature(basis, 700)
+    recs = list(NATIVE.match(sig, new, Checksum.MD5, 0, SeedMode.NONE))
+    assert all(n <= 32 * 1024 + 700 for _, n, _ in recs)
+    assert [t for *_, t in recs].count(-2) >= 5
+    assert recs == list(PURE.match(sig, new, Checksum.MD5, 0, SeedMode.NONE))
+    assert _rebuild(recs, new, sig, basis) == new
+
+
+def test_matcher_prefers_the_block_after_the_previous_match():
+    basis = b"A" * 700 * 4  # every block is identical
+    sig = _signature(basis, 700)
+    recs = list(NATIVE.match(sig, basis, Checksum.MD5, 0, SeedMode.NONE))
+    # The chain offers block 3 first, but want_i (0 at the start, then i + 1) wins.
+    assert [t for *_, t in recs] == [0, 1, 2, 3, -1]
+    assert recs == list(PURE.match(sig, basis, Checksum.MD5, 0, SeedMode.NONE))
+
+
+def test_matcher_with_no_blocks_sends_literals_in_chunks(core_backend):
+    sig = SigTable(700, 0, 16, (), b"")
+    new = os.urandom(100_000)
+    recs = list(core_backend.match(sig, new, Checksum.MD5, 0, SeedMode.NONE))
+    assert recs == [(0, 32768, -2), (32768, 32768, -2), (65536, 32768, -2), (98304, 1696, -1)]
