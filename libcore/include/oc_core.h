@@ -19,6 +19,9 @@ void oc_block_sums(const uint8_t *buf, size_t len, uint32_t block_len, uint32_t 
  * Returns the digest length written to out (up to 20), or -1 for an unknown algorithm. */
 int oc_strong_sum(int algo, const uint8_t *buf, size_t len, uint32_t seed, int seed_mode,
                   uint8_t *out);
+/* The first s2len bytes of every block's strong sum, concatenated into out. */
+void oc_block_strong_sums(int algo, const uint8_t *buf, size_t len, uint32_t block_len,
+                          uint32_t seed, int seed_mode, int32_t s2len, uint8_t *out);
 void oc_md4(const uint8_t *buf, size_t len, uint8_t *out16);
 typedef struct { uint32_t st[4]; uint64_t total; uint8_t buf[64]; size_t used; } oc_md4_ctx;
 void oc_md4_init(oc_md4_ctx *c);

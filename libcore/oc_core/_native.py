@@ -2,7 +2,7 @@
 from ._oc_core import ffi, lib
 from ._types import SigTable
 
-__all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "md4", "Md4", "match",
+__all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums", "md4", "Md4", "match",
            "simd_level", "force_scalar"]
 
 NAME = "native"
@@ -38,6 +38,16 @@ def strong_sum(algo: int, data, seed: int, seed_mode: int) -> bytes:
     if n < 0:
         raise ValueError(f"unknown checksum algorithm {algo}")
     return bytes(ffi.buffer(out, n))
+
+
+def block_strong_sums(algo: int, data, block_len: int, seed: int, seed_mode: int,
+                      s2len: int) -> bytes:
+    buf = ffi.from_buffer(data)
+    n = -(-len(buf) // block_len)
+    out = ffi.new("uint8_t[]", max(n * s2len, 1))
+    lib.oc_block_strong_sums(int(algo), buf, len(buf), block_len, seed & 0xFFFFFFFF,
+                             int(seed_mode), s2len, out)
+    return bytes(ffi.buffer(out, n * s2len))
 
 
 def md4(data) -> bytes:

@@ -9,7 +9,7 @@ import xxhash
 
 from ._types import CHUNK_SIZE, MAX_CHAIN_LEN, Checksum, SeedMode, SigTable
 
-__all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "md4", "Md4", "match",
+__all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums", "md4", "Md4", "match",
            "simd_level"]
 
 NAME = "pure"
@@ -111,9 +111,18 @@ def strong_sum(algo: int, data, seed: int, seed_mode: int) -> bytes:
     return b""
 
 
-def match(sig: SigTable, data, algo: int, seed: int, seed_mode: int):
+def block_strong_sums(algo: int, data, block_len: int, seed: int, seed_mode: int,
+                      s2len: int) -> bytes:
+    """The first s2len bytes of each block's strong sum, concatenated."""
+    data = bytes(data)
+    return b"".join(strong_sum(algo, data[o:o + block_len], seed, seed_mode)[:s2len]
+                    for o in range(0, len(data), block_len))
+
+
+def match(sig: SigTable, data, algo: int, seed: int, seed_mode: int, on_progress=None):
     """upstream match.c match_sums/hash_search: yields (lit_offset, lit_len, token) records,
-    one per call of upstream's matched(); token >= 0 is a block, -2 a flush, -1 the end."""
+    one per call of upstream's matched(); token >= 0 is a block, -2 a flush, -1 the end.
+    on_progress is accepted for parity with the native backend and not called."""
     data = bytes(data)
     size = len(data)
     state = {"last": 0}

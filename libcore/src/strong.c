@@ -73,3 +73,15 @@ int oc_strong_sum(int algo, const uint8_t *buf, size_t len, uint32_t seed, int s
     }
     return -1;
 }
+
+void oc_block_strong_sums(int algo, const uint8_t *buf, size_t len, uint32_t block_len,
+                          uint32_t seed, int seed_mode, int32_t s2len, uint8_t *out)
+{
+    uint8_t full[32];
+    for (size_t off = 0; off < len; off += block_len) {
+        size_t l = len - off < block_len ? len - off : block_len;
+        oc_strong_sum(algo, buf + off, l, seed, seed_mode, full);
+        memcpy(out, full, (size_t)s2len);
+        out += s2len;
+    }
+}

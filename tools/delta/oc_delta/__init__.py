@@ -1,1 +1,11 @@
-"""oc_delta: see README.md for what this package owns."""
+"""oc_delta: the sender's delta of a file against a signature, as a one-file rsync batch."""
+from .deltafile import delta, read_signature
+
+__all__ = ["delta", "read_signature", "run"]
+
+
+def run(argv, stdin=None, stdout=None, stderr=None) -> int:
+    """Run `oc-delta` in-process with the given argv and streams; returns the exit code."""
+    from .cli import run_cli
+
+    return run_cli(argv, stdin, stdout, stderr)

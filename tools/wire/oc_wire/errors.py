@@ -5,7 +5,8 @@ bytes are wrong (it names the offset and what was expected), NeedData (internal 
 decoders, never escapes next_event) when the bytes so far end mid-item.
 """
 
-__all__ = ["NEED_DATA", "NeedData", "OcError", "ProtocolError", "LimitError"]
+__all__ = ["NEED_DATA", "NeedData", "OcError", "ProtocolError", "LimitError", "DataError",
+           "exit_code_for", "EXIT_SYNTAX", "EXIT_PROTOCOL", "EXIT_FILEIO", "EXIT_STREAMIO"]
 
 
 class _NeedDataType:
@@ -45,3 +46,25 @@ class ProtocolError(OcError):
 
 class LimitError(ProtocolError):
     """A length or count in the stream exceeds the bound we accept before allocating."""
+
+
+class DataError(OcError):
+    """The data is consistent as bytes but wrong as content (checksum mismatch, wrong basis)."""
+
+
+# upstream errcode.h values the stage tools use
+EXIT_SYNTAX = 1
+EXIT_PROTOCOL = 2
+EXIT_FILEIO = 11
+EXIT_STREAMIO = 12
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """The upstream exit code for an error a tool reports."""
+    if isinstance(exc, ProtocolError):
+        return EXIT_PROTOCOL
+    if isinstance(exc, DataError):
+        return EXIT_STREAMIO
+    if isinstance(exc, OSError):
+        return EXIT_FILEIO
+    return EXIT_SYNTAX

@@ -1,0 +1,89 @@
+"""The sender's delta for one file against a signature (upstream: sender.c send_files,
+match.c match_sums/matched, token.c simple_send_token).
+
+The matcher (libcore) reports each call of upstream's matched(): literal bytes since the
+last match, then a block index, -2 (flush only) or -1 (end). Literal runs go out in pieces
+of at most 32 KiB, exactly as simple_send_token splits them. The new file is read through
+an mmap whose consumed pages are released as the matcher moves on, so memory stays bounded.
+"""
+import mmap
+import os
+import stat
+from collections.abc import Iterator
+
+import oc_core
+from oc_core import SigTable
+from oc_wire.ints import ByteReader
+from oc_wire.ndx import NdxCodec
+from oc_wire.stage import encode_header, read_header, spec_for
+from oc_wire.flist_entry import FileEntry
+from oc_wire.sums import read_blocks, read_sum_head
+from oc_wire.tokens import encode_end, encode_literal, encode_match
+
+from .batchfile import file_head, trailer
+
+__all__ = ["read_signature", "delta"]
+
+_RELEASE = 64 << 20
+
+
+def read_signature(r: ByteReader):
+    """Read a signature stream: (header, sum head, SigTable)."""
+    header = read_header(r)
+    head = read_sum_head(r, header.protocol)
+    sum1, strong = read_blocks(r, head)
+    return header, head, SigTable(head.block_len, head.remainder, head.s2len, sum1, strong)
+
+
+def delta(sig_reader: ByteReader, fd: int, name: bytes, *, checksum: str | None = None,
+          progress=None) -> Iterator[bytes]:
+    """Yield the one-file batch for the file open at fd, named `name` in the batch."""
+    header, head, sig = read_signature(sig_reader)
+    spec = spec_for(header, checksum)
+    st = os.fstat(fd)
+    entry = FileEntry(name=name, mode=stat.S_IFREG | stat.S_IMODE(st.st_mode),
+                      size=st.st_size, mtime=int(st.st_mtime), mtime_nsec=st.st_mtime_ns % 10**9)
+    ndx = NdxCodec(header.protocol)
+    first = encode_header(header) + file_head(header, entry, head, ndx)
+    yield first
+    written = len(first)
+    size = st.st_size
+    mm = mmap.mmap(fd, size, access=mmap.ACCESS_READ) if size else b""
+    released = 0
+
+    def release(low: int) -> None:
+        nonlocal released
+        if size and low - released >= _RELEASE:
+            edge = low // mmap.PAGESIZE * mmap.PAGESIZE
+            mm.madvise(mmap.MADV_DONTNEED, released, edge - released)
+            released = edge
+        if progress is not None:
+            progress.update(low)
+
+    file_sum = oc_core.FileSum(spec.algo)
+    try:
+        out = bytearray()
+        summed = 0
+        for off, n, token in oc_core.match(sig, mm, spec.algo, spec.seed, spec.seed_mode,
+                                           on_progress=release):
+            if n:
+                out += encode_literal(mm[off:off + n])
+            end = off + n
+            if token >= 0:
+                out += encode_match(token)
+                end += sig.length_of(token)
+            elif token == -1:
+                out += encode_end()
+            file_sum.update(mm[summed:end])
+            summed = end
+            if len(out) >= 1 << 20:
+                written += len(out)
+                yield bytes(out)
+                out.clear()
+        out += file_sum.digest()
+        written += len(out)
+        yield bytes(out)
+    finally:
+        if size:
+            mm.close()
+    yield trailer(header.protocol, ndx, sig_reader.offset, written, size)

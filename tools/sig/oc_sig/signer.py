@@ -1,0 +1,87 @@
+"""The generator's block signature of a basis file (upstream: generator.c
+generate_and_send_sums and sum_sizes_sqroot).
+
+Block length: 700 up to 700*700 bytes, else the integer square root of the length rounded
+down to a multiple of 8 (capped at 2**17 from protocol 30, 2**29 before). Strong-sum
+length: from protocol 27 the sum_sizes_sqroot formula with csum_length 2 and
+BLOCKSUM_BIAS 10, capped at 16 and at the digest length.
+"""
+import os
+from collections.abc import Iterator
+
+import oc_core
+from oc_wire.ints import int32
+from oc_wire.stage import encode_header, spec_for, stage_header
+from oc_wire.sums import MAX_BLOCK_SIZE, OLD_MAX_BLOCK_SIZE, SumHead, encode_sum_head
+
+__all__ = ["BLOCK_SIZE", "sum_sizes", "sign"]
+
+BLOCK_SIZE = 700
+SHORT_SUM_LENGTH = 2
+SUM_LENGTH = 16
+BLOCKSUM_BIAS = 10
+READ_CHUNK = 1 << 20
+
+
+def sum_sizes(size: int, protocol: int, digest_len: int, block_size: int | None = None,
+              csum_length: int = SHORT_SUM_LENGTH) -> SumHead:
+    """upstream: generator.c sum_sizes_sqroot."""
+    max_s2 = min(SUM_LENGTH, digest_len)
+    if block_size:
+        blen = block_size
+    elif size <= BLOCK_SIZE * BLOCK_SIZE:
+        blen = BLOCK_SIZE
+    else:
+        max_blen = OLD_MAX_BLOCK_SIZE if protocol < 30 else MAX_BLOCK_SIZE
+        c, l = 1, size
+        while l := l >> 2:
+            c <<= 1
+        if c >= max_blen:
+            blen = max_blen
+        else:
+            blen = 0
+            while True:
+                blen |= c
+                if size < blen * blen:
+                    blen &= ~c
+                c >>= 1
+                if c < 8:
+                    break
+            blen = max(blen, BLOCK_SIZE)
+    if csum_length == SUM_LENGTH:
+        s2 = max_s2
+    else:
+        b, l = BLOCKSUM_BIAS, size
+        while l := l >> 1:
+            b += 2
+        c = blen
+        while (c := c >> 1) and b:
+            b -= 1
+        s2 = min(max((b + 1 - 32 + 7) // 8, csum_length), max_s2)
+    remainder = size % blen
+    return SumHead(size // blen + (remainder != 0), blen, s2, remainder)
+
+
+def sign(fd: int, size: int, *, protocol: int = 32, seed: int = 0,
+         block_size: int | None = None, checksum: str | None = None,
+         progress=None) -> Iterator[bytes]:
+    """Yield the signature stream of the basis open at fd (size bytes) in pieces."""
+    header = stage_header(protocol, seed)
+    spec = spec_for(header, checksum)
+    head = sum_sizes(size, protocol, spec.digest_len, block_size)
+    yield encode_header(header) + encode_sum_head(head)
+    chunk = max(head.block_len, READ_CHUNK // head.block_len * head.block_len)
+    done = 0
+    while done < size:
+        data = os.pread(fd, min(chunk, size - done), done)
+        if not data:
+            raise OSError(f"basis file shrank while reading at offset {done}")
+        sums1 = oc_core.block_sums(data, head.block_len)
+        strong = oc_core.block_strong_sums(spec.algo, data, head.block_len, spec.seed,
+                                           spec.seed_mode, head.s2len)
+        s2 = head.s2len
+        yield b"".join(int32(v - (1 << 32) if v >= 1 << 31 else v) + strong[i * s2:(i + 1) * s2]
+                       for i, v in enumerate(sums1))
+        done += len(data)
+        if progress is not None:
+            progress.update(done)

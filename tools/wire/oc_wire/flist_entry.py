@@ -1,0 +1,38 @@
+"""One file-list entry as the protocol carries it (upstream: rsync.h struct file_struct)."""
+import stat
+from dataclasses import dataclass
+
+__all__ = ["FileEntry"]
+
+
+@dataclass(slots=True)
+class FileEntry:
+    name: bytes
+    mode: int
+    size: int = 0
+    mtime: int = 0
+    mtime_nsec: int = 0
+    uid: int = 0
+    gid: int = 0
+    user: bytes | None = None
+    group: bytes | None = None
+    rdev_major: int = 0
+    rdev_minor: int = 0
+    link_target: bytes | None = None
+    checksum: bytes | None = None
+    top_dir: bool = False
+
+    def is_dir(self) -> bool:
+        return stat.S_ISDIR(self.mode)
+
+    def is_reg(self) -> bool:
+        return stat.S_ISREG(self.mode)
+
+    def is_link(self) -> bool:
+        return stat.S_ISLNK(self.mode)
+
+    def is_device(self) -> bool:
+        return stat.S_ISCHR(self.mode) or stat.S_ISBLK(self.mode)
+
+    def is_special(self) -> bool:
+        return stat.S_ISFIFO(self.mode) or stat.S_ISSOCK(self.mode)

@@ -1,0 +1,36 @@
+"""PullReader: ByteReader semantics over a read(n) callable (a pipe, a file), so the
+codecs' read_* functions work on streams of any size with bounded memory. End of input
+in the middle of an item is a ProtocolError naming the offset: the stream is truncated."""
+from .errors import LimitError, ProtocolError
+from .ints import ByteReader
+
+__all__ = ["PullReader"]
+
+
+class PullReader(ByteReader):
+    def __init__(self, read, base: int = 0):
+        super().__init__(b"", base)
+        self._read = read
+
+    @property
+    def offset(self) -> int:
+        return self.base
+
+    def read_bytes(self, n: int, limit: int | None = None, what: str = "bytes") -> bytes:
+        if n < 0 or (limit is not None and n > limit):
+            raise LimitError(f"{what} length 0..{limit}", self.base, str(n))
+        parts, need = [], n
+        while need:
+            chunk = self._read(need)
+            if not chunk:
+                raise ProtocolError(f"{n} more bytes (the stream is truncated)", self.base)
+            parts.append(chunk)
+            need -= len(chunk)
+            self.base += len(chunk)
+        return b"".join(parts)
+
+    def at_eof(self) -> bool:
+        chunk = self._read(1)
+        if not chunk:
+            return True
+        raise ProtocolError("the end of the stream", self.base, "trailing bytes")

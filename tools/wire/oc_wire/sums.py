@@ -1,0 +1,71 @@
+"""Sum head and block sums (upstream: io.c write_sum_head/read_sum_head,
+generator.c generate_and_send_sums, sender.c receive_sums).
+
+Sum head: int32 count, int32 block length, int32 strong-sum length (protocol >= 27),
+int32 remainder. Then per block: int32 rolling sum and s2length strong-sum bytes.
+"""
+from dataclasses import dataclass
+
+from .errors import LimitError
+from .ints import ByteReader, int32
+
+__all__ = ["SumHead", "MAX_BLOCK_SIZE", "OLD_MAX_BLOCK_SIZE", "MAX_DIGEST_LEN",
+           "encode_sum_head", "read_sum_head", "encode_block", "read_blocks"]
+
+MAX_BLOCK_SIZE = 1 << 17
+OLD_MAX_BLOCK_SIZE = 1 << 29
+MAX_DIGEST_LEN = 64
+MAX_SUM_COUNT = 1 << 28
+
+
+@dataclass(frozen=True, slots=True)
+class SumHead:
+    count: int
+    block_len: int
+    s2len: int
+    remainder: int
+
+    @property
+    def basis_size(self) -> int:
+        if self.count == 0:
+            return 0
+        return (self.count - 1) * self.block_len + (self.remainder or self.block_len)
+
+
+def encode_sum_head(h: SumHead) -> bytes:
+    return int32(h.count) + int32(h.block_len) + int32(h.s2len) + int32(h.remainder)
+
+
+def read_sum_head(r: ByteReader, protocol: int, max_s2len: int = MAX_DIGEST_LEN) -> SumHead:
+    """upstream read_sum_head's checks, as LimitError/ProtocolError with the offset."""
+    at = r.offset
+    count = r.read_int32()
+    if not 0 <= count <= MAX_SUM_COUNT:
+        raise LimitError(f"a block count 0..{MAX_SUM_COUNT}", at, str(count))
+    at = r.offset
+    block_len = r.read_int32()
+    max_blen = OLD_MAX_BLOCK_SIZE if protocol < 30 else MAX_BLOCK_SIZE
+    if not 0 <= block_len <= max_blen or (count and block_len == 0):
+        raise LimitError(f"a block length 1..{max_blen}", at, str(block_len))
+    at = r.offset
+    s2len = r.read_int32()
+    if not 0 <= s2len <= max_s2len:
+        raise LimitError(f"a strong-sum length 0..{max_s2len}", at, str(s2len))
+    at = r.offset
+    remainder = r.read_int32()
+    if not 0 <= remainder <= block_len:
+        raise LimitError(f"a remainder 0..{block_len}", at, str(remainder))
+    return SumHead(count, block_len, s2len, remainder)
+
+
+def encode_block(sum1: int, strong: bytes) -> bytes:
+    return int32(sum1 - (1 << 32) if sum1 >= 1 << 31 else sum1) + strong
+
+
+def read_blocks(r: ByteReader, head: SumHead) -> tuple[tuple[int, ...], bytes]:
+    """All block sums of a signature: (sum1 values, concatenated strong sums)."""
+    sum1, strong = [], bytearray()
+    for _ in range(head.count):
+        sum1.append(r.read_uint32())
+        strong += r.read_bytes(head.s2len)
+    return tuple(sum1), bytes(strong)

@@ -1,0 +1,65 @@
+"""The plain token stream (upstream: token.c simple_send_token / simple_recv_token).
+
+int32 n > 0: n literal bytes follow (n <= CHUNK_SIZE); int32 -(k+1): block k matched;
+int32 0: end of the file's tokens. Literal runs longer than CHUNK_SIZE are split.
+"""
+from .errors import NEED_DATA, NeedData, ProtocolError
+from .ints import ByteReader, int32
+from .token_events import CHUNK_SIZE, End, Literal, Match
+
+__all__ = ["encode_literal", "encode_match", "encode_end", "TokenDecoder", "read_token"]
+
+
+def encode_literal(data) -> bytes:
+    out = bytearray()
+    for off in range(0, len(data), CHUNK_SIZE):
+        piece = data[off:off + CHUNK_SIZE]
+        out += int32(len(piece))
+        out += piece
+    return bytes(out)
+
+
+def encode_match(index: int) -> bytes:
+    return int32(-(index + 1))
+
+
+def encode_end() -> bytes:
+    return int32(0)
+
+
+def read_token(r: ByteReader, max_block: int | None = None):
+    """Read one token event from r (NeedData if incomplete)."""
+    at = r.offset
+    n = r.read_int32()
+    if n == 0:
+        return End()
+    if n > 0:
+        if n > CHUNK_SIZE:
+            raise ProtocolError(f"a literal run of at most {CHUNK_SIZE} bytes", at, str(n))
+        return Literal(r.read_bytes(n))
+    index = -n - 1
+    if max_block is not None and index >= max_block:
+        raise ProtocolError(f"a block index below {max_block}", at, str(index))
+    return Match(index)
+
+
+class TokenDecoder:
+    """Incremental decoder: receive_data(bytes), next_event() -> event or NEED_DATA."""
+
+    def __init__(self, max_block: int | None = None):
+        self._buf = bytearray()
+        self._base = 0
+        self._max_block = max_block
+
+    def receive_data(self, data: bytes) -> None:
+        self._buf += data
+
+    def next_event(self):
+        r = ByteReader(bytes(self._buf), self._base)
+        try:
+            ev = read_token(r, self._max_block)
+        except NeedData:
+            return NEED_DATA
+        del self._buf[:r.pos]
+        self._base += r.pos
+        return ev
