@@ -56,10 +56,10 @@ match = _backend.match
 class FileSum:
     """Whole-file checksum (upstream checksum.c sum_init/sum_update/sum_end).
 
-    For the algorithms protocol >= 27 uses, the file sum takes no seed: it is the plain
-    digest of the file's bytes; the xxh family writes its integer result little-endian."""
+    The digest of `prefix` + the file's bytes; the prefix is the seed for the pre-30 implied
+    MD4 and empty otherwise. The xxh family writes its integer result little-endian."""
 
-    def __init__(self, algo: int):
+    def __init__(self, algo: int, prefix: bytes = b""):
         self.algo = Checksum(algo)
         if self.algo is Checksum.MD4:
             self._h = _backend.Md4()
@@ -75,6 +75,7 @@ class FileSum:
             self._h = xxhash.xxh3_128()
         else:
             self._h = None
+        self.update(prefix)
 
     def update(self, data) -> None:
         if self._h is not None:

@@ -60,7 +60,7 @@ def delta(sig_reader: ByteReader, fd: int, name: bytes, *, checksum: str | None 
         if progress is not None:
             progress.update(low)
 
-    file_sum = oc_core.FileSum(spec.algo)
+    file_sum = oc_core.FileSum(spec.algo, spec.file_prefix)
     try:
         out = bytearray()
         summed = 0

@@ -1,1 +1,12 @@
-"""oc_patch: see README.md for what this package owns."""
+"""oc_patch: the receiver: a delta (one-file rsync batch) + basis -> the new file."""
+from .apply import atomic_output, patch_stream, replay_batch
+from .patcher import patch_tokens
+
+__all__ = ["atomic_output", "patch_stream", "patch_tokens", "replay_batch", "run"]
+
+
+def run(argv, stdin=None, stdout=None, stderr=None) -> int:
+    """Run `oc-patch` in-process with the given argv and streams; returns the exit code."""
+    from .cli import run_cli
+
+    return run_cli(argv, stdin, stdout, stderr)

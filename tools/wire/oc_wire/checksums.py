@@ -6,7 +6,9 @@ from protocol 30 (built-in code: seed before the data when CF_CHKSUM_SEED_FIX is
 after it otherwise), MD4 below 30 (seed after the data). An explicit --checksum-choice of
 md5, md4 or sha1 goes through OpenSSL's EVP upstream, which puts the seed first (md4
 falls back to the built-in code where OpenSSL lacks it, as on Debian 12: seed after).
-The xxh family takes the seed as its hash seed. A seed of 0 adds nothing.
+The xxh family takes the seed as its hash seed. A seed of 0 adds nothing to block sums.
+The whole-file sum takes no seed, except below protocol 30 with the implied checksum
+(CSUM_MD4_OLD): sum_init feeds the 4 seed bytes first, even when the seed is 0.
 """
 from dataclasses import dataclass
 
@@ -28,6 +30,7 @@ class ChecksumSpec:
     algo: Checksum
     seed: int
     seed_mode: SeedMode
+    file_prefix: bytes = b""
 
     @property
     def digest_len(self) -> int:
@@ -37,8 +40,11 @@ class ChecksumSpec:
 def checksum_spec(protocol: int, compat_flags: int, seed: int,
                   choice: str | None = None) -> ChecksumSpec:
     """The block-sum checksum for a stream; its whole-file sum uses the same algorithm."""
+    prefix = b""
     if choice is None or choice == "auto":
         algo = Checksum.MD5 if protocol >= 30 else Checksum.MD4
+        if protocol < 30:
+            prefix = (seed & 0xFFFFFFFF).to_bytes(4, "little")
         if algo is Checksum.MD5 and compat_flags & CF_CHKSUM_SEED_FIX:
             mode = SeedMode.BEFORE
         else:
@@ -57,4 +63,4 @@ def checksum_spec(protocol: int, compat_flags: int, seed: int,
             mode = SeedMode.BEFORE
     if seed == 0 and mode is not SeedMode.HASH:
         mode = SeedMode.NONE
-    return ChecksumSpec(algo, seed, mode)
+    return ChecksumSpec(algo, seed, mode, prefix)

@@ -1,0 +1,86 @@
+"""oc-patch command line: the only module of oc_patch that reads argv, uses click or exits."""
+import os
+import sys
+
+import click
+
+from oc_wire.errors import OcError, exit_code_for
+from oc_wire.progress import Progress
+from oc_wire.stream import PullReader
+
+from .apply import atomic_output, patch_stream, replay_batch
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("basis", required=False, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", default="-", type=click.Path(allow_dash=True),
+              help="write the new file here (temp file + rename after verification)")
+@click.option("--delta", "delta_path", default="-", type=click.Path(allow_dash=True),
+              help="delta stream (default: stdin)")
+@click.option("--dest", type=click.Path(file_okay=False, exists=True),
+              help="replay a whole batch (rsync --write-batch output) into DIR")
+@click.option("--checksum-choice", "--cc", "checksum", default=None)
+@click.option("--progress", "progress", flag_value=True, default=None)
+@click.option("-q", "--quiet", is_flag=True)
+@click.pass_obj
+def command(io, basis, output, delta_path, dest, checksum, progress, quiet):
+    """Apply a delta from stdin to BASIS and write the new file."""
+    stdin, stdout, stderr = io
+    src = stdin if delta_path == "-" else open(delta_path, "rb")
+    try:
+        reader = PullReader(src.read)
+        if dest is not None:
+            replay_batch(reader, dest, checksum)
+            return
+        if basis is None:
+            raise click.UsageError("BASIS is required unless --dest is given")
+        fd = os.open(basis, os.O_RDONLY)
+        try:
+            size = os.fstat(fd).st_size
+            show = not quiet and (progress or (progress is None and stderr.isatty()
+                                               and size >= 1 << 26))
+            meter = Progress(stderr if show else None, size)
+
+            def read_basis(off, n):
+                return os.pread(fd, n, off)
+
+            if output == "-":
+                done = patch_stream(reader, read_basis, stdout.write, size, checksum, meter)
+                stdout.flush()
+            else:
+                with atomic_output(output, 0o666 & ~_umask()) as out:
+                    done = patch_stream(reader, read_basis, out.write, size, checksum, meter)
+            meter.finish(done)
+        finally:
+            os.close(fd)
+    finally:
+        if src is not stdin:
+            src.close()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def run_cli(argv, stdin=None, stdout=None, stderr=None) -> int:
+    stdin = stdin or sys.stdin.buffer
+    stdout = stdout or sys.stdout.buffer
+    stderr = stderr or sys.stderr
+    try:
+        command.main(args=list(argv), obj=(stdin, stdout, stderr), standalone_mode=False,
+                     prog_name="oc-patch")
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.ClickException as e:
+        e.show(stderr)
+        return 1
+    except (OcError, OSError) as e:
+        stderr.write(f"oc-patch: {e}\n")
+        return exit_code_for(e)
+    return 0
+
+
+def main() -> None:
+    sys.exit(run_cli(sys.argv[1:]))

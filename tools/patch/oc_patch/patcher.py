@@ -1,0 +1,50 @@
+"""The receiver for one file (upstream: receiver.c receive_data): tokens + basis -> new
+file, with the whole-file checksum verified against the sender's.
+
+Patcher reads the basis through a callback read_basis(offset, length), holds no I/O of its
+own, and writes through a callback; a block index beyond the signature, a literal over
+32 KiB or a truncated stream is a ProtocolError; a checksum mismatch is a DataError.
+"""
+from collections.abc import Callable
+
+import oc_core
+from oc_wire.checksums import ChecksumSpec
+from oc_wire.errors import DataError
+from oc_wire.ints import ByteReader
+from oc_wire.sums import SumHead
+from oc_wire.token_events import End, Literal
+from oc_wire.tokens import read_token
+
+__all__ = ["patch_tokens"]
+
+
+def patch_tokens(r: ByteReader, head: SumHead, spec: ChecksumSpec,
+                 read_basis: Callable[[int, int], bytes], write: Callable[[bytes], object],
+                 progress=None) -> int:
+    """Apply one file's tokens from r; returns the number of bytes written."""
+    file_sum = oc_core.FileSum(spec.algo, spec.file_prefix)
+    done = 0
+    while True:
+        ev = read_token(r, head.count)
+        if isinstance(ev, End):
+            break
+        if isinstance(ev, Literal):
+            data = ev.data
+        else:
+            length = head.remainder if (ev.index == head.count - 1 and head.remainder) \
+                else head.block_len
+            data = read_basis(ev.index * head.block_len, length)
+            if len(data) != length:
+                raise DataError(f"basis file is too short for block {ev.index}")
+        file_sum.update(data)
+        write(data)
+        done += len(data)
+        if progress is not None:
+            progress.update(done)
+    at = r.offset
+    sent = r.read_bytes(spec.digest_len)
+    if sent != file_sum.digest():
+        raise DataError(f"whole-file checksum mismatch at offset {at} "
+                        "(wrong basis file or corrupt delta)")
+    return done
+
