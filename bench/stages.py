@@ -70,4 +70,5 @@ def main(size_mib: int = 512, workdir: str = "/tmp/oc-bench") -> list[tuple]:
 if __name__ == "__main__":
     size = int(sys.argv[1]) if len(sys.argv) > 1 else 512
     for row in main(size):
-        print("%-10s oc %.2fs  rdiff %.2fs  ratio %.2f" % row[:4])
+        stage, t_oc, t_rd, ratio = row[:4]
+        print(f"{stage:10s} oc {t_oc:.2f}s  rdiff {t_rd:.2f}s  ratio {ratio:.2f}")

@@ -2,7 +2,8 @@
 from ._oc_core import ffi, lib
 from ._types import SigTable
 
-__all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums", "md4", "Md4", "match",
+__all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums",
+           "md4", "Md4", "match",
            "simd_level", "force_scalar"]
 
 NAME = "native"

@@ -9,7 +9,8 @@ import xxhash
 
 from ._types import CHUNK_SIZE, MAX_CHAIN_LEN, Checksum, SeedMode, SigTable
 
-__all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums", "md4", "Md4", "match",
+__all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums",
+           "md4", "Md4", "match",
            "simd_level"]
 
 NAME = "pure"

@@ -10,7 +10,8 @@ import shutil
 import subprocess
 
 import pytest
-
+from oc_delta import run as delta_run
+from oc_sig import run as sig_run
 from oc_wire.flist_codec import FlistDecoder, FlistOptions
 from oc_wire.ints import ByteReader
 from oc_wire.ndx import NdxCodec
@@ -18,9 +19,6 @@ from oc_wire.stage import read_header, spec_for
 from oc_wire.sums import read_sum_head
 from oc_wire.token_events import End
 from oc_wire.tokens import read_token
-
-from oc_delta import run as delta_run
-from oc_sig import run as sig_run
 
 
 def _file_stream_end(batch: bytes) -> int:

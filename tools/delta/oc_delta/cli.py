@@ -3,7 +3,6 @@ import os
 import sys
 
 import click
-
 from oc_wire.errors import OcError, exit_code_for
 from oc_wire.progress import Progress
 from oc_wire.stream import PullReader

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 
 import oc_core
 from oc_core import SigTable
+from oc_wire.flist_entry import FileEntry
 from oc_wire.ints import ByteReader
 from oc_wire.ndx import NdxCodec
 from oc_wire.stage import encode_header, read_header, spec_for
-from oc_wire.flist_entry import FileEntry
 from oc_wire.sums import read_blocks, read_sum_head
 from oc_wire.tokens import encode_end, encode_literal, encode_match
 

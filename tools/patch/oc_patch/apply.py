@@ -5,6 +5,7 @@ Output goes to a temp file beside the destination and is renamed over it only af
 whole-file checksum matched: an interrupted or failed patch leaves no file under the final
 name (upstream: receiver.c + util.c robust_rename, the '.name.XXXXXX' temp names).
 """
+import functools
 import os
 import stat
 import tempfile
@@ -93,6 +94,10 @@ def patch_stream(r: ByteReader, read_basis, write, basis_size: int,
     return patch_tokens(r, head, spec, read_basis, write, progress)
 
 
+def _pread(fd: int, offset: int, length: int) -> bytes:
+    return os.pread(fd, length, offset)
+
+
 def replay_batch(r: ByteReader, dest: str, checksum: str | None = None) -> list[bytes]:
     """Replay a flat batch into dest (regular files only); returns the names written."""
     header, entries = _open_batch(r)
@@ -116,7 +121,7 @@ def replay_batch(r: ByteReader, dest: str, checksum: str | None = None) -> list[
         basis = os.open(target, os.O_RDONLY) if head.count else None
         try:
             with atomic_output(target, stat.S_IMODE(entry.mode)) as out:
-                patch_tokens(r, head, spec, lambda o, n: os.pread(basis, n, o), out.write)
+                patch_tokens(r, head, spec, functools.partial(_pread, basis), out.write)
         finally:
             if basis is not None:
                 os.close(basis)

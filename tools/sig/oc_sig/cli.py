@@ -5,7 +5,6 @@ import sys
 import tempfile
 
 import click
-
 from oc_wire.errors import OcError, exit_code_for
 from oc_wire.progress import Progress
 

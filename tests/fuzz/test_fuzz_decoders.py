@@ -1,0 +1,114 @@
+"""Every decoder of untrusted bytes: random and mutated input ends in a typed error
+(OcError) or a clean decode, never another exception, a hang or a huge allocation."""
+import io
+import os
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from oc_delta import delta, read_signature
+from oc_patch import patch_stream
+from oc_sig import sign
+from oc_wire.errors import OcError
+from oc_wire.flist_codec import FlistDecoder, FlistOptions
+from oc_wire.ints import ByteReader
+from oc_wire.ndx import NdxCodec
+from oc_wire.stream import PullReader
+from oc_wire.sums import read_sum_head
+from oc_wire.tokens import TokenDecoder
+
+SETTINGS = settings(max_examples=300, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def _sample_streams():
+    r = os.urandom
+    basis = r(20000)
+    new = basis[:5000] + r(3000) + basis[9000:]
+    import tempfile
+
+    with tempfile.TemporaryFile() as b, tempfile.TemporaryFile() as n:
+        b.write(basis)
+        b.flush()
+        n.write(new)
+        n.flush()
+        sig = b"".join(sign(b.fileno(), len(basis), seed=3, block_size=700))
+        dl = b"".join(delta(PullReader(io.BytesIO(sig).read), n.fileno(), b"f"))
+    return basis, sig, dl
+
+
+BASIS, SIG, DELTA = _sample_streams()
+
+
+def _mutate(data: bytes, edits):
+    d = bytearray(data)
+    for pos, val in edits:
+        if d:
+            d[pos % len(d)] = val
+    return bytes(d)
+
+
+edits = st.lists(st.tuples(st.integers(0, 1 << 20), st.integers(0, 255)), max_size=6)
+
+
+def _patch(data: bytes):
+    out = bytearray()
+    patch_stream(PullReader(io.BytesIO(data).read),
+                 lambda o, n: BASIS[o:o + n], out.extend, len(BASIS))
+
+
+@SETTINGS
+@given(edits, st.integers(0, len(DELTA)))
+def test_patch_on_mutated_or_truncated_delta_raises_only_typed_errors(e, cut):
+    try:
+        _patch(_mutate(DELTA, e)[:cut])
+    except OcError:
+        pass
+
+
+@SETTINGS
+@given(st.binary(max_size=400))
+def test_patch_on_random_bytes_raises_only_typed_errors(data):
+    try:
+        _patch(data)
+    except OcError:
+        pass
+
+
+@SETTINGS
+@given(edits, st.integers(0, len(SIG)))
+def test_signature_reader_on_mutated_input(e, cut):
+    try:
+        read_signature(PullReader(io.BytesIO(_mutate(SIG, e)[:cut]).read))
+    except OcError:
+        pass
+
+
+@SETTINGS
+@given(st.binary(max_size=300), st.sampled_from([28, 29, 30, 31, 32]),
+       st.sampled_from([0, 0x1FE, 0x1FF]), st.booleans())
+def test_flist_decoder_on_random_bytes(data, protocol, compat, rich):
+    opts = FlistOptions(protocol, compat, preserve_uid=rich, preserve_gid=rich,
+                        preserve_links=rich, preserve_devices=rich, preserve_specials=rich,
+                        always_checksum=rich)
+    try:
+        FlistDecoder(opts, max_entries=1000).read_list(ByteReader(data))
+    except OcError:
+        pass
+
+
+@SETTINGS
+@given(st.binary(max_size=64), st.sampled_from([28, 30]))
+def test_sum_head_ndx_and_token_decoders_on_random_bytes(data, protocol):
+    for fn in (lambda r: read_sum_head(r, protocol), NdxCodec(protocol).decode,
+               ByteReader.read_varint, lambda r: r.read_varlong(3), ByteReader.read_vstring):
+        try:
+            fn(ByteReader(data))
+        except OcError:
+            pass
+    dec = TokenDecoder(max_block=10)
+    dec.receive_data(data)
+    try:
+        while dec.next_event().__class__.__name__ not in ("End", "_NeedDataType"):
+            pass
+    except OcError:
+        pass
