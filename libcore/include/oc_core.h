@@ -22,6 +22,10 @@ int oc_strong_sum(int algo, const uint8_t *buf, size_t len, uint32_t seed, int s
 /* The first s2len bytes of every block's strong sum, concatenated into out. */
 void oc_block_strong_sums(int algo, const uint8_t *buf, size_t len, uint32_t block_len,
                           uint32_t seed, int seed_mode, int32_t s2len, uint8_t *out);
+/* The generator's wire records for every block of buf: int32 sum1 (LE) + s2len strong
+ * bytes each; returns the bytes written (blocks * (4 + s2len)). */
+size_t oc_sig_records(int algo, const uint8_t *buf, size_t len, uint32_t block_len,
+                      uint32_t seed, int seed_mode, int32_t s2len, uint8_t *out);
 void oc_md4(const uint8_t *buf, size_t len, uint8_t *out16);
 typedef struct { uint32_t st[4]; uint64_t total; uint8_t buf[64]; size_t used; } oc_md4_ctx;
 void oc_md4_init(oc_md4_ctx *c);

@@ -7,6 +7,7 @@ both with load_backend() and check they agree. Every backend module offers:
 - block_sums(data, block_len) -> [int]   the generator's sum1 of each block
 - strong_sum(algo, data, seed, seed_mode) -> bytes   get_checksum2, full digest
 - block_strong_sums(algo, data, block_len, seed, seed_mode, s2len) -> bytes
+- sig_records(algo, data, block_len, seed, seed_mode, s2len) -> bytes (wire records)
 - md4(data) -> bytes, Md4()              MD4 for protocols < 30
 - match(sig, data, algo, seed, seed_mode) -> iter of (lit_offset, lit_len, token)
                                           match.c hash_search: one record per matched()
@@ -25,7 +26,7 @@ from ._types import CHUNK_SIZE, MAX_CHAIN_LEN, Checksum, SeedMode, SigTable
 
 __all__ = ["BACKEND", "Checksum", "SeedMode", "SigTable", "CHUNK_SIZE", "MAX_CHAIN_LEN",
            "FileSum", "load_backend", "features", "digest_len", "rolling_checksum",
-           "block_sums", "strong_sum", "block_strong_sums", "md4", "match"]
+           "block_sums", "strong_sum", "block_strong_sums", "sig_records", "md4", "match"]
 
 _DIGEST_LEN = {Checksum.NONE: 0, Checksum.MD4: 16, Checksum.MD5: 16, Checksum.SHA1: 20,
                Checksum.XXH64: 8, Checksum.XXH3: 8, Checksum.XXH128: 16}
@@ -49,6 +50,7 @@ rolling_checksum = _backend.rolling_checksum
 block_sums = _backend.block_sums
 strong_sum = _backend.strong_sum
 block_strong_sums = _backend.block_strong_sums
+sig_records = _backend.sig_records
 md4 = _backend.md4
 match = _backend.match
 

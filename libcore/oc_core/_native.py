@@ -2,7 +2,7 @@
 from ._oc_core import ffi, lib
 from ._types import SigTable
 
-__all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums",
+__all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums", "sig_records",
            "md4", "Md4", "match",
            "simd_level", "force_scalar"]
 
@@ -49,6 +49,16 @@ def block_strong_sums(algo: int, data, block_len: int, seed: int, seed_mode: int
     lib.oc_block_strong_sums(int(algo), buf, len(buf), block_len, seed & 0xFFFFFFFF,
                              int(seed_mode), s2len, out)
     return bytes(ffi.buffer(out, n * s2len))
+
+
+def sig_records(algo: int, data, block_len: int, seed: int, seed_mode: int,
+                s2len: int) -> bytes:
+    buf = ffi.from_buffer(data)
+    n = -(-len(buf) // block_len)
+    out = ffi.new("uint8_t[]", max(n * (4 + s2len), 1))
+    got = lib.oc_sig_records(int(algo), buf, len(buf), block_len, seed & 0xFFFFFFFF,
+                             int(seed_mode), s2len, out)
+    return bytes(ffi.buffer(out, got))
 
 
 def md4(data) -> bytes:

@@ -9,7 +9,7 @@ import xxhash
 
 from ._types import CHUNK_SIZE, MAX_CHAIN_LEN, Checksum, SeedMode, SigTable
 
-__all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums",
+__all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums", "sig_records",
            "md4", "Md4", "match",
            "simd_level"]
 
@@ -117,6 +117,15 @@ def block_strong_sums(algo: int, data, block_len: int, seed: int, seed_mode: int
     """The first s2len bytes of each block's strong sum, concatenated."""
     data = bytes(data)
     return b"".join(strong_sum(algo, data[o:o + block_len], seed, seed_mode)[:s2len]
+                    for o in range(0, len(data), block_len))
+
+
+def sig_records(algo: int, data, block_len: int, seed: int, seed_mode: int,
+                s2len: int) -> bytes:
+    """The generator's per-block wire records: int32 sum1 (LE) + s2len strong-sum bytes."""
+    data = bytes(data)
+    return b"".join(struct.pack("<I", rolling_checksum(data[o:o + block_len]))
+                    + strong_sum(algo, data[o:o + block_len], seed, seed_mode)[:s2len]
                     for o in range(0, len(data), block_len))
 
 

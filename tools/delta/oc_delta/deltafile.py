@@ -5,6 +5,8 @@ The matcher (libcore) reports each call of upstream's matched(): literal bytes s
 last match, then a block index, -2 (flush only) or -1 (end). Literal runs go out in pieces
 of at most 32 KiB, exactly as simple_send_token splits them. The new file is read through
 an mmap whose consumed pages are released as the matcher moves on, so memory stays bounded.
+The whole-file checksum covers the bytes upstream's matched() feeds to sum_update: all of
+the file, in order; a worker thread computes it over the mapping while the matcher runs.
 """
 import mmap
 import os
@@ -13,6 +15,7 @@ from collections.abc import Iterator
 
 import oc_core
 from oc_core import SigTable
+from oc_core.overlap import BufferSum
 from oc_wire.flist_entry import FileEntry
 from oc_wire.ints import ByteReader
 from oc_wire.ndx import NdxCodec
@@ -60,30 +63,26 @@ def delta(sig_reader: ByteReader, fd: int, name: bytes, *, checksum: str | None 
         if progress is not None:
             progress.update(low)
 
-    file_sum = oc_core.FileSum(spec.algo, spec.file_prefix)
+    hasher = BufferSum(oc_core.FileSum(spec.algo, spec.file_prefix), mm)
     try:
         out = bytearray()
-        summed = 0
         for off, n, token in oc_core.match(sig, mm, spec.algo, spec.seed, spec.seed_mode,
                                            on_progress=release):
             if n:
                 out += encode_literal(mm[off:off + n])
-            end = off + n
             if token >= 0:
                 out += encode_match(token)
-                end += sig.length_of(token)
             elif token == -1:
                 out += encode_end()
-            file_sum.update(mm[summed:end])
-            summed = end
             if len(out) >= 1 << 20:
                 written += len(out)
                 yield bytes(out)
                 out.clear()
-        out += file_sum.digest()
+        out += hasher.digest()
         written += len(out)
         yield bytes(out)
     finally:
+        hasher.wait()
         if size:
             mm.close()
     yield trailer(header.protocol, ndx, sig_reader.offset, written, size)

@@ -8,6 +8,7 @@ own, and writes through a callback; a block index beyond the signature, a litera
 from collections.abc import Callable
 
 import oc_core
+from oc_core.overlap import BackgroundSum
 from oc_wire.checksums import ChecksumSpec
 from oc_wire.errors import DataError
 from oc_wire.ints import ByteReader
@@ -22,7 +23,7 @@ def patch_tokens(r: ByteReader, head: SumHead, spec: ChecksumSpec,
                  read_basis: Callable[[int, int], bytes], write: Callable[[bytes], object],
                  progress=None) -> int:
     """Apply one file's tokens from r; returns the number of bytes written."""
-    file_sum = oc_core.FileSum(spec.algo, spec.file_prefix)
+    file_sum = BackgroundSum(oc_core.FileSum(spec.algo, spec.file_prefix))
     done = 0
     while True:
         ev = read_token(r, head.count)
@@ -36,7 +37,7 @@ def patch_tokens(r: ByteReader, head: SumHead, spec: ChecksumSpec,
             data = read_basis(ev.index * head.block_len, length)
             if len(data) != length:
                 raise DataError(f"basis file is too short for block {ev.index}")
-        file_sum.update(data)
+        file_sum.feed(data)
         write(data)
         done += len(data)
         if progress is not None:

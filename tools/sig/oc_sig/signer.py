@@ -6,11 +6,12 @@ down to a multiple of 8 (capped at 2**17 from protocol 30, 2**29 before). Strong
 length: from protocol 27 the sum_sizes_sqroot formula with csum_length 2 and
 BLOCKSUM_BIAS 10, capped at 16 and at the digest length.
 """
+import itertools
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import oc_core
-from oc_wire.ints import int32
 from oc_wire.stage import encode_header, spec_for, stage_header
 from oc_wire.sums import MAX_BLOCK_SIZE, OLD_MAX_BLOCK_SIZE, SumHead, encode_sum_head
 
@@ -20,7 +21,7 @@ BLOCK_SIZE = 700
 SHORT_SUM_LENGTH = 2
 SUM_LENGTH = 16
 BLOCKSUM_BIAS = 10
-READ_CHUNK = 1 << 20
+READ_CHUNK = 4 << 20
 
 
 def sum_sizes(size: int, protocol: int, digest_len: int, block_size: int | None = None,
@@ -71,17 +72,24 @@ def sign(fd: int, size: int, *, protocol: int = 32, seed: int = 0,
     head = sum_sizes(size, protocol, spec.digest_len, block_size)
     yield encode_header(header) + encode_sum_head(head)
     chunk = max(head.block_len, READ_CHUNK // head.block_len * head.block_len)
-    done = 0
-    while done < size:
-        data = os.pread(fd, min(chunk, size - done), done)
-        if not data:
-            raise OSError(f"basis file shrank while reading at offset {done}")
-        sums1 = oc_core.block_sums(data, head.block_len)
-        strong = oc_core.block_strong_sums(spec.algo, data, head.block_len, spec.seed,
-                                           spec.seed_mode, head.s2len)
-        s2 = head.s2len
-        yield b"".join(int32(v - (1 << 32) if v >= 1 << 31 else v) + strong[i * s2:(i + 1) * s2]
-                       for i, v in enumerate(sums1))
-        done += len(data)
-        if progress is not None:
-            progress.update(done)
+
+    def records(offset: int) -> bytes:
+        data = os.pread(fd, min(chunk, size - offset), offset)
+        if len(data) != min(chunk, size - offset):
+            raise OSError(f"basis file shrank while reading at offset {offset}")
+        return oc_core.sig_records(spec.algo, data, head.block_len, spec.seed,
+                                   spec.seed_mode, head.s2len)
+
+    # libcore releases the GIL: chunks are summed on all cores, written in order.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        offsets = iter(range(0, size, chunk))
+        window = [pool.submit(records, o) for o in itertools.islice(offsets, 4)]
+        done = 0
+        while window:
+            piece = window.pop(0).result()
+            done = min(size, done + chunk)
+            for o in itertools.islice(offsets, 1):
+                window.append(pool.submit(records, o))
+            yield piece
+            if progress is not None:
+                progress.update(done)

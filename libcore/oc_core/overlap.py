@@ -1,0 +1,81 @@
+"""Work that overlaps with the caller on another core: libcore's C calls and hashlib both
+release the GIL, so a worker thread hashing while the main thread matches or writes
+runs in parallel for real."""
+import queue
+import threading
+
+__all__ = ["BackgroundSum", "BufferSum"]
+
+_STOP = object()
+
+
+class BackgroundSum:
+    """A FileSum fed from a worker thread: feed(data) collects, digest() waits for the rest.
+
+    Pieces go to the worker in batches of about `batch` bytes (one thread handoff per
+    batch, not per piece); at most `depth` batches are queued, so memory stays bounded."""
+
+    def __init__(self, file_sum, depth: int = 8, batch: int = 1 << 20):
+        self._sum = file_sum
+        self._q: queue.Queue = queue.Queue(depth)
+        self._error: BaseException | None = None
+        self._pending: list = []
+        self._pending_len = 0
+        self._batch = batch
+        self._t = threading.Thread(target=self._run, name="oc-file-sum", daemon=True)
+        self._t.start()
+
+    def _run(self) -> None:
+        while (pieces := self._q.get()) is not _STOP:
+            if self._error is None:
+                try:
+                    for piece in pieces:
+                        self._sum.update(piece)
+                except BaseException as e:  # surfaced by digest()
+                    self._error = e
+
+    def feed(self, data) -> None:
+        self._pending.append(data)
+        self._pending_len += len(data)
+        if self._pending_len >= self._batch:
+            self._q.put(self._pending)
+            self._pending, self._pending_len = [], 0
+
+    def digest(self) -> bytes:
+        if self._pending:
+            self._q.put(self._pending)
+            self._pending = []
+        self._q.put(_STOP)
+        self._t.join()
+        if self._error is not None:
+            raise self._error
+        return self._sum.digest()
+
+
+class BufferSum:
+    """Hash a whole buffer (an mmap) on a worker thread; digest() joins and returns it."""
+
+    def __init__(self, file_sum, buf, piece: int = 1 << 20):
+        self._sum = file_sum
+        self._error: BaseException | None = None
+        self._t = threading.Thread(target=self._run, args=(buf, piece), name="oc-file-sum",
+                                   daemon=True)
+        self._t.start()
+
+    def _run(self, buf, piece: int) -> None:
+        try:
+            with memoryview(buf) as view:
+                for off in range(0, len(view), piece):
+                    self._sum.update(view[off:off + piece])
+        except BaseException as e:  # surfaced by digest()
+            self._error = e
+
+    def wait(self) -> None:
+        """Join the worker (it holds a view of the buffer until then)."""
+        self._t.join()
+
+    def digest(self) -> bytes:
+        self.wait()
+        if self._error is not None:
+            raise self._error
+        return self._sum.digest()
