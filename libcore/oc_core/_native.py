@@ -2,9 +2,8 @@
 from ._oc_core import ffi, lib
 from ._types import SigTable
 
-__all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums", "sig_records",
-           "md4", "Md4", "match",
-           "simd_level", "force_scalar"]
+__all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums",
+           "sig_records", "md4", "Md4", "match", "simd_level", "force_scalar"]
 
 NAME = "native"
 _BATCH = 4096

@@ -9,9 +9,8 @@ import xxhash
 
 from ._types import CHUNK_SIZE, MAX_CHAIN_LEN, Checksum, SeedMode, SigTable
 
-__all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums", "sig_records",
-           "md4", "Md4", "match",
-           "simd_level"]
+__all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums",
+           "sig_records", "md4", "Md4", "match", "simd_level"]
 
 NAME = "pure"
 _M32 = 0xFFFFFFFF

@@ -41,12 +41,17 @@ class BackgroundSum:
             self._q.put(self._pending)
             self._pending, self._pending_len = [], 0
 
+    def close(self) -> None:
+        """Hand over what is left and join the worker; safe to call more than once."""
+        if self._t.is_alive():
+            if self._pending:
+                self._q.put(self._pending)
+            self._q.put(_STOP)
+            self._t.join()
+        self._pending = []
+
     def digest(self) -> bytes:
-        if self._pending:
-            self._q.put(self._pending)
-            self._pending = []
-        self._q.put(_STOP)
-        self._t.join()
+        self.close()
         if self._error is not None:
             raise self._error
         return self._sum.digest()

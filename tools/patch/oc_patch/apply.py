@@ -5,7 +5,9 @@ Output goes to a temp file beside the destination and is renamed over it only af
 whole-file checksum matched: an interrupted or failed patch leaves no file under the final
 name (upstream: receiver.c + util.c robust_rename, the '.name.XXXXXX' temp names).
 """
+import contextlib
 import functools
+import mmap
 import os
 import stat
 import tempfile
@@ -19,11 +21,30 @@ from oc_wire.sums import read_sum_head
 
 from .patcher import patch_tokens
 
-__all__ = ["patch_stream", "replay_batch", "atomic_output"]
+__all__ = ["patch_stream", "replay_batch", "atomic_output", "basis_reader", "writer"]
 
 ITEM_BASIS_TYPE_FOLLOWS = 1 << 11
 ITEM_XNAME_FOLLOWS = 1 << 12
 ITEM_TRANSFER = 1 << 15
+
+
+@contextlib.contextmanager
+def basis_reader(fd: int, size: int):
+    """read_basis(offset, length) over an mmap of the basis: slices, no copies."""
+    if size == 0:
+        yield lambda offset, length: b""
+        return
+    with mmap.mmap(fd, size, access=mmap.ACCESS_READ) as mm, memoryview(mm) as view:
+        yield lambda offset, length: view[offset:offset + length]
+
+
+def writer(fd: int):
+    """write(data) straight to fd (no userspace buffer), retrying short writes."""
+    def write(data) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    return write
 
 
 class atomic_output:

@@ -7,7 +7,7 @@ from oc_wire.errors import OcError, exit_code_for
 from oc_wire.progress import Progress
 from oc_wire.stream import PullReader
 
-from .apply import atomic_output, patch_stream, replay_batch
+from .apply import atomic_output, basis_reader, patch_stream, replay_batch, writer
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -33,25 +33,20 @@ def command(io, basis, output, delta_path, dest, checksum, progress, quiet):
             return
         if basis is None:
             raise click.UsageError("BASIS is required unless --dest is given")
-        fd = os.open(basis, os.O_RDONLY)
-        try:
-            size = os.fstat(fd).st_size
+        with open(basis, "rb") as bf:
+            size = os.fstat(bf.fileno()).st_size
             show = not quiet and (progress or (progress is None and stderr.isatty()
                                                and size >= 1 << 26))
             meter = Progress(stderr if show else None, size)
-
-            def read_basis(off, n):
-                return os.pread(fd, n, off)
-
-            if output == "-":
-                done = patch_stream(reader, read_basis, stdout.write, size, checksum, meter)
-                stdout.flush()
-            else:
-                with atomic_output(output, 0o666 & ~_umask()) as out:
-                    done = patch_stream(reader, read_basis, out.write, size, checksum, meter)
+            with basis_reader(bf.fileno(), size) as read_basis:
+                if output == "-":
+                    done = patch_stream(reader, read_basis, stdout.write, size, checksum, meter)
+                    stdout.flush()
+                else:
+                    with atomic_output(output, 0o666 & ~_umask()) as out:
+                        done = patch_stream(reader, read_basis, writer(out.fileno()), size,
+                                            checksum, meter)
             meter.finish(done)
-        finally:
-            os.close(fd)
     finally:
         if src is not stdin:
             src.close()

@@ -24,11 +24,25 @@ def patch_tokens(r: ByteReader, head: SumHead, spec: ChecksumSpec,
                  progress=None) -> int:
     """Apply one file's tokens from r; returns the number of bytes written."""
     file_sum = BackgroundSum(oc_core.FileSum(spec.algo, spec.file_prefix))
+    try:
+        done = _apply(r, head, read_basis, write, file_sum, progress)
+        at = r.offset
+        sent = r.read_bytes(spec.digest_len)
+        if sent != file_sum.digest():
+            raise DataError(f"whole-file checksum mismatch at offset {at} "
+                            "(wrong basis file or corrupt delta)")
+    finally:
+        file_sum.close()
+    return done
+
+
+
+def _apply(r: ByteReader, head: SumHead, read_basis, write, file_sum, progress) -> int:
     done = 0
     while True:
         ev = read_token(r, head.count)
         if isinstance(ev, End):
-            break
+            return done
         if isinstance(ev, Literal):
             data = ev.data
         else:
@@ -42,10 +56,3 @@ def patch_tokens(r: ByteReader, head: SumHead, spec: ChecksumSpec,
         done += len(data)
         if progress is not None:
             progress.update(done)
-    at = r.offset
-    sent = r.read_bytes(spec.digest_len)
-    if sent != file_sum.digest():
-        raise DataError(f"whole-file checksum mismatch at offset {at} "
-                        "(wrong basis file or corrupt delta)")
-    return done
-
