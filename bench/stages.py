@@ -45,7 +45,8 @@ def _oc_cmds(old: str, new: str, w, tag: str, extra: str) -> dict[str, str]:
     return {
         "signature": f"{BIN}/oc-sig -q {extra} --checksum-seed 1 {old} {w(tag + '.sig')}",
         "delta": f"{BIN}/oc-delta -q {extra} --sig {w(tag + '.sig')} {new} {w(tag + '.delta')}",
-        "patch": f"{BIN}/oc-patch -q {extra} --delta {w(tag + '.delta')} {old} -o {w(tag + '.out')}",
+        "patch": (f"{BIN}/oc-patch -q {extra} --delta {w(tag + '.delta')} {old} "
+                  f"-o {w(tag + '.out')}"),
     }
 
 

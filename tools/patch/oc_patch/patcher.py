@@ -38,21 +38,41 @@ def patch_tokens(r: ByteReader, head: SumHead, spec: ChecksumSpec,
 
 
 def _apply(r: ByteReader, head: SumHead, read_basis, write, file_sum, progress) -> int:
+    """Apply tokens until End. Runs of adjacent matched blocks are read and written as one
+    range of the basis (one write and one hash update per run, not per block)."""
     done = 0
-    while True:
-        ev = read_token(r, head.count)
-        if isinstance(ev, End):
-            return done
-        if isinstance(ev, Literal):
-            data = ev.data
-        else:
-            length = head.remainder if (ev.index == head.count - 1 and head.remainder) \
-                else head.block_len
-            data = read_basis(ev.index * head.block_len, length)
-            if len(data) != length:
-                raise DataError(f"basis file is too short for block {ev.index}")
+    run_start = run_end = 0  # pending basis range [run_start, run_end)
+
+    def emit(data) -> None:
+        nonlocal done
         file_sum.feed(data)
         write(data)
         done += len(data)
         if progress is not None:
             progress.update(done)
+
+    def flush_run() -> None:
+        nonlocal run_start, run_end
+        if run_end > run_start:
+            data = read_basis(run_start, run_end - run_start)
+            if len(data) != run_end - run_start:
+                raise DataError(f"basis file is too short for the range at {run_start}")
+            emit(data)
+        run_start = run_end = 0
+
+    while True:
+        ev = read_token(r, head.count)
+        if isinstance(ev, End):
+            flush_run()
+            return done
+        if isinstance(ev, Literal):
+            flush_run()
+            emit(ev.data)
+            continue
+        start = ev.index * head.block_len
+        length = head.remainder if (ev.index == head.count - 1 and head.remainder) \
+            else head.block_len
+        if start != run_end or run_end == run_start:
+            flush_run()
+            run_start = start
+        run_end = start + length
