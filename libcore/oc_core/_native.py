@@ -6,7 +6,7 @@ __all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong
            "sig_records", "md4", "Md4", "match", "simd_level", "force_scalar"]
 
 NAME = "native"
-_BATCH = 4096
+_BATCH = 512
 
 
 def simd_level() -> int:

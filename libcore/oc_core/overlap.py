@@ -1,10 +1,11 @@
 """Work that overlaps with the caller on another core: libcore's C calls and hashlib both
 release the GIL, so a worker thread hashing while the main thread matches or writes
 runs in parallel for real."""
+import os
 import queue
 import threading
 
-__all__ = ["BackgroundSum", "BufferSum"]
+__all__ = ["BackgroundSum", "FdSum"]
 
 _STOP = object()
 
@@ -57,26 +58,29 @@ class BackgroundSum:
         return self._sum.digest()
 
 
-class BufferSum:
-    """Hash a whole buffer (an mmap) on a worker thread; digest() joins and returns it."""
+class FdSum:
+    """Hash size bytes of a file descriptor on a worker thread (pread in pieces, so no
+    mapping grows the resident set); digest() joins and returns the digest."""
 
-    def __init__(self, file_sum, buf, piece: int = 1 << 20):
+    def __init__(self, file_sum, fd: int, size: int, piece: int = 1 << 20):
         self._sum = file_sum
         self._error: BaseException | None = None
-        self._t = threading.Thread(target=self._run, args=(buf, piece), name="oc-file-sum",
-                                   daemon=True)
+        self._t = threading.Thread(target=self._run, args=(fd, size, piece),
+                                   name="oc-file-sum", daemon=True)
         self._t.start()
 
-    def _run(self, buf, piece: int) -> None:
+    def _run(self, fd: int, size: int, piece: int) -> None:
         try:
-            with memoryview(buf) as view:
-                for off in range(0, len(view), piece):
-                    self._sum.update(view[off:off + piece])
+            for off in range(0, size, piece):
+                data = os.pread(fd, min(piece, size - off), off)
+                if not data:
+                    raise OSError(f"file shrank while hashing at offset {off}")
+                self._sum.update(data)
         except BaseException as e:  # surfaced by digest()
             self._error = e
 
     def wait(self) -> None:
-        """Join the worker (it holds a view of the buffer until then)."""
+        """Join the worker."""
         self._t.join()
 
     def digest(self) -> bytes:

@@ -8,8 +8,12 @@ setup() {
   T="$BATS_TEST_TMPDIR"
 }
 
-gen() { # gen FILE SIZE SEED: deterministic random bytes
-  python3 -c "import random,sys; sys.stdout.buffer.write(random.Random($3).randbytes($2))" > "$1"
+gen() { # gen FILE SIZE SEED: deterministic random bytes (in 16 MiB pieces)
+  python3 -c "
+import random, sys
+r, left = random.Random($3), $2
+while left:
+    n = min(left, 1 << 24); sys.stdout.buffer.write(r.randbytes(n)); left -= n" > "$1"
 }
 
 triple_pipe() { # triple_pipe OLD NEW
@@ -63,11 +67,11 @@ d=open('$T/old','rb').read(); open('$T/new','wb').write(d[:400000]+b'inserted!'*
   triple_pipe "$T/old" "$T/new"
 }
 
-@test "64 MiB pair with scattered edits" {
-  gen "$T/old" 67108864 7
+@test "512 MiB pair with 1% scattered edits" {
+  gen "$T/old" 536870912 7
   python3 -c "
 import random; r=random.Random(8); d=bytearray(open('$T/old','rb').read())
-for _ in range(160):
+for _ in range(1310):
     p=r.randrange(len(d)-4096); d[p:p+4096]=r.randbytes(4096)
 open('$T/new','wb').write(d)"
   triple_pipe "$T/old" "$T/new"

@@ -6,7 +6,7 @@ last match, then a block index, -2 (flush only) or -1 (end). Literal runs go out
 of at most 32 KiB, exactly as simple_send_token splits them. The new file is read through
 an mmap whose consumed pages are released as the matcher moves on, so memory stays bounded.
 The whole-file checksum covers the bytes upstream's matched() feeds to sum_update: all of
-the file, in order; a worker thread computes it over the mapping while the matcher runs.
+the file, in order; a worker thread computes it with pread while the matcher runs.
 """
 import mmap
 import os
@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import oc_core
 from oc_core import SigTable
-from oc_core.overlap import BufferSum
+from oc_core.overlap import FdSum
 from oc_wire.flist_entry import FileEntry
 from oc_wire.ints import ByteReader
 from oc_wire.ndx import NdxCodec
@@ -27,7 +27,7 @@ from .batchfile import file_head, trailer
 
 __all__ = ["read_signature", "delta"]
 
-_RELEASE = 64 << 20
+_RELEASE = 16 << 20
 
 
 def read_signature(r: ByteReader):
@@ -63,7 +63,7 @@ def delta(sig_reader: ByteReader, fd: int, name: bytes, *, checksum: str | None 
         if progress is not None:
             progress.update(low)
 
-    hasher = BufferSum(oc_core.FileSum(spec.algo, spec.file_prefix), mm)
+    hasher = FdSum(oc_core.FileSum(spec.algo, spec.file_prefix), fd, size)
     try:
         out = bytearray()
         for off, n, token in oc_core.match(sig, mm, spec.algo, spec.seed, spec.seed_mode,

@@ -5,9 +5,7 @@ Output goes to a temp file beside the destination and is renamed over it only af
 whole-file checksum matched: an interrupted or failed patch leaves no file under the final
 name (upstream: receiver.c + util.c robust_rename, the '.name.XXXXXX' temp names).
 """
-import contextlib
 import functools
-import mmap
 import os
 import stat
 import tempfile
@@ -21,21 +19,11 @@ from oc_wire.sums import read_sum_head
 
 from .patcher import patch_tokens
 
-__all__ = ["patch_stream", "replay_batch", "atomic_output", "basis_reader", "writer"]
+__all__ = ["patch_stream", "replay_batch", "atomic_output", "writer", "pread_at"]
 
 ITEM_BASIS_TYPE_FOLLOWS = 1 << 11
 ITEM_XNAME_FOLLOWS = 1 << 12
 ITEM_TRANSFER = 1 << 15
-
-
-@contextlib.contextmanager
-def basis_reader(fd: int, size: int):
-    """read_basis(offset, length) over an mmap of the basis: slices, no copies."""
-    if size == 0:
-        yield lambda offset, length: b""
-        return
-    with mmap.mmap(fd, size, access=mmap.ACCESS_READ) as mm, memoryview(mm) as view:
-        yield lambda offset, length: view[offset:offset + length]
 
 
 def writer(fd: int):
@@ -115,7 +103,8 @@ def patch_stream(r: ByteReader, read_basis, write, basis_size: int,
     return patch_tokens(r, head, spec, read_basis, write, progress)
 
 
-def _pread(fd: int, offset: int, length: int) -> bytes:
+def pread_at(fd: int, offset: int, length: int) -> bytes:
+    """read_basis for a file descriptor: `length` bytes at `offset`."""
     return os.pread(fd, length, offset)
 
 
@@ -142,7 +131,7 @@ def replay_batch(r: ByteReader, dest: str, checksum: str | None = None) -> list[
         basis = os.open(target, os.O_RDONLY) if head.count else None
         try:
             with atomic_output(target, stat.S_IMODE(entry.mode)) as out:
-                patch_tokens(r, head, spec, functools.partial(_pread, basis), out.write)
+                patch_tokens(r, head, spec, functools.partial(pread_at, basis), out.write)
         finally:
             if basis is not None:
                 os.close(basis)

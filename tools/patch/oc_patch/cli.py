@@ -1,4 +1,5 @@
 """oc-patch command line: the only module of oc_patch that reads argv, uses click or exits."""
+import functools
 import os
 import sys
 
@@ -7,7 +8,7 @@ from oc_wire.errors import OcError, exit_code_for
 from oc_wire.progress import Progress
 from oc_wire.stream import PullReader
 
-from .apply import atomic_output, basis_reader, patch_stream, replay_batch, writer
+from .apply import atomic_output, patch_stream, pread_at, replay_batch, writer
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -38,14 +39,14 @@ def command(io, basis, output, delta_path, dest, checksum, progress, quiet):
             show = not quiet and (progress or (progress is None and stderr.isatty()
                                                and size >= 1 << 26))
             meter = Progress(stderr if show else None, size)
-            with basis_reader(bf.fileno(), size) as read_basis:
-                if output == "-":
-                    done = patch_stream(reader, read_basis, stdout.write, size, checksum, meter)
-                    stdout.flush()
-                else:
-                    with atomic_output(output, 0o666 & ~_umask()) as out:
-                        done = patch_stream(reader, read_basis, writer(out.fileno()), size,
-                                            checksum, meter)
+            read_basis = functools.partial(pread_at, bf.fileno())
+            if output == "-":
+                done = patch_stream(reader, read_basis, stdout.write, size, checksum, meter)
+                stdout.flush()
+            else:
+                with atomic_output(output, 0o666 & ~_umask()) as out:
+                    done = patch_stream(reader, read_basis, writer(out.fileno()), size,
+                                        checksum, meter)
             meter.finish(done)
     finally:
         if src is not stdin:

@@ -18,6 +18,8 @@ from oc_wire.tokens import read_token
 
 __all__ = ["patch_tokens"]
 
+MAX_RUN = 1 << 20  # bytes of adjacent basis blocks read and written at once
+
 
 def patch_tokens(r: ByteReader, head: SumHead, spec: ChecksumSpec,
                  read_basis: Callable[[int, int], bytes], write: Callable[[bytes], object],
@@ -72,7 +74,7 @@ def _apply(r: ByteReader, head: SumHead, read_basis, write, file_sum, progress) 
         start = ev.index * head.block_len
         length = head.remainder if (ev.index == head.count - 1 and head.remainder) \
             else head.block_len
-        if start != run_end or run_end == run_start:
+        if start != run_end or run_end == run_start or run_end - run_start >= MAX_RUN:
             flush_run()
             run_start = start
         run_end = start + length
