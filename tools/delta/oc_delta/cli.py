@@ -3,8 +3,8 @@ import os
 import sys
 
 import click
-from oc_wire.errors import OcError, exit_code_for
-from oc_wire.progress import Progress
+from oc_wire.errors import OcError, report
+from oc_wire.progress import progress_for
 from oc_wire.stream import PullReader
 
 from .deltafile import delta
@@ -28,9 +28,7 @@ def command(io, file, out, sig_path, name, checksum, progress, quiet):
     fd = os.open(file, os.O_RDONLY)
     try:
         size = os.fstat(fd).st_size
-        show = not quiet and (progress or (progress is None and stderr.isatty()
-                                           and size >= 1 << 26))
-        meter = Progress(stderr if show else None, size)
+        meter = progress_for(stderr, size, progress, quiet)
         sink = stdout if out == "-" else open(out, "wb")
         try:
             label = os.fsencode(name if name is not None else os.path.basename(file))
@@ -61,8 +59,7 @@ def run_cli(argv, stdin=None, stdout=None, stderr=None) -> int:
         e.show(stderr)
         return 1
     except (OcError, OSError) as e:
-        stderr.write(f"oc-delta: {e}\n")
-        return exit_code_for(e)
+        return report("oc-delta", e, stderr)
     return 0
 
 

@@ -4,8 +4,8 @@ import os
 import sys
 
 import click
-from oc_wire.errors import OcError, exit_code_for
-from oc_wire.progress import Progress
+from oc_wire.errors import OcError, report
+from oc_wire.progress import progress_for
 from oc_wire.stream import PullReader
 
 from .apply import atomic_output, patch_stream, pread_at, replay_batch, writer
@@ -36,9 +36,7 @@ def command(io, basis, output, delta_path, dest, checksum, progress, quiet):
             raise click.UsageError("BASIS is required unless --dest is given")
         with open(basis, "rb") as bf:
             size = os.fstat(bf.fileno()).st_size
-            show = not quiet and (progress or (progress is None and stderr.isatty()
-                                               and size >= 1 << 26))
-            meter = Progress(stderr if show else None, size)
+            meter = progress_for(stderr, size, progress, quiet)
             read_basis = functools.partial(pread_at, bf.fileno())
             if output == "-":
                 done = patch_stream(reader, read_basis, stdout.write, size, checksum, meter)
@@ -72,8 +70,7 @@ def run_cli(argv, stdin=None, stdout=None, stderr=None) -> int:
         e.show(stderr)
         return 1
     except (OcError, OSError) as e:
-        stderr.write(f"oc-patch: {e}\n")
-        return exit_code_for(e)
+        return report("oc-patch", e, stderr)
     return 0
 
 

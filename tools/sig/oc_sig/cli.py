@@ -5,8 +5,8 @@ import sys
 import tempfile
 
 import click
-from oc_wire.errors import OcError, exit_code_for
-from oc_wire.progress import Progress
+from oc_wire.errors import OcError, report
+from oc_wire.progress import progress_for
 
 from .signer import sign
 
@@ -43,9 +43,7 @@ def command(io, file, out, block_size, checksum, checksum_seed, protocol, progre
         fd = os.open(file, os.O_RDONLY)
     try:
         size = os.fstat(fd).st_size
-        show = not quiet and (progress or (progress is None and stderr.isatty()
-                                           and size >= 1 << 26))
-        meter = Progress(stderr if show else None, size)
+        meter = progress_for(stderr, size, progress, quiet)
         sink = stdout if out == "-" else open(out, "wb")
         try:
             for piece in sign(fd, size, protocol=protocol, seed=seed, block_size=block_size,
@@ -76,8 +74,7 @@ def run_cli(argv, stdin=None, stdout=None, stderr=None) -> int:
         e.show(stderr)
         return 1
     except (OcError, OSError) as e:
-        stderr.write(f"oc-sig: {e}\n")
-        return exit_code_for(e)
+        return report("oc-sig", e, stderr)
     return 0
 
 

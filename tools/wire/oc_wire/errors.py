@@ -6,7 +6,8 @@ decoders, never escapes next_event) when the bytes so far end mid-item.
 """
 
 __all__ = ["NEED_DATA", "NeedData", "OcError", "ProtocolError", "LimitError", "DataError",
-           "exit_code_for", "EXIT_SYNTAX", "EXIT_PROTOCOL", "EXIT_FILEIO", "EXIT_STREAMIO"]
+           "exit_code_for", "report", "EXIT_SYNTAX", "EXIT_PROTOCOL", "EXIT_FILEIO",
+           "EXIT_STREAMIO"]
 
 
 class _NeedDataType:
@@ -68,3 +69,9 @@ def exit_code_for(exc: BaseException) -> int:
     if isinstance(exc, OSError):
         return EXIT_FILEIO
     return EXIT_SYNTAX
+
+
+def report(prog: str, exc: BaseException, stderr) -> int:
+    """Write `prog: message` to stderr (one line) and return the exit code for exc."""
+    stderr.write(f"{prog}: {exc}\n")
+    return exit_code_for(exc)

@@ -2,7 +2,7 @@
 bytes so far (comma-grouped), percent, rate, and time remaining, redrawn with '\\r'."""
 import time
 
-__all__ = ["Progress"]
+__all__ = ["Progress", "progress_for"]
 
 
 def _rate(bps: float) -> str:
@@ -45,3 +45,11 @@ class Progress:
             return
         self.out.write(self._line(done, self.clock() - self.start) + "\n")
         self.out.flush()
+
+
+def progress_for(stderr, total: int, forced: bool | None, quiet: bool,
+                 threshold: int = 1 << 26) -> Progress:
+    """The stage tools' rule: shown when forced (--progress), or by default for inputs of
+    `threshold` bytes and more when stderr is a terminal; never with -q."""
+    show = not quiet and (forced or (forced is None and stderr.isatty() and total >= threshold))
+    return Progress(stderr if show else None, total)
