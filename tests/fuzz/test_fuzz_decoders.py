@@ -112,3 +112,28 @@ def test_sum_head_ndx_and_token_decoders_on_random_bytes(data, protocol):
             pass
     except OcError:
         pass
+
+
+@SETTINGS
+@given(edits, st.integers(0, len(DELTA)))
+def test_dump_never_raises_on_mutated_streams(e, cut):
+    from oc_wire.dump import dump_events
+
+    recs = list(dump_events(_mutate(DELTA, e)[:cut]))
+    assert recs[0]["event"] in ("header", "error")
+
+
+@SETTINGS
+@given(st.lists(st.binary(max_size=40), max_size=8))
+def test_demuxer_on_random_chunks_raises_only_typed_errors(chunks):
+    from oc_wire.errors import NEED_DATA
+    from oc_wire.mux import Demuxer
+
+    d = Demuxer()
+    try:
+        for c in chunks:
+            d.receive_data(c)
+            while d.next_event() is not NEED_DATA:
+                pass
+    except OcError:
+        pass

@@ -1,8 +1,8 @@
 """oc_patch: the receiver: a delta (one-file rsync batch) + basis -> the new file."""
 from .apply import atomic_output, patch_stream, replay_batch
-from .patcher import patch_tokens
+from .patcher import FilePatcher
 
-__all__ = ["atomic_output", "patch_stream", "patch_tokens", "replay_batch", "run"]
+__all__ = ["atomic_output", "patch_stream", "FilePatcher", "replay_batch", "run"]
 
 
 def run(argv, stdin=None, stdout=None, stderr=None) -> int:

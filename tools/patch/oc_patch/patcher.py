@@ -1,9 +1,10 @@
-"""The receiver for one file (upstream: receiver.c receive_data): tokens + basis -> new
-file, with the whole-file checksum verified against the sender's.
+"""The receiver for one file (upstream: receiver.c receive_data): token events + basis ->
+the new file, with the whole-file checksum verified against the sender's.
 
-Patcher reads the basis through a callback read_basis(offset, length), holds no I/O of its
-own, and writes through a callback; a block index beyond the signature, a literal over
-32 KiB or a truncated stream is a ProtocolError; a checksum mismatch is a DataError.
+FilePatcher reads the basis through a callback read_basis(offset, length) and writes through
+write(data); it holds no I/O of its own. Runs of adjacent matched blocks are read, hashed
+and written as one range (up to MAX_RUN bytes). The whole-file sum runs on a worker thread.
+A checksum mismatch or a short basis is a DataError.
 """
 from collections.abc import Callable
 
@@ -11,70 +12,60 @@ import oc_core
 from oc_core.overlap import BackgroundSum
 from oc_wire.checksums import ChecksumSpec
 from oc_wire.errors import DataError
-from oc_wire.ints import ByteReader
 from oc_wire.sums import SumHead
-from oc_wire.token_events import End, Literal
-from oc_wire.tokens import read_token
+from oc_wire.token_events import Literal, Match
 
-__all__ = ["patch_tokens"]
+__all__ = ["FilePatcher", "MAX_RUN"]
 
-MAX_RUN = 1 << 20  # bytes of adjacent basis blocks read and written at once
+MAX_RUN = 1 << 20
 
 
-def patch_tokens(r: ByteReader, head: SumHead, spec: ChecksumSpec,
+class FilePatcher:
+    def __init__(self, head: SumHead, spec: ChecksumSpec,
                  read_basis: Callable[[int, int], bytes], write: Callable[[bytes], object],
-                 progress=None) -> int:
-    """Apply one file's tokens from r; returns the number of bytes written."""
-    file_sum = BackgroundSum(oc_core.FileSum(spec.algo, spec.file_prefix))
-    try:
-        done = _apply(r, head, read_basis, write, file_sum, progress)
-        at = r.offset
-        sent = r.read_bytes(spec.digest_len)
-        if sent != file_sum.digest():
-            raise DataError(f"whole-file checksum mismatch at offset {at} "
-                            "(wrong basis file or corrupt delta)")
-    finally:
-        file_sum.close()
-    return done
+                 progress=None):
+        self.head, self.read_basis, self.write, self.progress = head, read_basis, write, progress
+        self.done = 0
+        self._run_start = self._run_end = 0
+        self._sum = BackgroundSum(oc_core.FileSum(spec.algo, spec.file_prefix))
 
+    def _emit(self, data) -> None:
+        self._sum.feed(data)
+        self.write(data)
+        self.done += len(data)
+        if self.progress is not None:
+            self.progress.update(self.done)
 
+    def _flush_run(self) -> None:
+        start, end = self._run_start, self._run_end
+        if end > start:
+            data = self.read_basis(start, end - start)
+            if len(data) != end - start:
+                raise DataError(f"basis file is too short for the range at offset {start}")
+            self._emit(data)
+        self._run_start = self._run_end = 0
 
-def _apply(r: ByteReader, head: SumHead, read_basis, write, file_sum, progress) -> int:
-    """Apply tokens until End. Runs of adjacent matched blocks are read and written as one
-    range of the basis (one write and one hash update per run, not per block)."""
-    done = 0
-    run_start = run_end = 0  # pending basis range [run_start, run_end)
-
-    def emit(data) -> None:
-        nonlocal done
-        file_sum.feed(data)
-        write(data)
-        done += len(data)
-        if progress is not None:
-            progress.update(done)
-
-    def flush_run() -> None:
-        nonlocal run_start, run_end
-        if run_end > run_start:
-            data = read_basis(run_start, run_end - run_start)
-            if len(data) != run_end - run_start:
-                raise DataError(f"basis file is too short for the range at {run_start}")
-            emit(data)
-        run_start = run_end = 0
-
-    while True:
-        ev = read_token(r, head.count)
-        if isinstance(ev, End):
-            flush_run()
-            return done
+    def feed(self, ev) -> None:
+        """Apply one token event (End is a no-op: finish() flushes)."""
         if isinstance(ev, Literal):
-            flush_run()
-            emit(ev.data)
-            continue
-        start = ev.index * head.block_len
-        length = head.remainder if (ev.index == head.count - 1 and head.remainder) \
-            else head.block_len
-        if start != run_end or run_end == run_start or run_end - run_start >= MAX_RUN:
-            flush_run()
-            run_start = start
-        run_end = start + length
+            self._flush_run()
+            self._emit(ev.data)
+        elif isinstance(ev, Match):
+            h = self.head
+            start = ev.index * h.block_len
+            length = h.remainder if (ev.index == h.count - 1 and h.remainder) else h.block_len
+            pending = self._run_end - self._run_start
+            if start != self._run_end or pending == 0 or pending >= MAX_RUN:
+                self._flush_run()
+                self._run_start = start
+            self._run_end = start + length
+
+    def finish(self, sent: bytes) -> int:
+        """Flush, compare the sender's whole-file checksum; returns bytes written."""
+        self._flush_run()
+        if sent != self._sum.digest():
+            raise DataError("whole-file checksum mismatch (wrong basis file or corrupt delta)")
+        return self.done
+
+    def close(self) -> None:
+        self._sum.close()

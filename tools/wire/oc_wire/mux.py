@@ -1,0 +1,90 @@
+"""Multiplexed frames (upstream: io.c send_msg, read_a_msg; rsync.h MSG_* and MPLEX_BASE).
+
+A frame is a 4-byte little-endian header, ((MPLEX_BASE + code) << 24) | length, then
+`length` bytes (at most 0xFFFFFF). MSG_DATA carries the protocol stream; the others carry
+log text or small fixed-size values, whose sizes upstream checks and so do we.
+"""
+from dataclasses import dataclass
+from enum import IntEnum
+
+from .errors import NEED_DATA, LimitError, ProtocolError
+
+__all__ = ["MPLEX_BASE", "MAX_FRAME", "Msg", "Frame", "encode_frame", "Demuxer"]
+
+MPLEX_BASE = 7
+MAX_FRAME = 0xFFFFFF
+MAX_TEXT = 4096 + 1024  # upstream BIGPATHBUFLEN: the buffer log messages are read into
+
+
+class Msg(IntEnum):
+    DATA = 0
+    ERROR_XFER = 1
+    INFO = 2
+    ERROR = 3
+    WARNING = 4
+    ERROR_SOCKET = 5
+    LOG = 6
+    CLIENT = 7
+    ERROR_UTF8 = 8
+    REDO = 9
+    STATS = 10
+    IO_ERROR = 22
+    IO_TIMEOUT = 33
+    NOOP = 42
+    ERROR_EXIT = 86
+    SUCCESS = 100
+    DELETED = 101
+    NO_SEND = 102
+
+
+_FIXED = {Msg.REDO: (4,), Msg.IO_ERROR: (4,), Msg.IO_TIMEOUT: (4,), Msg.NOOP: (0,),
+          Msg.STATS: (8,), Msg.ERROR_EXIT: (0, 4), Msg.SUCCESS: (4, 20), Msg.NO_SEND: (4,)}
+_TEXT = {Msg.ERROR_XFER, Msg.INFO, Msg.ERROR, Msg.WARNING, Msg.ERROR_SOCKET, Msg.LOG,
+         Msg.CLIENT, Msg.ERROR_UTF8, Msg.DELETED}
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    code: Msg
+    payload: bytes
+
+
+def encode_frame(code: Msg, payload: bytes = b"") -> bytes:
+    """One frame; payloads over 0xFFFFFF bytes must be split by the caller (MSG_DATA)."""
+    if len(payload) > MAX_FRAME:
+        raise ValueError("a multiplexed frame carries at most 0xFFFFFF bytes")
+    return (((MPLEX_BASE + code) << 24) | len(payload)).to_bytes(4, "little") + payload
+
+
+class Demuxer:
+    """receive_data(bytes); next_event() -> Frame or NEED_DATA; typed errors with offsets."""
+
+    def __init__(self):
+        self._buf = bytearray()
+        self._base = 0
+
+    def receive_data(self, data: bytes) -> None:
+        self._buf += data
+
+    def next_event(self):
+        if len(self._buf) < 4:
+            return NEED_DATA
+        word = int.from_bytes(self._buf[:4], "little")
+        tag, length = (word >> 24) - MPLEX_BASE, word & MAX_FRAME
+        try:
+            code = Msg(tag)
+        except ValueError:
+            raise ProtocolError("a multiplexed frame with a known MSG_ code", self._base,
+                                f"tag {tag}") from None
+        if code in _FIXED and length not in _FIXED[code]:
+            raise ProtocolError(f"MSG_{code.name} of {_FIXED[code]} bytes", self._base,
+                                str(length))
+        if code in _TEXT and length >= MAX_TEXT:
+            raise LimitError(f"MSG_{code.name} text under {MAX_TEXT} bytes", self._base,
+                             str(length))
+        if len(self._buf) < 4 + length:
+            return NEED_DATA
+        payload = bytes(self._buf[4:4 + length])
+        del self._buf[:4 + length]
+        self._base += 4 + length
+        return Frame(code, payload)
