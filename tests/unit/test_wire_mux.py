@@ -1,6 +1,5 @@
 """Multiplexed frames both ways, and the size checks upstream's read_a_msg makes."""
 import pytest
-
 from oc_wire.errors import NEED_DATA, LimitError, ProtocolError
 from oc_wire.mux import Demuxer, Frame, Msg, encode_frame
 
