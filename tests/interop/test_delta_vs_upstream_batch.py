@@ -4,6 +4,7 @@ For the same basis, new file, block size, checksum and seed, the token stream mu
 byte-identical (we compare everything from the header through the whole-file checksum),
 and `rsync --read-batch` must apply oc-delta's batch to reproduce the new file.
 """
+import io
 import os
 import random
 import shutil
@@ -123,3 +124,40 @@ def test_oc_patch_replays_an_upstream_batch(upstream_rsync, tmp_path, protocol):
     with open(tmp_path / "up.b", "rb") as f:
         assert patch_run(["--dest", str(tmp_path / "replay")], stdin=f) == 0
     assert (tmp_path / "replay" / "new").read_bytes() == new
+
+
+def test_oc_patch_replays_a_multi_file_batch_in_sorted_index_order(upstream_rsync, tmp_path):
+    """Upstream sends names in command-line order but indexes them in sorted order."""
+    from oc_patch import run as patch_run
+
+    rng = random.Random(11)
+    names = ["zeta", "alpha", "Mid", "beta", "0num"]
+    (tmp_path / "src").mkdir()
+    (tmp_path / "dst").mkdir()
+    (tmp_path / "replay").mkdir()
+    for n in names:
+        basis = rng.randbytes(rng.randrange(20_000, 90_000))
+        for d in ("dst", "replay"):
+            (tmp_path / d / n).write_bytes(basis)
+            os.utime(tmp_path / d / n, (1, 1))
+        (tmp_path / "src" / n).write_bytes(_edited(rng, basis))
+    subprocess.run([upstream_rsync, "--no-whole-file", f"--write-batch={tmp_path / 'b'}",
+                    *[f"src/{n}" for n in names], "dst/"], cwd=tmp_path, check=True)
+    with open(tmp_path / "b", "rb") as f:
+        assert patch_run(["--dest", str(tmp_path / "replay")], stdin=f) == 0
+    for n in names:
+        assert (tmp_path / "replay" / n).read_bytes() == (tmp_path / "src" / n).read_bytes(), n
+
+
+def test_replay_refuses_a_batch_with_directories(upstream_rsync, tmp_path):
+    from oc_patch import run as patch_run
+
+    (tmp_path / "src" / "sub").mkdir(parents=True)
+    (tmp_path / "src" / "sub" / "f").write_bytes(b"data")
+    (tmp_path / "dst").mkdir()
+    subprocess.run([upstream_rsync, "-r", "--no-inc-recursive",
+                    f"--write-batch={tmp_path / 'b'}", "src/", "dst/"], cwd=tmp_path, check=True)
+    err = io.StringIO()
+    with open(tmp_path / "b", "rb") as f:
+        assert patch_run(["--dest", str(tmp_path / "dst")], stdin=f, stderr=err) == 2
+    assert "not supported yet" in err.getvalue()

@@ -21,7 +21,7 @@ from .token_events import End
 from .tokens import read_token
 
 __all__ = ["FlistEnd", "FileStart", "FileChecksum", "PhaseDone", "Stats", "Goodbye",
-           "ITEM_TRANSFER", "flist_options", "walk_batch"]
+           "ITEM_TRANSFER", "flist_options", "sorted_flat_list", "walk_batch"]
 
 ITEM_BASIS_TYPE_FOLLOWS = 1 << 11
 ITEM_XNAME_FOLLOWS = 1 << 12
@@ -75,6 +75,18 @@ def flist_options(h: BatchHeader) -> FlistOptions:
                         always_checksum=h.flag("always_checksum"))
 
 
+def sorted_flat_list(entries: list[FileEntry]) -> list[FileEntry]:
+    """The list in the order file indexes refer to (upstream: flist.c flist_sort_and_clean
+    with f_name_cmp). For plain files in one directory that order is a byte-wise compare of
+    the names; lists with directories or paths are refused until the full f_name_cmp
+    ordering exists."""
+    for e in entries:
+        if b"/" in e.name or e.is_dir():
+            raise ProtocolError("a flat list of files (directories and paths in a batch are "
+                                "not supported yet)", None, repr(e.name))
+    return sorted(entries, key=lambda e: e.name)
+
+
 def walk_batch(r: ByteReader, checksum: str | None = None) -> Iterator[object]:
     """Yield the events of a batch stream read from r (see the module docstring)."""
     h = read_header(r)
@@ -89,6 +101,7 @@ def walk_batch(r: ByteReader, checksum: str | None = None) -> Iterator[object]:
         entries.append(e)
         yield e
     yield FlistEnd(dec.io_error, len(entries))
+    entries = sorted_flat_list(entries)
     digest_len = checksum_spec(h.protocol, h.compat_flags, h.checksum_seed, checksum).digest_len
     ndx = NdxCodec(h.protocol)
     phases = 2 if h.protocol < 29 else 3
