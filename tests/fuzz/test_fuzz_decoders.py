@@ -137,3 +137,15 @@ def test_demuxer_on_random_chunks_raises_only_typed_errors(chunks):
                 pass
     except OcError:
         pass
+
+
+@SETTINGS
+@given(st.binary(max_size=300))
+def test_negotiation_readers_raise_only_typed_errors(data):
+    from oc_wire.negotiate import read_names, read_version
+
+    for fn in (read_version, read_names, ByteReader.read_varint):
+        try:
+            fn(ByteReader(data))
+        except OcError:
+            pass
