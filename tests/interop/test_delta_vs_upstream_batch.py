@@ -149,15 +149,60 @@ def test_oc_patch_replays_a_multi_file_batch_in_sorted_index_order(upstream_rsyn
         assert (tmp_path / "replay" / n).read_bytes() == (tmp_path / "src" / n).read_bytes(), n
 
 
-def test_replay_refuses_a_batch_with_directories(upstream_rsync, tmp_path):
+@pytest.mark.parametrize("protocol", [28, 29, 30, 32])
+def test_replay_of_a_recursive_batch_equals_upstream_read_batch(upstream_rsync, tmp_path,
+                                                                 protocol):
+    """Directories, files in sub-directories, names whose wire order differs from index
+    order; upstream --read-batch of the same batch is the reference."""
+    rng = random.Random(protocol)
+    dirs = ("", "a", "a/deep", "ab", "a-b", "zz")
+    for d in dirs:
+        (tmp_path / "src" / d).mkdir(parents=True, exist_ok=True)
+    for d in dirs:
+        for n in ("a", "a.b", "ab", "ab.c", "B", "z"):
+            if not (tmp_path / "src" / d / n).exists():
+                (tmp_path / "src" / d / n).write_bytes(rng.randbytes(rng.randrange(0, 9000)))
+    for d in ("dst", "mine", "theirs"):
+        (tmp_path / d).mkdir()
+    subprocess.run([upstream_rsync, "-r", "--no-inc-recursive", f"--protocol={protocol}",
+                    f"--write-batch={tmp_path / 'b'}", "src/", "dst/"], cwd=tmp_path, check=True)
+    subprocess.run([upstream_rsync, f"--read-batch={tmp_path / 'b'}", "theirs/"],
+                   cwd=tmp_path, check=True, capture_output=True)
+    with open(tmp_path / "b", "rb") as f:
+        assert patch_run_dest(f, tmp_path / "mine") == 0
+    assert _tree_bytes(tmp_path / "mine") == _tree_bytes(tmp_path / "theirs")
+    assert _tree_bytes(tmp_path / "mine") == _tree_bytes(tmp_path / "src")
+
+
+def patch_run_dest(f, dest) -> int:
+    from oc_patch import run as patch_run
+
+    return patch_run(["--dest", str(dest)], stdin=f)
+
+
+def _tree_bytes(root):
+    out = {}
+    for dirpath, _dirs, files in os.walk(root):
+        rel = os.path.relpath(dirpath, root)
+        out[rel] = "dir"
+        for n in files:
+            out[os.path.join(rel, n)] = open(os.path.join(dirpath, n), "rb").read()
+    return out
+
+
+def test_replay_refuses_to_write_through_a_planted_symlink(upstream_rsync, tmp_path):
     from oc_patch import run as patch_run
 
     (tmp_path / "src" / "sub").mkdir(parents=True)
     (tmp_path / "src" / "sub" / "f").write_bytes(b"data")
     (tmp_path / "dst").mkdir()
+    (tmp_path / "outside").mkdir()
     subprocess.run([upstream_rsync, "-r", "--no-inc-recursive",
                     f"--write-batch={tmp_path / 'b'}", "src/", "dst/"], cwd=tmp_path, check=True)
+    (tmp_path / "victim").mkdir()
+    (tmp_path / "victim" / "sub").symlink_to(tmp_path / "outside")
     err = io.StringIO()
     with open(tmp_path / "b", "rb") as f:
-        assert patch_run(["--dest", str(tmp_path / "dst")], stdin=f, stderr=err) == 2
-    assert "not supported yet" in err.getvalue()
+        assert patch_run(["--dest", str(tmp_path / "victim")], stdin=f, stderr=err) == 2
+    assert "inside the destination" in err.getvalue()
+    assert list((tmp_path / "outside").iterdir()) == []

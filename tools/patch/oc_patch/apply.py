@@ -10,8 +10,16 @@ import os
 import stat
 import tempfile
 
-from oc_wire.batch_stream import ITEM_TRANSFER, FileChecksum, FileStart, PhaseDone, walk_batch
+from oc_wire.batch_stream import (
+    ITEM_TRANSFER,
+    FileChecksum,
+    FileStart,
+    FlistEnd,
+    PhaseDone,
+    walk_batch,
+)
 from oc_wire.errors import ProtocolError
+from oc_wire.flist_entry import FileEntry
 from oc_wire.ints import ByteReader
 from oc_wire.stage import spec_for
 from oc_wire.sums import SumHead
@@ -86,18 +94,35 @@ def patch_stream(r: ByteReader, read_basis, write, basis_size: int,
                                            write, progress))
 
 
+def _inside(dest_real: str, path: str) -> str:
+    """path, after checking that its directory resolves inside dest (no planted symlinks)."""
+    parent = os.path.realpath(os.path.dirname(path))
+    if parent != dest_real and not parent.startswith(dest_real + os.sep):
+        raise ProtocolError("a path inside the destination", None, path)
+    return path
+
+
 def replay_batch(r: ByteReader, dest: str, checksum: str | None = None) -> list[bytes]:
-    """Replay a flat batch into dest (regular files only); returns the names written."""
+    """Replay a batch (no incremental recursion) into dest: directories and regular files;
+    returns the names of the files written."""
     events = walk_batch(r, checksum)
     spec = spec_for(next(events), checksum)
-    written = []
+    dest_real = os.path.realpath(dest)
+    dirs, written = [], []
     for ev in events:
+        if isinstance(ev, FileEntry) and ev.is_dir():
+            dirs.append(ev)
+        elif isinstance(ev, FlistEnd):
+            for d in dirs:  # the sender lists a directory before anything inside it
+                path = _inside(dest_real, os.path.join(dest_real, os.fsdecode(d.name)))
+                os.makedirs(path, mode=stat.S_IMODE(d.mode) | 0o700, exist_ok=True)
         if not (isinstance(ev, FileStart) and ev.iflags & ITEM_TRANSFER):
             continue
         if not stat.S_ISREG(ev.entry.mode):
-            raise ProtocolError("a regular file to transfer", r.offset, repr(ev.entry.name))
+            raise ProtocolError("a regular file or directory (other types are not supported "
+                                "yet)", r.offset, repr(ev.entry.name))
         head: SumHead = next(events)
-        target = os.path.join(dest, os.fsdecode(ev.entry.name))
+        target = _inside(dest_real, os.path.join(dest_real, os.fsdecode(ev.entry.name)))
         basis = os.open(target, os.O_RDONLY) if head.count else None
         try:
             with atomic_output(target, stat.S_IMODE(ev.entry.mode)) as out:

@@ -3,8 +3,9 @@ receiver.c recv_files and main.c read a sender's stream; layout in FORMATS.md).
 
 walk_batch(reader) yields, in order: BatchHeader; FileEntry per file-list entry and
 FlistEnd; then per transferred file FileStart, SumHead, token events (Literal/Match/End)
-and FileChecksum; PhaseDone per NDX_DONE; Stats; Goodbye (protocol >= 31). The walker
-holds no file data: the caller decides what to do with literal bytes and matches.
+and FileChecksum; PhaseDone per NDX_DONE; Stats; Goodbye (protocol >= 31). File indexes
+refer to the list in f_name_cmp order (flist_order.py). The walker holds no file data: the
+caller decides what to do with literal bytes and matches.
 """
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from .checksums import checksum_spec
 from .errors import ProtocolError
 from .flist_codec import FlistDecoder, FlistOptions
 from .flist_entry import FileEntry
+from .flist_order import sorted_list
 from .ints import ByteReader
 from .ndx import NDX_DONE, NdxCodec
 from .sums import read_sum_head
@@ -21,7 +23,7 @@ from .token_events import End
 from .tokens import read_token
 
 __all__ = ["FlistEnd", "FileStart", "FileChecksum", "PhaseDone", "Stats", "Goodbye",
-           "ITEM_TRANSFER", "flist_options", "sorted_flat_list", "walk_batch"]
+           "ITEM_TRANSFER", "flist_options", "walk_batch"]
 
 ITEM_BASIS_TYPE_FOLLOWS = 1 << 11
 ITEM_XNAME_FOLLOWS = 1 << 12
@@ -75,18 +77,6 @@ def flist_options(h: BatchHeader) -> FlistOptions:
                         always_checksum=h.flag("always_checksum"))
 
 
-def sorted_flat_list(entries: list[FileEntry]) -> list[FileEntry]:
-    """The list in the order file indexes refer to (upstream: flist.c flist_sort_and_clean
-    with f_name_cmp). For plain files in one directory that order is a byte-wise compare of
-    the names; lists with directories or paths are refused until the full f_name_cmp
-    ordering exists."""
-    for e in entries:
-        if b"/" in e.name or e.is_dir():
-            raise ProtocolError("a flat list of files (directories and paths in a batch are "
-                                "not supported yet)", None, repr(e.name))
-    return sorted(entries, key=lambda e: e.name)
-
-
 def walk_batch(r: ByteReader, checksum: str | None = None) -> Iterator[object]:
     """Yield the events of a batch stream read from r (see the module docstring)."""
     h = read_header(r)
@@ -101,7 +91,7 @@ def walk_batch(r: ByteReader, checksum: str | None = None) -> Iterator[object]:
         entries.append(e)
         yield e
     yield FlistEnd(dec.io_error, len(entries))
-    entries = sorted_flat_list(entries)
+    entries = sorted_list(entries, h.protocol)
     digest_len = checksum_spec(h.protocol, h.compat_flags, h.checksum_seed, checksum).digest_len
     ndx = NdxCodec(h.protocol)
     phases = 2 if h.protocol < 29 else 3
