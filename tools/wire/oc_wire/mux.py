@@ -66,6 +66,10 @@ class Demuxer:
     def receive_data(self, data: bytes) -> None:
         self._buf += data
 
+    def pending(self) -> int:
+        """Bytes received that do not yet make a whole frame."""
+        return len(self._buf)
+
     def next_event(self):
         if len(self._buf) < 4:
             return NEED_DATA
