@@ -149,9 +149,10 @@ def test_oc_patch_replays_a_multi_file_batch_in_sorted_index_order(upstream_rsyn
         assert (tmp_path / "replay" / n).read_bytes() == (tmp_path / "src" / n).read_bytes(), n
 
 
-@pytest.mark.parametrize("protocol", [28, 29, 30, 32])
+@pytest.mark.parametrize("protocol,inc", [(28, False), (29, False), (30, False), (32, False),
+                                          (30, True), (31, True), (32, True)])
 def test_replay_of_a_recursive_batch_equals_upstream_read_batch(upstream_rsync, tmp_path,
-                                                                 protocol):
+                                                                 protocol, inc):
     """Directories, files in sub-directories, names whose wire order differs from index
     order; upstream --read-batch of the same batch is the reference."""
     rng = random.Random(protocol)
@@ -164,10 +165,11 @@ def test_replay_of_a_recursive_batch_equals_upstream_read_batch(upstream_rsync, 
                 (tmp_path / "src" / d / n).write_bytes(rng.randbytes(rng.randrange(0, 9000)))
     for d in ("dst", "mine", "theirs"):
         (tmp_path / d).mkdir()
-    subprocess.run([upstream_rsync, "-r", "--no-inc-recursive", f"--protocol={protocol}",
+    recursion = "--inc-recursive" if inc else "--no-inc-recursive"
+    subprocess.run([upstream_rsync, "-r", recursion, f"--protocol={protocol}",
                     f"--write-batch={tmp_path / 'b'}", "src/", "dst/"], cwd=tmp_path, check=True)
-    subprocess.run([upstream_rsync, f"--read-batch={tmp_path / 'b'}", "theirs/"],
-                   cwd=tmp_path, check=True, capture_output=True)
+    subprocess.run([upstream_rsync, "-r", recursion, f"--read-batch={tmp_path / 'b'}",
+                    "theirs/"], cwd=tmp_path, check=True, capture_output=True)
     with open(tmp_path / "b", "rb") as f:
         assert patch_run_dest(f, tmp_path / "mine") == 0
     assert _tree_bytes(tmp_path / "mine") == _tree_bytes(tmp_path / "theirs")

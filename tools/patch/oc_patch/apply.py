@@ -103,8 +103,8 @@ def _inside(dest_real: str, path: str) -> str:
 
 
 def replay_batch(r: ByteReader, dest: str, checksum: str | None = None) -> list[bytes]:
-    """Replay a batch (no incremental recursion) into dest: directories and regular files;
-    returns the names of the files written."""
+    """Replay a batch into dest (directories and regular files; with or without incremental
+    recursion); returns the names of the files written."""
     events = walk_batch(r, checksum)
     spec = spec_for(next(events), checksum)
     dest_real = os.path.realpath(dest)
@@ -116,6 +116,7 @@ def replay_batch(r: ByteReader, dest: str, checksum: str | None = None) -> list[
             for d in dirs:  # the sender lists a directory before anything inside it
                 path = _inside(dest_real, os.path.join(dest_real, os.fsdecode(d.name)))
                 os.makedirs(path, mode=stat.S_IMODE(d.mode) | 0o700, exist_ok=True)
+            dirs = []
         if not (isinstance(ev, FileStart) and ev.iflags & ITEM_TRANSFER):
             continue
         if not stat.S_ISREG(ev.entry.mode):

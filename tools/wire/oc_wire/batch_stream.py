@@ -17,7 +17,7 @@ from .flist_codec import FlistDecoder, FlistOptions
 from .flist_entry import FileEntry
 from .flist_order import sorted_list
 from .ints import ByteReader
-from .ndx import NDX_DONE, NdxCodec
+from .ndx import NDX_DONE, NDX_FLIST_EOF, NDX_FLIST_OFFSET, NdxCodec
 from .sums import read_sum_head
 from .token_events import End
 from .tokens import read_token
@@ -77,47 +77,86 @@ def flist_options(h: BatchHeader) -> FlistOptions:
                         always_checksum=h.flag("always_checksum"))
 
 
-def walk_batch(r: ByteReader, checksum: str | None = None) -> Iterator[object]:
-    """Yield the events of a batch stream read from r (see the module docstring)."""
-    h = read_header(r)
-    yield h
-    if h.flag("recurse") and h.protocol >= 30 and h.compat_flags & 1:
-        raise ProtocolError("a batch without incremental recursion (not supported yet)", 0)
-    if h.flag("do_compression"):
-        raise ProtocolError("a batch without compressed tokens (not supported yet)", 0)
-    dec = FlistDecoder(flist_options(h))
+@dataclass(slots=True)
+class _Segment:
+    start: int
+    entries: list
+    parent: FileEntry | None = None  # index start - 1 names the directory itself
+
+
+def _read_list(r: ByteReader, dec: FlistDecoder) -> Iterator[object]:
     entries = []
     while (e := dec.read_entry(r)) is not None:
         entries.append(e)
         yield e
     yield FlistEnd(dec.io_error, len(entries))
-    entries = sorted_list(entries, h.protocol)
+    return entries
+
+
+def walk_batch(r: ByteReader, checksum: str | None = None) -> Iterator[object]:
+    """Yield the events of a batch stream read from r (see the module docstring).
+
+    With incremental recursion (upstream: rsync.c read_ndx_and_attrs, flist.c
+    send_extra_file_list, sender.c send_files) more file lists arrive between transfers,
+    each introduced by the ndx NDX_FLIST_OFFSET - dir_index, until NDX_FLIST_EOF. Indexes
+    count from 1 across lists (each list starts one past the previous one's end), and each
+    NDX_DONE first retires the oldest live list; only when none is left does it end a
+    phase."""
+    h = read_header(r)
+    yield h
+    if h.flag("do_compression"):
+        raise ProtocolError("a batch without compressed tokens (not supported yet)", 0)
+    dec = FlistDecoder(flist_options(h))
+    inc = h.protocol >= 30 and bool(h.compat_flags & 1)
+    first = sorted_list((yield from _read_list(r, dec)), h.protocol)
+    segments = [_Segment(1 if inc else 0, first)]
+    dirs = [e for e in first if e.is_dir()]  # upstream dir_flist: each list's dirs, in order
     digest_len = checksum_spec(h.protocol, h.compat_flags, h.checksum_seed, checksum).digest_len
     ndx = NdxCodec(h.protocol)
-    phases = 2 if h.protocol < 29 else 3
-    for phase in range(phases):
-        while True:
-            at = r.offset
-            i = ndx.decode(r)
-            if i == NDX_DONE:
-                yield PhaseDone(phase)
+    max_phase = 1 if h.protocol < 29 else 2
+    phase = 0
+    next_start = segments[0].start + len(first) + 1
+    while True:
+        at = r.offset
+        i = ndx.decode(r)
+        if i == NDX_DONE:
+            if inc and segments:
+                segments.pop(0)
+                if segments:
+                    yield PhaseDone(phase)
+                    continue
+            yield PhaseDone(phase)
+            phase += 1
+            if phase > max_phase:
                 break
-            if not 0 <= i < len(entries):
-                raise ProtocolError(f"a file index 0..{len(entries) - 1}", at, str(i))
-            iflags = r.read_shortint() if h.protocol >= 29 else ITEM_TRANSFER
-            if iflags & ITEM_BASIS_TYPE_FOLLOWS:
-                r.read_byte()
-            if iflags & ITEM_XNAME_FOLLOWS:
-                r.read_vstring(4096)
-            yield FileStart(i, iflags, entries[i])
-            if not iflags & ITEM_TRANSFER:
-                continue
-            head = read_sum_head(r, h.protocol)
-            yield head
-            while not isinstance(ev := read_token(r, head.count), End):
-                yield ev
+            continue
+        if inc and i == NDX_FLIST_EOF:
+            continue
+        if inc and i <= NDX_FLIST_OFFSET:
+            d = NDX_FLIST_OFFSET - i
+            if not 0 <= d < len(dirs):
+                raise ProtocolError(f"a directory index 0..{len(dirs) - 1}", at, str(d))
+            start = next_start
+            entries = sorted_list((yield from _read_list(r, dec)), h.protocol)
+            next_start = start + len(entries) + 1
+            segments.append(_Segment(start, entries, dirs[d]))
+            dirs.extend(e for e in entries if e.is_dir())
+            continue
+        entry = _entry_for(segments, i, at)
+        iflags = r.read_shortint() if h.protocol >= 29 else ITEM_TRANSFER
+        if iflags & ITEM_BASIS_TYPE_FOLLOWS:
+            r.read_byte()
+        if iflags & ITEM_XNAME_FOLLOWS:
+            r.read_vstring(4096)
+        yield FileStart(i, iflags, entry)
+        if not iflags & ITEM_TRANSFER:
+            continue
+        head = read_sum_head(r, h.protocol)
+        yield head
+        while not isinstance(ev := read_token(r, head.count), End):
             yield ev
-            yield FileChecksum(r.read_bytes(digest_len))
+        yield ev
+        yield FileChecksum(r.read_bytes(digest_len))
     if h.protocol < 30:
         values = [r.read_longint() for _ in range(5 if h.protocol >= 29 else 3)]
     else:
@@ -129,3 +168,11 @@ def walk_batch(r: ByteReader, checksum: str | None = None) -> Iterator[object]:
             raise ProtocolError("NDX_DONE (the final goodbye)", at)
         yield Goodbye()
 
+
+def _entry_for(segments: list, i: int, at: int) -> FileEntry:
+    for seg in segments:
+        if seg.start <= i < seg.start + len(seg.entries):
+            return seg.entries[i - seg.start]
+        if i == seg.start - 1 and seg.parent is not None:
+            return seg.parent
+    raise ProtocolError("a file index within a live file list", at, str(i))
