@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 from oc_wire.batch_stream import FileStart, Goodbye, Stats, walk_batch
+from oc_wire.batch_write import encode_events
 from oc_wire.flist_entry import FileEntry
 from oc_wire.ints import ByteReader
 from oc_wire.token_events import Literal, Match
@@ -23,7 +24,8 @@ def _tree(root):
     os.mkfifo(root / "b" / "fifo")
 
 
-@pytest.mark.parametrize("opts", [["-a"], ["-ac"], ["-a", "--inplace"], ["-a", "--no-whole-file"]])
+@pytest.mark.parametrize("opts", [["-a"], ["-ac"], ["-a", "--inplace"], ["-a", "--no-whole-file"],
+                                  ["-a", "--no-inc-recursive"], ["-rlptD"]])
 @pytest.mark.parametrize("protocol", [28, 29, 30, 31, 32])
 def test_upstream_batches_decode_completely(upstream_rsync, tmp_path, opts, protocol):
     _tree(tmp_path / "src")
@@ -51,3 +53,5 @@ def test_upstream_batches_decode_completely(upstream_rsync, tmp_path, opts, prot
     assert any(isinstance(e, Literal) for e in events)
     if "--no-whole-file" in opts:
         assert any(isinstance(e, Match) for e in events)
+    # and the events encode back to upstream's bytes exactly
+    assert b"".join(encode_events(events)) == data

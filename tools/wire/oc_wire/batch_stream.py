@@ -8,7 +8,7 @@ refer to the list in f_name_cmp order (flist_order.py). The walker holds no file
 caller decides what to do with literal bytes and matches.
 """
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .batch import BatchHeader, read_header
 from .checksums import checksum_spec
@@ -22,7 +22,7 @@ from .sums import read_sum_head
 from .token_events import End
 from .tokens import read_token
 
-__all__ = ["FlistEnd", "FileStart", "FileChecksum", "PhaseDone", "Stats", "Goodbye",
+__all__ = ["FlistEnd", "FlistSegment", "FlistEof", "FileStart", "FileChecksum", "PhaseDone", "Stats", "Goodbye",
            "ITEM_TRANSFER", "flist_options", "walk_batch"]
 
 ITEM_BASIS_TYPE_FOLLOWS = 1 << 11
@@ -32,8 +32,24 @@ ITEM_TRANSFER = 1 << 15
 
 @dataclass(frozen=True, slots=True)
 class FlistEnd:
+    """End of one file list; the owner names known so far (uid/gid -> name)."""
+
     io_error: int
     count: int
+    user_names: dict = field(default_factory=dict)
+    group_names: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FlistSegment:
+    """Another file list follows, for the directory at this dir-list index."""
+
+    dir_index: int
+
+
+@dataclass(frozen=True, slots=True)
+class FlistEof:
+    """No more file lists will follow (incremental recursion)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +105,7 @@ def _read_list(r: ByteReader, dec: FlistDecoder) -> Iterator[object]:
     while (e := dec.read_entry(r)) is not None:
         entries.append(e)
         yield e
-    yield FlistEnd(dec.io_error, len(entries))
+    yield FlistEnd(dec.io_error, len(entries), dict(dec.uid_names), dict(dec.gid_names))
     return entries
 
 
@@ -131,12 +147,14 @@ def walk_batch(r: ByteReader, checksum: str | None = None) -> Iterator[object]:
                 break
             continue
         if inc and i == NDX_FLIST_EOF:
+            yield FlistEof()
             continue
         if inc and i <= NDX_FLIST_OFFSET:
             d = NDX_FLIST_OFFSET - i
             if not 0 <= d < len(dirs):
                 raise ProtocolError(f"a directory index 0..{len(dirs) - 1}", at, str(d))
             start = next_start
+            yield FlistSegment(d)
             entries = sorted_list((yield from _read_list(r, dec)), h.protocol)
             next_start = start + len(entries) + 1
             segments.append(_Segment(start, entries, dirs[d]))

@@ -39,6 +39,7 @@ CF_INC_RECURSE = 1 << 0
 CF_SAFE_FLIST = 1 << 3
 CF_CHKSUM_SEED_FIX = 1 << 5
 CF_VARINT_FLIST_FLAGS = 1 << 7
+CF_ID0_NAMES = 1 << 8
 
 MAXPATHLEN = 4096
 
@@ -65,6 +66,10 @@ class FlistOptions:
         return self.protocol >= 30 and bool(self.compat_flags & CF_INC_RECURSE)
 
     @property
+    def id0_names(self) -> bool:
+        return self.protocol >= 30 and bool(self.compat_flags & CF_ID0_NAMES)
+
+    @property
     def safe_flist(self) -> bool:
         return self.protocol >= 31 or bool(self.compat_flags & CF_SAFE_FLIST)
 
@@ -88,13 +93,19 @@ class _State:
 
 
 class FlistEncoder:
-    """Encodes entries in the order given; end() closes the list."""
+    """Encodes entries in the order given; end() closes a list. State carries across lists
+    (upstream keeps it in static variables). Owner names come from the entries, or from
+    the optional maps (uid -> name, gid -> name) for entries without one; a name goes on
+    the wire the first time its id is seen (upstream: uidlist.c add_uid)."""
 
-    def __init__(self, opts: FlistOptions):
+    def __init__(self, opts: FlistOptions, user_names: dict | None = None,
+                 group_names: dict | None = None):
         self.o = opts
         self.s = _State()
         self.uids: dict[int, bytes] = {}
         self.gids: dict[int, bytes] = {}
+        self.user_names = user_names or {}
+        self.group_names = group_names or {}
 
     def entry(self, e: FileEntry) -> bytes:
         o, s = self.o, self.s
@@ -113,21 +124,22 @@ class FlistEncoder:
         elif o.preserve_specials and e.is_special() and p < 31:
             rdev_major = s.rdev_major
             x |= XMIT_SAME_RDEV_MAJOR | (XMIT_RDEV_MINOR_8_pre30 if p < 30 else 0)
+        user = group = None
         if not o.preserve_uid or (e.uid == s.uid and s.name):
             x |= XMIT_SAME_UID
         else:
             s.uid = e.uid
-            if not o.numeric_ids and e.user is not None:
-                self.uids.setdefault(e.uid, e.user)
-                if o.inc_recurse:
+            if not o.numeric_ids and e.uid not in self.uids:
+                user = self.uids[e.uid] = e.user or self.user_names.get(e.uid, b"")
+                if o.inc_recurse and user:
                     x |= XMIT_USER_NAME_FOLLOWS
         if not o.preserve_gid or (e.gid == s.gid and s.name):
             x |= XMIT_SAME_GID
         else:
             s.gid = e.gid
-            if not o.numeric_ids and e.group is not None:
-                self.gids.setdefault(e.gid, e.group)
-                if o.inc_recurse:
+            if not o.numeric_ids and e.gid not in self.gids:
+                group = self.gids[e.gid] = e.group or self.group_names.get(e.gid, b"")
+                if o.inc_recurse and group:
                     x |= XMIT_GROUP_NAME_FOLLOWS
         if e.mtime == s.mtime:
             x |= XMIT_SAME_TIME
@@ -166,8 +178,8 @@ class FlistEncoder:
         if not x & XMIT_SAME_MODE:
             out += int32(e.mode)
         for keep, same, follows, value, name in (
-                (o.preserve_uid, XMIT_SAME_UID, XMIT_USER_NAME_FOLLOWS, e.uid, e.user),
-                (o.preserve_gid, XMIT_SAME_GID, XMIT_GROUP_NAME_FOLLOWS, e.gid, e.group)):
+                (o.preserve_uid, XMIT_SAME_UID, XMIT_USER_NAME_FOLLOWS, e.uid, user),
+                (o.preserve_gid, XMIT_SAME_GID, XMIT_GROUP_NAME_FOLLOWS, e.gid, group)):
             if keep and not x & same:
                 out += int32(value) if p < 30 else varint(value)
                 if x & follows:
@@ -200,12 +212,16 @@ class FlistEncoder:
         else:
             out = b"\0"
         if not o.numeric_ids and not o.inc_recurse:
-            for keep, ids in ((o.preserve_uid, self.uids), (o.preserve_gid, self.gids)):
+            for keep, ids, names in ((o.preserve_uid, self.uids, self.user_names),
+                                     (o.preserve_gid, self.gids, self.group_names)):
                 if keep:
                     for i, name in ids.items():
-                        if i:
-                            out += self._v30(i) + byte(len(name)) + name
+                        if i and name:
+                            out += self._v30(i) + byte(len(name[:255])) + name[:255]
                     out += self._v30(0)
+                    if o.id0_names:
+                        name = ids.get(0) or names.get(0, b"")
+                        out += byte(len(name[:255])) + name[:255]
         if o.protocol < 30:
             out += int32(io_error)
         return out
@@ -241,6 +257,7 @@ class FlistDecoder:
             x = r.read_varint()
             if x == 0:
                 self.io_error = r.read_varint()
+                self._read_tail(r)
                 return None
         else:
             x = r.read_byte()
@@ -288,6 +305,7 @@ class FlistDecoder:
             if x & XMIT_GROUP_NAME_FOLLOWS:
                 self.gid_names[s.gid] = r.read_bytes(r.read_byte())
         e.uid, e.gid = s.uid, s.gid
+        e.user, e.group = self.uid_names.get(s.uid), self.gid_names.get(s.gid)
         if o.sends_rdev(e.mode):
             if not x & XMIT_SAME_RDEV_MAJOR:
                 s.rdev_major = self._v30(r)
@@ -318,5 +336,7 @@ class FlistDecoder:
                 if keep:
                     while (i := self._v30(r)) != 0:
                         names[i] = r.read_bytes(r.read_byte())
+                    if o.id0_names:
+                        names[0] = r.read_bytes(r.read_byte())
         if o.protocol < 30:
             self.io_error = r.read_int32()

@@ -1,0 +1,72 @@
+"""Write a batch stream from events, the counterpart of batch_stream.walk_batch
+(upstream: the sender's side of the same stream; flist.c, sender.c, main.c).
+
+encode_events(events) turns the events walk_batch yields back into bytes; on a batch
+upstream wrote, the result is the same bytes (tests/interop/test_batch_walk_golden.py).
+"""
+from collections.abc import Iterable, Iterator
+
+from .batch import BatchHeader, encode_header
+from .batch_stream import (
+    FileChecksum,
+    FileStart,
+    FlistEnd,
+    FlistEof,
+    FlistSegment,
+    Goodbye,
+    PhaseDone,
+    Stats,
+    flist_options,
+)
+from .flist_codec import FlistEncoder
+from .flist_entry import FileEntry
+from .ints import longint, shortint, varlong
+from .ndx import NDX_DONE, NDX_FLIST_EOF, NDX_FLIST_OFFSET, NdxCodec
+from .sums import SumHead, encode_sum_head
+from .token_events import End, Literal, Match
+from .tokens import encode_end, encode_literal, encode_match
+
+__all__ = ["encode_events"]
+
+
+def encode_events(events: Iterable[object]) -> Iterator[bytes]:
+    """Bytes for each event of a batch stream, the header first."""
+    it = iter(events)
+    h = next(it)
+    if not isinstance(h, BatchHeader):
+        raise ValueError("a batch stream starts with its header")
+    yield encode_header(h)
+    enc = FlistEncoder(flist_options(h))
+    ndx = NdxCodec(h.protocol)
+    for ev in it:
+        if isinstance(ev, FileEntry):
+            yield enc.entry(ev)
+        elif isinstance(ev, FlistEnd):
+            enc.user_names.update(ev.user_names)
+            enc.group_names.update(ev.group_names)
+            yield enc.end(ev.io_error)
+        elif isinstance(ev, FlistSegment):
+            yield ndx.encode(NDX_FLIST_OFFSET - ev.dir_index)
+        elif isinstance(ev, FlistEof):
+            yield ndx.encode(NDX_FLIST_EOF)
+        elif isinstance(ev, FileStart):
+            yield ndx.encode(ev.ndx) + (shortint(ev.iflags) if h.protocol >= 29 else b"")
+        elif isinstance(ev, SumHead):
+            yield encode_sum_head(ev)
+        elif isinstance(ev, Literal):
+            yield encode_literal(ev.data)
+        elif isinstance(ev, Match):
+            yield encode_match(ev.index)
+        elif isinstance(ev, End):
+            yield encode_end()
+        elif isinstance(ev, FileChecksum):
+            yield ev.digest
+        elif isinstance(ev, (PhaseDone, Goodbye)):
+            yield ndx.encode(NDX_DONE)
+        elif isinstance(ev, Stats):
+            values = [ev.total_read, ev.total_written, ev.total_size]
+            if h.protocol >= 29:
+                values += [ev.flist_buildtime, ev.flist_xfertime]
+            yield b"".join(longint(v) if h.protocol < 30 else varlong(v, 3) for v in values)
+        else:
+            raise ValueError(f"not a batch-stream event: {ev!r}")
