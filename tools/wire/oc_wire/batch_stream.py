@@ -22,8 +22,8 @@ from .sums import read_sum_head
 from .token_events import End
 from .tokens import read_token
 
-__all__ = ["FlistEnd", "FlistSegment", "FlistEof", "FileStart", "FileChecksum", "PhaseDone", "Stats", "Goodbye",
-           "ITEM_TRANSFER", "flist_options", "walk_batch"]
+__all__ = ["FlistEnd", "FlistSegment", "FlistEof", "FileStart", "FileChecksum", "PhaseDone",
+           "Stats", "Goodbye", "ITEM_TRANSFER", "flist_options", "walk_batch"]
 
 ITEM_BASIS_TYPE_FOLLOWS = 1 << 11
 ITEM_XNAME_FOLLOWS = 1 << 12
