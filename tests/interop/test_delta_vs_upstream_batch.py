@@ -208,3 +208,19 @@ def test_replay_refuses_to_write_through_a_planted_symlink(upstream_rsync, tmp_p
         assert patch_run(["--dest", str(tmp_path / "victim")], stdin=f, stderr=err) == 2
     assert "inside the destination" in err.getvalue()
     assert list((tmp_path / "outside").iterdir()) == []
+
+
+def test_replay_refuses_what_it_cannot_recreate_instead_of_skipping_it(upstream_rsync, tmp_path):
+    from oc_patch import run as patch_run
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "f").write_bytes(b"data")
+    os.symlink("f", tmp_path / "src" / "link")
+    (tmp_path / "dst").mkdir()
+    (tmp_path / "mine").mkdir()
+    subprocess.run([upstream_rsync, "-a", f"--write-batch={tmp_path / 'b'}", "src/", "dst/"],
+                   cwd=tmp_path, check=True)
+    err = io.StringIO()
+    with open(tmp_path / "b", "rb") as f:
+        assert patch_run(["--dest", str(tmp_path / "mine")], stdin=f, stderr=err) == 2
+    assert "not supported yet" in err.getvalue() and "link" in err.getvalue()

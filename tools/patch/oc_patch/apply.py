@@ -110,8 +110,14 @@ def replay_batch(r: ByteReader, dest: str, checksum: str | None = None) -> list[
     dest_real = os.path.realpath(dest)
     dirs, written = [], []
     for ev in events:
-        if isinstance(ev, FileEntry) and ev.is_dir():
-            dirs.append(ev)
+        if isinstance(ev, FileEntry):
+            if not (ev.is_dir() or ev.is_reg()) or ev.hlinked:
+                # never skip silently what we cannot recreate yet
+                raise ProtocolError("directories and regular files only (symlinks, devices, "
+                                    "specials and hard links are not supported yet)", r.offset,
+                                    repr(ev.name))
+            if ev.is_dir():
+                dirs.append(ev)
         elif isinstance(ev, FlistEnd):
             for d in dirs:  # the sender lists a directory before anything inside it
                 path = _inside(dest_real, os.path.join(dest_real, os.fsdecode(d.name)))

@@ -23,7 +23,8 @@ from .token_events import End
 from .tokens import read_token
 
 __all__ = ["FlistEnd", "FlistSegment", "FlistEof", "FileStart", "FileChecksum", "PhaseDone",
-           "Stats", "Goodbye", "ITEM_TRANSFER", "flist_options", "walk_batch"]
+           "Stats", "Goodbye", "ITEM_TRANSFER", "ITEM_BASIS_TYPE_FOLLOWS", "ITEM_XNAME_FOLLOWS",
+           "flist_options", "walk_batch"]
 
 ITEM_BASIS_TYPE_FOLLOWS = 1 << 11
 ITEM_XNAME_FOLLOWS = 1 << 12
@@ -54,9 +55,15 @@ class FlistEof:
 
 @dataclass(frozen=True, slots=True)
 class FileStart:
+    """A file's index and item flags, with the extras the flags announce: the basis type
+    (ITEM_BASIS_TYPE_FOLLOWS) and another name (ITEM_XNAME_FOLLOWS, e.g. a hard link's
+    target)."""
+
     ndx: int
     iflags: int
     entry: FileEntry
+    basis_type: int | None = None
+    xname: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +97,7 @@ def flist_options(h: BatchHeader) -> FlistOptions:
                         preserve_links=h.flag("preserve_links"),
                         preserve_devices=h.flag("preserve_devices"),
                         preserve_specials=h.flag("preserve_devices"),
+                        preserve_hard_links=h.flag("preserve_hard_links"),
                         always_checksum=h.flag("always_checksum"))
 
 
@@ -162,11 +170,9 @@ def walk_batch(r: ByteReader, checksum: str | None = None) -> Iterator[object]:
             continue
         entry = _entry_for(segments, i, at)
         iflags = r.read_shortint() if h.protocol >= 29 else ITEM_TRANSFER
-        if iflags & ITEM_BASIS_TYPE_FOLLOWS:
-            r.read_byte()
-        if iflags & ITEM_XNAME_FOLLOWS:
-            r.read_vstring(4096)
-        yield FileStart(i, iflags, entry)
+        basis = r.read_byte() if iflags & ITEM_BASIS_TYPE_FOLLOWS else None
+        xname = r.read_vstring(4096) if iflags & ITEM_XNAME_FOLLOWS else None
+        yield FileStart(i, iflags, entry, basis, xname)
         if not iflags & ITEM_TRANSFER:
             continue
         head = read_sum_head(r, h.protocol)

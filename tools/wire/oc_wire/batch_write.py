@@ -20,7 +20,7 @@ from .batch_stream import (
 )
 from .flist_codec import FlistEncoder
 from .flist_entry import FileEntry
-from .ints import longint, shortint, varlong
+from .ints import byte, longint, shortint, varlong, vstring
 from .ndx import NDX_DONE, NDX_FLIST_EOF, NDX_FLIST_OFFSET, NdxCodec
 from .sums import SumHead, encode_sum_head
 from .token_events import End, Literal, Match
@@ -51,6 +51,10 @@ def encode_events(events: Iterable[object]) -> Iterator[bytes]:
             yield ndx.encode(NDX_FLIST_EOF)
         elif isinstance(ev, FileStart):
             yield ndx.encode(ev.ndx) + (shortint(ev.iflags) if h.protocol >= 29 else b"")
+            if ev.basis_type is not None:
+                yield byte(ev.basis_type)
+            if ev.xname is not None:
+                yield vstring(ev.xname)
         elif isinstance(ev, SumHead):
             yield encode_sum_head(ev)
         elif isinstance(ev, Literal):

@@ -4,7 +4,9 @@ recv_file_entry, write_end_of_flist; uidlist.c send_id_lists).
 Supported: regular files, directories, symlinks, devices and specials; uid/gid with names
 (inline from protocol 30 with incremental recursion, otherwise the id lists after the
 list); nanosecond mtimes (protocol >= 31); -c checksums; varint flags (compat 'v').
-Not yet: hard links (XMIT_HLINKED), atimes, crtimes: the decoder rejects them by name.
+Hard links: from protocol 30 a later link in the same list carries only the index of the
+first one (its attributes are the first's); below 30 every link carries dev and inode.
+Not yet: atimes, crtimes: the decoder rejects them by name.
 """
 import stat
 from dataclasses import dataclass
@@ -27,6 +29,8 @@ XMIT_SAME_TIME = 1 << 7
 XMIT_SAME_RDEV_MAJOR = 1 << 8
 XMIT_NO_CONTENT_DIR = 1 << 8
 XMIT_HLINKED = 1 << 9
+XMIT_SAME_DEV_pre30 = 1 << 10
+XMIT_HLINK_FIRST = 1 << 12
 XMIT_USER_NAME_FOLLOWS = 1 << 10
 XMIT_RDEV_MINOR_8_pre30 = 1 << 11
 XMIT_GROUP_NAME_FOLLOWS = 1 << 11
@@ -53,6 +57,7 @@ class FlistOptions:
     preserve_links: bool = False
     preserve_devices: bool = False
     preserve_specials: bool = False
+    preserve_hard_links: bool = False
     always_checksum: bool = False
     checksum_len: int = 16
     numeric_ids: bool = False
@@ -89,6 +94,7 @@ class _State:
         self.uid = 0
         self.gid = 0
         self.rdev_major = 0
+        self.dev = 0
         self.name = b""
 
 
@@ -106,6 +112,8 @@ class FlistEncoder:
         self.gids: dict[int, bytes] = {}
         self.user_names = user_names or {}
         self.group_names = group_names or {}
+        self.list_start = 1 if opts.inc_recurse else 0  # index of this list's first entry
+        self.count = 0
 
     def entry(self, e: FileEntry) -> bytes:
         o, s = self.o, self.s
@@ -146,6 +154,14 @@ class FlistEncoder:
         s.mtime = e.mtime
         if e.mtime_nsec and p >= 31:
             x |= XMIT_MOD_NSEC
+        if o.preserve_hard_links and e.hlinked and not e.is_dir():
+            x |= XMIT_HLINKED
+            if p >= 30 and e.hlink_first is None:
+                x |= XMIT_HLINK_FIRST
+            elif p < 30:
+                if e.dev == s.dev:
+                    x |= XMIT_SAME_DEV_pre30
+                s.dev = e.dev
         l1 = 0
         while l1 < min(len(s.name), len(e.name), 255) and e.name[l1] == s.name[l1]:
             l1 += 1
@@ -170,6 +186,11 @@ class FlistEncoder:
         out += self._v30(len(suffix)) if x & XMIT_LONG_NAME else byte(len(suffix))
         out += suffix
         s.name = e.name
+        self.count += 1
+        if x & XMIT_HLINKED and p >= 30 and e.hlink_first is not None:
+            out += varint(e.hlink_first)
+            if e.hlink_first >= self.list_start:
+                return bytes(out)  # the rest is the first link's
         out += varlong(e.size, 3) if p >= 30 else longint(e.size)
         if not x & XMIT_SAME_TIME:
             out += varlong(e.mtime, 4) if p >= 30 else int32(e.mtime)
@@ -195,6 +216,10 @@ class FlistEncoder:
         if o.preserve_links and e.is_link():
             target = e.link_target or b""
             out += self._v30(len(target)) + target
+        if x & XMIT_HLINKED and p < 30:
+            if not x & XMIT_SAME_DEV_pre30:
+                out += longint(e.dev + 1)
+            out += longint(e.ino)
         if o.always_checksum and e.is_reg():
             out += (e.checksum or b"\0" * o.checksum_len)[:o.checksum_len]
         return bytes(out)
@@ -205,6 +230,8 @@ class FlistEncoder:
     def end(self, io_error: int = 0) -> bytes:
         """End of list, then (without inc_recurse) the id lists and, below 30, io_error."""
         o = self.o
+        self.list_start += self.count + 1
+        self.count = 0
         if o.varint_flags:
             out = varint(0) + varint(io_error)
         elif io_error and o.safe_flist:
@@ -239,6 +266,8 @@ class FlistDecoder:
         self.gid_names: dict[int, bytes] = {}
         self.count = 0
         self.max_entries = max_entries
+        self.list_start = 1 if opts.inc_recurse else 0
+        self.current: list[FileEntry] = []  # this list's entries in wire order
 
     def read_list(self, r: ByteReader) -> list[FileEntry]:
         out = []
@@ -258,20 +287,23 @@ class FlistDecoder:
             if x == 0:
                 self.io_error = r.read_varint()
                 self._read_tail(r)
+                self._next_list()
                 return None
         else:
             x = r.read_byte()
             if x == 0:
                 self._read_tail(r)
+                self._next_list()
                 return None
             if x & XMIT_EXTENDED_FLAGS:
                 x |= r.read_byte() << 8
                 if x == XMIT_EXTENDED_FLAGS | XMIT_IO_ERROR_ENDLIST and o.safe_flist:
                     self.io_error = r.read_varint()
                     self._read_tail(r)
+                    self._next_list()
                     return None
-        if x & XMIT_HLINKED:
-            raise ProtocolError("an entry without hard-link data (not supported yet)", at)
+        if x & XMIT_HLINKED and not o.preserve_hard_links:
+            raise ProtocolError("no hard-link entries (-H was not recorded)", at)
         if x & (XMIT_SAME_ATIME | XMIT_CRTIME_EQ_MTIME) and o.varint_flags:
             raise ProtocolError("an entry without atime/crtime data (not supported yet)", at)
         self.count += 1
@@ -286,6 +318,14 @@ class FlistDecoder:
         name = s.name[:l1] + r.read_bytes(l2)
         self._check_name(name, at)
         s.name = name
+        if x & XMIT_HLINKED and p >= 30 and not x & XMIT_HLINK_FIRST:
+            first_at = r.offset
+            first = r.read_varint()
+            if not 0 <= first < self.list_start + len(self.current):
+                limit = self.list_start + len(self.current)
+                raise ProtocolError(f"a hard-link index below {limit}", first_at, str(first))
+            if first >= self.list_start:
+                return self._copy_link(name, first, x)
         size = r.read_varlong(3) if p >= 30 else r.read_longint()
         if size < 0:
             raise ProtocolError("a non-negative file size", at, str(size))
@@ -318,9 +358,42 @@ class FlistDecoder:
         if o.preserve_links and e.is_link():
             n = self._v30(r)
             e.link_target = r.read_bytes(n, MAXPATHLEN, "symlink target")
+        if x & XMIT_HLINKED:
+            e.hlinked = not e.is_dir()
+            if p >= 30:
+                e.hlink_first = None if x & XMIT_HLINK_FIRST else first
+            else:
+                if not x & XMIT_SAME_DEV_pre30:
+                    s.dev = r.read_longint() - 1
+                e.dev, e.ino = s.dev, r.read_longint()
         if o.always_checksum and e.is_reg():
             e.checksum = r.read_bytes(o.checksum_len)
+        self.current.append(e)
         return e
+
+    def _copy_link(self, name: bytes, first: int, x: int) -> FileEntry:
+        """A later hard link in the same list: everything but the name is the first's
+        (upstream recv_file_entry, which also updates its running state from it)."""
+        src = self.current[first - self.list_start]
+        s = self.s
+        s.mode, s.mtime = src.mode, src.mtime
+        if self.o.preserve_uid:
+            s.uid = src.uid
+        if self.o.preserve_gid:
+            s.gid = src.gid
+        if self.o.preserve_devices and src.is_device():
+            s.rdev_major = src.rdev_major
+        e = FileEntry(name=name, mode=src.mode, size=src.size, mtime=src.mtime,
+                      mtime_nsec=src.mtime_nsec, uid=src.uid, gid=src.gid, user=src.user,
+                      group=src.group, rdev_major=src.rdev_major, rdev_minor=src.rdev_minor,
+                      link_target=src.link_target, checksum=src.checksum, hlinked=True,
+                      hlink_first=first)
+        self.current.append(e)
+        return e
+
+    def _next_list(self) -> None:
+        self.list_start += len(self.current) + 1
+        self.current = []
 
     def _check_name(self, name: bytes, at: int) -> None:
         if not name or name.startswith(b"/") or b"\0" in name:

@@ -21,6 +21,10 @@ class FileEntry:
     link_target: bytes | None = None
     checksum: bytes | None = None
     top_dir: bool = False
+    hlinked: bool = False           # one of several hard links (XMIT_HLINKED)
+    hlink_first: int | None = None  # protocol >= 30: index of the first link, None if first
+    dev: int = 0                    # protocol < 30: hard-link identity (device, inode)
+    ino: int = 0
 
     def is_dir(self) -> bool:
         return stat.S_ISDIR(self.mode)
