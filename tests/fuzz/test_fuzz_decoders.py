@@ -9,7 +9,8 @@ from oc_delta import delta, read_signature
 from oc_patch import patch_stream
 from oc_sig import sign
 from oc_wire.errors import OcError
-from oc_wire.flist_codec import FlistDecoder, FlistOptions
+from oc_wire.flist_codec import FlistOptions
+from oc_wire.flist_decode import FlistDecoder
 from oc_wire.ints import ByteReader
 from oc_wire.ndx import NdxCodec
 from oc_wire.stream import PullReader

@@ -13,7 +13,8 @@ import subprocess
 import pytest
 from oc_delta import run as delta_run
 from oc_sig import run as sig_run
-from oc_wire.flist_codec import FlistDecoder, FlistOptions
+from oc_wire.flist_codec import FlistOptions
+from oc_wire.flist_decode import FlistDecoder
 from oc_wire.ints import ByteReader
 from oc_wire.ndx import NdxCodec
 from oc_wire.stage import read_header, spec_for

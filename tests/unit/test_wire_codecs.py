@@ -2,7 +2,8 @@
 Byte rows come from upstream's io.c rules and from batches real rsync 3.5.0 wrote."""
 import pytest
 from oc_wire.errors import LimitError, NeedData, ProtocolError
-from oc_wire.flist_codec import FlistDecoder, FlistEncoder, FlistOptions
+from oc_wire.flist_codec import FlistEncoder, FlistOptions
+from oc_wire.flist_decode import FlistDecoder
 from oc_wire.flist_entry import FileEntry
 from oc_wire.ints import ByteReader, longint, varint, varlong, vstring
 from oc_wire.ndx import NDX_DONE, NDX_FLIST_EOF, NdxCodec

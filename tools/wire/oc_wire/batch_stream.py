@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from .batch import BatchHeader, read_header
 from .checksums import checksum_spec
 from .errors import ProtocolError
-from .flist_codec import FlistDecoder, FlistOptions
+from .flist_codec import FlistOptions
+from .flist_decode import FlistDecoder
 from .flist_entry import FileEntry
 from .flist_order import sorted_list
 from .ints import ByteReader

@@ -1,0 +1,197 @@
+"""Decoding the file list as upstream's receiver reads it (upstream: flist.c
+recv_file_entry, recv_file_list; uidlist.c recv_id_list). Layout and flags: flist_codec.py
+and FORMATS.md. Bounded (names under MAXPATHLEN, a maximum entry count) and strict: names
+that are empty, absolute or contain '..' are a ProtocolError naming the offset.
+"""
+import stat
+
+from .errors import ProtocolError
+from .flist_codec import (
+    MAXPATHLEN,
+    XMIT_CRTIME_EQ_MTIME,
+    XMIT_EXTENDED_FLAGS,
+    XMIT_GROUP_NAME_FOLLOWS,
+    XMIT_HLINK_FIRST,
+    XMIT_HLINKED,
+    XMIT_IO_ERROR_ENDLIST,
+    XMIT_LONG_NAME,
+    XMIT_MOD_NSEC,
+    XMIT_SAME_ATIME,
+    XMIT_SAME_GID,
+    XMIT_SAME_MODE,
+    XMIT_SAME_NAME,
+    XMIT_SAME_RDEV_MAJOR,
+    XMIT_SAME_TIME,
+    XMIT_SAME_UID,
+    XMIT_TOP_DIR,
+    XMIT_USER_NAME_FOLLOWS,
+    ElisionState,
+    FlistOptions,
+    XMIT_RDEV_MINOR_8_pre30,
+    XMIT_SAME_DEV_pre30,
+)
+from .flist_entry import FileEntry
+from .ints import ByteReader
+
+__all__ = ["FlistDecoder"]
+
+
+class FlistDecoder:
+    """Decodes one file list from a ByteReader: read_entry() returns a FileEntry, or None
+    at the end of the list (then io_error and the id maps are set)."""
+
+    def __init__(self, opts: FlistOptions, max_entries: int = 1 << 24):
+        self.o = opts
+        self.s = ElisionState()
+        self.io_error = 0
+        self.uid_names: dict[int, bytes] = {}
+        self.gid_names: dict[int, bytes] = {}
+        self.count = 0
+        self.max_entries = max_entries
+        self.list_start = 1 if opts.inc_recurse else 0
+        self.current: list[FileEntry] = []  # this list's entries in wire order
+
+    def read_list(self, r: ByteReader) -> list[FileEntry]:
+        out = []
+        while (e := self.read_entry(r)) is not None:
+            out.append(e)
+        return out
+
+    def _v30(self, r: ByteReader) -> int:
+        return r.read_int32() if self.o.protocol < 30 else r.read_varint()
+
+    def read_entry(self, r: ByteReader) -> FileEntry | None:
+        o, s = self.o, self.s
+        p = o.protocol
+        at = r.offset
+        if o.varint_flags:
+            x = r.read_varint()
+            if x == 0:
+                self.io_error = r.read_varint()
+                self._read_tail(r)
+                self._next_list()
+                return None
+        else:
+            x = r.read_byte()
+            if x == 0:
+                self._read_tail(r)
+                self._next_list()
+                return None
+            if x & XMIT_EXTENDED_FLAGS:
+                x |= r.read_byte() << 8
+                if x == XMIT_EXTENDED_FLAGS | XMIT_IO_ERROR_ENDLIST and o.safe_flist:
+                    self.io_error = r.read_varint()
+                    self._read_tail(r)
+                    self._next_list()
+                    return None
+        if x & XMIT_HLINKED and not o.preserve_hard_links:
+            raise ProtocolError("no hard-link entries (-H was not recorded)", at)
+        if x & (XMIT_SAME_ATIME | XMIT_CRTIME_EQ_MTIME) and o.varint_flags:
+            raise ProtocolError("an entry without atime/crtime data (not supported yet)", at)
+        self.count += 1
+        if self.count > self.max_entries:
+            raise ProtocolError(f"at most {self.max_entries} file-list entries", at)
+        l1 = r.read_byte() if x & XMIT_SAME_NAME else 0
+        if l1 > len(s.name):
+            raise ProtocolError(f"a shared name prefix of at most {len(s.name)}", at, str(l1))
+        l2 = self._v30(r) if x & XMIT_LONG_NAME else r.read_byte()
+        if l2 < 0 or l1 + l2 >= MAXPATHLEN:
+            raise ProtocolError(f"a name shorter than {MAXPATHLEN} bytes", at, str(l1 + l2))
+        name = s.name[:l1] + r.read_bytes(l2)
+        self._check_name(name, at)
+        s.name = name
+        if x & XMIT_HLINKED and p >= 30 and not x & XMIT_HLINK_FIRST:
+            first_at = r.offset
+            first = r.read_varint()
+            if not 0 <= first < self.list_start + len(self.current):
+                limit = self.list_start + len(self.current)
+                raise ProtocolError(f"a hard-link index below {limit}", first_at, str(first))
+            if first >= self.list_start:
+                return self._copy_link(name, first, x)
+        size = r.read_varlong(3) if p >= 30 else r.read_longint()
+        if size < 0:
+            raise ProtocolError("a non-negative file size", at, str(size))
+        if not x & XMIT_SAME_TIME:
+            s.mtime = r.read_varlong(4) if p >= 30 else r.read_int32()
+        nsec = r.read_varint() if x & XMIT_MOD_NSEC else 0
+        if not x & XMIT_SAME_MODE:
+            s.mode = r.read_int32() & 0xFFFFFFFF
+        e = FileEntry(name=name, mode=s.mode, size=size, mtime=s.mtime, mtime_nsec=nsec,
+                      top_dir=bool(x & XMIT_TOP_DIR) and stat.S_ISDIR(s.mode))
+        if o.preserve_uid and not x & XMIT_SAME_UID:
+            s.uid = self._v30(r)
+            if x & XMIT_USER_NAME_FOLLOWS:
+                self.uid_names[s.uid] = r.read_bytes(r.read_byte())
+        if o.preserve_gid and not x & XMIT_SAME_GID:
+            s.gid = self._v30(r)
+            if x & XMIT_GROUP_NAME_FOLLOWS:
+                self.gid_names[s.gid] = r.read_bytes(r.read_byte())
+        e.uid, e.gid = s.uid, s.gid
+        e.user, e.group = self.uid_names.get(s.uid), self.gid_names.get(s.gid)
+        if o.sends_rdev(e.mode):
+            if not x & XMIT_SAME_RDEV_MAJOR:
+                s.rdev_major = self._v30(r)
+            if p >= 30:
+                minor = r.read_varint()
+            else:
+                minor = r.read_byte() if x & XMIT_RDEV_MINOR_8_pre30 else r.read_int32()
+            if e.is_device():
+                e.rdev_major, e.rdev_minor = s.rdev_major, minor
+        if o.preserve_links and e.is_link():
+            n = self._v30(r)
+            e.link_target = r.read_bytes(n, MAXPATHLEN, "symlink target")
+        if x & XMIT_HLINKED:
+            e.hlinked = not e.is_dir()
+            if p >= 30:
+                e.hlink_first = None if x & XMIT_HLINK_FIRST else first
+            else:
+                if not x & XMIT_SAME_DEV_pre30:
+                    s.dev = r.read_longint() - 1
+                e.dev, e.ino = s.dev, r.read_longint()
+        if o.always_checksum and e.is_reg():
+            e.checksum = r.read_bytes(o.checksum_len)
+        self.current.append(e)
+        return e
+
+    def _copy_link(self, name: bytes, first: int, x: int) -> FileEntry:
+        """A later hard link in the same list: everything but the name is the first's
+        (upstream recv_file_entry, which also updates its running state from it)."""
+        src = self.current[first - self.list_start]
+        s = self.s
+        s.mode, s.mtime = src.mode, src.mtime
+        if self.o.preserve_uid:
+            s.uid = src.uid
+        if self.o.preserve_gid:
+            s.gid = src.gid
+        if self.o.preserve_devices and src.is_device():
+            s.rdev_major = src.rdev_major
+        e = FileEntry(name=name, mode=src.mode, size=src.size, mtime=src.mtime,
+                      mtime_nsec=src.mtime_nsec, uid=src.uid, gid=src.gid, user=src.user,
+                      group=src.group, rdev_major=src.rdev_major, rdev_minor=src.rdev_minor,
+                      link_target=src.link_target, checksum=src.checksum, hlinked=True,
+                      hlink_first=first)
+        self.current.append(e)
+        return e
+
+    def _next_list(self) -> None:
+        self.list_start += len(self.current) + 1
+        self.current = []
+
+    def _check_name(self, name: bytes, at: int) -> None:
+        if not name or name.startswith(b"/") or b"\0" in name:
+            raise ProtocolError("a relative, non-empty file name", at, repr(name))
+        if b".." in name.split(b"/"):
+            raise ProtocolError("a file name without '..' components", at, repr(name))
+
+    def _read_tail(self, r: ByteReader) -> None:
+        o = self.o
+        if not o.numeric_ids and not o.inc_recurse:
+            for keep, names in ((o.preserve_uid, self.uid_names),
+                                (o.preserve_gid, self.gid_names)):
+                if keep:
+                    while (i := self._v30(r)) != 0:
+                        names[i] = r.read_bytes(r.read_byte())
+                    if o.id0_names:
+                        names[0] = r.read_bytes(r.read_byte())
+        if o.protocol < 30:
+            self.io_error = r.read_int32()
