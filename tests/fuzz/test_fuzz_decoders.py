@@ -150,3 +150,27 @@ def test_negotiation_readers_raise_only_typed_errors(data):
             fn(ByteReader(data))
         except OcError:
             pass
+
+
+def _zlib_sample() -> bytes:
+    from oc_wire.compress.zlib_tokens import ZlibTokenEncoder
+
+    enc = ZlibTokenEncoder(32)
+    return (enc.token(0, b"hello " * 50, b"B" * 700) + enc.token(1, b"", b"C" * 700)
+            + enc.token(-1, os.urandom(300)))
+
+
+ZLIB_SAMPLE = _zlib_sample()
+
+
+@SETTINGS
+@given(edits, st.integers(0, len(ZLIB_SAMPLE)))
+def test_zlib_token_decoder_on_mutated_input_raises_only_typed_errors(e, cut):
+    from oc_wire.compress.zlib_tokens import ZlibTokenDecoder
+
+    try:
+        for _ in ZlibTokenDecoder(32).read_file(ByteReader(_mutate(ZLIB_SAMPLE, e)[:cut]),
+                                                lambda i: b"B" * 700):
+            pass
+    except OcError:
+        pass
