@@ -1,0 +1,397 @@
+"""The ordered filter-rule list of a transfer and the per-directory walker over it.
+
+Owns: building the rule list from command-line options in their order
+(--filter/-f, --exclude, --include, --exclude-from, --include-from, -F, -C,
+-0), merge files expanded in place, dir-merge files loaded per directory with
+inheritance, first-match-wins evaluation, sender/receiver views, and the rule
+list as a client sends it to the server (and its decoder).  No I/O: files are
+read through a caller-supplied ``read_file(path) -> bytes | None``.
+
+upstream: exclude.c (parse_filter_str, parse_filter_file, push_local_filters,
+pop_local_filters, check_filter, send_filter_list, recv_filter_list,
+get_cvs_excludes), options.c (-F, -C handling).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+
+from oc_wire.errors import ProtocolError
+
+from .filters_parse import (
+    DEFAULT_CVSIGNORE,
+    FilterRule,
+    FilterSyntaxError,
+    parse_rule,
+    rule_matches,
+    split_merge_text,
+)
+
+__all__ = [
+    "FilterRules",
+    "FilterWalker",
+    "FilterRule",
+    "FilterSyntaxError",
+    "FilterWireError",
+    "MAX_WIRE_RULE",
+    "MAX_WIRE_RULES",
+]
+
+Reader = Callable[[bytes], "bytes | None"]
+MAX_WIRE_RULE = 4096  # upstream: recv_filter_list refuses len >= MAXPATHLEN+3
+MAX_WIRE_RULES = 100_000
+
+
+class FilterWireError(ProtocolError):
+    """A filter list received from a peer was malformed or over the limits."""
+
+    def __init__(self, expected: str, offset: int):
+        super().__init__(f"a filter list with {expected}", offset)
+
+
+def _expand(
+    texts: Iterable[bytes],
+    default: str | None,
+    template: FilterRule | None,
+    read_file: Reader | None,
+    out: list[FilterRule],
+    depth: int = 0,
+) -> None:
+    """Parse rule strings into *out*, honouring '!' and merging '.' files in place."""
+    for text in texts:
+        rule = parse_rule(text, default, template)
+        _add(rule, read_file, out, depth)
+
+
+def _add(rule: FilterRule, read_file: Reader | None, out: list[FilterRule], depth: int) -> None:
+    if rule.kind == "clear":
+        out.clear()
+        return
+    if rule.kind == "merge":
+        if depth > 16:
+            raise FilterSyntaxError("merge files nested too deeply")
+        data = read_file(rule.pattern) if read_file else None
+        if data is None:
+            raise FilterSyntaxError(f"failed to open merge file {rule.pattern!r}")
+        if rule.exclude_self:
+            out.append(FilterRule(kind="exclude", pattern=rule.pattern.rsplit(b"/", 1)[-1]))
+        _merge_contents(rule, data, read_file, out, depth + 1)
+        return
+    if rule.kind == "dir-merge":
+        out.append(rule)
+        if rule.exclude_self:
+            out.append(FilterRule(kind="exclude", pattern=rule.pattern.rsplit(b"/", 1)[-1]))
+        return
+    if rule.cvs and not rule.pattern and rule.kind == "exclude":
+        _expand(
+            DEFAULT_CVSIGNORE.split(),
+            "exclude",
+            FilterRule(kind="exclude", perishable=True),
+            None,
+            out,
+        )
+        return
+    out.append(rule)
+
+
+def _merge_contents(
+    mrule: FilterRule, data: bytes, read_file: Reader | None, out: list[FilterRule], depth: int
+) -> None:
+    """Rules of a merge file, inheriting the merge rule's modifiers."""
+    template = FilterRule(
+        kind="exclude",
+        sender=mrule.sender,
+        receiver=mrule.receiver,
+        perishable=mrule.perishable,
+        abs_path=mrule.abs_path,
+        no_prefixes=mrule.no_prefixes and not mrule.cvs,
+    )
+    default = None
+    if mrule.no_prefixes:
+        default = "include" if mrule.prefix_include else "exclude"
+    for text in split_merge_text(data, mrule.word_split):
+        if default is None:
+            _add(parse_rule(text, None, template), read_file, out, depth)
+        elif text == b"!" and mrule.cvs:
+            out.clear()
+        else:
+            _add(parse_rule(text, default, template), read_file, out, depth)
+
+
+@dataclass(frozen=True)
+class FilterRules:
+    """The global rule list, in order.  Build with from_options."""
+
+    rules: tuple[FilterRule, ...]
+
+    @classmethod
+    def from_options(
+        cls,
+        options: Iterable[tuple[str, object]],
+        read_file: Reader | None = None,
+        environ: dict | None = None,
+        home_cvsignore: bytes | None = None,
+    ) -> FilterRules:
+        """Build from (option, value) pairs in command-line order.
+
+        Options: "filter", "exclude", "include", "exclude-from", "include-from"
+        (value: file name, read with *read_file*; b"-" is the caller's to
+        resolve), "F" (value ignored, count by repetition), "C", "from0"
+        (value truthy: -from files are NUL-separated).  -C rules go after all
+        others, as upstream appends them.  *environ* supplies CVSIGNORE,
+        *home_cvsignore* the contents of ~/.cvsignore.  Raises FilterSyntaxError.
+        upstream: options.c parse_arguments; exclude.c get_cvs_excludes.
+        """
+        out: list[FilterRule] = []
+        opts = list(options)
+        nul = any(o == "from0" and v for o, v in opts)
+        f_count = 0
+        cvs = False
+        for opt, val in opts:
+            raw = val.encode() if isinstance(val, str) else val
+            if opt == "filter":
+                _add(parse_rule(raw), read_file, out, 0)
+            elif opt in ("exclude", "include"):
+                _add(parse_rule(raw, opt), read_file, out, 0)
+            elif opt in ("exclude-from", "include-from"):
+                data = read_file(raw) if read_file else None
+                if data is None:
+                    raise FilterSyntaxError(f"failed to open {opt} file {raw!r}")
+                kind = opt.split("-")[0]
+                for text in split_merge_text(data, False, nul):
+                    _add(parse_rule(text, kind), read_file, out, 0)
+            elif opt == "F":
+                f_count += 1
+                if f_count == 1:
+                    _add(parse_rule(b"dir-merge /.rsync-filter"), read_file, out, 0)
+                elif f_count == 2:
+                    _add(parse_rule(b"- .rsync-filter"), read_file, out, 0)
+            elif opt == "C":
+                cvs = True
+            elif opt != "from0":
+                raise FilterSyntaxError(f"unknown filter option {opt!r}")
+        if cvs:
+            _add(parse_rule(b":C"), read_file, out, 0)
+            _add(parse_rule(b"-C"), read_file, out, 0)
+            if home_cvsignore:
+                _expand(home_cvsignore.split(), "exclude", None, None, out)
+            env = (environ or {}).get("CVSIGNORE")
+            if env:
+                _expand(
+                    (env.encode() if isinstance(env, str) else env).split(),
+                    "exclude",
+                    None,
+                    None,
+                    out,
+                )
+        return cls(tuple(out))
+
+    def for_sender(self) -> FilterRules:
+        """Rules that apply when scanning on the sending side (no protect/risk)."""
+        return FilterRules(tuple(r for r in self.rules if not (r.receiver and not r.sender)))
+
+    def for_receiver(self, delete_excluded: bool = False) -> FilterRules:
+        """Rules that protect files from deletion on the receiver (no hide/show;
+        with --delete-excluded only explicitly receiver-side rules)."""
+        keep = []
+        for r in self.rules:
+            if r.sender and not r.receiver:
+                continue
+            if delete_excluded and not r.receiver and r.kind != "dir-merge":
+                continue
+            keep.append(r)
+        return FilterRules(tuple(keep))
+
+    def walker(self, read_file: Reader) -> FilterWalker:
+        """A per-directory walker; *read_file(path)* returns a file's bytes or None."""
+        return FilterWalker(self, read_file)
+
+    def to_wire(
+        self, protocol: int, am_sender: bool = False, delete_excluded: bool = False
+    ) -> bytes:
+        """The rule list as the client sends it: int32 length + rule text per
+        rule, ended by int32 0.  Raises FilterSyntaxError when a rule cannot be
+        expressed at *protocol* ("too modern").  upstream: exclude.c send_rules,
+        get_rule_prefix."""
+        parts = []
+        for r in self.rules:
+            local = False
+            if r.sender:
+                local = am_sender
+            if r.receiver:
+                local = (not local and not am_sender) if not r.sender else False
+            elif delete_excluded and not r.sender and (r.kind != "dir-merge" or r.no_prefixes):
+                local = am_sender
+            if local:
+                continue
+            text = _wire_prefix(r, protocol, am_sender, delete_excluded) + r.pattern
+            if r.directory:
+                text += b"/"
+            if text:
+                parts.append(struct.pack("<i", len(text)) + text)
+        parts.append(b"\0\0\0\0")
+        return b"".join(parts)
+
+    @classmethod
+    def from_wire(cls, data: bytes) -> FilterRules:
+        """Decode a filter list (as to_wire writes it).  Raises FilterWireError
+        on a truncated list, a length over MAX_WIRE_RULE, too many rules, or a
+        rule that does not parse.  upstream: exclude.c recv_filter_list."""
+        out: list[FilterRule] = []
+        off = 0
+        count = 0
+        while True:
+            if off + 4 > len(data):
+                raise FilterWireError("rule length", off)
+            (n,) = struct.unpack_from("<i", data, off)
+            off += 4
+            if n == 0:
+                break
+            if n < 0 or n > MAX_WIRE_RULE:
+                raise FilterWireError(f"rule length 1..{MAX_WIRE_RULE}", off - 4)
+            count += 1
+            if count > MAX_WIRE_RULES:
+                raise FilterWireError(f"at most {MAX_WIRE_RULES} rules", off - 4)
+            if off + n > len(data):
+                raise FilterWireError(f"{n} rule bytes", off)
+            text = data[off : off + n]
+            try:
+                rule = parse_rule(text)
+            except FilterSyntaxError:
+                raise FilterWireError("a filter rule", off) from None
+            if rule.kind == "merge":
+                raise FilterWireError("no merge rule from the peer", off)
+            off += n
+            _add(rule, None, out, 0)
+        if off != len(data):
+            raise FilterWireError("end of filter list", off)
+        return cls(tuple(out))
+
+
+def _wire_prefix(r: FilterRule, protocol: int, am_sender: bool, delete_excluded: bool) -> bytes:
+    """upstream: exclude.c get_rule_prefix (for_xfer=1)."""
+    legal = 1 if protocol < 29 else 16
+    op = bytearray()
+    if r.kind == "dir-merge":
+        if legal == 1:
+            raise FilterSyntaxError("filter rules are too modern for remote rsync")
+        op += b":"
+    elif r.include:
+        op += b"+"
+    elif legal != 1 or (r.pattern[:1] in (b"-", b"+") and r.pattern[1:2] == b" "):
+        op += b"-"
+    else:
+        legal = 0
+    if r.abs_path:
+        op += b"/"
+    if r.negate:
+        op += b"!"
+    if r.cvs:
+        op += b"C"
+    else:
+        if r.no_inherit:
+            op += b"n"
+        if r.word_split:
+            op += b"w"
+        if r.no_prefixes:
+            op += b"+" if r.prefix_include else b"-"
+    if r.exclude_self:
+        op += b"e"
+    if r.xattr:
+        op += b"x"
+    if r.sender and protocol >= 29:
+        op += b"s"
+    if r.receiver and (protocol >= 29 or (delete_excluded and am_sender)):
+        op += b"r"
+    if r.perishable:
+        if protocol >= 30:
+            op += b"p"
+        elif am_sender:
+            raise FilterSyntaxError("filter rules are too modern for remote rsync")
+    if len(op) > legal:
+        raise FilterSyntaxError("filter rules are too modern for remote rsync")
+    if legal:
+        op += b" "
+    return bytes(op)
+
+
+class FilterWalker:
+    """Evaluates names during a depth-first scan, loading dir-merge files.
+
+    Call enter_dir(dirpath) on entering each directory (b"" for the transfer
+    root, else the path relative to it), leave_dir() when done with it, and
+    excluded(relpath, is_dir) for each entry.  upstream: exclude.c
+    push_local_filters, pop_local_filters, check_filter.
+    """
+
+    def __init__(self, rules: FilterRules, read_file: Reader):
+        self._global = rules.rules
+        self._read = read_file
+        # per dir-merge rule index: stack of (inherited rules, rules for this dir)
+        self._stacks: dict[int, list[tuple[list[FilterRule], list[FilterRule]]]] = {
+            i: [] for i, r in enumerate(self._global) if r.kind == "dir-merge"
+        }
+
+    def enter_dir(self, dirpath: bytes) -> None:
+        """Load each dir-merge file found in *dirpath* (relative; b"" = root).
+
+        The merge-file name's directory part is dropped: a per-directory file
+        is always looked up by its base name in each scanned directory (the
+        pre-scan of the transfer root's parents is not done here)."""
+        for i, stack in self._stacks.items():
+            mrule = self._global[i]
+            inherited = list(stack[-1][0]) if stack else []
+            name = mrule.pattern.rsplit(b"/", 1)[-1]
+            data = self._read(dirpath + b"/" + name if dirpath else name)
+            local: list[FilterRule] = []
+            cleared = False
+            if data is not None:
+                local, cleared = self._parse_local(mrule, data, dirpath)
+            active = local + ([] if cleared else inherited)
+            stack.append(([] if mrule.no_inherit else active, active))
+
+    def _parse_local(
+        self, mrule: FilterRule, data: bytes, dirpath: bytes
+    ) -> tuple[list[FilterRule], bool]:
+        out: list[FilterRule] = []
+        sentinel = FilterRule(kind="exclude", pattern=b"\0")
+        out.append(sentinel)
+        _merge_contents(mrule, data, None, out, 0)
+        cleared = not out or out[0] is not sentinel
+        if not cleared:
+            out.pop(0)
+        rules = []
+        for r in out:
+            if r.pattern.startswith(b"/") and r.kind in ("include", "exclude"):
+                pat = b"/" + dirpath + r.pattern if dirpath else r.pattern
+                r = replace(r, pattern=pat, abs_path=True, slash_cnt=pat.count(b"/"))
+            rules.append(r)
+        return rules, cleared
+
+    def leave_dir(self) -> None:
+        """Drop the rules loaded by the matching enter_dir."""
+        for stack in self._stacks.values():
+            if stack:
+                stack.pop()
+
+    def _iter(self, rules: Iterable[FilterRule], top: bool) -> Iterable[FilterRule]:
+        for i, r in enumerate(rules):
+            if r.kind == "dir-merge":
+                if top and self._stacks.get(i):
+                    yield from self._stacks[i][-1][1]
+                continue
+            yield r
+
+    def match(self, relpath: bytes, is_dir: bool) -> FilterRule | None:
+        """The first rule matching *relpath*, or None.  upstream: check_filter."""
+        for r in self._iter(self._global, True):
+            if rule_matches(r, relpath, is_dir):
+                return r
+        return None
+
+    def excluded(self, relpath: bytes, is_dir: bool) -> bool:
+        """True if the first matching rule is an exclude."""
+        r = self.match(relpath, is_dir)
+        return r is not None and not r.include
