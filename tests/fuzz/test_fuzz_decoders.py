@@ -174,3 +174,30 @@ def test_zlib_token_decoder_on_mutated_input_raises_only_typed_errors(e, cut):
             pass
     except OcError:
         pass
+
+
+def _codec_sample(name: str) -> bytes:
+    from oc_wire.compress import token_encoder
+
+    enc = token_encoder(name, 32)
+    words = b" ".join(b"word%d" % (i % 97) for i in range(4000))
+    return (enc.token(-2, words) + enc.token(0, b"hello " * 50, b"B" * 700)
+            + enc.token(1, b"", b"C" * 700) + enc.token(-1, os.urandom(300)))
+
+
+CODEC_SAMPLES = {name: _codec_sample(name) for name in ("zstd", "lz4", "zlibx")}
+
+
+@SETTINGS
+@given(st.sampled_from(sorted(CODEC_SAMPLES)), edits, st.integers(0, 1 << 16))
+def test_zstd_lz4_zlibx_readers_on_mutated_input_raise_only_typed_errors(name, e, cut):
+    from oc_wire.compress import token_reader
+
+    data = _mutate(CODEC_SAMPLES[name], e)[:cut]
+    reader = token_reader(name, 32)
+    try:
+        for _ in range(2):  # the zstd stream spans files
+            for _ in reader.read_file(ByteReader(data), lambda i: b"B" * 700, 1000):
+                pass
+    except OcError:
+        pass

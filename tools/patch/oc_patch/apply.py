@@ -12,6 +12,7 @@ import tempfile
 
 from oc_wire.batch_stream import (
     ITEM_TRANSFER,
+    Basis,
     FileChecksum,
     FileStart,
     FlistEnd,
@@ -79,7 +80,7 @@ def _apply_file(events, patcher: FilePatcher) -> int:
 def patch_stream(r: ByteReader, read_basis, write, basis_size: int,
                  checksum: str | None = None, progress=None) -> int:
     """Apply the first transferred file of a one-file batch; returns bytes written."""
-    events = walk_batch(r, checksum)
+    events = walk_batch(r, checksum, Basis(read_basis))
     header = next(events)
     for ev in events:
         if isinstance(ev, PhaseDone):
@@ -105,7 +106,8 @@ def _inside(dest_real: str, path: str) -> str:
 def replay_batch(r: ByteReader, dest: str, checksum: str | None = None) -> list[bytes]:
     """Replay a batch into dest (directories and regular files; with or without incremental
     recursion); returns the names of the files written."""
-    events = walk_batch(r, checksum)
+    source = Basis()
+    events = walk_batch(r, checksum, source)
     spec = spec_for(next(events), checksum)
     dest_real = os.path.realpath(dest)
     dirs, written = [], []
@@ -131,11 +133,12 @@ def replay_batch(r: ByteReader, dest: str, checksum: str | None = None) -> list[
         head: SumHead = next(events)
         target = _inside(dest_real, os.path.join(dest_real, os.fsdecode(ev.entry.name)))
         basis = os.open(target, os.O_RDONLY) if head.count else None
+        source.read = functools.partial(pread_at, basis)
         try:
             with atomic_output(target, stat.S_IMODE(ev.entry.mode)) as out:
-                _apply_file(events, FilePatcher(head, spec, functools.partial(pread_at, basis),
-                                                writer(out.fileno())))
+                _apply_file(events, FilePatcher(head, spec, source.read, writer(out.fileno())))
         finally:
+            source.read = None
             if basis is not None:
                 os.close(basis)
         written.append(ev.entry.name)

@@ -7,11 +7,12 @@ and FileChecksum; PhaseDone per NDX_DONE; Stats; Goodbye (protocol >= 31). File 
 refer to the list in f_name_cmp order (flist_order.py). The walker holds no file data: the
 caller decides what to do with literal bytes and matches.
 """
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from .batch import BatchHeader, read_header
 from .checksums import checksum_spec
+from .compress import token_reader
 from .errors import ProtocolError
 from .flist_codec import FlistOptions
 from .flist_decode import FlistDecoder
@@ -19,13 +20,11 @@ from .flist_entry import FileEntry
 from .flist_order import sorted_list
 from .ints import ByteReader
 from .ndx import NDX_DONE, NDX_FLIST_EOF, NDX_FLIST_OFFSET, NdxCodec
-from .sums import read_sum_head
-from .token_events import End
-from .tokens import read_token
+from .sums import SumHead, read_sum_head
 
 __all__ = ["FlistEnd", "FlistSegment", "FlistEof", "FileStart", "FileChecksum", "PhaseDone",
-           "Stats", "Goodbye", "ITEM_TRANSFER", "ITEM_BASIS_TYPE_FOLLOWS", "ITEM_XNAME_FOLLOWS",
-           "flist_options", "walk_batch"]
+           "Stats", "Goodbye", "Basis", "block_reader", "ITEM_TRANSFER",
+           "ITEM_BASIS_TYPE_FOLLOWS", "ITEM_XNAME_FOLLOWS", "flist_options", "walk_batch"]
 
 ITEM_BASIS_TYPE_FOLLOWS = 1 << 11
 ITEM_XNAME_FOLLOWS = 1 << 12
@@ -91,6 +90,24 @@ class Goodbye:
     pass
 
 
+@dataclass(slots=True)
+class Basis:
+    """The current file's basis for codecs that feed matched blocks into their history
+    (old-style zlib): read(offset, length) -> bytes. None stands in zeros, which keep the
+    compressed stream's structure (enough to walk or dump it) but not its literal bytes.
+    Whoever rebuilds files sets read before the walker reads that file's tokens."""
+
+    read: Callable[[int, int], bytes] | None = None
+
+
+def block_reader(head: SumHead, basis: Basis) -> Callable[[int], bytes]:
+    """block(i): the bytes of basis block i as the sum head lays the blocks out."""
+    def block(i: int) -> bytes:
+        n = head.remainder if i == head.count - 1 and head.remainder else head.block_len
+        return basis.read(i * head.block_len, n) if basis.read else bytes(n)
+    return block
+
+
 def flist_options(h: BatchHeader) -> FlistOptions:
     """The file-list options a batch's stream-flags bitmap records."""
     return FlistOptions(h.protocol, h.compat_flags, preserve_uid=h.flag("preserve_uid"),
@@ -118,7 +135,8 @@ def _read_list(r: ByteReader, dec: FlistDecoder) -> Iterator[object]:
     return entries
 
 
-def walk_batch(r: ByteReader, checksum: str | None = None) -> Iterator[object]:
+def walk_batch(r: ByteReader, checksum: str | None = None, basis: Basis | None = None
+               ) -> Iterator[object]:
     """Yield the events of a batch stream read from r (see the module docstring).
 
     With incremental recursion (upstream: rsync.c read_ndx_and_attrs, flist.c
@@ -126,16 +144,17 @@ def walk_batch(r: ByteReader, checksum: str | None = None) -> Iterator[object]:
     each introduced by the ndx NDX_FLIST_OFFSET - dir_index, until NDX_FLIST_EOF. Indexes
     count from 1 across lists (each list starts one past the previous one's end), and each
     NDX_DONE first retires the oldest live list; only when none is left does it end a
-    phase."""
+    phase. Compressed batches (-z) carry old-style zlib tokens; see Basis."""
     h = read_header(r)
     yield h
-    if h.flag("do_compression"):
-        raise ProtocolError("a batch without compressed tokens (not supported yet)", 0)
+    basis = basis or Basis()
+    tokens = token_reader("zlib" if h.flag("do_compression") else "none", h.protocol)
     dec = FlistDecoder(flist_options(h))
     inc = h.protocol >= 30 and bool(h.compat_flags & 1)
     first = sorted_list((yield from _read_list(r, dec)), h.protocol)
-    segments = [_Segment(1 if inc else 0, first)]
     dirs = [e for e in first if e.is_dir()]  # upstream dir_flist: each list's dirs, in order
+    # with incremental recursion ndx 0 names the first directory (the transfer root)
+    segments = [_Segment(1, first, dirs[0] if dirs else None) if inc else _Segment(0, first)]
     digest_len = checksum_spec(h.protocol, h.compat_flags, h.checksum_seed, checksum).digest_len
     ndx = NdxCodec(h.protocol)
     max_phase = 1 if h.protocol < 29 else 2
@@ -171,16 +190,14 @@ def walk_batch(r: ByteReader, checksum: str | None = None) -> Iterator[object]:
             continue
         entry = _entry_for(segments, i, at)
         iflags = r.read_shortint() if h.protocol >= 29 else ITEM_TRANSFER
-        basis = r.read_byte() if iflags & ITEM_BASIS_TYPE_FOLLOWS else None
+        btype = r.read_byte() if iflags & ITEM_BASIS_TYPE_FOLLOWS else None
         xname = r.read_vstring(4096) if iflags & ITEM_XNAME_FOLLOWS else None
-        yield FileStart(i, iflags, entry, basis, xname)
+        yield FileStart(i, iflags, entry, btype, xname)
         if not iflags & ITEM_TRANSFER:
             continue
         head = read_sum_head(r, h.protocol)
         yield head
-        while not isinstance(ev := read_token(r, head.count), End):
-            yield ev
-        yield ev
+        yield from tokens.read_file(r, block_reader(head, basis), head.count)
         yield FileChecksum(r.read_bytes(digest_len))
     if h.protocol < 30:
         values = [r.read_longint() for _ in range(5 if h.protocol >= 29 else 3)]

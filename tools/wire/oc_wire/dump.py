@@ -6,7 +6,17 @@ import stat
 from collections.abc import Iterator
 
 from .batch import BatchHeader, read_header
-from .batch_stream import FileChecksum, FileStart, FlistEnd, Goodbye, PhaseDone, Stats, walk_batch
+from .batch_stream import (
+    FileChecksum,
+    FileStart,
+    FlistEnd,
+    FlistEof,
+    FlistSegment,
+    Goodbye,
+    PhaseDone,
+    Stats,
+    walk_batch,
+)
 from .errors import NeedData, OcError
 from .flist_entry import FileEntry
 from .ints import ByteReader
@@ -108,6 +118,10 @@ def _record(ev) -> dict:
                 "flist_buildtime": ev.flist_buildtime, "flist_xfertime": ev.flist_xfertime}
     if isinstance(ev, Goodbye):
         return {"event": "goodbye"}
+    if isinstance(ev, FlistSegment):
+        return {"event": "flist_segment", "dir_index": ev.dir_index}
+    if isinstance(ev, FlistEof):
+        return {"event": "flist_eof"}
     _, i, sum1, strong = ev
     return {"event": "block", "index": i, "sum1": f"{sum1:08x}", "strong": strong.hex()}
 

@@ -7,7 +7,8 @@ from .errors import NEED_DATA, NeedData, ProtocolError
 from .ints import ByteReader, int32
 from .token_events import CHUNK_SIZE, End, Literal, Match
 
-__all__ = ["encode_literal", "encode_match", "encode_end", "TokenDecoder", "read_token"]
+__all__ = ["encode_literal", "encode_match", "encode_end", "TokenDecoder", "read_token",
+           "PlainTokenEncoder", "PlainTokenReader"]
 
 
 def encode_literal(data) -> bytes:
@@ -63,3 +64,24 @@ class TokenDecoder:
         del self._buf[:r.pos]
         self._base += r.pos
         return ev
+
+
+class PlainTokenEncoder:
+    """The plain stream behind the same token(token, literal, block) call as the
+    compressed encoders (compress/framing.py): -1 ends the file, -2 only flushes."""
+
+    def token(self, token: int, literal: bytes = b"", block: bytes | None = None) -> bytes:
+        out = encode_literal(literal) if literal else b""
+        if token >= 0:
+            return out + encode_match(token)
+        return out + encode_end() if token == -1 else out
+
+
+class PlainTokenReader:
+    """read_file(reader, block, count): one file's events up to End, like the compressed
+    decoders (block is unused: the plain stream needs no basis to decode)."""
+
+    def read_file(self, r: ByteReader, block=None, count: int | None = None):
+        while not isinstance(ev := read_token(r, count), End):
+            yield ev
+        yield ev
