@@ -3,7 +3,7 @@ sequence of send_token calls, across several files of one session."""
 import random
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from oc_wire.compress import COMPRESSIONS, token_encoder, token_reader
 from oc_wire.compress.framing import MAX_DATA_COUNT
@@ -63,7 +63,7 @@ def _decode(name: str, stream: bytes, nfiles: int):
     return got
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.data_too_large])
 @given(st.sampled_from(COMPRESSIONS), st.lists(calls, min_size=1, max_size=3),
        st.randoms(use_true_random=False))
 def test_every_codec_round_trips(name, files, rng):

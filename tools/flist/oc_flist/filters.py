@@ -14,11 +14,12 @@ get_cvs_excludes), options.c (-F, -C handling).
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-from oc_wire.errors import ProtocolError
+from oc_wire.errors import OcError, ProtocolError
+from oc_wire.filter_list import MAX_RULE_LEN, MAX_RULES, encode_filter_list, read_filter_list
+from oc_wire.ints import ByteReader
 
 from .filters_parse import (
     DEFAULT_CVSIGNORE,
@@ -40,15 +41,15 @@ __all__ = [
 ]
 
 Reader = Callable[[bytes], "bytes | None"]
-MAX_WIRE_RULE = 4096  # upstream: recv_filter_list refuses len >= MAXPATHLEN+3
-MAX_WIRE_RULES = 100_000
+MAX_WIRE_RULE = MAX_RULE_LEN  # upstream: recv_filter_list refuses len >= MAXPATHLEN+3
+MAX_WIRE_RULES = MAX_RULES
 
 
 class FilterWireError(ProtocolError):
     """A filter list received from a peer was malformed or over the limits."""
 
-    def __init__(self, expected: str, offset: int):
-        super().__init__(f"a filter list with {expected}", offset)
+    def __init__(self, expected: str, offset: int | None, got: str | None = None):
+        super().__init__(f"a filter list with {expected}", offset, got)
 
 
 def _expand(
@@ -229,44 +230,32 @@ class FilterRules:
             text = _wire_prefix(r, protocol, am_sender, delete_excluded) + r.pattern
             if r.directory:
                 text += b"/"
-            if text:
-                parts.append(struct.pack("<i", len(text)) + text)
-        parts.append(b"\0\0\0\0")
-        return b"".join(parts)
+            parts.append(text)
+        return encode_filter_list(parts)
 
     @classmethod
     def from_wire(cls, data: bytes) -> FilterRules:
         """Decode a filter list (as to_wire writes it).  Raises FilterWireError
         on a truncated list, a length over MAX_WIRE_RULE, too many rules, or a
         rule that does not parse.  upstream: exclude.c recv_filter_list."""
+        r = ByteReader(data)
+        try:
+            texts = read_filter_list(r)
+        except ProtocolError as e:
+            raise FilterWireError(e.expected, e.offset, e.got) from None
+        except OcError:
+            raise FilterWireError("complete rules (it is truncated)", r.offset) from None
         out: list[FilterRule] = []
-        off = 0
-        count = 0
-        while True:
-            if off + 4 > len(data):
-                raise FilterWireError("rule length", off)
-            (n,) = struct.unpack_from("<i", data, off)
-            off += 4
-            if n == 0:
-                break
-            if n < 0 or n > MAX_WIRE_RULE:
-                raise FilterWireError(f"rule length 1..{MAX_WIRE_RULE}", off - 4)
-            count += 1
-            if count > MAX_WIRE_RULES:
-                raise FilterWireError(f"at most {MAX_WIRE_RULES} rules", off - 4)
-            if off + n > len(data):
-                raise FilterWireError(f"{n} rule bytes", off)
-            text = data[off : off + n]
+        for text in texts:
             try:
                 rule = parse_rule(text)
             except FilterSyntaxError:
-                raise FilterWireError("a filter rule", off) from None
+                raise FilterWireError("a filter rule", None, repr(text)) from None
             if rule.kind == "merge":
-                raise FilterWireError("no merge rule from the peer", off)
-            off += n
+                raise FilterWireError("no merge rule from the peer", None, repr(text))
             _add(rule, None, out, 0)
-        if off != len(data):
-            raise FilterWireError("end of filter list", off)
+        if r.remaining():
+            raise FilterWireError("end of filter list", r.offset)
         return cls(tuple(out))
 
 

@@ -19,12 +19,14 @@ from .flist_decode import FlistDecoder
 from .flist_entry import FileEntry
 from .flist_order import sorted_list
 from .ints import ByteReader
-from .ndx import NDX_DONE, NDX_FLIST_EOF, NDX_FLIST_OFFSET, NdxCodec
+from .ndx import NDX_DEL_STATS, NDX_DONE, NDX_FLIST_EOF, NDX_FLIST_OFFSET, NdxCodec
 from .sums import SumHead, read_sum_head
 
 __all__ = ["FlistEnd", "FlistSegment", "FlistEof", "FileStart", "FileChecksum", "PhaseDone",
            "Stats", "Goodbye", "Basis", "block_reader", "ITEM_TRANSFER",
-           "ITEM_BASIS_TYPE_FOLLOWS", "ITEM_XNAME_FOLLOWS", "flist_options", "walk_batch"]
+           "ITEM_BASIS_TYPE_FOLLOWS", "ITEM_XNAME_FOLLOWS", "flist_options", "walk_batch",
+           "SenderStream", "walk_sender", "read_item", "read_stats", "DelStats",
+           "read_del_stats"]
 
 ITEM_BASIS_TYPE_FOLLOWS = 1 << 11
 ITEM_XNAME_FOLLOWS = 1 << 12
@@ -61,7 +63,7 @@ class FileStart:
 
     ndx: int
     iflags: int
-    entry: FileEntry
+    entry: FileEntry | None  # None when the file list is not at hand (a generator's stream)
     basis_type: int | None = None
     xname: bytes | None = None
 
@@ -83,6 +85,18 @@ class Stats:
     total_size: int
     flist_buildtime: int = 0
     flist_xfertime: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DelStats:
+    """Deletion counts (NDX_DEL_STATS, protocol >= 31 with --delete): the generator
+    sends them and a server sender echoes them back wherever it reads an ndx."""
+
+    files: int
+    dirs: int
+    symlinks: int
+    devices: int
+    specials: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,34 +149,63 @@ def _read_list(r: ByteReader, dec: FlistDecoder) -> Iterator[object]:
     return entries
 
 
+@dataclass(frozen=True, slots=True)
+class SenderStream:
+    """What reading a sender's stream needs to know (from a batch header or a session's
+    set-up): the file-list options, the file checksum's length, the token codec, and
+    whether the stats block is on the wire (batches and server senders write it)."""
+
+    protocol: int
+    compat_flags: int
+    flist: FlistOptions
+    digest_len: int
+    compression: str = "none"
+    stats: bool = True
+
+    @property
+    def inc_recurse(self) -> bool:
+        return self.protocol >= 30 and bool(self.compat_flags & 1)
+
+
 def walk_batch(r: ByteReader, checksum: str | None = None, basis: Basis | None = None
                ) -> Iterator[object]:
-    """Yield the events of a batch stream read from r (see the module docstring).
+    """Yield the header, then the events of the batch's sender stream (walk_sender)."""
+    h = read_header(r)
+    yield h
+    spec = checksum_spec(h.protocol, h.compat_flags, h.checksum_seed, checksum)
+    yield from walk_sender(r, SenderStream(
+        h.protocol, h.compat_flags, flist_options(h), spec.digest_len,
+        "zlib" if h.flag("do_compression") else "none"), basis)
+
+
+def walk_sender(r: ByteReader, s: SenderStream, basis: Basis | None = None
+                ) -> Iterator[object]:
+    """Yield the events of a sender's stream read from r (see the module docstring).
 
     With incremental recursion (upstream: rsync.c read_ndx_and_attrs, flist.c
     send_extra_file_list, sender.c send_files) more file lists arrive between transfers,
     each introduced by the ndx NDX_FLIST_OFFSET - dir_index, until NDX_FLIST_EOF. Indexes
     count from 1 across lists (each list starts one past the previous one's end), and each
     NDX_DONE first retires the oldest live list; only when none is left does it end a
-    phase. Compressed batches (-z) carry old-style zlib tokens; see Basis."""
-    h = read_header(r)
-    yield h
+    phase. Compressed tokens need the basis for old-style zlib; see Basis."""
     basis = basis or Basis()
-    tokens = token_reader("zlib" if h.flag("do_compression") else "none", h.protocol)
-    dec = FlistDecoder(flist_options(h))
-    inc = h.protocol >= 30 and bool(h.compat_flags & 1)
-    first = sorted_list((yield from _read_list(r, dec)), h.protocol)
+    tokens = token_reader(s.compression, s.protocol)
+    dec = FlistDecoder(s.flist)
+    inc = s.inc_recurse
+    first = sorted_list((yield from _read_list(r, dec)), s.protocol)
     dirs = [e for e in first if e.is_dir()]  # upstream dir_flist: each list's dirs, in order
     # with incremental recursion ndx 0 names the first directory (the transfer root)
     segments = [_Segment(1, first, dirs[0] if dirs else None) if inc else _Segment(0, first)]
-    digest_len = checksum_spec(h.protocol, h.compat_flags, h.checksum_seed, checksum).digest_len
-    ndx = NdxCodec(h.protocol)
-    max_phase = 1 if h.protocol < 29 else 2
+    ndx = NdxCodec(s.protocol)
+    max_phase = 1 if s.protocol < 29 else 2
     phase = 0
     next_start = segments[0].start + len(first) + 1
     while True:
         at = r.offset
         i = ndx.decode(r)
+        if i == NDX_DEL_STATS:
+            yield read_del_stats(r)
+            continue
         if i == NDX_DONE:
             if inc and segments:
                 segments.pop(0)
@@ -183,32 +226,53 @@ def walk_batch(r: ByteReader, checksum: str | None = None, basis: Basis | None =
                 raise ProtocolError(f"a directory index 0..{len(dirs) - 1}", at, str(d))
             start = next_start
             yield FlistSegment(d)
-            entries = sorted_list((yield from _read_list(r, dec)), h.protocol)
+            entries = sorted_list((yield from _read_list(r, dec)), s.protocol)
             next_start = start + len(entries) + 1
             segments.append(_Segment(start, entries, dirs[d]))
             dirs.extend(e for e in entries if e.is_dir())
             continue
         entry = _entry_for(segments, i, at)
-        iflags = r.read_shortint() if h.protocol >= 29 else ITEM_TRANSFER
-        btype = r.read_byte() if iflags & ITEM_BASIS_TYPE_FOLLOWS else None
-        xname = r.read_vstring(4096) if iflags & ITEM_XNAME_FOLLOWS else None
-        yield FileStart(i, iflags, entry, btype, xname)
-        if not iflags & ITEM_TRANSFER:
+        start_ev = read_item(r, s.protocol, i, entry)
+        yield start_ev
+        if not start_ev.iflags & ITEM_TRANSFER:
             continue
-        head = read_sum_head(r, h.protocol)
+        head = read_sum_head(r, s.protocol)
         yield head
         yield from tokens.read_file(r, block_reader(head, basis), head.count)
-        yield FileChecksum(r.read_bytes(digest_len))
-    if h.protocol < 30:
-        values = [r.read_longint() for _ in range(5 if h.protocol >= 29 else 3)]
+        yield FileChecksum(r.read_bytes(s.digest_len))
+    if s.stats:
+        yield read_stats(r, s.protocol)
+    if s.protocol >= 31:
+        at = r.offset
+        while (i := ndx.decode(r)) == NDX_DEL_STATS:
+            yield read_del_stats(r)
+            at = r.offset
+        if i != NDX_DONE:
+            raise ProtocolError("NDX_DONE (the final goodbye)", at, str(i))
+        yield Goodbye()
+
+
+def read_item(r: ByteReader, protocol: int, i: int, entry: FileEntry | None) -> FileStart:
+    """The item flags and their extras after an ndx (upstream: rsync.c
+    read_ndx_and_attrs); below protocol 29 every item is a transfer."""
+    iflags = r.read_shortint() if protocol >= 29 else ITEM_TRANSFER
+    btype = r.read_byte() if iflags & ITEM_BASIS_TYPE_FOLLOWS else None
+    xname = r.read_vstring(4096) if iflags & ITEM_XNAME_FOLLOWS else None
+    return FileStart(i, iflags, entry, btype, xname)
+
+
+def read_del_stats(r: ByteReader) -> DelStats:
+    """upstream main.c read_del_stats: five varints after NDX_DEL_STATS."""
+    return DelStats(*(r.read_varint() for _ in range(5)))
+
+
+def read_stats(r: ByteReader, protocol: int) -> Stats:
+    """upstream main.c handle_stats: read, written, size (+ two flist times from 29)."""
+    if protocol < 30:
+        values = [r.read_longint() for _ in range(5 if protocol >= 29 else 3)]
     else:
         values = [r.read_varlong(3) for _ in range(5)]
-    yield Stats(*values)
-    if h.protocol >= 31:
-        at = r.offset
-        if ndx.decode(r) != NDX_DONE:
-            raise ProtocolError("NDX_DONE (the final goodbye)", at)
-        yield Goodbye()
+    return Stats(*values)
 
 
 def _entry_for(segments: list, i: int, at: int) -> FileEntry:

@@ -1,6 +1,6 @@
-"""`oc-wire dump`: a batch file, a one-file delta or a signature stream, as readable lines
-or JSON objects. It never crashes on bad input: it shows what it decoded, then the error
-with its offset."""
+"""`oc-wire dump`: a batch file, a one-file delta, a signature stream or one direction of
+a captured live session, as readable lines or JSON objects. It never crashes on bad
+input: it shows what it decoded, then the error with its offset."""
 import json
 import stat
 from collections.abc import Iterator
@@ -20,10 +20,20 @@ from .batch_stream import (
 from .errors import NeedData, OcError
 from .flist_entry import FileEntry
 from .ints import ByteReader
+from .session_stream import (
+    BlockSums,
+    DelStats,
+    FilterList,
+    Hello,
+    Message,
+    NdxDone,
+    SessionSide,
+    walk_direction,
+)
 from .sums import SumHead, read_sum_head
 from .token_events import End, Literal, Match
 
-__all__ = ["looks_like_signature", "dump_events", "render"]
+__all__ = ["looks_like_signature", "dump_events", "dump_session", "render"]
 
 
 def looks_like_signature(data: bytes) -> bool:
@@ -51,9 +61,20 @@ def dump_events(data: bytes, kind: str = "auto") -> Iterator[dict]:
     """Decoded records as dicts; the last is {"event": "error", ...} when decoding failed."""
     sig = kind == "sig" or (kind == "auto" and looks_like_signature(data))
     r = ByteReader(data)
+    return _records(_signature_events(r) if sig else walk_batch(r), r)
+
+
+def dump_session(data: bytes, side: SessionSide) -> Iterator[dict]:
+    """Records of one captured direction of a live session (session_stream.py)."""
+    return _records(walk_direction(data, side), None)
+
+
+def _records(events: Iterator[object], r: ByteReader | None) -> Iterator[dict]:
+    """Records for events, literal and match runs collapsed; errors become a last record
+    (r: the reader, to report trailing bytes and the truncation offset)."""
     run: dict | None = None
     try:
-        for ev in (_signature_events(r) if sig else walk_batch(r)):
+        for ev in events:
             if isinstance(ev, Match):
                 if run and run["event"] == "match" and run["last"] == ev.index - 1:
                     run["last"] = ev.index
@@ -74,12 +95,13 @@ def dump_events(data: bytes, kind: str = "auto") -> Iterator[dict]:
                 yield run
                 run = None
             yield _record(ev)
-        if r.remaining():
+        if r is not None and r.remaining():
             yield {"event": "error", "offset": r.offset, "message": "trailing bytes"}
-    except NeedData:
+    except NeedData as e:
         if run:
             yield run
-        yield {"event": "error", "offset": r.offset, "message": "the stream is truncated"}
+        offset = r.offset if r is not None else getattr(e, "offset", None)
+        yield {"event": "error", "offset": offset, "message": "the stream is truncated"}
     except OcError as e:
         if run:
             yield run
@@ -104,8 +126,10 @@ def _record(ev) -> dict:
     if isinstance(ev, FlistEnd):
         return {"event": "flist_end", "entries": ev.count, "io_error": ev.io_error}
     if isinstance(ev, FileStart):
-        return {"event": "file", "ndx": ev.ndx, "iflags": f"{ev.iflags:#06x}",
-                "name": ev.entry.name.decode("utf-8", "backslashreplace")}
+        rec = {"event": "file", "ndx": ev.ndx, "iflags": f"{ev.iflags:#06x}"}
+        if ev.entry is not None:
+            rec["name"] = ev.entry.name.decode("utf-8", "backslashreplace")
+        return rec
     if isinstance(ev, End):
         return {"event": "tokens_end"}
     if isinstance(ev, FileChecksum):
@@ -122,6 +146,26 @@ def _record(ev) -> dict:
         return {"event": "flist_segment", "dir_index": ev.dir_index}
     if isinstance(ev, FlistEof):
         return {"event": "flist_eof"}
+    if isinstance(ev, Hello):
+        rec = {"event": "hello", "version": ev.version}
+        for k in ("compat_flags", "checksums", "compressions", "seed"):
+            v = getattr(ev, k)
+            if v is not None:
+                rec[k] = " ".join(v) if isinstance(v, tuple) else v
+        return rec
+    if isinstance(ev, FilterList):
+        return {"event": "filter_list",
+                "rules": [t.decode("utf-8", "backslashreplace") for t in ev.rules]}
+    if isinstance(ev, Message):
+        return {"event": f"msg_{ev.code.name.lower()}",
+                "text": ev.payload.decode("utf-8", "backslashreplace").rstrip("\n")}
+    if isinstance(ev, BlockSums):
+        return {"event": "block_sums", "count": ev.count, "s2len": ev.s2len}
+    if isinstance(ev, NdxDone):
+        return {"event": "ndx_done"}
+    if isinstance(ev, DelStats):
+        return {"event": "del_stats", "files": ev.files, "dirs": ev.dirs,
+                "symlinks": ev.symlinks, "devices": ev.devices, "specials": ev.specials}
     _, i, sum1, strong = ev
     return {"event": "block", "index": i, "sum1": f"{sum1:08x}", "strong": strong.hex()}
 

@@ -1,0 +1,97 @@
+"""What a server's argument vector says about the wire (upstream: options.c
+server_options, which builds it on the client, and parse_arguments on the server).
+
+The client runs `rsync --server [--sender] -<letters>e.<capabilities> [--long ...] . PATH...`.
+Only the options that change the bytes on the wire are kept here: who sends, the
+file-list fields (-l -o -g -D -H -c, --specials, --numeric-ids), compression and checksum
+choices, and what disables incremental recursion. oc_rsync parses the whole command line.
+"""
+from dataclasses import dataclass
+
+from .flist_codec import FlistOptions
+
+__all__ = ["ServerArgs", "parse_server_args"]
+
+
+@dataclass(frozen=True, slots=True)
+class ServerArgs:
+    server_sends: bool = False  # --sender: the server is the sender (a pull)
+    letters: str = ""           # the bundled short options, without e.<capabilities>
+    client_info: str = ""       # the capability letters after -e.
+    compress: bool = False
+    compress_choice: str | None = None
+    checksum_choice: str | None = None
+    no_inc_recursive: bool = False
+    numeric_ids: bool = False
+    specials: bool | None = None  # --specials / --no-specials beside -D
+    deletes: tuple[str, ...] = ()  # the --delete* options
+    paths: tuple[bytes, ...] = ()
+
+    def has(self, letter: str) -> bool:
+        return letter in self.letters
+
+    def wants_inc_recurse(self) -> bool:
+        """What a 3.x server does with these options when the client offers 'i'
+        (upstream: compat.c set_allow_inc_recurse; --delete-before/-after and -m off)."""
+        return ("i" in self.client_info and self.has("r") and not self.no_inc_recursive
+                and not {"--delete-before", "--delete-after"} & set(self.deletes)
+                and not (self.server_sends is False and self.has("m")))
+
+    def client_sends_filters(self, protocol: int) -> bool:
+        """A client receiver always sends its filter rules; a client sender only when
+        the receiver wants them: for deletions or -m (upstream: exclude.c
+        send_filter_list, receiver_wants_list)."""
+        if self.server_sends:
+            return True
+        excluded = "--delete-excluded" in self.deletes
+        return self.has("m") or (bool(self.deletes) and (not excluded or protocol >= 29))
+
+    def flist_options(self, protocol: int, compat_flags: int) -> FlistOptions:
+        devices = self.has("D")
+        specials = devices if self.specials is None else self.specials
+        return FlistOptions(protocol, compat_flags, preserve_uid=self.has("o"),
+                            preserve_gid=self.has("g"), preserve_links=self.has("l"),
+                            preserve_devices=devices, preserve_specials=specials,
+                            preserve_hard_links=self.has("H"),
+                            always_checksum=self.has("c"))
+
+
+def parse_server_args(argv) -> ServerArgs:
+    """argv: the words from `--server` on (anything before it, e.g. ssh and the host, is
+    skipped). Raises ValueError when there is no --server."""
+    words = [w if isinstance(w, str) else w.decode("utf-8", "surrogateescape") for w in argv]
+    if "--server" not in words:
+        raise ValueError("not an rsync server command line (no --server)")
+    words = words[words.index("--server") + 1:]
+    kw: dict = {"paths": []}
+    letters = ""
+    for i, w in enumerate(words):
+        if w == "--sender":
+            kw["server_sends"] = True
+        elif w.startswith("--"):
+            name, _, value = w.partition("=")
+            if name in ("--compress-choice", "--zc", "--new-compress", "--old-compress"):
+                value = {"--new-compress": "zlibx", "--old-compress": "zlib"}.get(name, value)
+                kw["compress_choice"] = value
+                kw["compress"] = value != "none"
+            elif name in ("--checksum-choice", "--cc"):
+                kw["checksum_choice"] = value.split(",")[0]
+            elif name in ("--no-inc-recursive", "--no-i-r"):
+                kw["no_inc_recursive"] = True
+            elif name == "--numeric-ids":
+                kw["numeric_ids"] = True
+            elif name in ("--specials", "--no-specials"):
+                kw["specials"] = name == "--specials"
+            elif name.startswith("--delete"):
+                kw["deletes"] = kw.get("deletes", ()) + (name,)
+        elif w.startswith("-") and len(w) > 1:
+            body = w[1:]
+            if "e" in body:
+                body, _, info = body.partition("e")
+                kw["client_info"] = info.lstrip(".")
+            letters += body
+        else:
+            kw["paths"] = [x.encode("utf-8", "surrogateescape") for x in words[i:]]
+            break
+    kw["paths"] = tuple(kw["paths"])
+    return ServerArgs(letters=letters, compress=kw.pop("compress", "z" in letters), **kw)
