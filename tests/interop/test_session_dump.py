@@ -155,3 +155,36 @@ def test_dump_cli_reads_a_capture_prefix(upstream_rsync, tmp_path):
                                                      "--compress-choice=zstd", ".", "src/"]),
                           str(tmp_path / "cut.out")], capture_output=True, text=True)
     assert res.returncode == 2 and res.stdout.splitlines()[-1].startswith("error:")
+
+
+def test_itemize_strings_from_the_wire_match_upstreams_output(upstream_rsync, tmp_path):
+    """A push with -i: the server's generator sends every item's flags; upstream's client
+    prints them with %i. Ours, from the same flags, are the same strings."""
+    from oc_wire.flist_entry import FileEntry
+    from oc_wire.items import itemize
+
+    src, dst = _trees(tmp_path, random.Random(9))
+    os.chmod(src / "a" / "rand", 0o600)                      # perms only
+    os.utime(src / "c" / "rand", ns=(1, 1_000_000_000))      # time only
+    os.symlink("nowhere", src / "c" / "newlink")
+    (src / "newdir").mkdir()
+    stub = tmp_path / "rsh"
+    stub.write_text('#!/bin/sh\nshift\nexec "$@"\n')
+    stub.chmod(0o755)
+    rsh = f"{BIN}/oc-wire capture --to {tmp_path / 'cap'} -- {stub}"
+    res = subprocess.run([upstream_rsync, "-ai", "--out-format=%i|%n", "-e", rsh, f"{src}/",
+                          f"localhost:{dst}/"], capture_output=True, text=True, check=True)
+    theirs = sorted(line.split("|", 1) for line in res.stdout.splitlines() if "|" in line)
+    cin, cout, args = (tmp_path / "cap.in").read_bytes(), (tmp_path / "cap.out").read_bytes(), \
+        parse_server_args((tmp_path / "cap.cmd").read_bytes().split(b"\0"))
+    client_side, server_side = _sides(cin, cout, args)
+    sent = list(walk_direction(cin, client_side))
+    by_ndx = {e.ndx: e.entry for e in sent if isinstance(e, FileStart)}
+    ours = []
+    for e in walk_direction(cout, server_side):
+        if isinstance(e, FileStart):
+            entry: FileEntry = by_ndx[e.ndx]
+            name = entry.name.decode() + ("/" if entry.is_dir() else "")
+            ours.append([itemize(e.iflags, entry.mode, sending=True), name])
+    assert len(theirs) >= 10
+    assert sorted(ours) == theirs

@@ -19,6 +19,7 @@ from .flist_decode import FlistDecoder
 from .flist_entry import FileEntry
 from .flist_order import sorted_list
 from .ints import ByteReader
+from .items import ITEM_BASIS_TYPE_FOLLOWS, ITEM_TRANSFER, ITEM_XNAME_FOLLOWS
 from .ndx import NDX_DEL_STATS, NDX_DONE, NDX_FLIST_EOF, NDX_FLIST_OFFSET, NdxCodec
 from .sums import SumHead, read_sum_head
 
@@ -28,9 +29,6 @@ __all__ = ["FlistEnd", "FlistSegment", "FlistEof", "FileStart", "FileChecksum", 
            "SenderStream", "walk_sender", "read_item", "read_stats", "DelStats",
            "read_del_stats"]
 
-ITEM_BASIS_TYPE_FOLLOWS = 1 << 11
-ITEM_XNAME_FOLLOWS = 1 << 12
-ITEM_TRANSFER = 1 << 15
 
 
 @dataclass(frozen=True, slots=True)

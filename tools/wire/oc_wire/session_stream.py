@@ -28,6 +28,7 @@ from .compress import COMPRESSIONS
 from .errors import NEED_DATA, ProtocolError
 from .filter_list import read_filter_list
 from .ints import ByteReader
+from .items import ITEM_TRANSFER
 from .mux import Demuxer, Frame, Msg
 from .ndx import NDX_DEL_STATS, NDX_DONE, NdxCodec
 from .negotiate import CF, DEFAULT_CHECKSUMS, DEFAULT_COMPRESSIONS, choose, read_names
@@ -218,7 +219,7 @@ def walk_generator(r: ByteReader, protocol: int) -> Iterator[object]:
             raise ProtocolError("a file index, NDX_DONE or NDX_DEL_STATS", at, str(i))
         item = read_item(r, protocol, i, None)
         yield item
-        if item.iflags & 0x8000:
+        if item.iflags & ITEM_TRANSFER:
             head = read_sum_head(r, protocol)
             yield head
             r.read_bytes(head.count * (4 + head.s2len))
