@@ -201,3 +201,45 @@ def test_zstd_lz4_zlibx_readers_on_mutated_input_raise_only_typed_errors(name, e
                 pass
     except OcError:
         pass
+
+
+def _session_samples() -> dict:
+    """A server's sender direction built from the oc-delta batch body, and a client's
+    generator direction, both as a live session frames them."""
+    from oc_wire.filter_list import encode_filter_list
+    from oc_wire.ints import int32, varint
+    from oc_wire.mux import Msg, encode_frame
+    from oc_wire.ndx import NdxCodec
+    from oc_wire.negotiate import encode_names
+    from oc_wire.stage import read_header
+    from oc_wire.sums import SumHead, encode_sum_head
+
+    r = ByteReader(DELTA)
+    h = read_header(r)
+    body = DELTA[r.pos:]
+    names = encode_names(["md5"])
+    server = (int32(h.protocol) + varint(h.compat_flags) + names + int32(h.checksum_seed)
+              + encode_frame(Msg.INFO, b"hello\n") + encode_frame(Msg.DATA, body))
+    ndx = NdxCodec(h.protocol)
+    gen = (encode_filter_list([b"- *.o"]) + ndx.encode(1) + (0x8000).to_bytes(2, "little")
+           + encode_sum_head(SumHead(2, 700, 2, 5)) + bytes(12) + ndx.encode(-1))
+    client = int32(h.protocol) + names + encode_frame(Msg.DATA, gen)
+    return {"server": server, "client": client}
+
+
+SESSION_SAMPLES = _session_samples()
+
+
+@SETTINGS
+@given(st.sampled_from(["server", "client"]), edits, st.integers(0, 1 << 16))
+def test_session_dump_on_mutated_captures_never_raises(direction, e, cut):
+    from oc_wire.dump import dump_session
+    from oc_wire.server_args import parse_server_args
+    from oc_wire.session_stream import SessionSide
+
+    args = parse_server_args(["rsync", "--server", "--sender", "-re.iLsfxCIvu", ".", "f"])
+    data = _mutate(SESSION_SAMPLES[direction], e)[:cut]
+    recs = list(dump_session(data, SessionSide(direction == "server", args)))
+    assert recs
+    if cut >= len(SESSION_SAMPLES[direction]) and not e:
+        assert recs[-1]["event"] != "error", recs[-1]

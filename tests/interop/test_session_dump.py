@@ -16,6 +16,7 @@ from oc_wire.server_args import parse_server_args
 from oc_wire.session_stream import (
     FilterList,
     Hello,
+    NdxDone,
     SessionSide,
     read_hello,
     walk_direction,
@@ -155,6 +156,18 @@ def test_dump_cli_reads_a_capture_prefix(upstream_rsync, tmp_path):
                                                      "--compress-choice=zstd", ".", "src/"]),
                           str(tmp_path / "cut.out")], capture_output=True, text=True)
     assert res.returncode == 2 and res.stdout.splitlines()[-1].startswith("error:")
+    # a capture without the set-up: --no-handshake, the protocol and the argv given
+    args = parse_server_args((tmp_path / "cap.cmd").read_bytes().split(b"\0"))
+    r = ByteReader((tmp_path / "cap.out").read_bytes())
+    read_hello(r, True, args, None, True)
+    (tmp_path / "late.out").write_bytes((tmp_path / "cap.out").read_bytes()[r.pos:])
+    res = subprocess.run([f"{BIN}/oc-wire", "dump", "--from-server", "--no-handshake",
+                          "--protocol", "32", "--server-args",
+                          " ".join(a.decode() for a in
+                                   (tmp_path / "cap.cmd").read_bytes().split(b"\0")),
+                          str(tmp_path / "late.out")], capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout[-1500:]
+    assert "tokens: literal" in res.stdout and res.stdout.rstrip().endswith("goodbye")
 
 
 def test_itemize_strings_from_the_wire_match_upstreams_output(upstream_rsync, tmp_path):
@@ -188,3 +201,29 @@ def test_itemize_strings_from_the_wire_match_upstreams_output(upstream_rsync, tm
             ours.append([itemize(e.iflags, entry.mode, sending=True), name])
     assert len(theirs) >= 10
     assert sorted(ours) == theirs
+
+
+@pytest.mark.parametrize("checksums,compressions", [
+    ("md4 bogus xxhash md4&sha1 xxh64", "lz4 zlib"),
+    ("xxh3", "zlibx&zlib zlibx"),
+    ("  ", "none lz4"),
+])
+def test_env_name_lists_match_upstreams(upstream_rsync, tmp_path, monkeypatch, checksums,
+                                        compressions):
+    """RSYNC_CHECKSUM_LIST / RSYNC_COMPRESS_LIST: the lists each side sends are what
+    own_names computes, and the session still decodes with what they negotiated."""
+    from oc_wire.negotiate import own_names
+
+    monkeypatch.setenv("RSYNC_CHECKSUM_LIST", checksums)
+    monkeypatch.setenv("RSYNC_COMPRESS_LIST", compressions)
+    env = {"RSYNC_CHECKSUM_LIST": checksums, "RSYNC_COMPRESS_LIST": compressions}
+    _trees(tmp_path, random.Random(5))
+    cin, cout, args = _capture(upstream_rsync, tmp_path, ["-z"], push=False)
+    client_side, server_side = _sides(cin, cout, args)
+    hin, hout = server_side.peer, client_side.peer
+    assert list(hin.checksums) == own_names("checksum", env, am_server=False)
+    assert list(hout.checksums) == own_names("checksum", env, am_server=True)
+    assert list(hin.compressions) == own_names("compress", env, am_server=False)
+    assert list(hout.compressions) == own_names("compress", env, am_server=True)
+    assert isinstance(list(walk_direction(cout, server_side))[-1], Goodbye)
+    assert isinstance(list(walk_direction(cin, client_side))[-1], NdxDone)

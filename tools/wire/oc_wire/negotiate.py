@@ -20,7 +20,7 @@ from .ints import ByteReader, vstring
 __all__ = ["MIN_PROTOCOL", "MAX_PROTOCOL", "PROTOCOL_VERSION", "CLIENT_CAPABILITIES",
            "DEFAULT_CHECKSUMS", "DEFAULT_COMPRESSIONS", "Negotiated", "read_version",
            "agree_protocol", "server_compat_flags", "encode_names", "read_names", "choose",
-           "CF"]
+           "own_names", "CF"]
 
 PROTOCOL_VERSION = 32
 MIN_PROTOCOL = 28  # ours; upstream still talks down to 20
@@ -108,9 +108,40 @@ def read_names(r: ByteReader) -> list[str]:
     return raw.decode("ascii", "replace").split()
 
 
+_ALIASES = {"checksum": {"xxhash": "xxh64"}, "compress": {}}
+_ENV = {"checksum": "RSYNC_CHECKSUM_LIST", "compress": "RSYNC_COMPRESS_LIST"}
+
+
+def own_names(kind: str, env, am_server: bool) -> list[str]:
+    """The list this side sends for kind "checksum" or "compress" (upstream:
+    send_negotiate_str, getenv_nstr, parse_nni_str, get_default_nno_list).
+
+    RSYNC_CHECKSUM_LIST / RSYNC_COMPRESS_LIST override the defaults: names separated by
+    spaces, unknown ones and repeats (of the same algorithm) dropped; "client&server" gives
+    each side its own part. A list with names but none valid becomes INVALID, which the
+    peer refuses. Without the variable a client leaves "none" out."""
+    defaults = DEFAULT_CHECKSUMS if kind == "checksum" else DEFAULT_COMPRESSIONS
+    text = (env.get(_ENV[kind]) or "")
+    text = text.split("&", 1)[1] if am_server and "&" in text else text.split("&", 1)[0]
+    if not text.strip():
+        return [n for n in defaults if am_server or n != "none"]
+    out, seen = [], set()
+    for tok in text.split():
+        algo = _ALIASES[kind].get(tok, tok)
+        if algo in defaults and algo not in seen:
+            seen.add(algo)
+            out.append(algo)
+    return out or ["INVALID"]
+
+
 def choose(own: list[str] | tuple[str, ...], peer: list[str]) -> str | None:
-    """The peer's name that we rank highest ourselves (upstream parse_negotiate_str)."""
-    ranked = [name for name in peer if name in own]
-    return min(ranked, key=own.index) if ranked else None
+    """The peer's name that we rank highest ourselves (upstream parse_negotiate_str);
+    the main name of an alias (xxhash is xxh64)."""
+    def norm(name: str) -> str:
+        return _ALIASES["checksum"].get(name, name)
+
+    mine = [norm(n) for n in own]
+    ranked = [norm(n) for n in peer if norm(n) in mine]
+    return min(ranked, key=mine.index) if ranked else None
 
 

@@ -31,7 +31,14 @@ from .ints import ByteReader
 from .items import ITEM_TRANSFER
 from .mux import Demuxer, Frame, Msg
 from .ndx import NDX_DEL_STATS, NDX_DONE, NdxCodec
-from .negotiate import CF, DEFAULT_CHECKSUMS, DEFAULT_COMPRESSIONS, choose, read_names
+from .negotiate import (
+    CF,
+    DEFAULT_CHECKSUMS,
+    DEFAULT_COMPRESSIONS,
+    choose,
+    read_names,
+    server_compat_flags,
+)
 from .server_args import ServerArgs
 from .sums import read_sum_head
 
@@ -155,9 +162,8 @@ def walk_direction(data: bytes, side: SessionSide, basis: Basis | None = None
     server = hello if side.from_server else side.peer
     if server and server.compat_flags is not None:
         compat = server.compat_flags
-    elif protocol >= 30:
-        compat = (CF.INC_RECURSE if args.wants_inc_recurse() else 0) | CF.CHKSUM_SEED_FIX | (
-            CF.VARINT_FLIST_FLAGS if strings else 0)
+    elif protocol >= 30:  # what a 3.x server answers to the client's capabilities
+        compat = server_compat_flags(args.client_info, args.wants_inc_recurse())
     else:
         compat = 0
     seed = (server.seed if server else 0) or 0
