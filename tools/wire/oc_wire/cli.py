@@ -1,5 +1,6 @@
 """oc-wire command line: the only module of oc_wire that reads argv, uses click or exits."""
 import os
+import select
 import shlex
 import subprocess
 import sys
@@ -115,12 +116,24 @@ def demux():
 
 
 def _tee(src: int, sinks: list[int], close: list[int]) -> None:
-    """Copy src to every sink until EOF, then close the fds in `close`."""
-    while chunk := os.read(src, 1 << 16):
+    """Copy src to every sink until EOF, then close the fds in `close`. The fds may be
+    non-blocking (an rsync client sets its end of the pipe so, and it can be shared with
+    ours): wait for them with select instead of failing on EAGAIN."""
+    while True:
+        try:
+            chunk = os.read(src, 1 << 16)
+        except BlockingIOError:
+            select.select([src], [], [])
+            continue
+        if not chunk:
+            break
         for fd in sinks:
             view = memoryview(chunk)
             while view:
-                view = view[os.write(fd, view):]
+                try:
+                    view = view[os.write(fd, view):]
+                except BlockingIOError:
+                    select.select([], [fd], [])
     for fd in close:
         os.close(fd)
 
