@@ -47,3 +47,33 @@ int oc_matcher_run(oc_matcher *m, const uint8_t *data, int64_t len, oc_match_rec
                    int cap, int *done);
 /* Lowest file offset the matcher may still read (pages below it can be dropped). */
 int64_t oc_matcher_low_water(const oc_matcher *m);
+
+/* Directory scanner (scan.c): getdents64 + statx, packed records and one name buffer.
+ * name/link offsets index oc_scan_names(). err is the errno of a failed statx/readlink
+ * (the entry is still reported by name). */
+enum { OC_SCAN_FOLLOW = 1, OC_SCAN_READ_LINKS = 2 };
+enum { OC_SCAN_HAS_BTIME = 1, OC_SCAN_HAS_TARGET = 2 };
+typedef struct {
+    uint64_t name_off; uint64_t link_off; uint64_t ino;
+    int64_t size; int64_t mtime; int64_t atime; int64_t btime;
+    uint32_t name_len; uint32_t link_len; uint32_t mode; uint32_t uid; uint32_t gid;
+    uint32_t nlink; uint32_t mtime_nsec; uint32_t atime_nsec; uint32_t btime_nsec;
+    uint32_t dev_major; uint32_t dev_minor; uint32_t rdev_major; uint32_t rdev_minor;
+    int32_t err; uint32_t flags;
+} oc_scan_rec;
+typedef struct oc_scan oc_scan;
+oc_scan *oc_scan_new(void);
+void oc_scan_free(oc_scan *s);
+void oc_scan_reset(oc_scan *s);
+/* Appends the entries of directory path (relative to dirfd; -100 is AT_FDCWD), "." and
+ * ".." left out, in the order the filesystem returns them. Returns how many, or -errno. */
+int oc_scan_dir(oc_scan *s, int dirfd, const char *path, int flags);
+/* Appends one record for path itself (name = path). Returns 0 or -errno. */
+int oc_scan_path(oc_scan *s, int dirfd, const char *path, int flags);
+/* oc_scan_dir for n directories on up to `threads` threads; results[i] as oc_scan_dir. */
+int oc_scan_dirs(oc_scan **outs, const char *const *paths, int *results, int n, int dirfd,
+                 int flags, int threads);
+size_t oc_scan_count(const oc_scan *s);
+const oc_scan_rec *oc_scan_recs(const oc_scan *s);
+const uint8_t *oc_scan_names(const oc_scan *s);
+size_t oc_scan_names_len(const oc_scan *s);

@@ -1,0 +1,132 @@
+"""Directory scanning through libcore (scan.c): one C call per directory (or per batch of
+directories, on threads) returns packed records and one name buffer.
+
+A DirListing keeps those bytes as they came (a 120-byte record per entry plus the names);
+entries become Python objects only when asked for (rec(i), name(i)), so a scanned tree
+costs its packed size, not an object per file.
+"""
+import os
+import struct
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from ._oc_core import ffi, lib
+
+__all__ = ["ScanRec", "DirListing", "scan_dir", "scan_dirs", "scan_path", "REC_SIZE"]
+
+AT_FDCWD = -100
+_REC = struct.Struct("<3Q4q13I iI4x")
+REC_SIZE = _REC.size
+assert REC_SIZE == ffi.sizeof("oc_scan_rec"), "oc_scan_rec layout changed"
+
+
+class ScanRec(NamedTuple):
+    name: bytes
+    mode: int
+    size: int
+    mtime: int
+    mtime_nsec: int
+    uid: int
+    gid: int
+    nlink: int
+    dev: tuple[int, int]
+    ino: int
+    rdev: tuple[int, int]
+    atime: int
+    atime_nsec: int
+    btime: int | None
+    btime_nsec: int
+    link_target: bytes | None
+    err: int
+
+
+class DirListing:
+    """The entries of one directory in the filesystem's order."""
+
+    __slots__ = ("path", "_recs", "_names", "_n")
+
+    def __init__(self, path: bytes, recs: bytes, names: bytes):
+        self.path, self._recs, self._names = path, recs, names
+        self._n = len(recs) // REC_SIZE
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def packed_size(self) -> int:
+        return len(self._recs) + len(self._names)
+
+    def name(self, i: int) -> bytes:
+        (name_off,) = struct.unpack_from("<Q", self._recs, i * REC_SIZE)
+        (name_len,) = struct.unpack_from("<I", self._recs, i * REC_SIZE + 56)
+        return self._names[name_off:name_off + name_len]
+
+    def mode(self, i: int) -> int:
+        return struct.unpack_from("<I", self._recs, i * REC_SIZE + 64)[0]
+
+    def rec(self, i: int) -> ScanRec:
+        (name_off, link_off, ino, size, mtime, atime, btime, name_len, link_len, mode, uid,
+         gid, nlink, mtime_ns, atime_ns, btime_ns, dmaj, dmin, rmaj, rmin, err,
+         flags) = _REC.unpack_from(self._recs, i * REC_SIZE)
+        target = (self._names[link_off:link_off + link_len]
+                  if flags & lib.OC_SCAN_HAS_TARGET else None)
+        return ScanRec(self._names[name_off:name_off + name_len], mode, size, mtime, mtime_ns,
+                       uid, gid, nlink, (dmaj, dmin), ino, (rmaj, rmin), atime, atime_ns,
+                       btime if flags & lib.OC_SCAN_HAS_BTIME else None, btime_ns, target,
+                       err)
+
+    def __iter__(self) -> Iterator[ScanRec]:
+        return (self.rec(i) for i in range(self._n))
+
+
+def _flags(follow: bool, read_links: bool) -> int:
+    return (lib.OC_SCAN_FOLLOW if follow else 0) | (lib.OC_SCAN_READ_LINKS if read_links else 0)
+
+
+def _take(s, path: bytes) -> DirListing:
+    n = lib.oc_scan_count(s)
+    recs = bytes(ffi.buffer(lib.oc_scan_recs(s), n * REC_SIZE)) if n else b""
+    nl = lib.oc_scan_names_len(s)
+    names = bytes(ffi.buffer(lib.oc_scan_names(s), nl)) if nl else b""
+    return DirListing(path, recs, names)
+
+
+def _error(rc: int, path: bytes) -> OSError:
+    return OSError(-rc, os.strerror(-rc), os.fsdecode(path))
+
+
+def scan_dir(path: bytes, follow: bool = False, read_links: bool = True) -> DirListing:
+    """The entries of directory `path` (not followed if it is a symlink unless follow);
+    OSError when it cannot be read."""
+    s = ffi.gc(lib.oc_scan_new(), lib.oc_scan_free)
+    rc = lib.oc_scan_dir(s, AT_FDCWD, path, _flags(follow, read_links))
+    if rc < 0:
+        raise _error(rc, path)
+    return _take(s, path)
+
+
+def scan_dirs(paths: list[bytes], threads: int = 2, follow: bool = False,
+              read_links: bool = True) -> list[DirListing | OSError]:
+    """scan_dir for several directories at once, on up to `threads` threads; an OSError
+    in place of a directory that could not be read."""
+    if not paths:
+        return []
+    scans = [ffi.gc(lib.oc_scan_new(), lib.oc_scan_free) for _ in paths]
+    keep = [ffi.new("char[]", p) for p in paths]
+    outs = ffi.new("oc_scan *[]", scans)
+    cpaths = ffi.new("const char *[]", keep)
+    results = ffi.new("int[]", len(paths))
+    lib.oc_scan_dirs(outs, cpaths, results, len(paths), AT_FDCWD, _flags(follow, read_links),
+                     threads)
+    return [_error(results[i], p) if results[i] < 0 else _take(scans[i], p)
+            for i, p in enumerate(paths)]
+
+
+def scan_path(path: bytes, follow: bool = False, read_links: bool = True) -> ScanRec:
+    """One path's own record (its name is the path as given); OSError if it is missing."""
+    s = ffi.gc(lib.oc_scan_new(), lib.oc_scan_free)
+    rc = lib.oc_scan_path(s, AT_FDCWD, path, _flags(follow, read_links))
+    listing = _take(s, path)
+    if rc < 0 and (not len(listing) or listing.rec(0).err):
+        raise _error(rc, path)
+    return listing.rec(0)
