@@ -87,7 +87,7 @@ def test_scan_dirs_gives_each_directory_its_own_result(tree, tmp_path):
     paths = [tree, os.path.join(tree, b"sub"), os.fsencode(tmp_path / "nope")] * 5
     results = scan_dirs(paths, threads=3)
     assert isinstance(results[2], FileNotFoundError)
-    for p, res in zip(paths, results):
+    for p, res in zip(paths, results, strict=True):
         if p.endswith(b"nope"):
             continue
         assert sorted(r.name for r in res) == sorted(os.listdir(p))
