@@ -51,7 +51,9 @@ int64_t oc_matcher_low_water(const oc_matcher *m);
 /* Directory scanner (scan.c): getdents64 + statx, packed records and one name buffer.
  * name/link offsets index oc_scan_names(). err is the errno of a failed statx/readlink
  * (the entry is still reported by name). */
-enum { OC_SCAN_FOLLOW = 1, OC_SCAN_READ_LINKS = 2 };
+/* FOLLOW: stat through symlinks (and open a symlinked directory); OPEN_FOLLOW: only open
+ * a symlinked directory, entries stay unfollowed. */
+enum { OC_SCAN_FOLLOW = 1, OC_SCAN_READ_LINKS = 2, OC_SCAN_OPEN_FOLLOW = 4 };
 enum { OC_SCAN_HAS_BTIME = 1, OC_SCAN_HAS_TARGET = 2 };
 typedef struct {
     uint64_t name_off; uint64_t link_off; uint64_t ino;

@@ -79,8 +79,9 @@ class DirListing:
         return (self.rec(i) for i in range(self._n))
 
 
-def _flags(follow: bool, read_links: bool) -> int:
-    return (lib.OC_SCAN_FOLLOW if follow else 0) | (lib.OC_SCAN_READ_LINKS if read_links else 0)
+def _flags(follow: bool, read_links: bool, open_follow: bool = False) -> int:
+    return ((lib.OC_SCAN_FOLLOW if follow else 0) | (lib.OC_SCAN_READ_LINKS if read_links else 0)
+            | (lib.OC_SCAN_OPEN_FOLLOW if open_follow else 0))
 
 
 def _take(s, path: bytes) -> DirListing:
@@ -95,11 +96,13 @@ def _error(rc: int, path: bytes) -> OSError:
     return OSError(-rc, os.strerror(-rc), os.fsdecode(path))
 
 
-def scan_dir(path: bytes, follow: bool = False, read_links: bool = True) -> DirListing:
-    """The entries of directory `path` (not followed if it is a symlink unless follow);
-    OSError when it cannot be read."""
+def scan_dir(path: bytes, follow: bool = False, read_links: bool = True,
+             open_follow: bool = False) -> DirListing:
+    """The entries of directory `path`; OSError when it cannot be read. A symlink to a
+    directory is entered only with follow (which also stats every entry through its
+    links) or open_follow (entries stay unfollowed)."""
     s = ffi.gc(lib.oc_scan_new(), lib.oc_scan_free)
-    rc = lib.oc_scan_dir(s, AT_FDCWD, path, _flags(follow, read_links))
+    rc = lib.oc_scan_dir(s, AT_FDCWD, path, _flags(follow, read_links, open_follow))
     if rc < 0:
         raise _error(rc, path)
     return _take(s, path)

@@ -136,8 +136,8 @@ static int read_target(oc_scan *s, int dirfd, const char *name, oc_scan_rec *r)
 
 int oc_scan_dir(oc_scan *s, int dirfd, const char *path, int flags)
 {
-    int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-                                     ((flags & OC_SCAN_FOLLOW) ? 0 : O_NOFOLLOW));
+    int follow = flags & (OC_SCAN_FOLLOW | OC_SCAN_OPEN_FOLLOW);
+    int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
     if (fd < 0)
         return -errno;
     char *buf = malloc(1 << 16);

@@ -1,0 +1,143 @@
+"""oc-flist against `rsync --list-only`: the same arguments give the same output, line for
+line, and the same exit code. Trees with tricky names (spaces, newlines, bytes that are
+not UTF-8, leading dashes, backslash-#), deep nesting, symlinks of every kind, hard links,
+fifos and (as root) devices; selection options; and the 72 filter rule sets of
+test_filters_differential."""
+import io
+import os
+import subprocess
+
+import pytest
+from oc_flist.cli import run
+from test_filters_differential import CASES, _build
+
+RSYNC = "/usr/bin/rsync"
+
+
+def _ours(args, cwd):
+    out, err = io.BytesIO(), io.StringIO()
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        code = run(args, stdout=out, stderr=err)
+    finally:
+        os.chdir(old)
+    return code, out.getvalue()
+
+
+def _theirs(args, cwd, home):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "LC_ALL": "C", "TZ": "UTC"}
+    r = subprocess.run([RSYNC, "--list-only", *args], cwd=cwd, env=env, capture_output=True)
+    return r.returncode, r.stdout
+
+
+@pytest.fixture(autouse=True)
+def _utc(monkeypatch):
+    monkeypatch.setenv("TZ", "UTC")
+    import time
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def _odd_tree(root):
+    src = root / "src"
+    deep = src / "deep"
+    for i in range(30):
+        deep = deep / f"d{i}"
+    deep.mkdir(parents=True)
+    (deep / "bottom").write_bytes(b"x")
+    b = os.fsencode(src)
+    for name in (b"sp ace", b"new\nline", b"bad\xff\xfe", b"-dash", b"back\\#123slash",
+                 b"tab\tx", b"caf\xc3\xa9", b"a.txt", b"B", b"a", b"a-b", b"a.b"):
+        with open(os.path.join(b, name), "wb") as f:
+            f.write(name * 3)
+    (src / "dir").mkdir()
+    (src / "dir" / "inner").write_bytes(b"inner")
+    (src / "emptydir").mkdir()
+    (src / "big").write_bytes(os.urandom(1 << 20))
+    with open(src / "sparse", "wb") as f:
+        f.truncate(5 << 20)
+    os.link(src / "a.txt", src / "dir" / "hard")
+    os.symlink("a.txt", src / "rel-link")
+    os.symlink("/etc/hostname", src / "abs-link")
+    os.symlink("nowhere", src / "dangling")
+    os.symlink("dir", src / "dirlink")
+    os.symlink("../../outside", src / "dir" / "unsafe")
+    os.symlink("../a.txt", src / "dir" / "safe-up")
+    os.mkfifo(src / "fifo")
+    if os.geteuid() == 0:
+        os.mknod(src / "chr", 0o20644, os.makedev(1, 7))
+        os.mknod(src / "blk", 0o60600, os.makedev(7, 0))
+    os.chmod(src / "-dash", 0o4755)
+    os.chmod(src / "emptydir", 0o1777)
+    for p in sorted(src.rglob("*"), reverse=True):
+        os.utime(p, ns=(1_700_000_000_000_000_000, 1_650_000_000_123_456_789),
+                 follow_symlinks=False)
+    return src
+
+
+SELECTIONS = [
+    ["-r", "src/"], ["-r", "src"], ["src/"], ["src"], ["-a", "src/"], ["-rl", "src/"],
+    ["-d", "src/"], ["-rL", "src/"], ["-rk", "src/"], ["-r", "--copy-unsafe-links", "src/"],
+    ["-a", "--copy-unsafe-links", "src/"], ["-rR", "src/dir"], ["-R", "src/./dir/inner"],
+    ["-aR", "--no-implied-dirs", "src/./deep/d0/d1"], ["-r", "src/dir", "src/a.txt", "dst"],
+    ["-r", "src/dir/", "src/dir", "dst"], ["-r", "src/a.txt"], ["-a", "-8", "src/"],
+    ["-a", "--no-h", "src/"], ["-ah", "src/"], ["-ahh", "src/"], ["-r", "src/missing"],
+    ["-r", "src/", "src/missing", "dst"], ["-r", "src/dirlink"], ["-r", "src/dirlink/"],
+    ["-rx", "src/"], ["-a", "--exclude=d5", "src/deep"], ["-r", ".", "dst"],
+    ["-rR", "src/../src/dir"],
+]
+
+
+@pytest.mark.parametrize("args", SELECTIONS, ids=[" ".join(a) for a in SELECTIONS])
+def test_selection_matches_upstream(tmp_path, args):
+    _odd_tree(tmp_path)
+    cwd = tmp_path if "." not in args else tmp_path / "src"
+    code, theirs = _theirs(args, cwd, tmp_path)
+    ours_code, ours = _ours(args, cwd)
+    assert ours.split(b"\n") == theirs.split(b"\n")
+    assert ours_code == code
+
+
+def test_files_from(tmp_path):
+    _odd_tree(tmp_path)
+    (tmp_path / "list").write_bytes(b"dir/inner\na.txt\n# comment\ndeep/d0\n")
+    (tmp_path / "list0").write_bytes(b"dir/inner\0new\nline\0")
+    for args in (["--files-from=list", "src/", "dst"], ["-r", "--files-from=list", "src/", "d"],
+                 ["-a", "--files-from", "list", "src", "d"], ["--files-from=list", "src/"],
+                 ["-0", "--files-from=list0", "src/", "d"]):
+        code, theirs = _theirs(args, tmp_path, tmp_path)
+        ours_code, ours = _ours(args, tmp_path)
+        assert (ours_code, ours.split(b"\n")) == (code, theirs.split(b"\n")), args
+
+
+@pytest.mark.parametrize("name,args,merges", CASES, ids=[c[0] for c in CASES])
+def test_filter_battery_full_output(tmp_path, name, args, merges):
+    src = _build(tmp_path, merges)
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    for p in sorted(src.rglob("*"), reverse=True):
+        os.utime(p, ns=(1_700_000_000_000_000_000, 1_650_000_000_000_000_000))
+    os.utime(src, ns=(1_700_000_000_000_000_000, 1_650_000_000_000_000_000))
+    argv = ["-r", *args, "./"]
+    code, theirs = _theirs(argv, src, home)
+    os.environ["HOME"] = str(home)
+    ours_code, ours = _ours(argv, src)
+    assert ours.split(b"\n") == theirs.split(b"\n")
+    assert ours_code == code
+
+
+def test_wire_round_trip_and_upstream_decodes_it(tmp_path):
+    """--wire output decodes back to the listing, and its file list is the one upstream's
+    own batch carries for the same tree (same entries, same order)."""
+    src = _odd_tree(tmp_path)
+    out = io.BytesIO()
+    os.chdir(tmp_path)
+    assert run(["-a", "--wire", "src/"], stdout=out) == 0
+    listing = io.BytesIO()
+    assert run(["--decode"], stdin=io.BytesIO(out.getvalue()), stdout=listing) == 0
+    _, theirs = _theirs(["-a", "src/"], tmp_path, tmp_path)
+    assert listing.getvalue().split(b"\n") == theirs.split(b"\n")
+    assert src.exists()

@@ -1,0 +1,275 @@
+"""Build the sender's file list from command-line sources (upstream: flist.c
+send_file_list, send_directory, make_file, link_stat; options.c for the implied options).
+
+Rules, as upstream applies them:
+- A source ending in '/' (or '.', '..') sends the directory's contents under "." ("dot
+  dir"); otherwise the last path element is sent under its own name, its contents (with
+  -r) under "name/...". The part before the last '/' is where the names start from.
+- Directories are skipped ("skipping directory") unless -r or -d (--list-only implies
+  -d); without -r a dot dir still sends its contents, one level deep.
+- Symlinks are sent as links. -L follows every link (one without a referent is an error),
+  --copy-unsafe-links those pointing outside the tree, -k those pointing at directories.
+- -x does not descend into directories on another filesystem (-xx leaves them out).
+- -R keeps the path as given after any "/./" (a leading '/' dropped) and sends the
+  parent directories first (implied dirs) unless --no-implied-dirs.
+- Filter rules see each name relative to where the names start; an excluded directory is
+  not descended into. The order within a directory is the filesystem's, as upstream's
+  readdir gives it; subdirectories follow after all of a directory's entries.
+
+Errors do not stop the scan: they are collected with upstream's wording and make the exit
+code 23 (partial transfer), as upstream's io_error does.
+"""
+import grp
+import os
+import pwd
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from oc_core.scan import ScanRec, scan_dir, scan_path
+from oc_wire.flist_entry import FileEntry
+
+from .filters import FilterRules
+
+__all__ = ["Selection", "ScanErrors", "BuildAbort", "build", "entry_from"]
+
+
+class BuildAbort(Exception):
+    """A source argument upstream refuses outright (message, exit code)."""
+
+    def __init__(self, message: str, code: int):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    recurse: bool = False
+    xfer_dirs: bool = False
+    preserve_links: bool = False
+    copy_links: bool = False
+    copy_dirlinks: bool = False
+    copy_unsafe_links: bool = False
+    one_file_system: int = 0
+    relative: bool = False
+    implied_dirs: bool = True
+    owner_names: bool = False   # look up user and group names (-o/-g without --numeric-ids)
+
+
+@dataclass(slots=True)
+class ScanErrors:
+    messages: list[tuple[bool, str]] = field(default_factory=list)  # (is an error, text)
+    io_error: bool = False
+
+    def add(self, text: str) -> None:
+        self.messages.append((True, text))
+        self.io_error = True
+
+    def info(self, text: str) -> None:
+        self.messages.append((False, text))
+
+
+def _errtext(e: OSError) -> str:
+    return f"{e.strerror} ({e.errno})"
+
+
+class _Names:
+    """uid/gid -> name, cached (upstream: uidlist.c)."""
+
+    def __init__(self):
+        self.users: dict[int, bytes | None] = {}
+        self.groups: dict[int, bytes | None] = {}
+
+    def user(self, uid: int) -> bytes | None:
+        if uid not in self.users:
+            try:
+                self.users[uid] = pwd.getpwuid(uid).pw_name.encode()
+            except KeyError:
+                self.users[uid] = None
+        return self.users[uid]
+
+    def group(self, gid: int) -> bytes | None:
+        if gid not in self.groups:
+            try:
+                self.groups[gid] = grp.getgrgid(gid).gr_name.encode()
+            except KeyError:
+                self.groups[gid] = None
+        return self.groups[gid]
+
+
+def entry_from(name: bytes, r: ScanRec, names: _Names | None = None) -> FileEntry:
+    e = FileEntry(name, r.mode, r.size, r.mtime, r.mtime_nsec, r.uid, r.gid,
+                  rdev_major=r.rdev[0], rdev_minor=r.rdev[1], link_target=r.link_target,
+                  dev=os.makedev(*r.dev), ino=r.ino)
+    if stat.S_ISCHR(r.mode) or stat.S_ISBLK(r.mode) or stat.S_ISFIFO(r.mode) \
+            or stat.S_ISSOCK(r.mode):
+        e.size = 0
+    if names is not None:
+        e.user, e.group = names.user(r.uid), names.group(r.gid)
+    return e
+
+
+def _unsafe(target: bytes, name: bytes) -> bool:
+    """upstream util1.c unsafe_symlink: does target, relative to name's directory, leave
+    the tree?"""
+    if not target or target.startswith(b"/"):
+        return True
+    depth = name.count(b"/")
+    for part in target.split(b"/"):
+        if part == b"..":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif part not in (b"", b"."):
+            depth += 1
+    return False
+
+
+class _Builder:
+    def __init__(self, sel: Selection, rules: FilterRules | None, errors: ScanErrors):
+        self.sel, self.rules, self.errors = sel, rules, errors
+        self.names = _Names() if sel.owner_names else None
+        self.fs_dev = None
+
+    def _read_rule_file(self, base: bytes):
+        def read(rel: bytes):
+            try:
+                with open(os.path.join(base, rel), "rb") as f:
+                    return f.read()
+            except OSError:
+                return None
+        return read
+
+    def _resolve_link(self, path: bytes, name: bytes, r: ScanRec) -> ScanRec | None:
+        """Follow a symlink when -L, --copy-unsafe-links or -k says so."""
+        s = self.sel
+        follow = s.copy_links or (s.copy_unsafe_links and _unsafe(r.link_target or b"", name))
+        if not follow and not s.copy_dirlinks:
+            return r
+        try:
+            t = scan_path(path, follow=True)
+        except OSError:
+            if follow:
+                self.errors.add(f'symlink has no referent: "{os.fsdecode(path)}"')
+                return None
+            return r
+        if follow or stat.S_ISDIR(t.mode):
+            return t._replace(name=r.name)
+        return r
+
+    def top(self, arg: bytes) -> Iterator[FileEntry]:
+        s = self.sel
+        base, fn, dotdir = _split_arg(arg, s.relative)
+        path = os.path.join(base, fn) if base else fn
+        try:
+            r = scan_path(path or b".", follow=s.copy_links)
+            if stat.S_ISLNK(r.mode) and (dotdir or s.copy_dirlinks):
+                t = scan_path(path, follow=True)
+                if stat.S_ISDIR(t.mode):
+                    r = t
+        except OSError as e:
+            self.errors.add(f'link_stat "{_full(path)}" failed: {_errtext(e)}')
+            return
+        walker = self.rules.walker(self._read_rule_file(base or b".")) if self.rules else None
+        if walker:
+            walker.enter_dir(b"")
+        name = b"." if dotdir and not s.relative else fn
+        is_dir = stat.S_ISDIR(r.mode)
+        if not dotdir and walker and walker.excluded(name, is_dir):
+            return
+        if is_dir and not s.xfer_dirs:
+            self.errors.info(f"skipping directory {os.fsdecode(name)}")
+            return
+        if s.relative and s.implied_dirs and b"/" in name:
+            yield from self._implied(base, name)
+        self.fs_dev = r.dev
+        r = r if not stat.S_ISLNK(r.mode) else (self._resolve_link(path, name, r) or r)
+        e = entry_from(name, r, self.names)
+        e.top_dir = is_dir
+        yield e
+        if is_dir and (s.recurse or dotdir):
+            prefix = b"" if name == b"." else name
+            yield from self._directory(path or b".", prefix, walker, s.recurse)
+
+    def _implied(self, base: bytes, name: bytes) -> Iterator[FileEntry]:
+        parts = name.split(b"/")[:-1]
+        for i in range(1, len(parts) + 1):
+            sub = b"/".join(parts[:i])
+            try:
+                r = scan_path(os.path.join(base, sub) if base else sub, follow=True)
+            except OSError:
+                continue
+            yield entry_from(sub, r, self.names)
+
+    def _directory(self, path: bytes, prefix: bytes, walker, recurse: bool
+                   ) -> Iterator[FileEntry]:
+        if walker and prefix:
+            walker.enter_dir(prefix)
+        try:
+            listing = scan_dir(path, open_follow=True)
+        except OSError as e:
+            self.errors.add(f'opendir "{_full(path)}" failed: {_errtext(e)}')
+            if walker and prefix:
+                walker.leave_dir()
+            return
+        subdirs = []
+        for r in listing:
+            name = prefix + b"/" + r.name if prefix else r.name
+            full = os.path.join(path, r.name)
+            if r.err:
+                self.errors.add(f'readlink_stat("{_full(full)}") failed: '
+                                f"{os.strerror(r.err)} ({r.err})")
+                continue
+            if stat.S_ISLNK(r.mode):
+                r = self._resolve_link(full, name, r)
+                if r is None:
+                    continue
+            is_dir = stat.S_ISDIR(r.mode)
+            if walker and walker.excluded(name, is_dir):
+                continue
+            if is_dir and self.sel.one_file_system and r.dev != self.fs_dev:
+                if self.sel.one_file_system > 1:
+                    continue
+                yield entry_from(name, r, self.names)
+                continue
+            yield entry_from(name, r, self.names)
+            if is_dir and recurse:
+                subdirs.append((full, name))
+        for full, name in subdirs:
+            yield from self._directory(full, name, walker, recurse)
+        if walker and prefix:
+            walker.leave_dir()
+
+
+def _full(path: bytes) -> str:
+    """upstream full_fname: the path as the user would find it (absolute)."""
+    return os.fsdecode(os.path.abspath(path))
+
+
+def _split_arg(arg: bytes, relative: bool) -> tuple[bytes, bytes, bool]:
+    """(base dir, name to send, dot dir?) for a source argument."""
+    if relative:
+        base, sep, fn = arg.partition(b"/./")
+        if not sep:
+            base, fn = b"", arg
+        parts = [p for p in fn.split(b"/") if p not in (b"", b".")]  # upstream clean_fname
+        if b".." in parts:
+            raise BuildAbort(f'found ".." dir in relative path: {os.fsdecode(fn)}', 1)
+        if not parts:
+            return base, b".", True
+        return base, b"/".join(parts), False
+    dotdir = (not arg or arg.endswith(b"/") or arg == b"." or arg.endswith(b"/.")
+              or arg == b".." or arg.endswith(b"/.."))
+    if dotdir:
+        return arg.rstrip(b"/") or (b"/" if arg.startswith(b"/") else b"."), b"", True
+    base, _, fn = arg.rpartition(b"/")
+    return (base or (b"/" if arg.startswith(b"/") else b"")), fn, False
+
+
+def build(sources: list[bytes], sel: Selection, rules: FilterRules | None = None,
+          errors: ScanErrors | None = None) -> Iterator[FileEntry]:
+    """The entries of every source in upstream's send order (see the module docstring)."""
+    errors = errors if errors is not None else ScanErrors()
+    b = _Builder(sel, rules, errors)
+    for arg in sources:
+        yield from b.top(arg)
