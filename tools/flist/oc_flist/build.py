@@ -15,6 +15,7 @@ Rules, as upstream applies them:
 - Filter rules see each name relative to where the names start; an excluded directory is
   not descended into. The order within a directory is the filesystem's, as upstream's
   readdir gives it; subdirectories follow after all of a directory's entries.
+- Nothing is held beyond the directories being walked: entries stream out.
 
 Errors do not stop the scan: they are collected with upstream's wording and make the exit
 code 23 (partial transfer), as upstream's io_error does.
@@ -126,8 +127,10 @@ def _unsafe(target: bytes, name: bytes) -> bool:
 
 
 class _Builder:
-    def __init__(self, sel: Selection, rules: FilterRules | None, errors: ScanErrors):
+    def __init__(self, sel: Selection, rules: FilterRules | None, errors: ScanErrors,
+                 listing_order: bool):
         self.sel, self.rules, self.errors = sel, rules, errors
+        self.listing_order = listing_order
         self.names = _Names() if sel.owner_names else None
         self.fs_dev = None
 
@@ -212,7 +215,7 @@ class _Builder:
             if walker and prefix:
                 walker.leave_dir()
             return
-        subdirs = []
+        items = []  # (entry, full path, is a dir to descend)
         for r in listing:
             name = prefix + b"/" + r.name if prefix else r.name
             full = os.path.join(path, r.name)
@@ -228,15 +231,24 @@ class _Builder:
             if walker and walker.excluded(name, is_dir):
                 continue
             if is_dir and self.sel.one_file_system and r.dev != self.fs_dev:
-                if self.sel.one_file_system > 1:
-                    continue
-                yield entry_from(name, r, self.names)
+                if self.sel.one_file_system == 1:
+                    items.append((entry_from(name, r, self.names), full, False))
                 continue
-            yield entry_from(name, r, self.names)
-            if is_dir and recurse:
-                subdirs.append((full, name))
-        for full, name in subdirs:
-            yield from self._directory(full, name, walker, recurse)
+            items.append((entry_from(name, r, self.names), full, is_dir and recurse))
+        if self.listing_order:
+            # files first, then directories as if named "name/": the sorted list's order,
+            # so a depth-first walk yields the final order without holding the tree
+            items.sort(key=lambda t: (t[0].is_dir(), t[0].name + b"/" if t[0].is_dir()
+                                      else t[0].name))
+            for e, full, descend in items:
+                yield e
+                if descend:
+                    yield from self._directory(full, e.name, walker, recurse)
+        else:
+            yield from (e for e, _, _ in items)
+            for e, full, descend in items:
+                if descend:
+                    yield from self._directory(full, e.name, walker, recurse)
         if walker and prefix:
             walker.leave_dir()
 
@@ -267,9 +279,12 @@ def _split_arg(arg: bytes, relative: bool) -> tuple[bytes, bytes, bool]:
 
 
 def build(sources: list[bytes], sel: Selection, rules: FilterRules | None = None,
-          errors: ScanErrors | None = None) -> Iterator[FileEntry]:
-    """The entries of every source in upstream's send order (see the module docstring)."""
+          errors: ScanErrors | None = None, listing_order: bool = False
+          ) -> Iterator[FileEntry]:
+    """The entries of every source in upstream's send order (see the module docstring),
+    or with listing_order in the sorted list's order (exact for one source without -R;
+    several sources still need sorting and duplicate removal)."""
     errors = errors if errors is not None else ScanErrors()
-    b = _Builder(sel, rules, errors)
+    b = _Builder(sel, rules, errors, listing_order)
     for arg in sources:
         yield from b.top(arg)

@@ -110,7 +110,8 @@ def command(**o):
     human = 0 if o["no_human"] else 1 + o["human"]
     if o["decode"]:
         try:
-            for e in decode_list(io["stdin"].read()):
+            data = io["stdin"].read()
+            for e in sorted_unique(decode_list(data), o["protocol"]):  # as a receiver sorts
                 out.write(list_line(e, human, True, o["eight_bit"]) + b"\n")
         except OcError as e:
             err.write(f"oc-flist: {e}\n")
@@ -149,27 +150,35 @@ def command(**o):
                     owner_names=(o["owner"] or o["group"] or o["archive"])
                     and not o["numeric_ids"] and (o["wire"] or o["as_json"]))
     errors = ScanErrors()
+    # one plain source: a depth-first walk in sorted order streams the final listing;
+    # otherwise (several sources, -R) the entries are merged, sorted and de-duplicated.
+    # The wire form keeps the order a sender sends in (the receiver sorts).
+    streaming = len(sources) == 1 and not relative
     try:
-        entries = sorted_unique(build(sources, sel, rules.for_sender(), errors), o["protocol"])
+        entries = build(sources, sel, rules.for_sender(), errors,
+                        listing_order=streaming and not o["wire"])
+        if o["wire"]:
+            owner = o["owner"] or o["archive"]
+            group = o["group"] or o["archive"]
+            devices = o["devices"] or o["archive"]
+            header = list_header(o["protocol"], recurse=recurse, preserve_uid=owner,
+                                 preserve_gid=group, preserve_links=links,
+                                 preserve_devices=devices)
+            data = list(entries)
+            out.write(encode_list(data, header, errors.io_error))
+        else:
+            if not streaming:
+                entries = sorted_unique(entries, o["protocol"])
+            for e in entries:
+                if o["null"]:
+                    out.write(e.name + b"\0")
+                elif o["as_json"]:
+                    out.write(json.dumps(_json(e)).encode() + b"\n")
+                else:
+                    out.write(list_line(e, human, links, o["eight_bit"]) + b"\n")
     except BuildAbort as e:
         err.write(f"oc-flist: {e}\n")
         return e.code
-    if o["wire"]:
-        owner = o["owner"] or o["archive"]
-        group = o["group"] or o["archive"]
-        devices = o["devices"] or o["archive"]
-        header = list_header(o["protocol"], recurse=recurse, preserve_uid=owner,
-                             preserve_gid=group, preserve_links=links,
-                             preserve_devices=devices)
-        out.write(encode_list(entries, header, errors.io_error))
-    else:
-        for e in entries:
-            if o["null"]:
-                out.write(e.name + b"\0")
-            elif o["as_json"]:
-                out.write(json.dumps(_json(e)).encode() + b"\n")
-            else:
-                out.write(list_line(e, human, links, o["eight_bit"]) + b"\n")
     out.flush()
     for is_error, msg in errors.messages:
         err.write(("oc-flist: [sender] " if is_error else "") + msg + "\n")
