@@ -79,3 +79,12 @@ size_t oc_scan_count(const oc_scan *s);
 const oc_scan_rec *oc_scan_recs(const oc_scan *s);
 const uint8_t *oc_scan_names(const oc_scan *s);
 size_t oc_scan_names_len(const oc_scan *s);
+
+/* --list-only lines (listing.c). oc_scan_order fills out[count] with entry indexes in
+ * listing order (files by name, then directories as "name/") and returns how many files
+ * come first. oc_scan_format writes the lines of entries idx[0..n) (names after
+ * "prefix/" when plen > 0); returns the bytes written, or -(bytes needed) if cap is short. */
+int oc_scan_order(const oc_scan *s, uint32_t *out);
+size_t oc_scan_errors(const oc_scan *s);   /* entries whose statx/readlink failed */
+int64_t oc_scan_format(const oc_scan *s, const uint32_t *idx, size_t n, const uint8_t *prefix,
+                       size_t plen, int human, int links, int allow8, uint8_t *out, size_t cap);

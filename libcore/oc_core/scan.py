@@ -12,7 +12,8 @@ from typing import NamedTuple
 
 from ._oc_core import ffi, lib
 
-__all__ = ["ScanRec", "DirListing", "scan_dir", "scan_dirs", "scan_path", "REC_SIZE"]
+__all__ = ["ScanRec", "DirListing", "ListingScan", "scan_dir", "scan_dirs", "scan_path",
+           "REC_SIZE"]
 
 AT_FDCWD = -100
 _REC = struct.Struct("<3Q4q13I iI4x")
@@ -133,3 +134,44 @@ def scan_path(path: bytes, follow: bool = False, read_links: bool = True) -> Sca
     if rc < 0 and (not len(listing) or listing.rec(0).err):
         raise _error(rc, path)
     return listing.rec(0)
+
+
+class ListingScan:
+    """One directory kept in libcore for --list-only output: its entries in listing order
+    and their lines formatted in C (libcore/src/listing.c), for trees where Python per
+    entry would cost more than the scan."""
+
+    __slots__ = ("_s", "count", "errors")
+
+    def __init__(self, path: bytes):
+        self._s = ffi.gc(lib.oc_scan_new(), lib.oc_scan_free)
+        rc = lib.oc_scan_dir(self._s, AT_FDCWD, path, lib.OC_SCAN_READ_LINKS
+                             | lib.OC_SCAN_OPEN_FOLLOW)
+        if rc < 0:
+            raise _error(rc, path)
+        self.count = lib.oc_scan_count(self._s)
+        self.errors = lib.oc_scan_errors(self._s)
+
+    def order(self) -> tuple[list[int], int]:
+        """Entry indexes in listing order, and how many files come before the dirs."""
+        out = ffi.new("uint32_t[]", max(self.count, 1))
+        files = lib.oc_scan_order(self._s, out)
+        return list(out[0:self.count]), files
+
+    def name(self, i: int) -> bytes:
+        r = lib.oc_scan_recs(self._s)[i]
+        return bytes(ffi.buffer(lib.oc_scan_names(self._s) + r.name_off, r.name_len))
+
+    def format(self, idx: list[int], prefix: bytes, human: int, links: bool,
+               allow_8bit: bool) -> bytes:
+        if not idx:
+            return b""
+        cidx = ffi.new("uint32_t[]", idx)
+        cap = 4096 + 256 * len(idx)
+        while True:
+            buf = ffi.new("uint8_t[]", cap)
+            n = lib.oc_scan_format(self._s, cidx, len(idx), prefix, len(prefix), human,
+                                   1 if links else 0, 1 if allow_8bit else 0, buf, cap)
+            if n >= 0:
+                return bytes(ffi.buffer(buf, n))
+            cap = -n

@@ -27,12 +27,30 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from oc_core.scan import ScanRec, scan_dir, scan_path
+from oc_core.scan import ListingScan, ScanRec, scan_dir, scan_path
 from oc_wire.flist_entry import FileEntry
 
 from .filters import FilterRules
 
-__all__ = ["Selection", "ScanErrors", "BuildAbort", "build", "entry_from"]
+__all__ = ["Selection", "ScanErrors", "BuildAbort", "Lines", "ListFormat", "build",
+           "entry_from"]
+
+
+@dataclass(frozen=True, slots=True)
+class ListFormat:
+    """How --list-only lines look; given to build() they come out pre-formatted (Lines)
+    wherever libcore can do a whole directory (listing.c)."""
+
+    human: int = 1
+    links: bool = False
+    allow_8bit: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Lines:
+    """--list-only lines libcore formatted, in place of their entries."""
+
+    data: bytes
 
 
 class BuildAbort(Exception):
@@ -128,9 +146,14 @@ def _unsafe(target: bytes, name: bytes) -> bool:
 
 class _Builder:
     def __init__(self, sel: Selection, rules: FilterRules | None, errors: ScanErrors,
-                 listing_order: bool):
+                 listing_order: bool, fmt: ListFormat | None):
         self.sel, self.rules, self.errors = sel, rules, errors
         self.listing_order = listing_order
+        # whole directories listed in C when nothing needs Python per entry
+        self.fmt = fmt if (fmt and listing_order and not (rules and rules.rules)
+                           and not (sel.copy_links or sel.copy_dirlinks
+                                    or sel.copy_unsafe_links or sel.one_file_system
+                                    or sel.owner_names)) else None
         self.names = _Names() if sel.owner_names else None
         self.fs_dev = None
 
@@ -204,8 +227,33 @@ class _Builder:
                 continue
             yield entry_from(sub, r, self.names)
 
+    def _fast_directory(self, path: bytes, prefix: bytes, recurse: bool):
+        """A directory listed by libcore; None when an entry needs the Python path."""
+        try:
+            scan = ListingScan(path)
+        except OSError:
+            return None
+        if scan.errors:
+            return None
+        return self._fast_lines(scan, path, prefix, recurse)
+
+    def _fast_lines(self, scan: ListingScan, path: bytes, prefix: bytes, recurse: bool):
+        f = self.fmt
+        order, files = scan.order()
+        yield Lines(scan.format(order[:files], prefix, f.human, f.links, f.allow_8bit))
+        for i in order[files:]:
+            yield Lines(scan.format([i], prefix, f.human, f.links, f.allow_8bit))
+            if recurse:
+                name = scan.name(i)
+                yield from self._directory(os.path.join(path, name),
+                                           prefix + b"/" + name if prefix else name, None,
+                                           recurse)
+
     def _directory(self, path: bytes, prefix: bytes, walker, recurse: bool
                    ) -> Iterator[FileEntry]:
+        if self.fmt is not None and (fast := self._fast_directory(path, prefix, recurse)):
+            yield from fast
+            return
         if walker and prefix:
             walker.enter_dir(prefix)
         try:
@@ -279,12 +327,13 @@ def _split_arg(arg: bytes, relative: bool) -> tuple[bytes, bytes, bool]:
 
 
 def build(sources: list[bytes], sel: Selection, rules: FilterRules | None = None,
-          errors: ScanErrors | None = None, listing_order: bool = False
-          ) -> Iterator[FileEntry]:
+          errors: ScanErrors | None = None, listing_order: bool = False,
+          fmt: ListFormat | None = None) -> Iterator[FileEntry | Lines]:
     """The entries of every source in upstream's send order (see the module docstring),
     or with listing_order in the sorted list's order (exact for one source without -R;
-    several sources still need sorting and duplicate removal)."""
+    several sources still need sorting and duplicate removal). With fmt (and
+    listing_order) whole directories may come as pre-formatted Lines."""
     errors = errors if errors is not None else ScanErrors()
-    b = _Builder(sel, rules, errors, listing_order)
+    b = _Builder(sel, rules, errors, listing_order, fmt)
     for arg in sources:
         yield from b.top(arg)

@@ -13,7 +13,7 @@ import sys
 import click
 from oc_wire.errors import OcError
 
-from .build import BuildAbort, ScanErrors, Selection, build
+from .build import BuildAbort, Lines, ListFormat, ScanErrors, Selection, build
 from .filters import FilterRules, FilterSyntaxError
 from .listing import list_line
 from .wire import decode_list, encode_list, list_header, sorted_unique
@@ -155,8 +155,10 @@ def command(**o):
     # The wire form keeps the order a sender sends in (the receiver sorts).
     streaming = len(sources) == 1 and not relative
     try:
+        plain = not (o["wire"] or o["null"] or o["as_json"])
+        fmt = ListFormat(human, links, o["eight_bit"]) if plain else None
         entries = build(sources, sel, rules.for_sender(), errors,
-                        listing_order=streaming and not o["wire"])
+                        listing_order=streaming and not o["wire"], fmt=fmt)
         if o["wire"]:
             owner = o["owner"] or o["archive"]
             group = o["group"] or o["archive"]
@@ -170,7 +172,9 @@ def command(**o):
             if not streaming:
                 entries = sorted_unique(entries, o["protocol"])
             for e in entries:
-                if o["null"]:
+                if isinstance(e, Lines):
+                    out.write(e.data)
+                elif o["null"]:
                     out.write(e.name + b"\0")
                 elif o["as_json"]:
                     out.write(json.dumps(_json(e)).encode() + b"\n")
