@@ -1,7 +1,7 @@
 """oc_delta: the sender's delta of a file against a signature, as a one-file rsync batch."""
-from .deltafile import delta, read_signature
+from .deltafile import delta, file_tokens, read_signature
 
-__all__ = ["delta", "read_signature", "run"]
+__all__ = ["delta", "file_tokens", "read_signature", "run"]
 
 
 def run(argv, stdin=None, stdout=None, stderr=None) -> int:

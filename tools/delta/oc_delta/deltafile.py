@@ -21,11 +21,11 @@ from oc_wire.ints import ByteReader
 from oc_wire.ndx import NdxCodec
 from oc_wire.stage import encode_header, read_header, spec_for
 from oc_wire.sums import read_blocks, read_sum_head
-from oc_wire.tokens import encode_end, encode_literal, encode_match
+from oc_wire.tokens import PlainTokenEncoder
 
 from .batchfile import file_head, trailer
 
-__all__ = ["read_signature", "delta"]
+__all__ = ["read_signature", "delta", "file_tokens"]
 
 _RELEASE = 16 << 20
 
@@ -50,7 +50,18 @@ def delta(sig_reader: ByteReader, fd: int, name: bytes, *, checksum: str | None 
     first = encode_header(header) + file_head(header, entry, head, ndx)
     yield first
     written = len(first)
-    size = st.st_size
+    body = 0
+    for chunk in file_tokens(sig, spec, fd, st.st_size, PlainTokenEncoder(), progress):
+        body += len(chunk)
+        yield chunk
+    yield trailer(header.protocol, ndx, sig_reader.offset, written + body, st.st_size)
+
+
+def file_tokens(sig: SigTable, spec, fd: int, size: int, encoder, progress=None
+                ) -> Iterator[bytes]:
+    """The token stream of the file open at fd against sig, through encoder (any
+    oc_wire.compress token encoder), then the whole-file checksum; in pieces of about
+    1 MiB. Matched blocks are handed to the encoder for codecs that keep history."""
     mm = mmap.mmap(fd, size, access=mmap.ACCESS_READ) if size else b""
     released = 0
 
@@ -68,21 +79,14 @@ def delta(sig_reader: ByteReader, fd: int, name: bytes, *, checksum: str | None 
         out = bytearray()
         for off, n, token in oc_core.match(sig, mm, spec.algo, spec.seed, spec.seed_mode,
                                            on_progress=release):
-            if n:
-                out += encode_literal(mm[off:off + n])
-            if token >= 0:
-                out += encode_match(token)
-            elif token == -1:
-                out += encode_end()
+            block = mm[off + n:off + n + sig.length_of(token)] if token >= 0 else None
+            out += encoder.token(token, mm[off:off + n], block)
             if len(out) >= 1 << 20:
-                written += len(out)
                 yield bytes(out)
                 out.clear()
         out += hasher.digest()
-        written += len(out)
         yield bytes(out)
     finally:
         hasher.wait()
         if size:
             mm.close()
-    yield trailer(header.protocol, ndx, sig_reader.offset, written, size)
