@@ -33,7 +33,7 @@ from oc_wire.flist_entry import FileEntry
 from .filters import FilterRules
 
 __all__ = ["Selection", "ScanErrors", "BuildAbort", "Lines", "ListFormat", "build",
-           "entry_from"]
+           "build_items", "entry_from"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +186,7 @@ class _Builder:
     def top(self, arg: bytes) -> Iterator[FileEntry]:
         s = self.sel
         base, fn, dotdir = _split_arg(arg, s.relative)
+        self.base = base or b"."
         path = os.path.join(base, fn) if base else fn
         try:
             r = scan_path(path or b".", follow=s.copy_links)
@@ -337,3 +338,13 @@ def build(sources: list[bytes], sel: Selection, rules: FilterRules | None = None
     b = _Builder(sel, rules, errors, listing_order, fmt)
     for arg in sources:
         yield from b.top(arg)
+
+
+def build_items(sources: list[bytes], sel: Selection, rules: FilterRules | None = None,
+                errors: ScanErrors | None = None) -> Iterator[tuple[FileEntry, bytes]]:
+    """build() in send order, each entry with the path to open it by (a sender's view)."""
+    errors = errors if errors is not None else ScanErrors()
+    b = _Builder(sel, rules, errors, False, None)
+    for arg in sources:
+        for e in b.top(arg):
+            yield e, (b.base if e.name == b"." else os.path.join(b.base, e.name))

@@ -25,6 +25,10 @@ class ServerArgs:
     numeric_ids: bool = False
     specials: bool | None = None  # --specials / --no-specials beside -D
     deletes: tuple[str, ...] = ()  # the --delete* options
+    copy_unsafe_links: bool = False
+    no_implied_dirs: bool = False
+    checksum_seed: int = 0
+    compress_level: int | None = None
     paths: tuple[bytes, ...] = ()
 
     def has(self, letter: str) -> bool:
@@ -82,6 +86,12 @@ def parse_server_args(argv) -> ServerArgs:
                 kw["numeric_ids"] = True
             elif name in ("--specials", "--no-specials"):
                 kw["specials"] = name == "--specials"
+            elif name in ("--copy-unsafe-links", "--no-implied-dirs"):
+                kw[name[2:].replace("-", "_")] = True
+            elif name == "--checksum-seed":
+                kw["checksum_seed"] = int(value or 0)
+            elif name in ("--compress-level", "--zl"):
+                kw["compress_level"] = int(value)
             elif name.startswith("--delete"):
                 kw["deletes"] = kw.get("deletes", ()) + (name,)
         elif w.startswith("-") and len(w) > 1:

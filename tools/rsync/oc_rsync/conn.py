@@ -1,0 +1,120 @@
+"""A connection to the peer over two file descriptors, with rsync's multiplexing
+(upstream: io.c). Blocking I/O: reads flush pending output first, so neither side waits
+for bytes the other still holds.
+
+Before multiplexing starts both directions are raw. After start_mux_out() writes go out as
+MSG_DATA frames (and send_msg sends other messages); after start_mux_in() reads take the
+data of MSG_DATA frames and hand every other message to on_message.
+"""
+import os
+import select
+
+from oc_wire.errors import NEED_DATA, ProtocolError
+from oc_wire.mux import MAX_FRAME, Demuxer, Msg, encode_frame
+from oc_wire.stream import PullReader
+
+__all__ = ["Conn", "PeerClosed"]
+
+_OUT_LIMIT = 1 << 16
+
+
+class PeerClosed(ProtocolError):
+    """The peer closed the connection where more data was due."""
+
+
+class Conn:
+    def __init__(self, fd_in: int, fd_out: int, on_message=None):
+        self.fd_in, self.fd_out = fd_in, fd_out
+        self.on_message = on_message or (lambda code, payload: None)
+        self.mux_out = self.mux_in = False
+        self._out = bytearray()
+        self._raw = bytearray()   # bytes read from fd_in, not yet parsed
+        self._data = bytearray()  # demultiplexed data not yet consumed
+        self._demux = Demuxer()
+        self.bytes_read = self.bytes_written = 0
+        self.reader = PullReader(self.read)
+
+    # --- output ---
+    def write(self, data: bytes) -> None:
+        self._out += data
+        if len(self._out) >= _OUT_LIMIT:
+            self.flush()
+
+    def send_msg(self, code: Msg, payload: bytes = b"") -> None:
+        self._flush_data()
+        self._write_fd(encode_frame(code, payload))
+
+    def start_mux_out(self) -> None:
+        self.flush()
+        self.mux_out = True
+
+    def _flush_data(self) -> None:
+        if not self._out:
+            return
+        data, self._out = bytes(self._out), bytearray()
+        if self.mux_out:
+            data = b"".join(encode_frame(Msg.DATA, data[i:i + MAX_FRAME])
+                            for i in range(0, len(data), MAX_FRAME))
+        self._write_fd(data)
+
+    def flush(self) -> None:
+        self._flush_data()
+
+    def _write_fd(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            try:
+                n = os.write(self.fd_out, view)
+            except BlockingIOError:
+                select.select([], [self.fd_out], [])
+                continue
+            except BrokenPipeError:
+                raise PeerClosed("a peer reading our output (it closed the connection)") \
+                    from None
+            self.bytes_written += n
+            view = view[n:]
+
+    # --- input ---
+    def start_mux_in(self) -> None:
+        self.mux_in = True
+        self._demux.receive_data(bytes(self._raw))
+        self._raw.clear()
+
+    def _fill(self) -> bool:
+        """Read more from fd_in; False at end of input."""
+        self.flush()
+        while True:
+            try:
+                chunk = os.read(self.fd_in, 1 << 16)
+            except BlockingIOError:
+                select.select([self.fd_in], [], [])
+                continue
+            break
+        if not chunk:
+            return False
+        self.bytes_read += len(chunk)
+        if self.mux_in:
+            self._demux.receive_data(chunk)
+        else:
+            self._raw += chunk
+        return True
+
+    def _pump(self) -> None:
+        while (frame := self._demux.next_event()) is not NEED_DATA:
+            if frame.code is Msg.DATA:
+                self._data += frame.payload
+            else:
+                self.on_message(frame.code, frame.payload)
+
+    def read(self, n: int) -> bytes:
+        """Up to n bytes of data (b"" only at the end of input)."""
+        while True:
+            src = self._data if self.mux_in else self._raw
+            if self.mux_in:
+                self._pump()
+            if src:
+                out = bytes(src[:n])
+                del src[:n]
+                return out
+            if not self._fill():
+                return b""

@@ -1,0 +1,155 @@
+"""The sender role (upstream: flist.c send_file_list, sender.c send_files, match.c,
+main.c handle_stats and read_final_goodbye).
+
+States, in order:
+1. FLIST: the file list goes out in scan order, ended by its io-error marker; indexes
+   then refer to the list sorted as the receiver sorts it (flist_order).
+2. FILES: read an ndx from the generator. NDX_DONE ends a phase: echo it until the last
+   phase (1 below protocol 29, else 2), which ends the loop. Otherwise read the item
+   flags; an item without ITEM_TRANSFER is echoed; a transfer brings a sum head and block
+   sums, answered by the ndx and flags, the sum head, the tokens against those sums and
+   the whole-file checksum. A file that cannot be opened gets MSG_NO_SEND (protocol
+   >= 30) and an error message instead.
+3. END: NDX_DONE; a server sender then writes the stats (read, written, total size and
+   from 29 two file-list times).
+4. GOODBYE (protocol >= 24): read NDX_DONE; from 31 echo it and read one more.
+"""
+import os
+from dataclasses import dataclass
+
+from oc_core import SigTable
+from oc_delta import file_tokens
+from oc_wire.batch_stream import read_item
+from oc_wire.checksums import checksum_spec
+from oc_wire.compress import token_encoder
+from oc_wire.errors import ProtocolError
+from oc_wire.flist_codec import FlistEncoder, FlistOptions
+from oc_wire.flist_entry import FileEntry
+from oc_wire.flist_order import sorted_list
+from oc_wire.ints import byte, int32, longint, shortint, varint, varlong, vstring
+from oc_wire.items import ITEM_BASIS_TYPE_FOLLOWS, ITEM_TRANSFER, ITEM_XNAME_FOLLOWS
+from oc_wire.mux import Msg
+from oc_wire.ndx import NDX_DEL_STATS, NDX_DONE, NdxCodec
+from oc_wire.negotiate import Negotiated
+from oc_wire.sums import encode_sum_head, read_blocks, read_sum_head
+
+from .conn import Conn
+
+__all__ = ["SendItem", "Sender"]
+
+
+@dataclass(frozen=True, slots=True)
+class SendItem:
+    entry: FileEntry
+    path: bytes  # where the file is on this machine
+
+
+class Sender:
+    def __init__(self, conn: Conn, neg: Negotiated, flist: FlistOptions, am_server: bool,
+                 compress_level: int | None = None, log=None):
+        self.conn, self.neg, self.flist, self.am_server = conn, neg, flist, am_server
+        self.level = compress_level
+        self.log = log or (lambda text: None)
+        self.spec = checksum_spec(neg.protocol, neg.compat_flags, neg.checksum_seed & 0xFFFFFFFF,
+                                  neg.checksum)
+        self.out_ndx = NdxCodec(neg.protocol)
+        self.in_ndx = NdxCodec(neg.protocol)
+        self.total_size = 0
+        self.io_error = 0
+
+    def send_list(self, items: list[SendItem], io_error: int) -> list[SendItem]:
+        """FLIST; returns the items in index order."""
+        enc = FlistEncoder(self.flist)
+        for it in items:
+            self.conn.write(enc.entry(it.entry))
+        self.conn.write(enc.end(io_error))
+        self.conn.flush()
+        self.total_size = sum(it.entry.size for it in items
+                              if it.entry.is_reg() or it.entry.is_link())
+        order = sorted_list([it.entry for it in items], self.neg.protocol)
+        by_entry = {id(it.entry): it for it in items}
+        return [by_entry[id(e)] for e in order]
+
+    def _write_item(self, ndx: int, iflags: int, btype, xname) -> None:
+        out = self.out_ndx.encode(ndx)
+        if self.neg.protocol >= 29:
+            out += shortint(iflags)
+        if iflags & ITEM_BASIS_TYPE_FOLLOWS:
+            out += byte(btype)
+        if iflags & ITEM_XNAME_FOLLOWS:
+            out += vstring(xname)
+        self.conn.write(out)
+
+    def send_files(self, items: list[SendItem]) -> None:
+        """FILES and END."""
+        r, p = self.conn.reader, self.neg.protocol
+        phase, max_phase = 0, (2 if p >= 29 else 1)
+        tokens = token_encoder(self.neg.compression, p, self.level)
+        while True:
+            at = r.offset
+            ndx = self.in_ndx.decode(r)
+            if ndx == NDX_DEL_STATS:  # the generator's deletion counts; a server echoes
+                stats = [r.read_varint() for _ in range(5)]
+                if self.am_server:
+                    self.conn.write(self.out_ndx.encode(NDX_DEL_STATS)
+                                    + b"".join(varint(v) for v in stats))
+                continue
+            if ndx == NDX_DONE:
+                phase += 1
+                if phase > max_phase:
+                    break
+                self.conn.write(self.out_ndx.encode(NDX_DONE))
+                continue
+            if not 0 <= ndx < len(items):
+                raise ProtocolError(f"a file index 0..{len(items) - 1}", at, str(ndx))
+            item = items[ndx]
+            it = read_item(r, p, ndx, item.entry)
+            if not it.iflags & ITEM_TRANSFER:
+                self._write_item(ndx, it.iflags, it.basis_type, it.xname)
+                continue
+            if phase == 2:
+                raise ProtocolError("no transfer request in phase 2", at)
+            head = read_sum_head(r, p)
+            sum1, strong = read_blocks(r, head)
+            sig = SigTable(head.block_len, head.remainder, head.s2len, sum1, strong)
+            try:
+                fd = os.open(item.path, os.O_RDONLY | os.O_NOFOLLOW)
+            except OSError as e:
+                self.io_error |= 1
+                what = ("file has vanished" if e.errno == 2 else "send_files failed to open")
+                self.log(f'{what}: "{os.fsdecode(os.path.abspath(item.path))}"'
+                         + ("" if e.errno == 2 else f": {e.strerror} ({e.errno})"))
+                if p >= 30:
+                    self.conn.send_msg(Msg.NO_SEND, int32(ndx))
+                continue
+            try:
+                size = os.fstat(fd).st_size
+                self._write_item(ndx, it.iflags, it.basis_type, it.xname)
+                self.conn.write(encode_sum_head(head))
+                for chunk in file_tokens(sig, self.spec, fd, size, tokens):
+                    self.conn.write(chunk)
+            finally:
+                os.close(fd)
+        self.conn.write(self.out_ndx.encode(NDX_DONE))
+        if self.am_server:
+            values = [self.conn.bytes_read, self.conn.bytes_written, self.total_size]
+            if p >= 29:
+                values += [0, 0]
+            self.conn.write(b"".join(longint(v) if p < 30 else varlong(v, 3) for v in values))
+        self.conn.flush()
+
+    def goodbye(self) -> None:
+        """GOODBYE."""
+        r, p = self.conn.reader, self.neg.protocol
+        if p < 24:
+            return
+        if p < 29:
+            i = r.read_int32()
+        else:
+            i = self.in_ndx.decode(r)
+            if p >= 31 and i == NDX_DONE:
+                self.conn.write(self.out_ndx.encode(NDX_DONE))
+                self.conn.flush()
+                i = self.in_ndx.decode(r)
+        if i != NDX_DONE:
+            raise ProtocolError("NDX_DONE at the end of the session", r.offset, str(i))

@@ -1,0 +1,82 @@
+"""`oc-rsync --server ...`: the side a client starts over a remote shell (upstream: main.c
+start_server, do_server_sender).
+
+The argument vector is what upstream's client builds (options.c server_options):
+`--server [--sender] -<letters>e.<capabilities> [--long-options] . PATH...`. The first
+path is the directory the others are relative to.
+"""
+import os
+import sys
+
+from oc_flist.build import ScanErrors, Selection, build_items
+from oc_flist.filters import FilterRules
+from oc_wire.errors import OcError, exit_code_for
+from oc_wire.filter_list import encode_filter_list, read_filter_list
+from oc_wire.mux import Msg
+from oc_wire.server_args import ServerArgs, parse_server_args
+
+from .conn import Conn
+from .sender import Sender, SendItem
+from .setup import SetupChoices, server_setup
+
+__all__ = ["run_server"]
+
+PROG = "oc-rsync"
+
+
+def _selection(a: ServerArgs) -> Selection:
+    return Selection(recurse=a.has("r"), xfer_dirs=a.has("r") or a.has("d"),
+                     preserve_links=a.has("l"), copy_links=a.has("L"),
+                     copy_dirlinks=a.has("k"), copy_unsafe_links=a.copy_unsafe_links,
+                     one_file_system=a.letters.count("x"), relative=a.has("R"),
+                     implied_dirs=not a.no_implied_dirs,
+                     owner_names=(a.has("o") or a.has("g")) and not a.numeric_ids)
+
+
+def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None) -> int:
+    stderr = stderr or sys.stderr
+    args = parse_server_args(["--server", *argv])
+    conn = Conn(fd_in, fd_out, on_message=lambda code, payload: None)
+    choices = SetupChoices(client_info=args.client_info, compress=args.compress,
+                           compress_choice=args.compress_choice,
+                           checksum_choice=args.checksum_choice,
+                           checksum_seed=args.checksum_seed)
+    try:
+        neg = server_setup(conn, choices)
+        conn.start_mux_out()
+        if not args.server_sends:
+            raise OcError("receiving is not implemented yet (oc-rsync can only send as a "
+                          "server)")
+        if neg.protocol >= 30:
+            conn.start_mux_in()
+        rules = FilterRules.from_wire(encode_filter_list(read_filter_list(conn.reader)))
+        paths = list(args.paths) or [b"."]
+        if paths[0] != b"." and not args.has("R"):
+            os.chdir(paths[0])
+        sources = paths[1:] or [b"."]
+        errors = ScanErrors()
+
+        def log(text: str) -> None:
+            conn.send_msg(Msg.ERROR, f"{PROG}: [sender] {text}\n".encode())
+
+        items = [SendItem(e, path) for e, path in
+                 build_items(sources, _selection(args), rules.for_sender(), errors)]
+        for is_error, text in errors.messages:
+            log(text) if is_error else conn.send_msg(Msg.INFO, (text + "\n").encode())
+        sender = Sender(conn, neg, args.flist_options(neg.protocol, neg.compat_flags), True,
+                        args.compress_level, log)
+        ordered = sender.send_list(items, 1 if errors.io_error else 0)
+        sender.send_files(ordered)
+        sender.goodbye()
+        conn.flush()
+        return 0
+    except OcError as e:
+        text = f"{PROG}: [sender] {e}\n"
+        if conn.mux_out:
+            try:
+                conn.send_msg(Msg.ERROR, text.encode())
+                conn.flush()
+            except OcError:
+                pass
+        stderr.write(text)
+        return getattr(e, "exit_code", exit_code_for(e))
