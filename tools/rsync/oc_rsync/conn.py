@@ -8,6 +8,7 @@ data of MSG_DATA frames and hand every other message to on_message.
 """
 import os
 import select
+import threading
 
 from oc_wire.errors import NEED_DATA, ProtocolError
 from oc_wire.mux import MAX_FRAME, Demuxer, Msg, encode_frame
@@ -33,16 +34,19 @@ class Conn:
         self._demux = Demuxer()
         self.bytes_read = self.bytes_written = 0
         self.reader = PullReader(self.read)
+        self._lock = threading.RLock()  # a generator thread writes while the receiver reads
 
     # --- output ---
     def write(self, data: bytes) -> None:
-        self._out += data
-        if len(self._out) >= _OUT_LIMIT:
-            self.flush()
+        with self._lock:
+            self._out += data
+            if len(self._out) >= _OUT_LIMIT:
+                self._flush_data()
 
     def send_msg(self, code: Msg, payload: bytes = b"") -> None:
-        self._flush_data()
-        self._write_fd(encode_frame(code, payload))
+        with self._lock:
+            self._flush_data()
+            self._write_fd(encode_frame(code, payload))
 
     def start_mux_out(self) -> None:
         self.flush()
@@ -58,7 +62,8 @@ class Conn:
         self._write_fd(data)
 
     def flush(self) -> None:
-        self._flush_data()
+        with self._lock:
+            self._flush_data()
 
     def _write_fd(self, data: bytes) -> None:
         view = memoryview(data)

@@ -1,7 +1,7 @@
 """oc_sig: the generator's block signature of a basis file, as a stage stream."""
-from .signer import BLOCK_SIZE, sign, sum_sizes
+from .signer import BLOCK_SIZE, block_records, sign, sum_sizes
 
-__all__ = ["BLOCK_SIZE", "sign", "sum_sizes", "run"]
+__all__ = ["BLOCK_SIZE", "block_records", "sign", "sum_sizes", "run"]
 
 
 def run(argv, stdin=None, stdout=None, stderr=None) -> int:

@@ -71,6 +71,12 @@ def sign(fd: int, size: int, *, protocol: int = 32, seed: int = 0,
     spec = spec_for(header, checksum)
     head = sum_sizes(size, protocol, spec.digest_len, block_size)
     yield encode_header(header) + encode_sum_head(head)
+    yield from block_records(fd, size, head, spec, progress)
+
+
+def block_records(fd: int, size: int, head: SumHead, spec, progress=None) -> Iterator[bytes]:
+    """The generator's block sums of the basis open at fd, as wire records, in pieces
+    (upstream: generator.c generate_and_send_sums, after the sum head)."""
     chunk = max(head.block_len, READ_CHUNK // head.block_len * head.block_len)
 
     def records(offset: int) -> bytes:

@@ -1,0 +1,56 @@
+"""Setting a received file's attributes (upstream: rsync.c set_file_attrs): permissions
+with -p (otherwise new files get the sender's mode less the umask, as upstream does
+without -p), mtime with -t (nanoseconds kept; symlinks too), owner with -o and group with
+-g when running as root (names mapped to local ids unless --numeric-ids)."""
+import grp
+import os
+import pwd
+import stat
+
+from oc_wire.flist_entry import FileEntry
+
+__all__ = ["Attrs"]
+
+
+class Attrs:
+    def __init__(self, opts, user_names: dict | None = None, group_names: dict | None = None):
+        self.o = opts
+        self.umask = os.umask(0)
+        os.umask(self.umask)
+        self.user_names, self.group_names = user_names or {}, group_names or {}
+        self.root = os.geteuid() == 0
+
+    def _uid(self, e: FileEntry) -> int:
+        name = self.user_names.get(e.uid)
+        if name and not self.o.numeric_ids:
+            try:
+                return pwd.getpwnam(os.fsdecode(name)).pw_uid
+            except KeyError:
+                pass
+        return e.uid
+
+    def _gid(self, e: FileEntry) -> int:
+        name = self.group_names.get(e.gid)
+        if name and not self.o.numeric_ids:
+            try:
+                return grp.getgrnam(os.fsdecode(name)).gr_gid
+            except KeyError:
+                pass
+        return e.gid
+
+    def mode_for(self, e: FileEntry) -> int:
+        if self.o.perms:
+            return stat.S_IMODE(e.mode)
+        return stat.S_IMODE(e.mode) & ~self.umask
+
+    def apply(self, path: bytes, e: FileEntry, fd: int | None = None) -> None:
+        link = e.is_link()
+        if self.root and (self.o.owner or self.o.group):
+            uid = self._uid(e) if self.o.owner else -1
+            gid = self._gid(e) if self.o.group else -1
+            os.chown(path, uid, gid, follow_symlinks=False)
+        if not link:
+            os.chmod(path, self.mode_for(e))
+        if self.o.times:
+            ns = e.mtime * 10**9 + e.mtime_nsec
+            os.utime(path, ns=(ns, ns), follow_symlinks=not link)

@@ -1,0 +1,220 @@
+"""The client (upstream: main.c start_client, do_cmd, client_run): parse the operands,
+start the peer, set up the session and run our role.
+
+- `SRC... [USER@]HOST:DEST` pushes: we send, the remote `rsync --server` receives.
+- `[USER@]HOST:SRC... DEST` pulls: the remote `rsync --server --sender` sends, we run the
+  generator (on a thread) and the receiver.
+- Both local: the peer is `oc-rsync --server --sender` started here on a pipe pair (a
+  pull from ourselves), whole files as upstream's local copies do.
+- `HOST::MODULE` and rsync:// (daemons) are not supported yet.
+The remote shell is -e/--rsh, else RSYNC_RSH, else ssh; its words are split like a shell
+would, then `HOST` (and `-l USER`), the --rsync-path program and the server's arguments.
+"""
+import os
+import queue
+import re
+import shlex
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+
+from oc_flist.build import ScanErrors, Selection, build_items
+from oc_flist.filters import FilterRules, FilterSyntaxError
+from oc_wire.checksums import checksum_spec
+from oc_wire.errors import OcError, exit_code_for
+from oc_wire.flist_codec import FlistOptions
+from oc_wire.flist_decode import FlistDecoder
+from oc_wire.flist_order import sorted_list
+from oc_wire.mux import Msg
+
+from . import VERSION
+from .attrs import Attrs
+from .conn import Conn
+from .generator import Generator
+from .options import Options, UsageError, parse_args, server_argv
+from .output import PROG, Output
+from .paths import Destination
+from .receiver import Receiver
+from .sender import Sender, SendItem
+from .setup import SetupChoices, client_setup
+
+__all__ = ["run_client"]
+
+_REMOTE = re.compile(r"^(?:(?P<user>[^@:/]+)@)?(?P<host>[^:/]+):(?P<path>.*)$", re.S)
+
+
+def _remote(operand: str):
+    if operand.startswith("rsync://") or re.match(r"^[^/]*::", operand):
+        raise UsageError(f"{operand}: rsync daemons are not supported yet")
+    m = _REMOTE.match(operand)
+    return (m.group("user"), m.group("host"), m.group("path") or ".") if m else None
+
+
+def _flist_options(o: Options, protocol: int, compat: int) -> FlistOptions:
+    return FlistOptions(protocol, compat, preserve_uid=o.owner, preserve_gid=o.group,
+                        preserve_links=o.links, preserve_devices=o.devices,
+                        preserve_specials=o.specials, preserve_hard_links=o.hard_links,
+                        always_checksum=o.checksum, numeric_ids=o.numeric_ids)
+
+
+def _spawn(o: Options, user, host, args: list[str], local: bool) -> subprocess.Popen:
+    if local:
+        cmd = [sys.executable, "-c", "import sys; from oc_rsync import run; "
+               "sys.exit(run(sys.argv[1:]))", *args]
+    else:
+        rsh = o.rsh or os.environ.get("RSYNC_RSH") or "ssh"
+        cmd = shlex.split(rsh) + [host] + (["-l", user] if user else []) + \
+            shlex.split(o.rsync_path) + args
+    try:
+        return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    except OSError as e:
+        raise OcError(f"Failed to exec {cmd[0]}: {e.strerror} ({e.errno})") from None
+
+
+def _messages(out: Output):
+    def handle(code: Msg, payload: bytes) -> None:
+        text = payload.decode("utf-8", "backslashreplace")
+        if code in (Msg.ERROR, Msg.ERROR_XFER, Msg.WARNING, Msg.ERROR_SOCKET, Msg.ERROR_UTF8):
+            if code is not Msg.WARNING:
+                out.io_error |= 1
+            out.peer(text)
+        elif code in (Msg.INFO, Msg.LOG, Msg.CLIENT):
+            out._write(out.out, text)
+        elif code is Msg.IO_ERROR:
+            out.io_error |= 1
+    return handle
+
+
+def run_client(argv: list[str], stdout=None, stderr=None) -> int:
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
+    try:
+        o = parse_args(argv)
+    except UsageError as e:
+        stderr.write(f"{PROG}: {e}\n{PROG} error: syntax or usage error (code 1)\n")
+        return 1
+    if o.version:
+        stdout.write(f"oc-rsync  version {VERSION}  protocol version 32\n")
+        return 0
+    if len(o.operands) < 2:
+        stderr.write(f"{PROG}: a source and a destination are needed (listing-only mode "
+                     f"is oc-flist)\n{PROG} error: syntax or usage error (code 1)\n")
+        return 1
+    out = Output(o, stdout, stderr)
+    srcs, dest = list(o.operands[:-1]), o.operands[-1]
+    try:
+        dest_remote = _remote(dest)
+        src_remote = [_remote(s) for s in srcs]
+        if dest_remote and any(src_remote):
+            raise UsageError("The source and destination cannot both be remote.")
+        if dest_remote:
+            return _push(o, srcs, dest_remote, out)
+        if any(src_remote):
+            hosts = {(r[0], r[1]) for r in src_remote if r}
+            if len(hosts) != 1 or not all(src_remote):
+                raise UsageError("all sources must be on the same remote host")
+            (user, host), = hosts
+            return _pull(o, [r[2] for r in src_remote], dest, user, host, out, local=False)
+        if o.whole_file is None:
+            o = replace(o, whole_file=True)
+        return _pull(o, [os.path.abspath(s) + ("/" if s.endswith("/") else "") for s in srcs],
+                     dest, None, None, out, local=True)
+    except UsageError as e:
+        stderr.write(f"{PROG}: {e}\n{PROG} error: syntax or usage error (code 1)\n")
+        return 1
+    except FilterSyntaxError as e:
+        stderr.write(f"{PROG}: {e}\n{PROG} error: syntax or usage error (code 1)\n")
+        return 1
+    except OcError as e:
+        code = getattr(e, "exit_code", exit_code_for(e))
+        stderr.write(f"{PROG}: {e}\n{PROG} error: (code {code})\n")
+        return code
+
+
+def _setup(o: Options, proc: subprocess.Popen, out: Output):
+    conn = Conn(proc.stdout.fileno(), proc.stdin.fileno(), _messages(out))
+    choices = SetupChoices(protocol=o.protocol, client_info="LsfxCIvu", compress=o.compress,
+                           compress_choice=o.compress_choice,
+                           checksum_choice=o.checksum_choice)
+    return conn, client_setup(conn, choices)
+
+
+def _finish(proc: subprocess.Popen, code: int) -> int:
+    proc.stdin.close()
+    rc = proc.wait()
+    return max(code, rc)
+
+
+def _rules(o: Options) -> FilterRules:
+    def read(name: bytes):
+        try:
+            with open(name, "rb") as f:
+                return f.read()
+        except OSError:
+            return None
+    return FilterRules.from_options(list(o.filters), read, dict(os.environ))
+
+
+def _push(o: Options, srcs: list[str], dest, out: Output) -> int:
+    user, host, path = dest
+    proc = _spawn(o, user, host, server_argv(o, True, [path]), local=False)
+    conn, neg = _setup(o, proc, out)
+    p = neg.protocol
+    if p >= 30:
+        conn.start_mux_out()
+    conn.start_mux_in()
+    errors = ScanErrors()
+    sel = Selection(recurse=o.recursive, xfer_dirs=o.recursive or o.dirs,
+                    preserve_links=o.links, copy_links=o.copy_links,
+                    copy_dirlinks=o.copy_dirlinks, copy_unsafe_links=o.copy_unsafe_links,
+                    one_file_system=o.one_file_system, relative=o.relative,
+                    implied_dirs=o.implied_dirs,
+                    owner_names=(o.owner or o.group) and not o.numeric_ids)
+    items = [SendItem(e, path) for e, path in
+             build_items([os.fsencode(s) for s in srcs], sel, _rules(o).for_sender(), errors)]
+    for is_error, text in errors.messages:
+        out.error(text, "sender") if is_error else out.info(text)
+    sender = Sender(conn, neg, _flist_options(o, p, neg.compat_flags), False,
+                    o.compress_level, lambda t: out.error(t, "sender"))
+    ordered = sender.send_list(items, 1 if errors.io_error else 0)
+    sender.send_files(ordered)
+    sender.goodbye()
+    conn.flush()
+    code = 23 if out.io_error or sender.io_error else 0
+    return _finish(proc, code)
+
+
+def _pull(o: Options, srcs: list[str], dest: str, user, host, out: Output,
+          local: bool) -> int:
+    started = time.monotonic()
+    args = server_argv(o, False, srcs)
+    proc = _spawn(o, user, host, args, local)
+    conn, neg = _setup(o, proc, out)
+    p = neg.protocol
+    conn.start_mux_in()
+    if p >= 30:
+        conn.start_mux_out()
+    conn.write(_rules(o).for_receiver().to_wire(p))
+    conn.flush()
+    dec = FlistDecoder(_flist_options(o, p, neg.compat_flags))
+    entries = sorted_list(dec.read_list(conn.reader), p)
+    if dec.io_error:
+        out.io_error |= 1
+    dest_b = Destination(os.fsencode(dest), entries)
+    attrs = Attrs(o, dict(dec.uid_names), dict(dec.gid_names))
+    spec = checksum_spec(p, neg.compat_flags, neg.checksum_seed & 0xFFFFFFFF, neg.checksum)
+    events: queue.Queue = queue.Queue()
+    gen = Generator(conn, p, spec, dest_b, entries, attrs, events, o, out)
+    thread = threading.Thread(target=gen.run, daemon=True)
+    thread.start()
+    recv = Receiver(conn, p, spec, neg.compression, dest_b, entries, attrs, events, out)
+    recv.run(server_sender=True)
+    thread.join()
+    if gen.error is not None:
+        raise gen.error
+    conn.flush()
+    total = sum(e.size for e in entries if e.is_reg() or e.is_link())
+    out.summary(conn.bytes_written, conn.bytes_read, total, time.monotonic() - started)
+    code = 23 if out.io_error else 0
+    return _finish(proc, code)

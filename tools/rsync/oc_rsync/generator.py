@@ -1,0 +1,174 @@
+"""The generator role (upstream: generator.c generate_files, recv_generator,
+generate_and_send_sums, touch_up_dirs), run on a thread beside the receiver.
+
+Rules, in order:
+1. For each entry of the sorted list: directories are created, symlinks and devices made
+   (when preserved), regular files compared with the destination by size and mtime (or
+   checksum with -c). A file to fetch is requested with its ndx, item flags and the block
+   sums of the existing file (none for a new file or with -W). Unchanged files only get
+   their attributes fixed.
+2. NDX_DONE ends phase 0. Files the receiver could not verify come back as redo
+   requests and are asked for again with full-length sums, until the receiver reports
+   phase 0 finished; then NDX_DONE ends phase 1, and from protocol 29 another one the
+   (empty) delay-updates phase, from 31 one more for the deletion stats.
+3. After the receiver has finished every phase, directory modes and times are set, and
+   (protocol >= 24) a last NDX_DONE says goodbye.
+"""
+import os
+import queue
+import stat
+
+import oc_core
+from oc_sig import block_records, sum_sizes
+from oc_wire.checksums import ChecksumSpec
+from oc_wire.flist_entry import FileEntry
+from oc_wire.ints import shortint
+from oc_wire.items import (
+    ITEM_IS_NEW,
+    ITEM_REPORT_PERMS,
+    ITEM_REPORT_SIZE,
+    ITEM_REPORT_TIME,
+    ITEM_TRANSFER,
+)
+from oc_wire.ndx import NDX_DONE, NdxCodec
+from oc_wire.sums import SumHead, encode_sum_head
+
+from .attrs import Attrs
+from .conn import Conn
+from .paths import Destination
+
+__all__ = ["Generator", "SUM_LENGTH"]
+
+SUM_LENGTH = 16
+
+
+class Generator:
+    def __init__(self, conn: Conn, protocol: int, spec: ChecksumSpec, dest: Destination,
+                 entries: list[FileEntry], attrs: Attrs, events: queue.Queue, opts, log):
+        self.conn, self.p, self.spec, self.dest = conn, protocol, spec, dest
+        self.entries, self.attrs, self.events, self.o, self.log = (entries, attrs, events,
+                                                                     opts, log)
+        self.ndx = NdxCodec(protocol)
+        self.error = None
+
+    def path(self, e: FileEntry) -> bytes:
+        return self.dest.path(e)
+
+    def run(self) -> None:
+        try:
+            self._run()
+        except BaseException as exc:  # reported by the receiver's thread
+            self.error = exc
+
+    def _wait_done(self, count: int, redo: bool) -> None:
+        seen = 0
+        while seen < count:
+            kind, value = self.events.get()
+            if kind == "done":
+                seen += 1
+            elif kind == "redo" and redo:
+                self._request(value, self.entries[value], SUM_LENGTH)
+
+    def _run(self) -> None:
+        for i, e in enumerate(self.entries):
+            self._generate(i, e)
+        self.conn.write(self.ndx.encode(NDX_DONE))
+        self.conn.flush()
+        self._wait_done(1, redo=True)
+        self.conn.write(self.ndx.encode(NDX_DONE))
+        if self.p >= 29:
+            self.conn.write(self.ndx.encode(NDX_DONE))
+        if self.p >= 31:
+            self.conn.write(self.ndx.encode(NDX_DONE))
+        self.conn.flush()
+        self._wait_done(2 if self.p >= 29 else 1, redo=False)
+        for e in reversed(self.entries):
+            if e.is_dir():
+                self.attrs.apply(self.path(e), e)
+        if self.p >= 24:
+            self.conn.write(self.ndx.encode(NDX_DONE))
+        self.conn.flush()
+
+    def _generate(self, i: int, e: FileEntry) -> None:
+        path = self.path(e)
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            st = None
+        if e.is_dir():
+            if st is None or not stat.S_ISDIR(st.st_mode):
+                if st is not None:
+                    os.unlink(path)
+                os.mkdir(path, 0o700)
+                self.log.item(e, ITEM_IS_NEW)
+            return
+        if e.is_link():
+            if not self.o.links:
+                self.log.info(f'skipping non-regular file "{os.fsdecode(e.name)}"')
+                return
+            if st is not None and stat.S_ISLNK(st.st_mode) and os.readlink(path) == e.link_target:
+                self.attrs.apply(path, e)
+                return
+            if st is not None:
+                os.unlink(path)
+            os.symlink(e.link_target, path)
+            self.attrs.apply(path, e)
+            self.log.item(e, ITEM_IS_NEW)
+            return
+        if not e.is_reg():
+            if not (self.o.devices if e.is_device() else self.o.specials):
+                self.log.info(f'skipping non-regular file "{os.fsdecode(e.name)}"')
+                return
+            if st is None:
+                os.mknod(path, e.mode, os.makedev(e.rdev_major, e.rdev_minor))
+                self.attrs.apply(path, e)
+                self.log.item(e, ITEM_IS_NEW)
+            return
+        if st is not None and stat.S_ISREG(st.st_mode) and self._unchanged(path, st, e):
+            self.attrs.apply(path, e)
+            return
+        self._request(i, e, 2, st)
+
+    def _unchanged(self, path: bytes, st: os.stat_result, e: FileEntry) -> bool:
+        """upstream generator.c quick_check_ok: same size, and same mtime (or checksum)."""
+        if st.st_size != e.size:
+            return False
+        if self.o.checksum:
+            s = oc_core.FileSum(self.spec.algo)
+            with open(path, "rb") as f:
+                while chunk := f.read(1 << 20):
+                    s.update(chunk)
+            return e.checksum is None or s.digest()[:len(e.checksum)] == e.checksum
+        return int(st.st_mtime) == e.mtime
+
+    def _request(self, i: int, e: FileEntry, s2len: int, st=None) -> None:
+        path = self.path(e)
+        if st is None:
+            try:
+                st = os.lstat(path)
+            except FileNotFoundError:
+                st = None
+        basis = st is not None and stat.S_ISREG(st.st_mode) and not self.o.whole_file
+        iflags = ITEM_TRANSFER
+        if st is None:
+            iflags |= ITEM_IS_NEW
+        else:
+            if st.st_size != e.size:
+                iflags |= ITEM_REPORT_SIZE
+            if int(st.st_mtime) != e.mtime:
+                iflags |= ITEM_REPORT_TIME
+            if self.o.perms and stat.S_IMODE(st.st_mode) != stat.S_IMODE(e.mode):
+                iflags |= ITEM_REPORT_PERMS
+        out = self.ndx.encode(i) + (shortint(iflags) if self.p >= 29 else b"")
+        if not basis or st.st_size == 0:
+            self.conn.write(out + encode_sum_head(SumHead(0, 0, 0, 0)))
+            return
+        head = sum_sizes(st.st_size, self.p, self.spec.digest_len, self.o.block_size or None,
+                         s2len)
+        self.conn.write(out + encode_sum_head(head))
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        try:
+            for piece in block_records(fd, st.st_size, head, self.spec):
+                self.conn.write(piece)
+        finally:
+            os.close(fd)

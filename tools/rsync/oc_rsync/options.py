@@ -1,0 +1,245 @@
+"""rsync's command line, parsed as upstream's popt table does (upstream: options.c
+long_options, parse_arguments, server_options) for the options oc-rsync implements.
+
+Short options bundle (`-avz`), take values attached or as the next word (`-e ssh`,
+`-essh`); long options take `--opt=value` or `--opt value`; `--no-OPTION` turns an option
+off (`--no-r`, `--no-D`). -a is -rlptgoD. Unknown options are refused with upstream's
+message and exit code 1. The result is one frozen Options object.
+"""
+from dataclasses import dataclass, field
+
+__all__ = ["Options", "UsageError", "parse_args", "server_argv"]
+
+
+class UsageError(Exception):
+    exit_code = 1
+
+
+# name -> (field, kind): kind "flag" sets True, "count" adds 1, "value" takes an argument
+_LONG = {
+    "archive": ("archive", "flag"), "recursive": ("recursive", "flag"),
+    "dirs": ("dirs", "flag"), "links": ("links", "flag"), "copy-links": ("copy_links", "flag"),
+    "copy-unsafe-links": ("copy_unsafe_links", "flag"), "safe-links": ("safe_links", "flag"),
+    "copy-dirlinks": ("copy_dirlinks", "flag"), "keep-dirlinks": ("keep_dirlinks", "flag"),
+    "perms": ("perms", "flag"), "executability": ("executability", "flag"),
+    "owner": ("owner", "flag"), "group": ("group", "flag"), "devices": ("devices", "flag"),
+    "specials": ("specials", "flag"), "times": ("times", "flag"),
+    "hard-links": ("hard_links", "flag"), "whole-file": ("whole_file", "flag"),
+    "checksum": ("checksum", "flag"), "one-file-system": ("one_file_system", "count"),
+    "relative": ("relative", "flag"), "implied-dirs": ("implied_dirs", "flag"),
+    "verbose": ("verbose", "count"), "quiet": ("quiet", "flag"),
+    "itemize-changes": ("itemize", "count"), "stats": ("stats", "flag"),
+    "human-readable": ("human", "count"), "progress": ("progress", "flag"),
+    "compress": ("compress", "flag"), "compress-choice": ("compress_choice", "value"),
+    "zc": ("compress_choice", "value"), "compress-level": ("compress_level", "value"),
+    "zl": ("compress_level", "value"), "checksum-choice": ("checksum_choice", "value"),
+    "cc": ("checksum_choice", "value"), "checksum-seed": ("checksum_seed", "value"),
+    "rsh": ("rsh", "value"), "rsync-path": ("rsync_path", "value"),
+    "protocol": ("protocol", "value"), "exclude": ("filters", "exclude"),
+    "include": ("filters", "include"), "filter": ("filters", "filter"),
+    "exclude-from": ("filters", "exclude-from"), "include-from": ("filters", "include-from"),
+    "cvs-exclude": ("filters", "C"), "list-only": ("list_only", "flag"),
+    "dry-run": ("dry_run", "flag"), "numeric-ids": ("numeric_ids", "flag"),
+    "inc-recursive": ("inc_recursive", "flag"), "i-r": ("inc_recursive", "flag"),
+    "block-size": ("block_size", "value"), "8-bit-output": ("eight_bit", "flag"),
+    "version": ("version", "flag"), "help": ("help", "flag"), "from0": ("from0", "flag"),
+}
+_SHORT = {"a": "archive", "r": "recursive", "d": "dirs", "l": "links", "L": "copy-links",
+          "k": "copy-dirlinks", "K": "keep-dirlinks", "p": "perms", "E": "executability",
+          "o": "owner", "g": "group", "t": "times", "H": "hard-links", "W": "whole-file",
+          "c": "checksum", "x": "one-file-system", "R": "relative", "v": "verbose",
+          "q": "quiet", "i": "itemize-changes", "h": "human-readable", "z": "compress",
+          "e": "rsh", "n": "dry-run", "B": "block-size", "8": "8-bit-output",
+          "V": "version", "0": "from0", "f": "filter", "C": "cvs-exclude"}
+
+
+@dataclass(frozen=True)
+class Options:
+    recursive: bool = False
+    dirs: bool = False
+    links: bool = False
+    copy_links: bool = False
+    copy_unsafe_links: bool = False
+    safe_links: bool = False
+    copy_dirlinks: bool = False
+    keep_dirlinks: bool = False
+    perms: bool = False
+    executability: bool = False
+    owner: bool = False
+    group: bool = False
+    devices: bool = False
+    specials: bool = False
+    times: bool = False
+    hard_links: bool = False
+    whole_file: bool | None = None
+    checksum: bool = False
+    one_file_system: int = 0
+    relative: bool = False
+    implied_dirs: bool = True
+    verbose: int = 0
+    quiet: bool = False
+    itemize: int = 0
+    stats: bool = False
+    human: int = 1
+    progress: bool = False
+    compress: bool = False
+    compress_choice: str | None = None
+    compress_level: int | None = None
+    checksum_choice: str | None = None
+    checksum_seed: int = 0
+    rsh: str | None = None
+    rsync_path: str = "rsync"
+    protocol: int = 32
+    filters: tuple = ()
+    list_only: bool = False
+    dry_run: bool = False
+    numeric_ids: bool = False
+    inc_recursive: bool = True
+    block_size: int = 0
+    eight_bit: bool = False
+    version: bool = False
+    help: bool = False
+    from0: bool = False
+    operands: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _set(v: dict, name: str, value, negate: bool) -> None:
+    fld, kind = _LONG[name]
+    if kind == "flag":
+        if name == "archive":
+            for f in ("recursive", "links", "perms", "times", "group", "owner", "devices",
+                      "specials"):
+                v[f] = not negate
+            return
+        v[fld] = not negate
+    elif kind == "count":
+        v[fld] = 0 if negate else v.get(fld, Options.__dataclass_fields__[fld].default) + 1
+    elif kind == "value":
+        v[fld] = value
+    else:  # a filter option, kept in command-line order
+        v["filters"] = v.get("filters", ()) + ((kind, value if value is not None else ""),)
+
+
+def _takes_value(name: str) -> bool:
+    kind = _LONG[name][1]
+    return kind not in ("flag", "count") and name != "cvs-exclude"
+
+
+def parse_args(argv: list[str]) -> Options:
+    v: dict = {}
+    operands = []
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        i += 1
+        if a == "--":
+            operands += argv[i:]
+            break
+        if a.startswith("--"):
+            name, eq, value = a[2:].partition("=")
+            negate = name.startswith("no-") and name[3:] in _LONG or (
+                name.startswith("no-") and name[3:] in _SHORT)
+            if negate:
+                name = name[3:]
+                name = _SHORT.get(name, name)
+            if name == "D" and not negate:
+                name = "devices"
+            if name == "D":
+                v["devices"] = v["specials"] = False
+                continue
+            if name not in _LONG:
+                raise UsageError(f"{a}: unknown option")
+            if _takes_value(name) and not negate:
+                if not eq:
+                    if i >= len(argv):
+                        raise UsageError(f"option {a} requires an argument")
+                    value = argv[i]
+                    i += 1
+            elif eq:
+                raise UsageError(f"option --{name} does not take an argument")
+            _set(v, name, value, negate)
+        elif a.startswith("-") and len(a) > 1:
+            j = 1
+            while j < len(a):
+                ch = a[j]
+                j += 1
+                if ch == "D":
+                    v["devices"] = v["specials"] = True
+                    continue
+                if ch == "P":
+                    v["progress"] = True
+                    continue
+                if ch not in _SHORT:
+                    raise UsageError(f"-{ch}: unknown option")
+                name = _SHORT[ch]
+                value = None
+                if _takes_value(name):
+                    value = a[j:] if j < len(a) else None
+                    if value is None:
+                        if i >= len(argv):
+                            raise UsageError(f"option -{ch} requires an argument")
+                        value = argv[i]
+                        i += 1
+                    j = len(a)
+                _set(v, name, value, False)
+        else:
+            operands.append(a)
+    for key, conv in (("protocol", int), ("compress_level", int), ("checksum_seed", int),
+                      ("block_size", int)):
+        if key in v and isinstance(v[key], str):
+            try:
+                v[key] = conv(v[key])
+            except ValueError:
+                raise UsageError(f"invalid numeric value for --{key.replace('_', '-')}: "
+                                 f"{v[key]}") from None
+    if v.get("compress_choice"):  # upstream: --compress-choice implies -z ("none": off)
+        v["compress"] = v["compress_choice"] != "none"
+        if v["compress_choice"] == "none":
+            v["compress_choice"] = None
+    if "protocol" in v and not 28 <= v["protocol"] <= 32:
+        raise UsageError(f"--protocol={v['protocol']} is not supported (28..32)")
+    return Options(operands=tuple(operands), **v)
+
+
+def server_argv(o: Options, am_sender: bool, paths: list[str]) -> list[str]:
+    """What the client asks its server to run (upstream: options.c server_options): the
+    server sends when we receive."""
+    args = ["--server"] + ([] if am_sender else ["--sender"])
+    letters = "v" * min(o.verbose, 9)
+    for on, ch in ((o.links, "l"), (o.copy_links and am_sender is False, "L"),
+                   (o.copy_dirlinks and not am_sender, "k"), (o.whole_file, "W"),
+                   (o.hard_links, "H"), (o.owner, "o"), (o.group, "g"), (o.devices, "D"),
+                   (o.times, "t"), (o.perms, "p"), (o.recursive, "r"), (o.checksum, "c"),
+                   (o.relative, "R")):
+        if on:
+            letters += ch
+    letters += "x" * o.one_file_system
+    if o.dirs and not o.recursive:
+        letters += "d"
+    if o.compress and not o.compress_choice:
+        letters += "z"
+    letters += "e.LsfxCIvu"  # no 'i': oc-rsync does not do incremental recursion yet
+    args.append("-" + letters)
+    if o.compress and o.compress_level is not None:
+        args.append(f"--compress-level={o.compress_level}")
+    if o.devices != o.specials:
+        args.append("--no-specials" if o.devices else "--specials")
+    if o.block_size:
+        args.append(f"-B{o.block_size}")
+    if o.checksum_choice:
+        args.append(f"--checksum-choice={o.checksum_choice}")
+    if o.compress_choice == "zlibx":
+        args.append("--new-compress")
+    elif o.compress_choice == "zlib":
+        args.append("--old-compress")
+    elif o.compress_choice:
+        args.append(f"--compress-choice={o.compress_choice}")
+    if o.checksum_seed:
+        args.append(f"--checksum-seed={o.checksum_seed}")
+    if o.numeric_ids:
+        args.append("--numeric-ids")
+    if o.copy_unsafe_links and not am_sender:
+        args.append("--copy-unsafe-links")
+    if o.relative and not o.implied_dirs:
+        args.append("--no-implied-dirs")
+    return args + ["."] + paths

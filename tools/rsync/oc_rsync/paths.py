@@ -1,0 +1,33 @@
+"""Where a received entry goes (upstream: main.c get_local_name, receiver.c).
+
+DEST is a directory the entries go into, unless the list holds a single non-directory
+and DEST is neither an existing directory nor written with a trailing '/': then DEST is
+the file's own new name. The parent of every target must resolve inside DEST, so a
+symlink in the destination cannot redirect a write."""
+import os
+
+from oc_wire.errors import ProtocolError
+from oc_wire.flist_entry import FileEntry
+
+__all__ = ["Destination"]
+
+
+class Destination:
+    def __init__(self, dest: bytes, entries: list[FileEntry]):
+        self.solo = (len(entries) == 1 and not entries[0].is_dir()
+                     and not dest.endswith(b"/") and not os.path.isdir(dest))
+        self.root = dest
+        if not self.solo:
+            os.makedirs(dest, exist_ok=True)
+        self.real = os.path.realpath(os.path.dirname(dest) if self.solo else dest)
+
+    def path(self, e: FileEntry) -> bytes:
+        if self.solo:
+            return self.root
+        if e.name == b".":
+            return self.root
+        path = os.path.join(self.root, e.name)
+        parent = os.path.realpath(os.path.dirname(path))
+        if parent != self.real and not parent.startswith(self.real + b"/"):
+            raise ProtocolError("a path inside the destination", None, repr(e.name))
+        return path

@@ -1,0 +1,118 @@
+"""The receiver role (upstream: receiver.c recv_files, receive_data; main.c do_recv).
+
+States:
+1. FLIST: the sender's file list, sorted as indexes refer to it.
+2. FILES: per ndx, the item flags; a transfer brings the echoed sum head, the tokens and
+   the whole-file checksum. The new file is built in a temp file beside its destination
+   (the existing file is the basis when the generator sent its sums), verified, given its
+   attributes and renamed into place. A failed checksum in phase 0 asks the generator to
+   redo the file; later it is an error and the file is left alone. Each NDX_DONE ends a
+   phase (the generator is told); after the last one the loop ends.
+3. STATS from a server sender (read, written, size, and from 29 two times); from protocol
+   31 the sender's goodbye NDX_DONE.
+Paths from the wire were checked by the file-list decoder (no absolute or '..' names);
+the receiver also refuses to write through a symlinked parent inside the destination.
+"""
+import os
+import queue
+import tempfile
+
+from oc_patch.apply import pread_at, writer
+from oc_patch.patcher import FilePatcher
+from oc_wire.batch_stream import read_item, read_stats
+from oc_wire.compress import token_reader
+from oc_wire.errors import DataError, ProtocolError
+from oc_wire.flist_entry import FileEntry
+from oc_wire.items import ITEM_TRANSFER
+from oc_wire.ndx import NDX_DONE, NdxCodec
+from oc_wire.sums import read_sum_head
+
+from .attrs import Attrs
+from .conn import Conn
+from .output import Output
+from .paths import Destination
+
+__all__ = ["Receiver"]
+
+
+class Receiver:
+    def __init__(self, conn: Conn, protocol: int, spec, compression: str, dest: Destination,
+                 entries: list[FileEntry], attrs: Attrs, events: queue.Queue, out: Output):
+        self.conn, self.p, self.spec, self.dest = conn, protocol, spec, dest
+        self.entries, self.attrs, self.events, self.out = entries, attrs, events, out
+        self.tokens = token_reader(compression, protocol)
+        self.ndx = NdxCodec(protocol)
+        self.stats = None
+
+    def run(self, server_sender: bool) -> None:
+        r = self.conn.reader
+        phase, max_phase = 0, (2 if self.p >= 29 else 1)
+        while True:
+            at = r.offset
+            i = self.ndx.decode(r)
+            if i == NDX_DONE:
+                phase += 1
+                self.events.put(("done", phase))
+                if phase > max_phase:
+                    break
+                continue
+            if not 0 <= i < len(self.entries):
+                raise ProtocolError(f"a file index 0..{len(self.entries) - 1}", at, str(i))
+            item = read_item(r, self.p, i, self.entries[i])
+            if not item.iflags & ITEM_TRANSFER:
+                continue
+            self._receive(i, item.entry, item.iflags, phase)
+        if server_sender:
+            self.stats = read_stats(r, self.p)
+        if self.p >= 31:
+            at = r.offset
+            if self.ndx.decode(r) != NDX_DONE:
+                raise ProtocolError("the sender's goodbye (NDX_DONE)", at)
+
+    def _receive(self, i: int, e: FileEntry, iflags: int, phase: int) -> None:
+        head = read_sum_head(self.conn.reader, self.p)
+        path = self.dest.path(e)
+        basis = None
+        if head.count:
+            try:
+                basis = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            except OSError:
+                basis = None
+        d, base = os.path.split(path)
+        tmp = tempfile.NamedTemporaryFile(dir=d or b".", prefix=b"." + base + b".",
+                                          delete=False)
+        ok = False
+        try:
+            patcher = FilePatcher(head, self.spec,
+                                  (lambda o, n: pread_at(basis, o, n)) if basis is not None
+                                  else (lambda o, n: b""), writer(tmp.fileno()))
+            block = (lambda k: pread_at(basis, k * head.block_len,
+                                        head.remainder if k == head.count - 1 and head.remainder
+                                        else head.block_len)) if basis is not None else None
+            try:
+                for ev in self.tokens.read_file(self.conn.reader, block, head.count):
+                    patcher.feed(ev)
+                digest = self.conn.reader.read_bytes(self.spec.digest_len)
+                try:
+                    patcher.finish(digest)
+                except DataError:
+                    if phase == 0:
+                        self.events.put(("redo", i))
+                    else:
+                        self.out.error(f"ERROR: {os.fsdecode(e.name)} failed verification -- "
+                                       "update discarded.")
+                    return
+            finally:
+                patcher.close()
+            tmp.close()
+            self.attrs.apply(tmp.name, e)
+            os.rename(tmp.name, path)
+            ok = True
+            self.out.item(e, iflags)
+        finally:
+            if basis is not None:
+                os.close(basis)
+            if not ok:
+                tmp.close()
+                if os.path.exists(tmp.name):
+                    os.unlink(tmp.name)
