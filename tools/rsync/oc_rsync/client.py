@@ -11,32 +11,23 @@ The remote shell is -e/--rsh, else RSYNC_RSH, else ssh; its words are split like
 would, then `HOST` (and `-l USER`), the --rsync-path program and the server's arguments.
 """
 import os
-import queue
 import re
 import shlex
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import replace
 
 from oc_flist.build import ScanErrors, Selection, build_items
 from oc_flist.filters import FilterRules, FilterSyntaxError
-from oc_wire.checksums import checksum_spec
 from oc_wire.errors import OcError, exit_code_for
-from oc_wire.flist_codec import FlistOptions
-from oc_wire.flist_decode import FlistDecoder
-from oc_wire.flist_order import sorted_list
 from oc_wire.mux import Msg
 
 from . import VERSION
-from .attrs import Attrs
 from .conn import Conn
-from .generator import Generator
 from .options import Options, UsageError, parse_args, server_argv
 from .output import PROG, Output
-from .paths import Destination
-from .receiver import Receiver
+from .roles import flist_options, receive_files
 from .sender import Sender, SendItem
 from .setup import SetupChoices, client_setup
 
@@ -50,13 +41,6 @@ def _remote(operand: str):
         raise UsageError(f"{operand}: rsync daemons are not supported yet")
     m = _REMOTE.match(operand)
     return (m.group("user"), m.group("host"), m.group("path") or ".") if m else None
-
-
-def _flist_options(o: Options, protocol: int, compat: int) -> FlistOptions:
-    return FlistOptions(protocol, compat, preserve_uid=o.owner, preserve_gid=o.group,
-                        preserve_links=o.links, preserve_devices=o.devices,
-                        preserve_specials=o.specials, preserve_hard_links=o.hard_links,
-                        always_checksum=o.checksum, numeric_ids=o.numeric_ids)
 
 
 def _spawn(o: Options, user, host, args: list[str], local: bool) -> subprocess.Popen:
@@ -175,7 +159,7 @@ def _push(o: Options, srcs: list[str], dest, out: Output) -> int:
              build_items([os.fsencode(s) for s in srcs], sel, _rules(o).for_sender(), errors)]
     for is_error, text in errors.messages:
         out.error(text, "sender") if is_error else out.info(text)
-    sender = Sender(conn, neg, _flist_options(o, p, neg.compat_flags), False,
+    sender = Sender(conn, neg, flist_options(o, p, neg.compat_flags), False,
                     o.compress_level, lambda t: out.error(t, "sender"))
     ordered = sender.send_list(items, 1 if errors.io_error else 0)
     sender.send_files(ordered)
@@ -197,23 +181,7 @@ def _pull(o: Options, srcs: list[str], dest: str, user, host, out: Output,
         conn.start_mux_out()
     conn.write(_rules(o).for_receiver().to_wire(p))
     conn.flush()
-    dec = FlistDecoder(_flist_options(o, p, neg.compat_flags))
-    entries = sorted_list(dec.read_list(conn.reader), p)
-    if dec.io_error:
-        out.io_error |= 1
-    dest_b = Destination(os.fsencode(dest), entries)
-    attrs = Attrs(o, dict(dec.uid_names), dict(dec.gid_names))
-    spec = checksum_spec(p, neg.compat_flags, neg.checksum_seed & 0xFFFFFFFF, neg.checksum)
-    events: queue.Queue = queue.Queue()
-    gen = Generator(conn, p, spec, dest_b, entries, attrs, events, o, out)
-    thread = threading.Thread(target=gen.run, daemon=True)
-    thread.start()
-    recv = Receiver(conn, p, spec, neg.compression, dest_b, entries, attrs, events, out)
-    recv.run(server_sender=True)
-    thread.join()
-    if gen.error is not None:
-        raise gen.error
-    conn.flush()
+    entries = receive_files(conn, neg, o, os.fsencode(dest), out, server_sender=True)
     total = sum(e.size for e in entries if e.is_reg() or e.is_link())
     out.summary(conn.bytes_written, conn.bytes_read, total, time.monotonic() - started)
     code = 23 if out.io_error else 0

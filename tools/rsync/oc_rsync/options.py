@@ -43,6 +43,8 @@ _LONG = {
     "inc-recursive": ("inc_recursive", "flag"), "i-r": ("inc_recursive", "flag"),
     "block-size": ("block_size", "value"), "8-bit-output": ("eight_bit", "flag"),
     "version": ("version", "flag"), "help": ("help", "flag"), "from0": ("from0", "flag"),
+    # what a client may pass to its server that changes nothing here yet
+    "log-format": (None, "ignored-value"), "msgs2stderr": (None, "ignored"),
 }
 _SHORT = {"a": "archive", "r": "recursive", "d": "dirs", "l": "links", "L": "copy-links",
           "k": "copy-dirlinks", "K": "keep-dirlinks", "p": "perms", "E": "executability",
@@ -105,6 +107,8 @@ class Options:
 
 def _set(v: dict, name: str, value, negate: bool) -> None:
     fld, kind = _LONG[name]
+    if kind.startswith("ignored"):
+        return
     if kind == "flag":
         if name == "archive":
             for f in ("recursive", "links", "perms", "times", "group", "owner", "devices",
@@ -122,7 +126,7 @@ def _set(v: dict, name: str, value, negate: bool) -> None:
 
 def _takes_value(name: str) -> bool:
     kind = _LONG[name][1]
-    return kind not in ("flag", "count") and name != "cvs-exclude"
+    return kind not in ("flag", "count", "ignored") and name != "cvs-exclude"
 
 
 def parse_args(argv: list[str]) -> Options:

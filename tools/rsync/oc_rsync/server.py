@@ -16,6 +16,9 @@ from oc_wire.mux import Msg
 from oc_wire.server_args import ServerArgs, parse_server_args
 
 from .conn import Conn
+from .options import parse_args
+from .output import Output
+from .roles import receive_files
 from .sender import Sender, SendItem
 from .setup import SetupChoices, server_setup
 
@@ -44,11 +47,10 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None) ->
     try:
         neg = server_setup(conn, choices)
         conn.start_mux_out()
-        if not args.server_sends:
-            raise OcError("receiving is not implemented yet (oc-rsync can only send as a "
-                          "server)")
         if neg.protocol >= 30:
             conn.start_mux_in()
+        if not args.server_sends:
+            return _receive(conn, neg, args, argv, stderr)
         rules = FilterRules.from_wire(encode_filter_list(read_filter_list(conn.reader)))
         paths = list(args.paths) or [b"."]
         if paths[0] != b"." and not args.has("R"):
@@ -80,3 +82,17 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None) ->
                 pass
         stderr.write(text)
         return getattr(e, "exit_code", exit_code_for(e))
+
+
+def _receive(conn: Conn, neg, args: ServerArgs, argv: list[str], stderr) -> int:
+    """The server receiver (upstream: main.c do_server_recv): `. DEST`."""
+    opts = parse_args([w for w in argv if w not in ("--server", "--sender")])
+    paths = list(args.paths)
+    if paths and paths[0] != b".":
+        os.chdir(paths[0])
+    dest = paths[1] if len(paths) > 1 else b"."
+    if args.client_sends_filters(neg.protocol):
+        read_filter_list(conn.reader)
+    out = Output(opts, stderr, stderr)
+    receive_files(conn, neg, opts, dest, out, server_sender=False)
+    return 23 if out.io_error else 0

@@ -1,0 +1,55 @@
+"""Running a role once the session is set up, shared by the client and the server.
+
+receive_files: the receiving side (upstream: main.c do_recv): read the file list, run the
+generator on a thread and the receiver here, then check the generator's outcome.
+"""
+import queue
+import threading
+
+from oc_wire.checksums import checksum_spec
+from oc_wire.flist_codec import FlistOptions
+from oc_wire.flist_decode import FlistDecoder
+from oc_wire.flist_entry import FileEntry
+from oc_wire.flist_order import sorted_list
+from oc_wire.negotiate import Negotiated
+
+from .attrs import Attrs
+from .conn import Conn
+from .generator import Generator
+from .options import Options
+from .output import Output
+from .paths import Destination
+from .receiver import Receiver
+
+__all__ = ["flist_options", "receive_files"]
+
+
+def flist_options(o: Options, protocol: int, compat: int) -> FlistOptions:
+    return FlistOptions(protocol, compat, preserve_uid=o.owner, preserve_gid=o.group,
+                        preserve_links=o.links, preserve_devices=o.devices,
+                        preserve_specials=o.specials, preserve_hard_links=o.hard_links,
+                        always_checksum=o.checksum, numeric_ids=o.numeric_ids)
+
+
+def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Output,
+                  server_sender: bool) -> list[FileEntry]:
+    """The whole receiving side after set-up (and the filter list); returns the list."""
+    p = neg.protocol
+    dec = FlistDecoder(flist_options(o, p, neg.compat_flags))
+    entries = sorted_list(dec.read_list(conn.reader), p)
+    if dec.io_error:
+        out.io_error |= 1
+    where = Destination(dest, entries)
+    attrs = Attrs(o, dict(dec.uid_names), dict(dec.gid_names))
+    spec = checksum_spec(p, neg.compat_flags, neg.checksum_seed & 0xFFFFFFFF, neg.checksum)
+    events: queue.Queue = queue.Queue()
+    gen = Generator(conn, p, spec, where, entries, attrs, events, o, out)
+    thread = threading.Thread(target=gen.run, daemon=True)
+    thread.start()
+    Receiver(conn, p, spec, neg.compression, where, entries, attrs, events,
+             out).run(server_sender)
+    thread.join()
+    if gen.error is not None:
+        raise gen.error
+    conn.flush()
+    return entries
