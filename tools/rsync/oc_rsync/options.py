@@ -45,6 +45,7 @@ _LONG = {
     "version": ("version", "flag"), "help": ("help", "flag"), "from0": ("from0", "flag"),
     # what a client may pass to its server that changes nothing here yet
     "log-format": (None, "ignored-value"), "msgs2stderr": (None, "ignored"),
+    "new-compress": ("compress_choice", "zlibx"), "old-compress": ("compress_choice", "zlib"),
 }
 _SHORT = {"a": "archive", "r": "recursive", "d": "dirs", "l": "links", "L": "copy-links",
           "k": "copy-dirlinks", "K": "keep-dirlinks", "p": "perms", "E": "executability",
@@ -109,6 +110,9 @@ def _set(v: dict, name: str, value, negate: bool) -> None:
     fld, kind = _LONG[name]
     if kind.startswith("ignored"):
         return
+    if kind in ("zlibx", "zlib"):  # --new-compress / --old-compress
+        v[fld] = kind
+        return
     if kind == "flag":
         if name == "archive":
             for f in ("recursive", "links", "perms", "times", "group", "owner", "devices",
@@ -126,7 +130,7 @@ def _set(v: dict, name: str, value, negate: bool) -> None:
 
 def _takes_value(name: str) -> bool:
     kind = _LONG[name][1]
-    return kind not in ("flag", "count", "ignored") and name != "cvs-exclude"
+    return kind not in ("flag", "count", "ignored", "zlibx", "zlib") and name != "cvs-exclude"
 
 
 def parse_args(argv: list[str]) -> Options:

@@ -46,9 +46,11 @@ class SendItem:
 
 class Sender:
     def __init__(self, conn: Conn, neg: Negotiated, flist: FlistOptions, am_server: bool,
-                 compress_level: int | None = None, log=None):
+                 compress_level: int | None = None, log=None, follow_links: bool = False):
         self.conn, self.neg, self.flist, self.am_server = conn, neg, flist, am_server
         self.level = compress_level
+        # -L/-k/--copy-unsafe-links listed some links as their referents: open through them
+        self.open_flags = os.O_RDONLY | (0 if follow_links else os.O_NOFOLLOW)
         self.log = log or (lambda text: None)
         self.spec = checksum_spec(neg.protocol, neg.compat_flags, neg.checksum_seed & 0xFFFFFFFF,
                                   neg.checksum)
@@ -113,7 +115,7 @@ class Sender:
             sum1, strong = read_blocks(r, head)
             sig = SigTable(head.block_len, head.remainder, head.s2len, sum1, strong)
             try:
-                fd = os.open(item.path, os.O_RDONLY | os.O_NOFOLLOW)
+                fd = os.open(item.path, self.open_flags)
             except OSError as e:
                 self.io_error |= 1
                 what = ("file has vanished" if e.errno == 2 else "send_files failed to open")

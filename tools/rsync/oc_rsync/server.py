@@ -65,8 +65,10 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None) ->
                  build_items(sources, _selection(args), rules.for_sender(), errors)]
         for is_error, text in errors.messages:
             log(text) if is_error else conn.send_msg(Msg.INFO, (text + "\n").encode())
+        sel = _selection(args)
         sender = Sender(conn, neg, args.flist_options(neg.protocol, neg.compat_flags), True,
-                        args.compress_level, log)
+                        args.compress_level, log,
+                        sel.copy_links or sel.copy_dirlinks or sel.copy_unsafe_links)
         ordered = sender.send_list(items, 1 if errors.io_error else 0)
         sender.send_files(ordered)
         sender.goodbye()

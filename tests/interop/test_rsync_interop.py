@@ -1,0 +1,141 @@
+"""oc-rsync against upstream rsync 3.5.0, both directions over the remote-shell
+transport (a stub that runs the command here), compared with what upstream-to-upstream
+produces for the same case: the destination tree in full (types, contents, modes, owners,
+mtimes, symlink targets) and the exit code.
+
+Directions: oc client pulling from / pushing to upstream `rsync --server`, upstream
+client pulling from / pushing to `oc-rsync --server`, and an oc-rsync local copy."""
+import hashlib
+import os
+import random
+import stat
+import subprocess
+import sys
+
+import pytest
+
+RSYNC = "/usr/bin/rsync"
+OC = os.path.join(os.path.dirname(sys.executable), "oc-rsync")
+DIRECTIONS = ["oc-pull", "oc-push", "up-pull-from-oc", "up-push-to-oc", "oc-local"]
+
+
+def _tree(root, big: bool):
+    rng = random.Random(7)
+    src = root / "src"
+    (src / "dir" / "deeper").mkdir(parents=True)
+    (src / "empty-dir").mkdir()
+    files = {"empty": b"", "one": b"x", "rand": rng.randbytes(100_000),
+             "dir/text": b"".join(b"line %d\n" % i for i in range(120_000)),
+             "dir/deeper/mid": rng.randbytes(700_001), "sp ace": b"space",
+             "new\nline": b"newline", "-dash": b"dash"}
+    if big:
+        files["big"] = rng.randbytes(20 << 20)
+    for name, data in files.items():
+        (src / name).write_bytes(data)
+    with open(os.path.join(os.fsencode(src), b"bad\xffname"), "wb") as f:
+        f.write(b"not utf-8")
+    with open(src / "sparse", "wb") as f:
+        f.truncate(3 << 20)
+        f.write(b"head")
+    os.link(src / "one", src / "dir" / "hardlink")
+    os.symlink("dir/text", src / "link")
+    os.symlink("nowhere", src / "dangling")
+    os.mkfifo(src / "fifo")
+    os.chmod(src / "rand", 0o640)
+    os.chmod(src / "dir" / "deeper", 0o750)
+    for i, p in enumerate(sorted(src.rglob("*"), reverse=True)):
+        os.utime(p, ns=(1_600_000_000_000_000_000, 1_650_000_000_000_000_000 + i * 1_111_111),
+                 follow_symlinks=False)
+    dst = root / "basis"
+    _copy(src, dst)
+    for name in ("rand", "dir/text", "dir/deeper/mid"):  # older versions: deltas
+        data = bytearray((dst / name).read_bytes())
+        data[5000:5100] = rng.randbytes(300)
+        (dst / name).write_bytes(bytes(data))
+        os.utime(dst / name, (1, 1))
+    (dst / "only-in-dest").write_bytes(b"stays")
+    return src, dst
+
+
+def _copy(a, b) -> None:
+    subprocess.run(["cp", "-a", str(a), str(b)], check=True)
+
+
+def _snapshot(root, ns: bool, times: bool) -> dict:
+    snap = {}
+    for dirpath, dirs, files in os.walk(os.fsencode(root)):
+        for name in dirs + files:
+            p = os.path.join(dirpath, name)
+            st = os.lstat(p)
+            rel = os.path.relpath(p, os.fsencode(root))
+            rec = [stat.S_IFMT(st.st_mode), stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid]
+            if stat.S_ISREG(st.st_mode):
+                with open(p, "rb") as f:
+                    rec.append(hashlib.md5(f.read()).hexdigest())
+            if stat.S_ISLNK(st.st_mode):
+                rec.append(os.readlink(p))
+            elif times:
+                rec.append(st.st_mtime_ns if ns else st.st_mtime_ns // 10**9)
+            snap[rel] = tuple(rec)
+    return snap
+
+
+def _stub(tmp):
+    stub = tmp / "rsh"
+    if not stub.exists():
+        stub.write_text('#!/bin/sh\nshift\nexec "$@"\n')
+        stub.chmod(0o755)
+    return str(stub)
+
+
+def _run(direction: str, opts: list[str], src, dst, tmp) -> subprocess.CompletedProcess:
+    rsh = ["-e", _stub(tmp)]
+    s, d = f"{src}/", f"{dst}/"
+    cmd = {"oc-pull": [OC, *opts, *rsh, f"localhost:{s}", d],
+           "oc-push": [OC, *opts, *rsh, s, f"localhost:{d}"],
+           "up-pull-from-oc": [RSYNC, *opts, *rsh, f"--rsync-path={OC}", f"localhost:{s}", d],
+           "up-push-to-oc": [RSYNC, *opts, *rsh, f"--rsync-path={OC}", s, f"localhost:{d}"],
+           "oc-local": [OC, *opts, s, d],
+           "reference": [RSYNC, *opts, *rsh, f"localhost:{s}", d]}[direction]
+    return subprocess.run(cmd, capture_output=True, timeout=300)
+
+
+def _case(tmp_path, direction, opts, big=False):
+    src, basis = _tree(tmp_path, big)
+    ref, ours = tmp_path / "ref", tmp_path / "ours"
+    _copy(basis, ref)
+    _copy(basis, ours)
+    want = _run("reference", opts, src, ref, tmp_path)
+    got = _run(direction, opts, src, ours, tmp_path)
+    assert got.returncode == want.returncode, got.stderr.decode(errors="replace")[-2000:]
+    protocol = next((int(o.split("=")[1]) for o in opts if o.startswith("--protocol=")), 32)
+    times = any("t" in o for o in opts if o.startswith("-") and not o.startswith("--")) or \
+        "-a" in opts
+    assert _snapshot(ours, protocol >= 31, times) == _snapshot(ref, protocol >= 31, times)
+
+
+P32 = [["-a"], ["-az"], ["-ac"], ["-a", "-W"], ["-rlt"], ["-r"], ["-a", "--zc=zstd"],
+       ["-a", "--compress-choice=lz4"], ["-a", "--compress-choice=zlibx"],
+       ["-a", "--checksum-choice=xxh128"], ["-a", "--checksum-choice=md4"],
+       ["-a", "--exclude=*text"], ["-aL"], ["-a", "--no-whole-file", "-B", "1024"]]
+
+
+@pytest.mark.parametrize("opts", P32, ids=[" ".join(o) for o in P32])
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_protocol_32(tmp_path, direction, opts):
+    _case(tmp_path, direction, ["--protocol=32", *opts])
+
+
+CORE = [["-a"], ["-az"], ["-ac"], ["-a", "--no-whole-file"]]
+
+
+@pytest.mark.parametrize("protocol", [31, 30, 29, 28])
+@pytest.mark.parametrize("opts", CORE, ids=[" ".join(o) for o in CORE])
+@pytest.mark.parametrize("direction", DIRECTIONS[:4])
+def test_older_protocols(tmp_path, direction, opts, protocol):
+    _case(tmp_path, direction, [f"--protocol={protocol}", *opts])
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_twenty_mib_file(tmp_path, direction):
+    _case(tmp_path, direction, ["-a"], big=True)
