@@ -83,7 +83,7 @@ def _snapshot(root, ns: bool, times: bool) -> dict:
 def _stub(tmp):
     stub = tmp / "rsh"
     if not stub.exists():
-        stub.write_text('#!/bin/sh\nshift\nexec "$@"\n')
+        stub.write_text('#!/bin/sh\nshift\nexec sh -c "$*"\n')  # like ssh: one string
         stub.chmod(0o755)
     return str(stub)
 
@@ -139,3 +139,17 @@ def test_older_protocols(tmp_path, direction, opts, protocol):
 @pytest.mark.parametrize("direction", DIRECTIONS)
 def test_twenty_mib_file(tmp_path, direction):
     _case(tmp_path, direction, ["-a"], big=True)
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_names_needing_shell_quoting(tmp_path, direction):
+    """Paths with spaces, quotes and $ survive the remote shell's re-splitting."""
+    src, basis = _tree(tmp_path, False)
+    odd = tmp_path / "it's a $dir"
+    odd.mkdir()
+    os.rename(src, odd / "src")
+    ref, ours = odd / "ref", odd / "ours"
+    want = _run("reference", ["-a"], odd / "src", ref, tmp_path)
+    got = _run(direction, ["-a"], odd / "src", ours, tmp_path)
+    assert (got.returncode, want.returncode) == (0, 0), got.stderr[-1500:]
+    assert _snapshot(ours, True, True) == _snapshot(ref, True, True)

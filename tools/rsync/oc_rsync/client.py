@@ -173,7 +173,7 @@ def _push(o: Options, srcs: list[str], dest, out: Output) -> int:
 def _pull(o: Options, srcs: list[str], dest: str, user, host, out: Output,
           local: bool) -> int:
     started = time.monotonic()
-    args = server_argv(o, False, srcs)
+    args = server_argv(o, False, srcs, shell=not local)
     proc = _spawn(o, user, host, args, local)
     conn, neg = _setup(o, proc, out)
     p = neg.protocol

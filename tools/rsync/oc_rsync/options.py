@@ -209,9 +209,37 @@ def parse_args(argv: list[str]) -> Options:
     return Options(operands=tuple(operands), **v)
 
 
-def server_argv(o: Options, am_sender: bool, paths: list[str]) -> list[str]:
+_SHELL_CHARS = "!#$&;|<>(){}\"'` \t\n\r\\"
+_WILD_CHARS = "*?[]"
+
+
+def safe_arg(arg: str, filename: bool = True, am_sender: bool = True) -> str:
+    """An argument made safe for the remote shell, which re-splits what ssh joins
+    (upstream: options.c safe_arg, the default since 3.2.4): shell characters get a
+    backslash (and wildcards too in option values), a file name starting with '-' gets
+    "./", one starting with '~' that we fetch is kept literal."""
+    escapes = _SHELL_CHARS if filename else _WILD_CHARS + _SHELL_CHARS
+    out = []
+    if filename and arg.startswith("-"):
+        out.append("./")
+    if filename and arg.startswith("~") and not am_sender and "/" not in arg:
+        out.append("\\")
+    for i, ch in enumerate(arg):
+        if ch == "\\":
+            nxt = arg[i + 1:i + 2]
+            if not filename or not (nxt and nxt in _WILD_CHARS):
+                out.append("\\")
+        elif ch in escapes:
+            out.append("\\")
+        out.append(ch)
+    return "".join(out)
+
+
+def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = True
+                ) -> list[str]:
     """What the client asks its server to run (upstream: options.c server_options): the
-    server sends when we receive."""
+    server sends when we receive. With shell (a remote shell will re-split the words)
+    the file names are escaped by safe_arg."""
     args = ["--server"] + ([] if am_sender else ["--sender"])
     letters = "v" * min(o.verbose, 9)
     for on, ch in ((o.links, "l"), (o.copy_links and am_sender is False, "L"),
@@ -250,4 +278,6 @@ def server_argv(o: Options, am_sender: bool, paths: list[str]) -> list[str]:
         args.append("--copy-unsafe-links")
     if o.relative and not o.implied_dirs:
         args.append("--no-implied-dirs")
+    if shell:
+        paths = [safe_arg(x, True, am_sender) for x in paths]
     return args + ["."] + paths
