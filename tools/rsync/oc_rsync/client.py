@@ -20,11 +20,12 @@ from dataclasses import replace
 
 from oc_flist.build import ScanErrors, Selection, build_items
 from oc_flist.filters import FilterRules, FilterSyntaxError
-from oc_wire.errors import OcError, exit_code_for
+from oc_wire.errors import OcError
 from oc_wire.mux import Msg
 
 from . import VERSION
-from .conn import Conn
+from .conn import Conn, PeerClosed
+from .exitcodes import closing_line, code_for
 from .options import Options, UsageError, parse_args, server_argv
 from .output import PROG, Output
 from .roles import flist_options, receive_files
@@ -53,8 +54,12 @@ def _spawn(o: Options, user, host, args: list[str], local: bool) -> subprocess.P
             shlex.split(o.rsync_path) + args
     try:
         return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    except OSError as e:
-        raise OcError(f"Failed to exec {cmd[0]}: {e.strerror} ({e.errno})") from None
+    except OSError as e:  # upstream's child reports this and exits 14 (error in IPC code)
+        sys.stderr.write(f"{PROG}: [Receiver] Failed to exec {cmd[0]}: {e.strerror} "
+                         f"({e.errno})\n")
+        closed = PeerClosed(0, "Receiver")
+        closed.exit_code = 14
+        raise closed from None
 
 
 def _messages(out: Output):
@@ -66,8 +71,8 @@ def _messages(out: Output):
             out.peer(text)
         elif code in (Msg.INFO, Msg.LOG, Msg.CLIENT):
             out._write(out.out, text)
-        elif code is Msg.IO_ERROR:
-            out.io_error |= 1
+        elif code is Msg.IO_ERROR and len(payload) >= 4:
+            out.io_error |= int.from_bytes(payload[:4], "little")
     return handle
 
 
@@ -76,14 +81,14 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
     try:
         o = parse_args(argv)
     except UsageError as e:
-        stderr.write(f"{PROG}: {e}\n{PROG} error: syntax or usage error (code 1)\n")
+        stderr.write(f"{PROG}: {e}\n" + closing_line(PROG, 1))
         return 1
     if o.version:
         stdout.write(f"oc-rsync  version {VERSION}  protocol version 32\n")
         return 0
     if len(o.operands) < 2:
         stderr.write(f"{PROG}: a source and a destination are needed (listing-only mode "
-                     f"is oc-flist)\n{PROG} error: syntax or usage error (code 1)\n")
+                     "is oc-flist)\n" + closing_line(PROG, 1))
         return 1
     out = Output(o, stdout, stderr)
     srcs, dest = list(o.operands[:-1]), o.operands[-1]
@@ -104,20 +109,23 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
             o = replace(o, whole_file=True)
         return _pull(o, [os.path.abspath(s) + ("/" if s.endswith("/") else "") for s in srcs],
                      dest, None, None, out, local=True)
-    except UsageError as e:
-        stderr.write(f"{PROG}: {e}\n{PROG} error: syntax or usage error (code 1)\n")
+    except (UsageError, FilterSyntaxError) as e:
+        stderr.write(f"{PROG}: {e}\n" + closing_line(PROG, 1))
         return 1
-    except FilterSyntaxError as e:
-        stderr.write(f"{PROG}: {e}\n{PROG} error: syntax or usage error (code 1)\n")
-        return 1
-    except OcError as e:
-        code = getattr(e, "exit_code", exit_code_for(e))
-        stderr.write(f"{PROG}: {e}\n{PROG} error: (code {code})\n")
+    except (OcError, OSError) as e:
+        code = code_for(e)
+        if isinstance(e, OSError):
+            where = f' "{os.fsdecode(e.filename)}"' if e.filename else ""
+            stderr.write(f"{PROG}: [receiver] write failed on{where}: {e.strerror} "
+                         f"({e.errno})\n")
+        else:
+            stderr.write(f"{PROG}: {e}\n")
+        stderr.write(closing_line(PROG, code))
         return code
 
 
-def _setup(o: Options, proc: subprocess.Popen, out: Output):
-    conn = Conn(proc.stdout.fileno(), proc.stdin.fileno(), _messages(out))
+def _setup(o: Options, proc: subprocess.Popen, out: Output, role: str):
+    conn = Conn(proc.stdout.fileno(), proc.stdin.fileno(), _messages(out), role)
     choices = SetupChoices(protocol=o.protocol, client_info="LsfxCIvu", compress=o.compress,
                            compress_choice=o.compress_choice,
                            checksum_choice=o.checksum_choice)
@@ -143,7 +151,7 @@ def _rules(o: Options) -> FilterRules:
 def _push(o: Options, srcs: list[str], dest, out: Output) -> int:
     user, host, path = dest
     proc = _spawn(o, user, host, server_argv(o, True, [path]), local=False)
-    conn, neg = _setup(o, proc, out)
+    conn, neg = _setup(o, proc, out, "sender")
     p = neg.protocol
     if p >= 30:
         conn.start_mux_out()
@@ -166,8 +174,7 @@ def _push(o: Options, srcs: list[str], dest, out: Output) -> int:
     sender.send_files(ordered)
     sender.goodbye()
     conn.flush()
-    code = 23 if out.io_error or sender.io_error else 0
-    return _finish(proc, code)
+    return _finish(proc, out.exit_code(sender.io_error))
 
 
 def _pull(o: Options, srcs: list[str], dest: str, user, host, out: Output,
@@ -175,7 +182,7 @@ def _pull(o: Options, srcs: list[str], dest: str, user, host, out: Output,
     started = time.monotonic()
     args = server_argv(o, False, srcs, shell=not local)
     proc = _spawn(o, user, host, args, local)
-    conn, neg = _setup(o, proc, out)
+    conn, neg = _setup(o, proc, out, "Receiver")
     p = neg.protocol
     conn.start_mux_in()
     if p >= 30:
@@ -185,5 +192,4 @@ def _pull(o: Options, srcs: list[str], dest: str, user, host, out: Output,
     entries = receive_files(conn, neg, o, os.fsencode(dest), out, server_sender=True)
     total = sum(e.size for e in entries if e.is_reg() or e.is_link())
     out.summary(conn.bytes_written, conn.bytes_read, total, time.monotonic() - started)
-    code = 23 if out.io_error else 0
-    return _finish(proc, code)
+    return _finish(proc, out.exit_code())

@@ -20,11 +20,20 @@ _OUT_LIMIT = 1 << 16
 
 
 class PeerClosed(ProtocolError):
-    """The peer closed the connection where more data was due."""
+    """The peer closed the connection where more data was due (upstream exit code 12,
+    "connection unexpectedly closed")."""
+
+    exit_code = 12
+
+    def __init__(self, received: int, role: str):
+        self.expected, self.offset, self.got = "more data", None, None
+        Exception.__init__(self, f"connection unexpectedly closed ({received:,} bytes "
+                                 f"received so far) [{role}]")
 
 
 class Conn:
-    def __init__(self, fd_in: int, fd_out: int, on_message=None):
+    def __init__(self, fd_in: int, fd_out: int, on_message=None, role: str = "Receiver"):
+        self.role = role
         self.fd_in, self.fd_out = fd_in, fd_out
         self.on_message = on_message or (lambda code, payload: None)
         self.mux_out = self.mux_in = False
@@ -74,8 +83,7 @@ class Conn:
                 select.select([], [self.fd_out], [])
                 continue
             except BrokenPipeError:
-                raise PeerClosed("a peer reading our output (it closed the connection)") \
-                    from None
+                raise PeerClosed(self.bytes_read, self.role) from None
             self.bytes_written += n
             view = view[n:]
 
@@ -112,7 +120,7 @@ class Conn:
                 self.on_message(frame.code, frame.payload)
 
     def read(self, n: int) -> bytes:
-        """Up to n bytes of data (b"" only at the end of input)."""
+        """Up to n bytes of data; PeerClosed at the end of input."""
         while True:
             src = self._data if self.mux_in else self._raw
             if self.mux_in:
@@ -122,4 +130,4 @@ class Conn:
                 del src[:n]
                 return out
             if not self._fill():
-                return b""
+                raise PeerClosed(self.bytes_read, self.role)

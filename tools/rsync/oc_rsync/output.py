@@ -53,6 +53,11 @@ class Output:
         """A message the peer sent (already prefixed by it)."""
         self._write(self.err, text if text.endswith("\n") else text + "\n")
 
+    def exit_code(self, more: int = 0) -> int:
+        """upstream log.c/main.c: IOERR_GENERAL (1) gives 23, only IOERR_VANISHED (2) 24."""
+        bits = self.io_error | more
+        return 23 if bits & 1 else 24 if bits & 2 else 0
+
     def summary(self, sent: int, received: int, total_size: int, seconds: float) -> None:
         if self.o.verbose and not self.o.quiet:
             rate = (sent + received) / max(seconds, 0.001)

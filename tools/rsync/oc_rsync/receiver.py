@@ -90,8 +90,11 @@ class Receiver:
                                         head.remainder if k == head.count - 1 and head.remainder
                                         else head.block_len)) if basis is not None else None
             try:
-                for ev in self.tokens.read_file(self.conn.reader, block, head.count):
-                    patcher.feed(ev)
+                try:
+                    for ev in self.tokens.read_file(self.conn.reader, block, head.count):
+                        patcher.feed(ev)
+                except OSError as exc:  # name the file in the message, as upstream does
+                    raise OSError(exc.errno, exc.strerror, path) from None
                 digest = self.conn.reader.read_bytes(self.spec.digest_len)
                 try:
                     patcher.finish(digest)

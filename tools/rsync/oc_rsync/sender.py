@@ -117,7 +117,7 @@ class Sender:
             try:
                 fd = os.open(item.path, self.open_flags)
             except OSError as e:
-                self.io_error |= 1
+                self.io_error |= 2 if e.errno == 2 else 1  # IOERR_VANISHED / IOERR_GENERAL
                 what = ("file has vanished" if e.errno == 2 else "send_files failed to open")
                 self.log(f'{what}: "{os.fsdecode(os.path.abspath(item.path))}"'
                          + ("" if e.errno == 2 else f": {e.strerror} ({e.errno})"))
@@ -132,6 +132,8 @@ class Sender:
                     self.conn.write(chunk)
             finally:
                 os.close(fd)
+        if self.io_error and p >= 30:
+            self.conn.send_msg(Msg.IO_ERROR, int32(self.io_error))
         self.conn.write(self.out_ndx.encode(NDX_DONE))
         if self.am_server:
             values = [self.conn.bytes_read, self.conn.bytes_written, self.total_size]

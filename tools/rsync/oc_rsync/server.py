@@ -10,12 +10,13 @@ import sys
 
 from oc_flist.build import ScanErrors, Selection, build_items
 from oc_flist.filters import FilterRules
-from oc_wire.errors import OcError, exit_code_for
+from oc_wire.errors import OcError
 from oc_wire.filter_list import encode_filter_list, read_filter_list
 from oc_wire.mux import Msg
 from oc_wire.server_args import ServerArgs, parse_server_args
 
 from .conn import Conn
+from .exitcodes import code_for
 from .options import parse_args
 from .output import Output
 from .roles import receive_files
@@ -39,7 +40,8 @@ def _selection(a: ServerArgs) -> Selection:
 def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None) -> int:
     stderr = stderr or sys.stderr
     args = parse_server_args(["--server", *argv])
-    conn = Conn(fd_in, fd_out, on_message=lambda code, payload: None)
+    conn = Conn(fd_in, fd_out, on_message=lambda code, payload: None,
+                role="sender" if args.server_sends else "receiver")
     choices = SetupChoices(client_info=args.client_info, compress=args.compress,
                            compress_choice=args.compress_choice,
                            checksum_choice=args.checksum_choice,
@@ -61,11 +63,11 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None) ->
         def log(text: str) -> None:
             conn.send_msg(Msg.ERROR, f"{PROG}: [sender] {text}\n".encode())
 
+        sel = _selection(args)
         items = [SendItem(e, path) for e, path in
-                 build_items(sources, _selection(args), rules.for_sender(), errors)]
+                 build_items(sources, sel, rules.for_sender(), errors)]
         for is_error, text in errors.messages:
             log(text) if is_error else conn.send_msg(Msg.INFO, (text + "\n").encode())
-        sel = _selection(args)
         sender = Sender(conn, neg, args.flist_options(neg.protocol, neg.compat_flags), True,
                         args.compress_level, log,
                         sel.copy_links or sel.copy_dirlinks or sel.copy_unsafe_links)
@@ -73,9 +75,11 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None) ->
         sender.send_files(ordered)
         sender.goodbye()
         conn.flush()
-        return 0
-    except OcError as e:
-        text = f"{PROG}: [sender] {e}\n"
+        return 23 if (errors.io_error or sender.io_error & 1) else \
+            24 if sender.io_error else 0
+    except (OcError, OSError) as e:
+        role = "sender" if args.server_sends else "receiver"
+        text = f"{PROG}: [{role}] {e}\n"
         if conn.mux_out:
             try:
                 conn.send_msg(Msg.ERROR, text.encode())
@@ -83,7 +87,7 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None) ->
             except OcError:
                 pass
         stderr.write(text)
-        return getattr(e, "exit_code", exit_code_for(e))
+        return code_for(e)
 
 
 def _receive(conn: Conn, neg, args: ServerArgs, argv: list[str], stderr) -> int:
@@ -97,4 +101,4 @@ def _receive(conn: Conn, neg, args: ServerArgs, argv: list[str], stderr) -> int:
         read_filter_list(conn.reader)
     out = Output(opts, stderr, stderr)
     receive_files(conn, neg, opts, dest, out, server_sender=False)
-    return 23 if out.io_error else 0
+    return out.exit_code()

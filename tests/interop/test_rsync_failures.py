@@ -1,0 +1,113 @@
+"""Bad input and failures, against upstream's exit codes: a failing or missing remote
+shell, a peer that speaks garbage, a peer too old for us, a full disk (nothing
+half-written under a final name), and a killed transfer (nothing half-written; a rerun
+completes)."""
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+from test_rsync_interop import OC, RSYNC
+
+pytestmark = pytest.mark.skipif(not os.path.exists(RSYNC), reason="needs upstream rsync")
+
+
+def _both(args, tmp_path):
+    up = subprocess.run([RSYNC, *args], capture_output=True, text=True, timeout=60)
+    oc = subprocess.run([OC, *args], capture_output=True, text=True, timeout=60)
+    return up, oc
+
+
+def _src(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "f").write_bytes(b"data")
+    return f"localhost:{tmp_path / 'src'}/"
+
+
+def test_remote_shell_that_fails(tmp_path):
+    up, oc = _both(["-a", "-e", "false", _src(tmp_path), str(tmp_path / "d")], tmp_path)
+    assert oc.returncode == up.returncode == 12
+    assert "connection unexpectedly closed (0 bytes received so far)" in oc.stderr
+    assert oc.stderr.rstrip().endswith("error in rsync protocol data stream (code 12)")
+
+
+def test_remote_shell_that_is_missing(tmp_path):
+    """Upstream exits 14 (its child's exec failure) or 12 (its own EOF), whichever it
+    notices first; we report the exec failure."""
+    up, oc = _both(["-a", "-e", "/nonexistent/rsh", _src(tmp_path), str(tmp_path / "d")],
+                   tmp_path)
+    assert up.returncode in (12, 14) and oc.returncode == 14
+    assert "Failed to exec /nonexistent/rsh: No such file or directory (2)" in oc.stderr
+
+
+def test_peer_that_speaks_garbage(tmp_path):
+    shell = tmp_path / "motd"
+    shell.write_text('#!/bin/sh\necho "Welcome! Have a nice day."\ncat >/dev/null\n')
+    shell.chmod(0o755)
+    up, oc = _both(["-a", "-e", str(shell), _src(tmp_path), str(tmp_path / "d")], tmp_path)
+    assert oc.returncode == up.returncode == 2
+    assert "is your shell clean?" in oc.stderr
+
+
+def test_peer_too_old(tmp_path):
+    shell = tmp_path / "old"
+    shell.write_text("#!/bin/sh\nprintf '\\032\\000\\000\\000'\ncat >/dev/null\n")  # 26
+    shell.chmod(0o755)
+    oc = subprocess.run([OC, "-a", "-e", str(shell), _src(tmp_path), str(tmp_path / "d")],
+                        capture_output=True, text=True, timeout=60)
+    assert oc.returncode == 2 and "protocol 28 or newer" in oc.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
+def test_full_disk_leaves_nothing_half_written(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "big").write_bytes(os.urandom(3 << 20))
+    (src / "a").write_bytes(b"small")
+    stub = tmp_path / "rsh"
+    stub.write_text('#!/bin/sh\nshift\nexec sh -c "$*"\n')
+    stub.chmod(0o755)
+    results = {}
+    for name, prog in (("up", RSYNC), ("oc", OC)):
+        small = tmp_path / f"small-{name}"
+        small.mkdir()
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(small)]
+                          ).returncode:
+            pytest.skip("cannot mount a tmpfs here")
+        try:
+            r = subprocess.run([prog, "-a", "-e", str(stub), f"localhost:{src}/", f"{small}/"],
+                               capture_output=True, text=True, timeout=60)
+            results[name] = (r.returncode, sorted(os.listdir(small)), r.stderr)
+        finally:
+            subprocess.run(["umount", str(small)])
+    assert results["oc"][0] == results["up"][0] == 11
+    assert results["oc"][1] == results["up"][1] == ["a"]
+    assert "No space left on device (28)" in results["oc"][2]
+
+
+def test_killed_transfer_leaves_no_partial_file_and_a_rerun_completes(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    data = os.urandom(1 << 20) * 300  # 300 MiB
+    (src / "huge").write_bytes(data)
+    dst = tmp_path / "dst"
+    dst.mkdir()
+    stub = tmp_path / "rsh"
+    stub.write_text('#!/bin/sh\nshift\nexec sh -c "$*"\n')
+    stub.chmod(0o755)
+    cmd = [OC, "-a", "-e", str(stub), f"localhost:{src}/", f"{dst}/"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        temps = [p for p in dst.iterdir() if p.name.startswith(".huge.")]
+        if temps and temps[0].stat().st_size > 20 << 20:
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (dst / "huge").exists()  # only the temp file, never a half file
+    r = subprocess.run(cmd, capture_output=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert (dst / "huge").read_bytes() == data

@@ -1,0 +1,40 @@
+"""Exit codes and their words (upstream: errcode.h, log.c rerr_names), and the closing
+line every failing run prints: `oc-rsync error: WORDS (code N)`."""
+from oc_wire.errors import DataError, ProtocolError
+
+__all__ = ["RERR", "words", "closing_line", "code_for"]
+
+RERR = {1: "syntax or usage error", 2: "protocol incompatibility",
+        3: "errors selecting input/output files, dirs",
+        4: "requested action not supported", 5: "error starting client-server protocol",
+        6: "daemon unable to append to log-file", 10: "error in socket IO",
+        11: "error in file IO", 12: "error in rsync protocol data stream",
+        13: "errors with program diagnostics", 14: "error in IPC code",
+        20: "received SIGINT, SIGTERM, or SIGHUP", 21: "some error returned by waitpid()",
+        22: "error allocating core memory buffers",
+        23: "some files/attrs were not transferred (see previous errors)",
+        24: "some files vanished before they could be transferred",
+        25: "the --max-delete limit stopped deletions",
+        30: "timeout in data send/receive", 35: "timeout waiting for daemon connection"}
+
+
+def words(code: int) -> str:
+    return RERR.get(code, "unexplained error")
+
+
+def closing_line(prog: str, code: int) -> str:
+    return f"{prog} error: {words(code)} (code {code})\n"
+
+
+def code_for(exc: BaseException) -> int:
+    """The exit code an exception ends the run with."""
+    code = getattr(exc, "exit_code", None)
+    if code is not None:
+        return code
+    if isinstance(exc, OSError):
+        return 11
+    if isinstance(exc, DataError):
+        return 12
+    if isinstance(exc, ProtocolError):
+        return 2
+    return 1
