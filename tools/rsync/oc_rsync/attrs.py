@@ -43,14 +43,18 @@ class Attrs:
             return stat.S_IMODE(e.mode)
         return stat.S_IMODE(e.mode) & ~self.umask
 
-    def apply(self, path: bytes, e: FileEntry, fd: int | None = None) -> None:
+    def apply(self, path: bytes, e: FileEntry, st: os.stat_result | None = None) -> None:
+        """Set what differs (st: the current lstat, when known, saves the unchanged)."""
         link = e.is_link()
         if self.root and (self.o.owner or self.o.group):
             uid = self._uid(e) if self.o.owner else -1
             gid = self._gid(e) if self.o.group else -1
-            os.chown(path, uid, gid, follow_symlinks=False)
-        if not link:
+            if st is None or (uid != -1 and st.st_uid != uid) or (gid != -1
+                                                                  and st.st_gid != gid):
+                os.chown(path, uid, gid, follow_symlinks=False)
+        if not link and (st is None or stat.S_IMODE(st.st_mode) != self.mode_for(e)):
             os.chmod(path, self.mode_for(e))
         if self.o.times:
             ns = e.mtime * 10**9 + e.mtime_nsec
-            os.utime(path, ns=(ns, ns), follow_symlinks=not link)
+            if st is None or st.st_mtime_ns != ns:
+                os.utime(path, ns=(ns, ns), follow_symlinks=not link)

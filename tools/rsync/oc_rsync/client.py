@@ -167,7 +167,7 @@ def _push(o: Options, srcs: list[str], dest, out: Output) -> int:
              build_items([os.fsencode(s) for s in srcs], sel, _rules(o).for_sender(), errors)]
     for is_error, text in errors.messages:
         out.error(text, "sender") if is_error else out.info(text)
-    sender = Sender(conn, neg, flist_options(o, p, neg.compat_flags), False,
+    sender = Sender(conn, neg, flist_options(o, neg), False,
                     o.compress_level, lambda t: out.error(t, "sender"),
                     o.copy_links or o.copy_dirlinks or o.copy_unsafe_links)
     ordered = sender.send_list(items, 1 if errors.io_error else 0)

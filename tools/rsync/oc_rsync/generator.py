@@ -107,7 +107,7 @@ class Generator:
                 self.log.info(f'skipping non-regular file "{os.fsdecode(e.name)}"')
                 return
             if st is not None and stat.S_ISLNK(st.st_mode) and os.readlink(path) == e.link_target:
-                self.attrs.apply(path, e)
+                self.attrs.apply(path, e, st)
                 return
             if st is not None:
                 os.unlink(path)
@@ -125,7 +125,7 @@ class Generator:
                 self.log.item(e, ITEM_IS_NEW)
             return
         if st is not None and stat.S_ISREG(st.st_mode) and self._unchanged(path, st, e):
-            self.attrs.apply(path, e)
+            self.attrs.apply(path, e, st)
             return
         self._request(i, e, 2, st)
 

@@ -6,7 +6,7 @@ generator on a thread and the receiver here, then check the generator's outcome.
 import queue
 import threading
 
-from oc_wire.checksums import checksum_spec
+from oc_wire.checksums import ChecksumSpec, checksum_spec
 from oc_wire.flist_codec import FlistOptions
 from oc_wire.flist_decode import FlistDecoder
 from oc_wire.flist_entry import FileEntry
@@ -21,27 +21,36 @@ from .output import Output
 from .paths import Destination
 from .receiver import Receiver
 
-__all__ = ["flist_options", "receive_files"]
+__all__ = ["flist_options", "transfer_spec", "receive_files"]
 
 
-def flist_options(o: Options, protocol: int, compat: int) -> FlistOptions:
-    return FlistOptions(protocol, compat, preserve_uid=o.owner, preserve_gid=o.group,
-                        preserve_links=o.links, preserve_devices=o.devices,
-                        preserve_specials=o.specials, preserve_hard_links=o.hard_links,
-                        always_checksum=o.checksum, numeric_ids=o.numeric_ids)
+def flist_options(o: Options, neg: Negotiated) -> FlistOptions:
+    """What the file list carries; -c checksums are as long as the negotiated digest."""
+    return FlistOptions(neg.protocol, neg.compat_flags, preserve_uid=o.owner,
+                        preserve_gid=o.group, preserve_links=o.links,
+                        preserve_devices=o.devices, preserve_specials=o.specials,
+                        preserve_hard_links=o.hard_links, always_checksum=o.checksum,
+                        checksum_len=transfer_spec(neg).digest_len,
+                        numeric_ids=o.numeric_ids)
+
+
+def transfer_spec(neg: Negotiated) -> ChecksumSpec:
+    """The negotiated strong checksum with its seed placement."""
+    return checksum_spec(neg.protocol, neg.compat_flags, neg.checksum_seed & 0xFFFFFFFF,
+                         neg.checksum)
 
 
 def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Output,
                   server_sender: bool) -> list[FileEntry]:
     """The whole receiving side after set-up (and the filter list); returns the list."""
     p = neg.protocol
-    dec = FlistDecoder(flist_options(o, p, neg.compat_flags))
+    dec = FlistDecoder(flist_options(o, neg))
     entries = sorted_list(dec.read_list(conn.reader), p)
     if dec.io_error:
         out.io_error |= 1
     where = Destination(dest, entries)
     attrs = Attrs(o, dict(dec.uid_names), dict(dec.gid_names))
-    spec = checksum_spec(p, neg.compat_flags, neg.checksum_seed & 0xFFFFFFFF, neg.checksum)
+    spec = transfer_spec(neg)
     events: queue.Queue = queue.Queue()
     gen = Generator(conn, p, spec, where, entries, attrs, events, o, out)
     thread = threading.Thread(target=gen.run, daemon=True)

@@ -17,7 +17,7 @@ States, in order:
 import os
 from dataclasses import dataclass
 
-from oc_core import SigTable
+from oc_core import FileSum, SigTable
 from oc_delta import file_tokens
 from oc_wire.batch_stream import read_item
 from oc_wire.checksums import checksum_spec
@@ -59,10 +59,24 @@ class Sender:
         self.total_size = 0
         self.io_error = 0
 
+    def _file_checksum(self, it: SendItem) -> bytes:
+        """-c: the whole-file checksum in the list (upstream: checksum.c file_checksum:
+        the negotiated algorithm, no seed; zeros for a file that cannot be read)."""
+        s = FileSum(self.spec.algo)
+        try:
+            with open(it.path, "rb") as f:
+                while chunk := f.read(1 << 20):
+                    s.update(chunk)
+        except OSError:
+            return bytes(self.flist.checksum_len)
+        return s.digest()[:self.flist.checksum_len]
+
     def send_list(self, items: list[SendItem], io_error: int) -> list[SendItem]:
         """FLIST; returns the items in index order."""
         enc = FlistEncoder(self.flist)
         for it in items:
+            if self.flist.always_checksum and it.entry.is_reg():
+                it.entry.checksum = self._file_checksum(it)
             self.conn.write(enc.entry(it.entry))
         self.conn.write(enc.end(io_error))
         self.conn.flush()

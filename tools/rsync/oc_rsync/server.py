@@ -19,7 +19,7 @@ from .conn import Conn
 from .exitcodes import code_for
 from .options import parse_args
 from .output import Output
-from .roles import receive_files
+from .roles import receive_files, transfer_spec
 from .sender import Sender, SendItem
 from .setup import SetupChoices, server_setup
 
@@ -68,7 +68,9 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None) ->
                  build_items(sources, sel, rules.for_sender(), errors)]
         for is_error, text in errors.messages:
             log(text) if is_error else conn.send_msg(Msg.INFO, (text + "\n").encode())
-        sender = Sender(conn, neg, args.flist_options(neg.protocol, neg.compat_flags), True,
+        flist = args.flist_options(neg.protocol, neg.compat_flags,
+                                   transfer_spec(neg).digest_len)
+        sender = Sender(conn, neg, flist, True,
                         args.compress_level, log,
                         sel.copy_links or sel.copy_dirlinks or sel.copy_unsafe_links)
         ordered = sender.send_list(items, 1 if errors.io_error else 0)

@@ -50,14 +50,16 @@ class ServerArgs:
         excluded = "--delete-excluded" in self.deletes
         return self.has("m") or (bool(self.deletes) and (not excluded or protocol >= 29))
 
-    def flist_options(self, protocol: int, compat_flags: int) -> FlistOptions:
+    def flist_options(self, protocol: int, compat_flags: int, checksum_len: int = 16
+                      ) -> FlistOptions:
         devices = self.has("D")
         specials = devices if self.specials is None else self.specials
         return FlistOptions(protocol, compat_flags, preserve_uid=self.has("o"),
                             preserve_gid=self.has("g"), preserve_links=self.has("l"),
                             preserve_devices=devices, preserve_specials=specials,
                             preserve_hard_links=self.has("H"),
-                            always_checksum=self.has("c"))
+                            always_checksum=self.has("c"), checksum_len=checksum_len,
+                            numeric_ids=self.numeric_ids)
 
 
 def parse_server_args(argv) -> ServerArgs:

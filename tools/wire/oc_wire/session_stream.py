@@ -200,9 +200,9 @@ def _body(r: ByteReader, side: SessionSide, protocol: int, compat: int, seed: in
         yield FilterList(tuple(read_filter_list(r)))
     spec = checksum_spec(protocol, compat, seed, checksum)
     if side.writer_sends:
-        yield from walk_sender(r, SenderStream(
-            protocol, compat, side.args.flist_options(protocol, compat), spec.digest_len,
-            compression, stats=side.from_server), basis)
+        flist = side.args.flist_options(protocol, compat, spec.digest_len)
+        yield from walk_sender(r, SenderStream(protocol, compat, flist, spec.digest_len,
+                                               compression, stats=side.from_server), basis)
     else:
         yield from walk_generator(r, protocol)
 
