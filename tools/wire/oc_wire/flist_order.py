@@ -12,7 +12,7 @@ import stat
 
 from .flist_entry import FileEntry
 
-__all__ = ["f_name_cmp", "sort_key", "sorted_list"]
+__all__ = ["f_name_cmp", "sort_key", "cmp_sort_key", "sorted_list"]
 
 _PATH, _ITEM = 0, 1
 _DIR, _SLASH, _BASE, _TRAILING = range(4)
@@ -101,6 +101,26 @@ def f_name_cmp(a: FileEntry, b: FileEntry, protocol: int) -> int:
 
 
 def sort_key(protocol: int):
+    """A key function ordering entries as f_name_cmp does (tests check the two agree):
+    one (type, bytes) pair per path component, where a directory component is bytes
+    plus '/'. From protocol 29 directories rank after the files of their level and a
+    directory entry compares with its '/' and "." is empty; before 29 both are plain items."""
+    path_type = 1 if protocol >= 29 else 0
+
+    def key(e: FileEntry) -> tuple:
+        if e.name == b"." and path_type:
+            return ()
+        parts = e.name.split(b"/")
+        out = [(path_type, p + b"/") for p in parts[:-1]]
+        last = parts[-1]
+        dir_entry = stat.S_ISDIR(e.mode) and path_type
+        out.append((1, last + b"/") if dir_entry else (0, last))
+        return tuple(out)
+    return key
+
+
+def cmp_sort_key(protocol: int):
+    """f_name_cmp itself as a key (slow; the reference sort_key is checked against)."""
     return functools.cmp_to_key(lambda a, b: f_name_cmp(a, b, protocol))
 
 
