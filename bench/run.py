@@ -5,6 +5,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import core_throughput  # noqa: E402
+import flist  # noqa: E402
+import rsync_bench  # noqa: E402
 import stages  # noqa: E402
 
 
@@ -19,6 +21,22 @@ def main() -> None:
     for stage, t_oc, t_ox, t_rd in stages.main(size):
         lines.append(f"| {stage} | {t_rd:.2f} s | {t_oc:.2f} s | {t_oc / t_rd:.2f} | "
                      f"{t_ox:.2f} s | {t_ox / t_rd:.2f} |")
+    entries = int(os.environ.get("BENCH_FLIST_ENTRIES", "200000"))
+    lines += ["", f"Listing a tree of {entries:,} entries, warm cache, one run each:", "",
+              "| command | wall | peak RSS |", "|---|---|---|"]
+    rows = flist.main(entries)
+    for name, secs, rss, _count in rows:
+        lines.append(f"| `{name}` | {secs:.2f} s | {rss / 1024:.1f} MB |")
+    lines.append(f"| ratio oc / upstream | {rows[1][1] / rows[0][1]:.2f} | "
+                 f"{rows[1][2] / rows[0][2]:.2f} |")
+    files = int(os.environ.get("BENCH_FILES", "5000"))
+    lines += ["", f"oc-rsync vs rsync 3.5.0 ({files:,} files of 100 B-100 kB; a {size} MiB "
+              "file with 200 scattered edits over the `-e` transport), one run each:", "",
+              "| scenario | rsync | oc-rsync | time ratio | rsync RSS | oc RSS | RSS ratio |",
+              "|---|---|---|---|---|---|---|"]
+    for scenario, tu, mu, to, mo in rsync_bench.main(size, files):
+        lines.append(f"| {scenario} | {tu:.2f} s | {to:.2f} s | {to / tu:.2f} | "
+                     f"{mu / 1024:.1f} MB | {mo / 1024:.1f} MB | {mo / mu:.2f} |")
     lines += ["", "Rolling checksum throughput (libcore):", ""]
     for name, gbs in core_throughput.main():
         lines.append(f"- {name}: {gbs:.2f} GB/s")

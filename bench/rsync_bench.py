@@ -1,0 +1,79 @@
+"""oc-rsync vs upstream rsync, one run each, same machine: wall time and peak RSS
+(/usr/bin/time -f %M) for a local initial copy of a tree, a no-change rerun, a -c
+rerun, and a big-file delta over the remote-shell transport (a stub `-e` that runs the
+server here), both programs with the same options."""
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+OC = os.path.join(os.path.dirname(sys.executable), "oc-rsync")
+RSYNC = "/usr/bin/rsync"
+
+
+def _tree(root: str, files: int) -> None:
+    rng = random.Random(1)
+    for i in range(files):
+        d = os.path.join(root, f"d{i % 50:02d}")
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, f"f{i:05d}"), "wb") as f:
+            f.write(rng.randbytes(rng.choice((100, 1000, 10_000, 100_000))))
+
+
+def _timed(cmd: list[str]) -> tuple[float, int]:
+    t = time.perf_counter()
+    r = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True)
+    if r.returncode:
+        raise RuntimeError(f"{cmd} failed: {r.stderr[-500:]}")
+    return time.perf_counter() - t, int(r.stderr.strip().splitlines()[-1])
+
+
+def main(big_mib: int = 512, files: int = 5000) -> list[tuple[str, float, int, float, int]]:
+    base = tempfile.mkdtemp(prefix="oc-rsync-bench-")
+    rows = []
+    try:
+        src = os.path.join(base, "src")
+        _tree(src, files)
+        stub = os.path.join(base, "rsh")
+        with open(stub, "w") as f:
+            f.write('#!/bin/sh\nshift\nexec sh -c "$*"\n')
+        os.chmod(stub, 0o755)
+        big = os.path.join(base, "big")
+        os.makedirs(big)
+        rng = random.Random(2)
+        data = bytearray(os.urandom(big_mib << 20))
+        with open(os.path.join(big, "old"), "wb") as f:
+            f.write(data)
+        for _ in range(200):  # scattered edits
+            at = rng.randrange(len(data) - 100)
+            data[at:at + 64] = rng.randbytes(64)
+        with open(os.path.join(big, "new"), "wb") as f:
+            f.write(data)
+        results = {}
+        for name, prog in (("upstream", RSYNC), ("oc", OC)):
+            dst = os.path.join(base, f"dst-{name}")
+            r = results[name] = {}
+            r["initial copy"] = _timed([prog, "-a", f"{src}/", f"{dst}/"])
+            r["no-change rerun"] = _timed([prog, "-a", f"{src}/", f"{dst}/"])
+            r["-c rerun"] = _timed([prog, "-ac", f"{src}/", f"{dst}/"])
+            bdst = os.path.join(base, f"bigdst-{name}")
+            os.makedirs(bdst)
+            shutil.copy(os.path.join(big, "old"), os.path.join(bdst, "f"))
+            os.utime(os.path.join(bdst, "f"), (1, 1))
+            r[f"{big_mib} MiB delta (-e)"] = _timed(
+                [prog, "-a", "-e", stub, f"localhost:{big}/new", os.path.join(bdst, "f")])
+        for scenario in results["oc"]:
+            (tu, mu), (to, mo) = results["upstream"][scenario], results["oc"][scenario]
+            rows.append((scenario, tu, mu, to, mo))
+    finally:
+        shutil.rmtree(base)
+    return rows
+
+
+if __name__ == "__main__":
+    for row in main(int(os.environ.get("BENCH_MIB", "512"))):
+        print(row)
