@@ -53,7 +53,10 @@ def _tree(root, big: bool):
         data[5000:5100] = rng.randbytes(300)
         (dst / name).write_bytes(bytes(data))
         os.utime(dst / name, (1, 1))
-    (dst / "only-in-dest").write_bytes(b"stays")
+    (dst / "only-in-dest").write_bytes(b"stays")  # unless --delete
+    (dst / "extra-dir" / "sub").mkdir(parents=True)
+    (dst / "extra-dir" / "sub" / "x").write_bytes(b"x")
+    (dst / "dir" / "extra.text").write_bytes(b"excluded, so spared by --delete")
     return src, dst
 
 
@@ -117,7 +120,9 @@ def _case(tmp_path, direction, opts, big=False):
 P32 = [["-a"], ["-az"], ["-ac"], ["-a", "-W"], ["-rlt"], ["-r"], ["-a", "--zc=zstd"],
        ["-a", "--compress-choice=lz4"], ["-a", "--compress-choice=zlibx"],
        ["-a", "--checksum-choice=xxh128"], ["-a", "--checksum-choice=md4"],
-       ["-a", "--exclude=*text"], ["-aL"], ["-a", "--no-whole-file", "-B", "1024"]]
+       ["-a", "--exclude=*text"], ["-aL"], ["-a", "--no-whole-file", "-B", "1024"],
+       ["-a", "--delete"], ["-a", "--delete", "--exclude=*text"],
+       ["-a", "--delete-excluded", "--exclude=*text"], ["-r", "--delete"]]
 
 
 @pytest.mark.parametrize("opts", P32, ids=[" ".join(o) for o in P32])
@@ -126,7 +131,7 @@ def test_protocol_32(tmp_path, direction, opts):
     _case(tmp_path, direction, ["--protocol=32", *opts])
 
 
-CORE = [["-a"], ["-az"], ["-ac"], ["-a", "--no-whole-file"]]
+CORE = [["-a"], ["-az"], ["-ac"], ["-a", "--no-whole-file"], ["-a", "--delete"]]
 
 
 @pytest.mark.parametrize("protocol", [31, 30, 29, 28])

@@ -234,10 +234,12 @@ class FilterRules:
         return encode_filter_list(parts)
 
     @classmethod
-    def from_wire(cls, data: bytes) -> FilterRules:
+    def from_wire(cls, data: bytes, protocol: int = 32) -> FilterRules:
         """Decode a filter list (as to_wire writes it).  Raises FilterWireError
         on a truncated list, a length over MAX_WIRE_RULE, too many rules, or a
-        rule that does not parse.  upstream: exclude.c recv_filter_list."""
+        rule that does not parse.  Below protocol 29 a rule is an exclude unless it
+        starts with "+ " or "- " (XFLG_OLD_PREFIXES).  upstream: exclude.c
+        recv_filter_list."""
         r = ByteReader(data)
         try:
             texts = read_filter_list(r)
@@ -247,6 +249,11 @@ class FilterRules:
             raise FilterWireError("complete rules (it is truncated)", r.offset) from None
         out: list[FilterRule] = []
         for text in texts:
+            if protocol < 29:  # old prefixes: only "- " and "+ ", else an exclude
+                if text.startswith((b"- ", b"+ ")) or text == b"!":
+                    pass
+                else:
+                    text = b"- " + text
             try:
                 rule = parse_rule(text)
             except FilterSyntaxError:

@@ -156,6 +156,11 @@ def _push(o: Options, srcs: list[str], dest, out: Output) -> int:
     if p >= 30:
         conn.start_mux_out()
     conn.start_mux_in()
+    rules = _rules(o)
+    # the receiver wants the rules when they decide what --delete spares (upstream:
+    # exclude.c receiver_wants_list)
+    if o.delete and (not o.delete_excluded or p >= 29):
+        conn.write(rules.to_wire(p, am_sender=True, delete_excluded=o.delete_excluded))
     errors = ScanErrors()
     sel = Selection(recurse=o.recursive, xfer_dirs=o.recursive or o.dirs,
                     preserve_links=o.links, copy_links=o.copy_links,
@@ -164,7 +169,7 @@ def _push(o: Options, srcs: list[str], dest, out: Output) -> int:
                     implied_dirs=o.implied_dirs,
                     owner_names=(o.owner or o.group) and not o.numeric_ids)
     items = [SendItem(e, path) for e, path in
-             build_items([os.fsencode(s) for s in srcs], sel, _rules(o).for_sender(), errors)]
+             build_items([os.fsencode(s) for s in srcs], sel, rules.for_sender(), errors)]
     for is_error, text in errors.messages:
         out.error(text, "sender") if is_error else out.info(text)
     sender = Sender(conn, neg, flist_options(o, neg), False,
@@ -187,9 +192,11 @@ def _pull(o: Options, srcs: list[str], dest: str, user, host, out: Output,
     conn.start_mux_in()
     if p >= 30:
         conn.start_mux_out()
-    conn.write(_rules(o).for_receiver().to_wire(p))
+    rules = _rules(o)
+    conn.write(rules.to_wire(p, am_sender=False, delete_excluded=o.delete_excluded))
     conn.flush()
-    entries = receive_files(conn, neg, o, os.fsencode(dest), out, server_sender=True)
+    entries = receive_files(conn, neg, o, os.fsencode(dest), out, server_sender=True,
+                            rules=rules.for_receiver(o.delete_excluded))
     total = sum(e.size for e in entries if e.is_reg() or e.is_link())
     out.summary(conn.bytes_written, conn.bytes_read, total, time.monotonic() - started)
     return _finish(proc, out.exit_code())

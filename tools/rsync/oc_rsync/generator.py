@@ -22,7 +22,7 @@ import oc_core
 from oc_sig import block_records, sum_sizes
 from oc_wire.checksums import ChecksumSpec
 from oc_wire.flist_entry import FileEntry
-from oc_wire.ints import shortint
+from oc_wire.ints import shortint, varint
 from oc_wire.items import (
     ITEM_IS_NEW,
     ITEM_REPORT_PERMS,
@@ -30,11 +30,12 @@ from oc_wire.items import (
     ITEM_REPORT_TIME,
     ITEM_TRANSFER,
 )
-from oc_wire.ndx import NDX_DONE, NdxCodec
+from oc_wire.ndx import NDX_DEL_STATS, NDX_DONE, NdxCodec
 from oc_wire.sums import SumHead, encode_sum_head
 
 from .attrs import Attrs
 from .conn import Conn
+from .deletion import DeleteCounts, delete, extraneous
 from .paths import Destination
 
 __all__ = ["Generator", "SUM_LENGTH"]
@@ -44,12 +45,15 @@ SUM_LENGTH = 16
 
 class Generator:
     def __init__(self, conn: Conn, protocol: int, spec: ChecksumSpec, dest: Destination,
-                 entries: list[FileEntry], attrs: Attrs, events: queue.Queue, opts, log):
+                 entries: list[FileEntry], attrs: Attrs, events: queue.Queue, opts, log,
+                 rules=None):
         self.conn, self.p, self.spec, self.dest = conn, protocol, spec, dest
         self.entries, self.attrs, self.events, self.o, self.log = (entries, attrs, events,
                                                                      opts, log)
         self.ndx = NdxCodec(protocol)
         self.error = None
+        self.rules = rules
+        self.deleted = DeleteCounts()
 
     def path(self, e: FileEntry) -> bytes:
         return self.dest.path(e)
@@ -69,7 +73,21 @@ class Generator:
             elif kind == "redo" and redo:
                 self._request(value, self.entries[value], SUM_LENGTH)
 
+    def _delete_extraneous(self) -> None:
+        """--delete, done before the transfer (the result is --delete-during's)."""
+        if self.dest.solo:
+            return
+        for path, name, mode in list(extraneous(self.dest.root, self.entries,
+                                                self.o.recursive, self.rules,
+                                                self.o.delete_excluded)):
+            delete(path, mode, self.deleted)
+            if self.o.verbose or self.o.itemize:
+                shown = os.fsdecode(name) + ("/" if stat.S_ISDIR(mode) else "")
+                self.log.info(("*deleting   " if self.o.itemize else "deleting ") + shown)
+
     def _run(self) -> None:
+        if self.o.delete:
+            self._delete_extraneous()
         for i, e in enumerate(self.entries):
             self._generate(i, e)
         self.conn.write(self.ndx.encode(NDX_DONE))
@@ -79,6 +97,9 @@ class Generator:
         if self.p >= 29:
             self.conn.write(self.ndx.encode(NDX_DONE))
         if self.p >= 31:
+            if self.o.delete:
+                self.conn.write(self.ndx.encode(NDX_DEL_STATS) + b"".join(
+                    varint(v) for v in self.deleted.values()))
             self.conn.write(self.ndx.encode(NDX_DONE))
         self.conn.flush()
         self._wait_done(2 if self.p >= 29 else 1, redo=False)

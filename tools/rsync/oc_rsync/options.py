@@ -43,6 +43,10 @@ _LONG = {
     "inc-recursive": ("inc_recursive", "flag"), "i-r": ("inc_recursive", "flag"),
     "block-size": ("block_size", "value"), "8-bit-output": ("eight_bit", "flag"),
     "version": ("version", "flag"), "help": ("help", "flag"), "from0": ("from0", "flag"),
+    "delete": ("delete", "flag"), "del": ("delete", "flag"),
+    "delete-before": ("delete", "flag"), "delete-during": ("delete", "flag"),
+    "delete-delay": ("delete", "flag"), "delete-after": ("delete", "flag"),
+    "delete-excluded": ("delete_excluded", "flag"), "force": (None, "ignored"),
     # what a client may pass to its server that changes nothing here yet
     "log-format": (None, "ignored-value"), "msgs2stderr": (None, "ignored"),
     "new-compress": ("compress_choice", "zlibx"), "old-compress": ("compress_choice", "zlib"),
@@ -103,6 +107,8 @@ class Options:
     version: bool = False
     help: bool = False
     from0: bool = False
+    delete: bool = False
+    delete_excluded: bool = False
     operands: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -200,6 +206,8 @@ def parse_args(argv: list[str]) -> Options:
             except ValueError:
                 raise UsageError(f"invalid numeric value for --{key.replace('_', '-')}: "
                                  f"{v[key]}") from None
+    if v.get("delete_excluded"):
+        v["delete"] = True
     if v.get("compress_choice"):  # upstream: --compress-choice implies -z ("none": off)
         v["compress"] = v["compress_choice"] != "none"
         if v["compress_choice"] == "none":
@@ -274,6 +282,10 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
         args.append(f"--checksum-seed={o.checksum_seed}")
     if o.numeric_ids:
         args.append("--numeric-ids")
+    if o.delete and not am_sender:
+        pass  # the server sends: deletions are ours
+    elif o.delete:
+        args.append("--delete-excluded" if o.delete_excluded else "--delete")
     if o.copy_unsafe_links and not am_sender:
         args.append("--copy-unsafe-links")
     if o.relative and not o.implied_dirs:

@@ -24,7 +24,7 @@ from oc_wire.compress import token_reader
 from oc_wire.errors import DataError, ProtocolError
 from oc_wire.flist_entry import FileEntry
 from oc_wire.items import ITEM_TRANSFER
-from oc_wire.ndx import NDX_DONE, NdxCodec
+from oc_wire.ndx import NDX_DEL_STATS, NDX_DONE, NdxCodec
 from oc_wire.sums import read_sum_head
 
 from .attrs import Attrs
@@ -49,7 +49,7 @@ class Receiver:
         phase, max_phase = 0, (2 if self.p >= 29 else 1)
         while True:
             at = r.offset
-            i = self.ndx.decode(r)
+            i = self._read_ndx()
             if i == NDX_DONE:
                 phase += 1
                 self.events.put(("done", phase))
@@ -66,8 +66,16 @@ class Receiver:
             self.stats = read_stats(r, self.p)
         if self.p >= 31:
             at = r.offset
-            if self.ndx.decode(r) != NDX_DONE:
+            if self._read_ndx() != NDX_DONE:
                 raise ProtocolError("the sender's goodbye (NDX_DONE)", at)
+
+    def _read_ndx(self) -> int:
+        """The next ndx; deletion stats a server sender echoes are read past."""
+        r = self.conn.reader
+        while (i := self.ndx.decode(r)) == NDX_DEL_STATS:
+            for _ in range(5):
+                r.read_varint()
+        return i
 
     def _receive(self, i: int, e: FileEntry, iflags: int, phase: int) -> None:
         head = read_sum_head(self.conn.reader, self.p)

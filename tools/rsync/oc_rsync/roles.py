@@ -6,6 +6,7 @@ generator on a thread and the receiver here, then check the generator's outcome.
 import queue
 import threading
 
+from oc_flist.filters import FilterRules
 from oc_wire.checksums import ChecksumSpec, checksum_spec
 from oc_wire.flist_codec import FlistOptions
 from oc_wire.flist_decode import FlistDecoder
@@ -41,8 +42,9 @@ def transfer_spec(neg: Negotiated) -> ChecksumSpec:
 
 
 def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Output,
-                  server_sender: bool) -> list[FileEntry]:
-    """The whole receiving side after set-up (and the filter list); returns the list."""
+                  server_sender: bool, rules: FilterRules | None = None) -> list[FileEntry]:
+    """The whole receiving side after set-up (and the filter list); returns the list.
+    rules: the receiver's view of the filter rules (what --delete must spare)."""
     p = neg.protocol
     dec = FlistDecoder(flist_options(o, neg))
     entries = sorted_list(dec.read_list(conn.reader), p)
@@ -52,7 +54,7 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     attrs = Attrs(o, dict(dec.uid_names), dict(dec.gid_names))
     spec = transfer_spec(neg)
     events: queue.Queue = queue.Queue()
-    gen = Generator(conn, p, spec, where, entries, attrs, events, o, out)
+    gen = Generator(conn, p, spec, where, entries, attrs, events, o, out, rules)
     thread = threading.Thread(target=gen.run, daemon=True)
     thread.start()
     Receiver(conn, p, spec, neg.compression, where, entries, attrs, events,

@@ -103,13 +103,7 @@ class Sender:
         tokens = token_encoder(self.neg.compression, p, self.level)
         while True:
             at = r.offset
-            ndx = self.in_ndx.decode(r)
-            if ndx == NDX_DEL_STATS:  # the generator's deletion counts; a server echoes
-                stats = [r.read_varint() for _ in range(5)]
-                if self.am_server:
-                    self.conn.write(self.out_ndx.encode(NDX_DEL_STATS)
-                                    + b"".join(varint(v) for v in stats))
-                continue
+            ndx = self._read_ndx()
             if ndx == NDX_DONE:
                 phase += 1
                 if phase > max_phase:
@@ -156,6 +150,17 @@ class Sender:
             self.conn.write(b"".join(longint(v) if p < 30 else varlong(v, 3) for v in values))
         self.conn.flush()
 
+    def _read_ndx(self) -> int:
+        """The next ndx, after any deletion stats (upstream: rsync.c read_ndx_and_attrs:
+        the generator's counts, which a server sender echoes)."""
+        r = self.conn.reader
+        while (ndx := self.in_ndx.decode(r)) == NDX_DEL_STATS:
+            stats = [r.read_varint() for _ in range(5)]
+            if self.am_server:
+                self.conn.write(self.out_ndx.encode(NDX_DEL_STATS)
+                                + b"".join(varint(v) for v in stats))
+        return ndx
+
     def goodbye(self) -> None:
         """GOODBYE."""
         r, p = self.conn.reader, self.neg.protocol
@@ -164,10 +169,10 @@ class Sender:
         if p < 29:
             i = r.read_int32()
         else:
-            i = self.in_ndx.decode(r)
+            i = self._read_ndx()
             if p >= 31 and i == NDX_DONE:
                 self.conn.write(self.out_ndx.encode(NDX_DONE))
                 self.conn.flush()
-                i = self.in_ndx.decode(r)
+                i = self._read_ndx()
         if i != NDX_DONE:
             raise ProtocolError("NDX_DONE at the end of the session", r.offset, str(i))

@@ -53,7 +53,8 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None) ->
             conn.start_mux_in()
         if not args.server_sends:
             return _receive(conn, neg, args, argv, stderr)
-        rules = FilterRules.from_wire(encode_filter_list(read_filter_list(conn.reader)))
+        rules = FilterRules.from_wire(encode_filter_list(read_filter_list(conn.reader)),
+                                      neg.protocol)
         paths = list(args.paths) or [b"."]
         if paths[0] != b"." and not args.has("R"):
             os.chdir(paths[0])
@@ -99,8 +100,11 @@ def _receive(conn: Conn, neg, args: ServerArgs, argv: list[str], stderr) -> int:
     if paths and paths[0] != b".":
         os.chdir(paths[0])
     dest = paths[1] if len(paths) > 1 else b"."
+    rules = None
     if args.client_sends_filters(neg.protocol):
-        read_filter_list(conn.reader)
+        rules = FilterRules.from_wire(encode_filter_list(read_filter_list(conn.reader)),
+                                      neg.protocol)
+        rules = rules.for_receiver(opts.delete_excluded)
     out = Output(opts, stderr, stderr)
-    receive_files(conn, neg, opts, dest, out, server_sender=False)
+    receive_files(conn, neg, opts, dest, out, server_sender=False, rules=rules)
     return out.exit_code()
