@@ -38,6 +38,8 @@ def _tree(root, big: bool):
         f.truncate(3 << 20)
         f.write(b"head")
     os.link(src / "one", src / "dir" / "hardlink")
+    os.link(src / "rand", src / "dir" / "deeper" / "rand-link")
+    os.link(src / "rand", src / "rand-link2")
     os.symlink("dir/text", src / "link")
     os.symlink("nowhere", src / "dangling")
     os.mkfifo(src / "fifo")
@@ -65,7 +67,9 @@ def _copy(a, b) -> None:
 
 
 def _snapshot(root, ns: bool, times: bool) -> dict:
-    snap = {}
+    """Every entry's type, permissions, owner, content, link target and mtime, and for
+    regular files the names sharing its inode (hard-link groups)."""
+    snap, inodes = {}, {}
     for dirpath, dirs, files in os.walk(os.fsencode(root)):
         for name in dirs + files:
             p = os.path.join(dirpath, name)
@@ -75,11 +79,15 @@ def _snapshot(root, ns: bool, times: bool) -> dict:
             if stat.S_ISREG(st.st_mode):
                 with open(p, "rb") as f:
                     rec.append(hashlib.md5(f.read()).hexdigest())
+                inodes.setdefault(st.st_ino, []).append(rel)
             if stat.S_ISLNK(st.st_mode):
                 rec.append(os.readlink(p))
             elif times:
                 rec.append(st.st_mtime_ns if ns else st.st_mtime_ns // 10**9)
             snap[rel] = tuple(rec)
+    for names in inodes.values():
+        for name in names:
+            snap[name] += (tuple(sorted(names)),)
     return snap
 
 
@@ -122,7 +130,8 @@ P32 = [["-a"], ["-az"], ["-ac"], ["-a", "-W"], ["-rlt"], ["-r"], ["-a", "--zc=zs
        ["-a", "--checksum-choice=xxh128"], ["-a", "--checksum-choice=md4"],
        ["-a", "--exclude=*text"], ["-aL"], ["-a", "--no-whole-file", "-B", "1024"],
        ["-a", "--delete"], ["-a", "--delete", "--exclude=*text"],
-       ["-a", "--delete-excluded", "--exclude=*text"], ["-r", "--delete"]]
+       ["-a", "--delete-excluded", "--exclude=*text"], ["-r", "--delete"], ["-aH"],
+       ["-aH", "--delete"]]
 
 
 @pytest.mark.parametrize("opts", P32, ids=[" ".join(o) for o in P32])
@@ -131,7 +140,7 @@ def test_protocol_32(tmp_path, direction, opts):
     _case(tmp_path, direction, ["--protocol=32", *opts])
 
 
-CORE = [["-a"], ["-az"], ["-ac"], ["-a", "--no-whole-file"], ["-a", "--delete"]]
+CORE = [["-a"], ["-az"], ["-ac"], ["-a", "--no-whole-file"], ["-a", "--delete"], ["-aH"]]
 
 
 @pytest.mark.parametrize("protocol", [31, 30, 29, 28])

@@ -46,7 +46,7 @@ SUM_LENGTH = 16
 class Generator:
     def __init__(self, conn: Conn, protocol: int, spec: ChecksumSpec, dest: Destination,
                  entries: list[FileEntry], attrs: Attrs, events: queue.Queue, opts, log,
-                 rules=None):
+                 rules=None, groups: dict | None = None):
         self.conn, self.p, self.spec, self.dest = conn, protocol, spec, dest
         self.entries, self.attrs, self.events, self.o, self.log = (entries, attrs, events,
                                                                      opts, log)
@@ -54,6 +54,9 @@ class Generator:
         self.error = None
         self.rules = rules
         self.deleted = DeleteCounts()
+        self.groups = groups or {}
+        self.leaders: dict[object, FileEntry] = {}
+        self.followers: list[tuple[FileEntry, FileEntry]] = []
 
     def path(self, e: FileEntry) -> bytes:
         return self.dest.path(e)
@@ -93,6 +96,7 @@ class Generator:
         self.conn.write(self.ndx.encode(NDX_DONE))
         self.conn.flush()
         self._wait_done(1, redo=True)
+        self._link_followers()
         self.conn.write(self.ndx.encode(NDX_DONE))
         if self.p >= 29:
             self.conn.write(self.ndx.encode(NDX_DONE))
@@ -110,7 +114,32 @@ class Generator:
             self.conn.write(self.ndx.encode(NDX_DONE))
         self.conn.flush()
 
+    def _link_followers(self) -> None:
+        """-H: the other names of a group become hard links to its first name once that
+        one has arrived (upstream: hlink.c finish_hard_link)."""
+        for leader, e in self.followers:
+            src, path = self.path(leader), self.path(e)
+            try:
+                if os.path.samefile(src, path):
+                    continue
+            except OSError:
+                pass
+            tmp = path + b".oc-hlink"
+            try:
+                os.link(src, tmp)
+                os.rename(tmp, path)
+                self.log.item(e, ITEM_IS_NEW)
+            except OSError as exc:
+                self.log.error(f'link "{os.fsdecode(path)}" => "{os.fsdecode(src)}" failed: '
+                               f"{exc.strerror} ({exc.errno})")
+
     def _generate(self, i: int, e: FileEntry) -> None:
+        group = self.groups.get(id(e))
+        if group is not None and e.is_reg():
+            if group in self.leaders:
+                self.followers.append((self.leaders[group], e))
+                return
+            self.leaders[group] = e
         path = self.path(e)
         try:
             st = os.lstat(path)

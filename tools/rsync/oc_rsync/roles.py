@@ -22,7 +22,7 @@ from .output import Output
 from .paths import Destination
 from .receiver import Receiver
 
-__all__ = ["flist_options", "transfer_spec", "receive_files"]
+__all__ = ["flist_options", "transfer_spec", "hard_link_groups", "receive_files"]
 
 
 def flist_options(o: Options, neg: Negotiated) -> FlistOptions:
@@ -41,20 +41,36 @@ def transfer_spec(neg: Negotiated) -> ChecksumSpec:
                          neg.checksum)
 
 
+def hard_link_groups(received: list[FileEntry], protocol: int) -> dict[int, object]:
+    """-H: id(entry) -> its group, for entries sharing an inode on the sender: from
+    protocol 30 the index of the group's first name in receive order, below it the
+    (dev, ino) pair (upstream: hlink.c match_hard_links)."""
+    groups = {}
+    for i, e in enumerate(received):
+        if e.hlinked:
+            if protocol >= 30:
+                groups[id(e)] = i if e.hlink_first is None else e.hlink_first
+            else:
+                groups[id(e)] = (e.dev, e.ino)
+    return groups
+
+
 def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Output,
                   server_sender: bool, rules: FilterRules | None = None) -> list[FileEntry]:
     """The whole receiving side after set-up (and the filter list); returns the list.
     rules: the receiver's view of the filter rules (what --delete must spare)."""
     p = neg.protocol
     dec = FlistDecoder(flist_options(o, neg))
-    entries = sorted_list(dec.read_list(conn.reader), p)
+    received = dec.read_list(conn.reader)
+    groups = hard_link_groups(received, p) if o.hard_links else {}
+    entries = sorted_list(received, p)
     if dec.io_error:
         out.io_error |= 1
     where = Destination(dest, entries)
     attrs = Attrs(o, dict(dec.uid_names), dict(dec.gid_names))
     spec = transfer_spec(neg)
     events: queue.Queue = queue.Queue()
-    gen = Generator(conn, p, spec, where, entries, attrs, events, o, out, rules)
+    gen = Generator(conn, p, spec, where, entries, attrs, events, o, out, rules, groups)
     thread = threading.Thread(target=gen.run, daemon=True)
     thread.start()
     Receiver(conn, p, spec, neg.compression, where, entries, attrs, events,

@@ -74,6 +74,8 @@ class Sender:
     def send_list(self, items: list[SendItem], io_error: int) -> list[SendItem]:
         """FLIST; returns the items in index order."""
         enc = FlistEncoder(self.flist)
+        if self.flist.preserve_hard_links:
+            _mark_hard_links(items)
         for it in items:
             if self.flist.always_checksum and it.entry.is_reg():
                 it.entry.checksum = self._file_checksum(it)
@@ -176,3 +178,18 @@ class Sender:
                 i = self._read_ndx()
         if i != NDX_DONE:
             raise ProtocolError("NDX_DONE at the end of the session", r.offset, str(i))
+
+
+def _mark_hard_links(items: list[SendItem]) -> None:
+    """-H: every non-directory with more than one link is flagged; from protocol 30 the
+    later names of a (device, inode) point at the first one's index in send order
+    (upstream: flist.c send_file_entry, hlink.c idev_find); below 30 dev/ino go out."""
+    first: dict[tuple[int, int], int] = {}
+    for i, it in enumerate(items):
+        e = it.entry
+        if e.is_dir() or e.nlink < 2:
+            continue
+        e.hlinked = True
+        key = (e.dev, e.ino)
+        e.hlink_first = first.get(key)
+        first.setdefault(key, i)

@@ -25,6 +25,7 @@ class FileEntry:
     hlink_first: int | None = None  # protocol >= 30: index of the first link, None if first
     dev: int = 0                    # protocol < 30: hard-link identity (device, inode)
     ino: int = 0
+    nlink: int = 1                  # a sender's link count (not on the wire)
 
     def is_dir(self) -> bool:
         return stat.S_ISDIR(self.mode)
