@@ -96,7 +96,7 @@ def test_killed_transfer_leaves_no_partial_file_and_a_rerun_completes(tmp_path):
     stub = tmp_path / "rsh"
     stub.write_text('#!/bin/sh\nshift\nexec sh -c "$*"\n')
     stub.chmod(0o755)
-    cmd = [OC, "-a", "-e", str(stub), f"localhost:{src}/", f"{dst}/"]
+    cmd = [OC, "-az", "-e", str(stub), f"localhost:{src}/", f"{dst}/"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     deadline = time.monotonic() + 60
@@ -111,3 +111,37 @@ def test_killed_transfer_leaves_no_partial_file_and_a_rerun_completes(tmp_path):
     r = subprocess.run(cmd, capture_output=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert (dst / "huge").read_bytes() == data
+
+
+def test_partial_keeps_an_interrupted_file_and_the_rerun_uses_it(tmp_path):
+    """--partial: SIGTERM mid-file leaves the received part under the final name (exit
+    20, as upstream); the rerun sends only what is missing and completes."""
+    src = tmp_path / "src"
+    src.mkdir()
+    data = os.urandom(200 << 20)
+    (src / "huge").write_bytes(data)
+    dst = tmp_path / "dst"
+    dst.mkdir()
+    stub = tmp_path / "rsh"
+    stub.write_text('#!/bin/sh\nshift\nexec sh -c "$*"\n')
+    stub.chmod(0o755)
+    # -z (zlib on random data) keeps the sender slow enough to interrupt mid-file
+    cmd = [OC, "-az", "--partial", "-e", str(stub), f"localhost:{src}/", f"{dst}/"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        temps = [p for p in dst.iterdir() if p.name.startswith(".huge.")]
+        if temps and temps[0].stat().st_size > 20 << 20:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 20, err
+    kept = (dst / "huge").stat().st_size
+    assert 0 < kept < len(data), err
+    assert (dst / "huge").read_bytes() == data[:kept]
+    r = subprocess.run(cmd + ["--stats", "-v"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert (dst / "huge").read_bytes() == data
+    received = int(r.stdout.split("received ")[1].split(" bytes")[0].replace(",", ""))
+    assert received < len(data) - kept // 2  # the kept part came from the basis

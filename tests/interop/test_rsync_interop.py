@@ -131,7 +131,9 @@ P32 = [["-a"], ["-az"], ["-ac"], ["-a", "-W"], ["-rlt"], ["-r"], ["-a", "--zc=zs
        ["-a", "--exclude=*text"], ["-aL"], ["-a", "--no-whole-file", "-B", "1024"],
        ["-a", "--delete"], ["-a", "--delete", "--exclude=*text"],
        ["-a", "--delete-excluded", "--exclude=*text"], ["-r", "--delete"], ["-aH"],
-       ["-aH", "--delete"]]
+       ["-aH", "--delete"], ["-an"], ["-an", "--delete"], ["-au"], ["-a", "--existing"],
+       ["-a", "--ignore-existing"], ["-a", "--size-only"], ["-aI"], ["-a", "--max-size=200K"],
+       ["-a", "--min-size=1K"], ["-a", "--modify-window=5"]]
 
 
 @pytest.mark.parametrize("opts", P32, ids=[" ".join(o) for o in P32])

@@ -13,8 +13,10 @@ would, then `HOST` (and `-l USER`), the --rsync-path program and the server's ar
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import replace
 
@@ -76,8 +78,21 @@ def _messages(out: Output):
     return handle
 
 
+class Interrupted(OcError):
+    """SIGINT, SIGTERM or SIGHUP (upstream exit code 20)."""
+
+    exit_code = 20
+
+
+def _on_signal(signum, frame):
+    raise Interrupted(f"received {signal.Signals(signum).name}")
+
+
 def run_client(argv: list[str], stdout=None, stderr=None) -> int:
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, _on_signal)
     try:
         o = parse_args(argv)
     except UsageError as e:
@@ -174,7 +189,7 @@ def _push(o: Options, srcs: list[str], dest, out: Output) -> int:
         out.error(text, "sender") if is_error else out.info(text)
     sender = Sender(conn, neg, flist_options(o, neg), False,
                     o.compress_level, lambda t: out.error(t, "sender"),
-                    o.copy_links or o.copy_dirlinks or o.copy_unsafe_links)
+                    o.copy_links or o.copy_dirlinks or o.copy_unsafe_links, o.dry_run)
     ordered = sender.send_list(items, 1 if errors.io_error else 0)
     sender.send_files(ordered)
     sender.goodbye()

@@ -83,7 +83,8 @@ class Generator:
         for path, name, mode in list(extraneous(self.dest.root, self.entries,
                                                 self.o.recursive, self.rules,
                                                 self.o.delete_excluded)):
-            delete(path, mode, self.deleted)
+            if not self.o.dry_run:
+                delete(path, mode, self.deleted)
             if self.o.verbose or self.o.itemize:
                 shown = os.fsdecode(name) + ("/" if stat.S_ISDIR(mode) else "")
                 self.log.info(("*deleting   " if self.o.itemize else "deleting ") + shown)
@@ -96,7 +97,8 @@ class Generator:
         self.conn.write(self.ndx.encode(NDX_DONE))
         self.conn.flush()
         self._wait_done(1, redo=True)
-        self._link_followers()
+        if not self.o.dry_run:
+            self._link_followers()
         self.conn.write(self.ndx.encode(NDX_DONE))
         if self.p >= 29:
             self.conn.write(self.ndx.encode(NDX_DONE))
@@ -108,7 +110,7 @@ class Generator:
         self.conn.flush()
         self._wait_done(2 if self.p >= 29 else 1, redo=False)
         for e in reversed(self.entries):
-            if e.is_dir():
+            if e.is_dir() and not self.o.dry_run and os.path.isdir(self.path(e)):
                 self.attrs.apply(self.path(e), e)
         if self.p >= 24:
             self.conn.write(self.ndx.encode(NDX_DONE))
@@ -133,6 +135,20 @@ class Generator:
                 self.log.error(f'link "{os.fsdecode(path)}" => "{os.fsdecode(src)}" failed: '
                                f"{exc.strerror} ({exc.errno})")
 
+    def _skipped(self, e: FileEntry, st) -> bool:
+        """The options that leave a file alone whatever it holds (upstream: generator.c
+        recv_generator): --max-size/--min-size, --existing, --ignore-existing, -u."""
+        o = self.o
+        if e.is_reg() and ((o.max_size is not None and e.size > o.max_size)
+                           or (o.min_size is not None and e.size < o.min_size)):
+            return True
+        if st is None:
+            return o.existing
+        if o.ignore_existing and not e.is_dir():
+            return True
+        return (o.update and not e.is_dir() and stat.S_ISREG(st.st_mode)
+                and int(st.st_mtime) - e.mtime > o.modify_window)
+
     def _generate(self, i: int, e: FileEntry) -> None:
         group = self.groups.get(id(e))
         if group is not None and e.is_reg():
@@ -145,11 +161,15 @@ class Generator:
             st = os.lstat(path)
         except FileNotFoundError:
             st = None
+        if self._skipped(e, st):
+            return
+        dry = self.o.dry_run
         if e.is_dir():
             if st is None or not stat.S_ISDIR(st.st_mode):
-                if st is not None:
-                    os.unlink(path)
-                os.mkdir(path, 0o700)
+                if not dry:
+                    if st is not None:
+                        os.unlink(path)
+                    os.mkdir(path, 0o700)
                 self.log.item(e, ITEM_IS_NEW)
             return
         if e.is_link():
@@ -157,12 +177,14 @@ class Generator:
                 self.log.info(f'skipping non-regular file "{os.fsdecode(e.name)}"')
                 return
             if st is not None and stat.S_ISLNK(st.st_mode) and os.readlink(path) == e.link_target:
-                self.attrs.apply(path, e, st)
+                if not dry:
+                    self.attrs.apply(path, e, st)
                 return
-            if st is not None:
-                os.unlink(path)
-            os.symlink(e.link_target, path)
-            self.attrs.apply(path, e)
+            if not dry:
+                if st is not None:
+                    os.unlink(path)
+                os.symlink(e.link_target, path)
+                self.attrs.apply(path, e)
             self.log.item(e, ITEM_IS_NEW)
             return
         if not e.is_reg():
@@ -170,17 +192,24 @@ class Generator:
                 self.log.info(f'skipping non-regular file "{os.fsdecode(e.name)}"')
                 return
             if st is None:
-                os.mknod(path, e.mode, os.makedev(e.rdev_major, e.rdev_minor))
-                self.attrs.apply(path, e)
+                if not dry:
+                    os.mknod(path, e.mode, os.makedev(e.rdev_major, e.rdev_minor))
+                    self.attrs.apply(path, e)
                 self.log.item(e, ITEM_IS_NEW)
             return
         if st is not None and stat.S_ISREG(st.st_mode) and self._unchanged(path, st, e):
-            self.attrs.apply(path, e, st)
+            if not dry:
+                self.attrs.apply(path, e, st)
+            return
+        if dry:  # -n: say what would come, ask for nothing
+            self.log.item(e, ITEM_TRANSFER | (ITEM_IS_NEW if st is None else 0))
             return
         self._request(i, e, 2, st)
 
     def _unchanged(self, path: bytes, st: os.stat_result, e: FileEntry) -> bool:
-        """upstream generator.c quick_check_ok: same size, and same mtime (or checksum)."""
+        """upstream generator.c quick_check_ok: same size, and same mtime within
+        --modify-window (or the same checksum with -c); --size-only needs only the size,
+        -I never skips."""
         if st.st_size != e.size:
             return False
         if self.o.checksum:
@@ -189,7 +218,11 @@ class Generator:
                 while chunk := f.read(1 << 20):
                     s.update(chunk)
             return e.checksum is None or s.digest()[:len(e.checksum)] == e.checksum
-        return int(st.st_mtime) == e.mtime
+        if self.o.ignore_times:
+            return False
+        if self.o.size_only:
+            return True
+        return abs(int(st.st_mtime) - e.mtime) <= self.o.modify_window
 
     def _request(self, i: int, e: FileEntry, s2len: int, st=None) -> None:
         path = self.path(e)

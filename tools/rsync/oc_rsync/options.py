@@ -43,6 +43,11 @@ _LONG = {
     "inc-recursive": ("inc_recursive", "flag"), "i-r": ("inc_recursive", "flag"),
     "block-size": ("block_size", "value"), "8-bit-output": ("eight_bit", "flag"),
     "version": ("version", "flag"), "help": ("help", "flag"), "from0": ("from0", "flag"),
+    "update": ("update", "flag"), "existing": ("existing", "flag"),
+    "ignore-non-existing": ("existing", "flag"), "ignore-existing": ("ignore_existing", "flag"),
+    "size-only": ("size_only", "flag"), "ignore-times": ("ignore_times", "flag"),
+    "max-size": ("max_size", "value"), "min-size": ("min_size", "value"),
+    "partial": ("partial", "flag"), "modify-window": ("modify_window", "value"),
     "delete": ("delete", "flag"), "del": ("delete", "flag"),
     "delete-before": ("delete", "flag"), "delete-during": ("delete", "flag"),
     "delete-delay": ("delete", "flag"), "delete-after": ("delete", "flag"),
@@ -57,7 +62,8 @@ _SHORT = {"a": "archive", "r": "recursive", "d": "dirs", "l": "links", "L": "cop
           "c": "checksum", "x": "one-file-system", "R": "relative", "v": "verbose",
           "q": "quiet", "i": "itemize-changes", "h": "human-readable", "z": "compress",
           "e": "rsh", "n": "dry-run", "B": "block-size", "8": "8-bit-output",
-          "V": "version", "0": "from0", "f": "filter", "C": "cvs-exclude"}
+          "V": "version", "0": "from0", "f": "filter", "C": "cvs-exclude", "u": "update",
+          "I": "ignore-times", "@": "modify-window"}
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,15 @@ class Options:
     from0: bool = False
     delete: bool = False
     delete_excluded: bool = False
+    update: bool = False
+    existing: bool = False
+    ignore_existing: bool = False
+    size_only: bool = False
+    ignore_times: bool = False
+    max_size: int | None = None
+    min_size: int | None = None
+    partial: bool = False
+    modify_window: int = 0
     operands: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -137,6 +152,25 @@ def _set(v: dict, name: str, value, negate: bool) -> None:
 def _takes_value(name: str) -> bool:
     kind = _LONG[name][1]
     return kind not in ("flag", "count", "ignored", "zlibx", "zlib") and name != "cvs-exclude"
+
+
+_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4,
+          "p": 1024 ** 5}
+
+
+def parse_size(text: str) -> int:
+    """upstream options.c parse_size_arg: a number with an optional K/M/G/T/P suffix
+    (powers of 1024, or of 1000 with a trailing "B" as in "KB"; "KiB" is 1024), and an
+    optional +1/-1 adjustment."""
+    import re
+    m = re.fullmatch(r"(\d+(?:\.\d*)?)([bkmgtp]?)(i?b?)([+-]1)?", text.strip().lower())
+    if not m:
+        raise ValueError(text)
+    num, unit, tail, adj = m.groups()
+    mult = _UNITS[unit]
+    if unit and unit != "b" and tail == "b":
+        mult = 1000 ** "bkmgtp".index(unit)
+    return int(float(num) * mult) + (int(adj) if adj else 0)
 
 
 def parse_args(argv: list[str]) -> Options:
@@ -181,7 +215,7 @@ def parse_args(argv: list[str]) -> Options:
                     v["devices"] = v["specials"] = True
                     continue
                 if ch == "P":
-                    v["progress"] = True
+                    v["progress"] = v["partial"] = True
                     continue
                 if ch not in _SHORT:
                     raise UsageError(f"-{ch}: unknown option")
@@ -199,12 +233,13 @@ def parse_args(argv: list[str]) -> Options:
         else:
             operands.append(a)
     for key, conv in (("protocol", int), ("compress_level", int), ("checksum_seed", int),
-                      ("block_size", int)):
+                      ("block_size", int), ("modify_window", int), ("max_size", parse_size),
+                      ("min_size", parse_size)):
         if key in v and isinstance(v[key], str):
             try:
                 v[key] = conv(v[key])
             except ValueError:
-                raise UsageError(f"invalid numeric value for --{key.replace('_', '-')}: "
+                raise UsageError(f"--{key.replace('_', '-')} value is invalid: "
                                  f"{v[key]}") from None
     if v.get("delete_excluded"):
         v["delete"] = True
@@ -250,7 +285,8 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
     the file names are escaped by safe_arg."""
     args = ["--server"] + ([] if am_sender else ["--sender"])
     letters = "v" * min(o.verbose, 9)
-    for on, ch in ((o.links, "l"), (o.copy_links and am_sender is False, "L"),
+    for on, ch in ((o.dry_run, "n"), (o.update, "u"), (o.ignore_times, "I"),
+                   (o.links, "l"), (o.copy_links and am_sender is False, "L"),
                    (o.copy_dirlinks and not am_sender, "k"), (o.whole_file, "W"),
                    (o.hard_links, "H"), (o.owner, "o"), (o.group, "g"), (o.devices, "D"),
                    (o.times, "t"), (o.perms, "p"), (o.recursive, "r"), (o.checksum, "c"),
@@ -282,10 +318,16 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
         args.append(f"--checksum-seed={o.checksum_seed}")
     if o.numeric_ids:
         args.append("--numeric-ids")
-    if o.delete and not am_sender:
-        pass  # the server sends: deletions are ours
-    elif o.delete:
-        args.append("--delete-excluded" if o.delete_excluded else "--delete")
+    if am_sender:  # what only the receiving server decides
+        if o.delete:
+            args.append("--delete-excluded" if o.delete_excluded else "--delete")
+        for on, arg in ((o.min_size is not None, f"--min-size={o.min_size}"),
+                        (o.max_size is not None, f"--max-size={o.max_size}"),
+                        (o.size_only, "--size-only"), (o.partial, "--partial"),
+                        (o.ignore_existing, "--ignore-existing"), (o.existing, "--existing"),
+                        (o.modify_window, f"--modify-window={o.modify_window}")):
+            if on:
+                args.append(arg)
     if o.copy_unsafe_links and not am_sender:
         args.append("--copy-unsafe-links")
     if o.relative and not o.implied_dirs:

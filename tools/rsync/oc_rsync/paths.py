@@ -13,11 +13,11 @@ __all__ = ["Destination"]
 
 
 class Destination:
-    def __init__(self, dest: bytes, entries: list[FileEntry]):
+    def __init__(self, dest: bytes, entries: list[FileEntry], create: bool = True):
         self.solo = (len(entries) == 1 and not entries[0].is_dir()
                      and not dest.endswith(b"/") and not os.path.isdir(dest))
         self.root = dest
-        if not self.solo:
+        if not self.solo and create:
             os.makedirs(dest, exist_ok=True)
         self.real = os.path.realpath(os.path.dirname(dest) if self.solo else dest)
 

@@ -43,6 +43,7 @@ class Receiver:
         self.tokens = token_reader(compression, protocol)
         self.ndx = NdxCodec(protocol)
         self.stats = None
+        self.partial = False
 
     def run(self, server_sender: bool) -> None:
         r = self.conn.reader
@@ -89,7 +90,7 @@ class Receiver:
         d, base = os.path.split(path)
         tmp = tempfile.NamedTemporaryFile(dir=d or b".", prefix=b"." + base + b".",
                                           delete=False)
-        ok = False
+        ok = complete = False  # complete: the stream for this file was read to its end
         try:
             patcher = FilePatcher(head, self.spec,
                                   (lambda o, n: pread_at(basis, o, n)) if basis is not None
@@ -105,6 +106,7 @@ class Receiver:
                     raise OSError(exc.errno, exc.strerror, path) from None
                 digest = self.conn.reader.read_bytes(self.spec.digest_len)
                 try:
+                    complete = True
                     patcher.finish(digest)
                 except DataError:
                     if phase == 0:
@@ -125,5 +127,9 @@ class Receiver:
                 os.close(basis)
             if not ok:
                 tmp.close()
-                if os.path.exists(tmp.name):
+                if self.partial and not complete and os.path.getsize(tmp.name) > 0:
+                    # --partial: an interrupted file stays, as the next run's basis
+                    # (upstream: receiver.c/cleanup.c keep_partial)
+                    os.rename(tmp.name, path)
+                elif os.path.exists(tmp.name):
                     os.unlink(tmp.name)

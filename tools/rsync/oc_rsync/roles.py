@@ -66,15 +66,16 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     entries = sorted_list(received, p)
     if dec.io_error:
         out.io_error |= 1
-    where = Destination(dest, entries)
+    where = Destination(dest, entries, create=not o.dry_run)
     attrs = Attrs(o, dict(dec.uid_names), dict(dec.gid_names))
     spec = transfer_spec(neg)
     events: queue.Queue = queue.Queue()
     gen = Generator(conn, p, spec, where, entries, attrs, events, o, out, rules, groups)
     thread = threading.Thread(target=gen.run, daemon=True)
     thread.start()
-    Receiver(conn, p, spec, neg.compression, where, entries, attrs, events,
-             out).run(server_sender)
+    receiver = Receiver(conn, p, spec, neg.compression, where, entries, attrs, events, out)
+    receiver.partial = o.partial
+    receiver.run(server_sender)
     thread.join()
     if gen.error is not None:
         raise gen.error

@@ -46,9 +46,11 @@ class SendItem:
 
 class Sender:
     def __init__(self, conn: Conn, neg: Negotiated, flist: FlistOptions, am_server: bool,
-                 compress_level: int | None = None, log=None, follow_links: bool = False):
+                 compress_level: int | None = None, log=None, follow_links: bool = False,
+                 dry_run: bool = False):
         self.conn, self.neg, self.flist, self.am_server = conn, neg, flist, am_server
         self.level = compress_level
+        self.dry_run = dry_run  # -n: a transfer item is only echoed (no sums, no data)
         # -L/-k/--copy-unsafe-links listed some links as their referents: open through them
         self.open_flags = os.O_RDONLY | (0 if follow_links else os.O_NOFOLLOW)
         self.log = log or (lambda text: None)
@@ -116,7 +118,7 @@ class Sender:
                 raise ProtocolError(f"a file index 0..{len(items) - 1}", at, str(ndx))
             item = items[ndx]
             it = read_item(r, p, ndx, item.entry)
-            if not it.iflags & ITEM_TRANSFER:
+            if not it.iflags & ITEM_TRANSFER or self.dry_run:
                 self._write_item(ndx, it.iflags, it.basis_type, it.xname)
                 continue
             if phase == 2:

@@ -73,7 +73,8 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None) ->
                                    transfer_spec(neg).digest_len)
         sender = Sender(conn, neg, flist, True,
                         args.compress_level, log,
-                        sel.copy_links or sel.copy_dirlinks or sel.copy_unsafe_links)
+                        sel.copy_links or sel.copy_dirlinks or sel.copy_unsafe_links,
+                        dry_run=args.has("n"))
         ordered = sender.send_list(items, 1 if errors.io_error else 0)
         sender.send_files(ordered)
         sender.goodbye()
