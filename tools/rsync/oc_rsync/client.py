@@ -26,6 +26,7 @@ from oc_wire.errors import OcError
 from oc_wire.mux import Msg
 
 from . import VERSION
+from .batchmode import BatchFile, check_write_batch, read_batch
 from .conn import Conn, PeerClosed
 from .exitcodes import closing_line, code_for
 from .options import Options, UsageError, parse_args, server_argv
@@ -101,6 +102,17 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
     if o.version:
         stdout.write(f"oc-rsync  version {VERSION}  protocol version 32\n")
         return 0
+    if o.read_batch:
+        if len(o.operands) != 1:
+            stderr.write(f"{PROG}: --read-batch takes one operand, the destination\n"
+                         + closing_line(PROG, 1))
+            return 1
+        out = Output(o, stdout, stderr)
+        try:
+            return read_batch(o.read_batch, o, o.operands[0], out)
+        except (OcError, OSError) as e:
+            stderr.write(f"{PROG}: {e}\n" + closing_line(PROG, code_for(e)))
+            return code_for(e)
     if len(o.operands) < 2:
         stderr.write(f"{PROG}: a source and a destination are needed (listing-only mode "
                      "is oc-flist)\n" + closing_line(PROG, 1))
@@ -108,6 +120,9 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
     out = Output(o, stdout, stderr)
     srcs, dest = list(o.operands[:-1]), o.operands[-1]
     try:
+        if o.write_batch:
+            check_write_batch(o)
+            o = replace(o, raw_argv=("oc-rsync", *argv))
         dest_remote = _remote(dest)
         src_remote = [_remote(s) for s in srcs]
         if dest_remote and any(src_remote):
@@ -143,8 +158,13 @@ def _setup(o: Options, proc: subprocess.Popen, out: Output, role: str):
     conn = Conn(proc.stdout.fileno(), proc.stdin.fileno(), _messages(out), role)
     choices = SetupChoices(protocol=o.protocol, client_info="LsfxCIvu", compress=o.compress,
                            compress_choice=o.compress_choice,
-                           checksum_choice=o.checksum_choice)
+                           checksum_choice=o.checksum_choice,
+                           write_batch=bool(o.write_batch))
     return conn, client_setup(conn, choices)
+
+
+def _start_batch(o: Options, neg) -> BatchFile | None:
+    return BatchFile(o.write_batch, o, neg, list(o.raw_argv)) if o.write_batch else None
 
 
 def _finish(proc: subprocess.Popen, code: int) -> int:
@@ -176,6 +196,10 @@ def _push(o: Options, srcs: list[str], dest, out: Output) -> int:
     # exclude.c receiver_wants_list)
     if o.delete and (not o.delete_excluded or p >= 29):
         conn.write(rules.to_wire(p, am_sender=True, delete_excluded=o.delete_excluded))
+    batch = _start_batch(o, neg)
+    if batch:
+        conn.flush()
+        conn.tee_out = batch.record
     errors = ScanErrors()
     sel = Selection(recurse=o.recursive, xfer_dirs=o.recursive or o.dirs,
                     preserve_links=o.links, copy_links=o.copy_links,
@@ -192,8 +216,12 @@ def _push(o: Options, srcs: list[str], dest, out: Output) -> int:
                     o.copy_links or o.copy_dirlinks or o.copy_unsafe_links, o.dry_run)
     ordered = sender.send_list(items, 1 if errors.io_error else 0)
     sender.send_files(ordered)
+    if batch:  # a client sender's stats go to the batch only
+        batch.record(sender.stats())
     sender.goodbye()
     conn.flush()
+    if batch:
+        batch.close()
     return _finish(proc, out.exit_code(sender.io_error))
 
 
@@ -210,8 +238,13 @@ def _pull(o: Options, srcs: list[str], dest: str, user, host, out: Output,
     rules = _rules(o)
     conn.write(rules.to_wire(p, am_sender=False, delete_excluded=o.delete_excluded))
     conn.flush()
+    batch = _start_batch(o, neg)
+    if batch:
+        conn.tee_in = batch.record
     entries = receive_files(conn, neg, o, os.fsencode(dest), out, server_sender=True,
                             rules=rules.for_receiver(o.delete_excluded))
+    if batch:
+        batch.close()
     total = sum(e.size for e in entries if e.is_reg() or e.is_link())
     out.summary(conn.bytes_written, conn.bytes_read, total, time.monotonic() - started)
     return _finish(proc, out.exit_code())

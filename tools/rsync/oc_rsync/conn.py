@@ -42,12 +42,16 @@ class Conn:
         self._data = bytearray()  # demultiplexed data not yet consumed
         self._demux = Demuxer()
         self.bytes_read = self.bytes_written = 0
+        # --write-batch: data read (a receiver) or written (a sender) is also recorded
+        self.tee_in = self.tee_out = None
         self.reader = PullReader(self.read)
         self._lock = threading.RLock()  # a generator thread writes while the receiver reads
 
     # --- output ---
     def write(self, data: bytes) -> None:
         with self._lock:
+            if self.tee_out is not None:
+                self.tee_out(data)
             self._out += data
             if len(self._out) >= _OUT_LIMIT:
                 self._flush_data()
@@ -128,6 +132,8 @@ class Conn:
             if src:
                 out = bytes(src[:n])
                 del src[:n]
+                if self.tee_in is not None:
+                    self.tee_in(out)
                 return out
             if not self._fill():
                 raise PeerClosed(self.bytes_read, self.role)

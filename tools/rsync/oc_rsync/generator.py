@@ -204,6 +204,8 @@ class Generator:
         if dry:  # -n: say what would come, ask for nothing
             self.log.item(e, ITEM_TRANSFER | (ITEM_IS_NEW if st is None else 0))
             return
+        if self.o.read_batch:  # the batch decides what is sent
+            return
         self._request(i, e, 2, st)
 
     def _unchanged(self, path: bytes, st: os.stat_result, e: FileEntry) -> bool:

@@ -43,6 +43,7 @@ _LONG = {
     "inc-recursive": ("inc_recursive", "flag"), "i-r": ("inc_recursive", "flag"),
     "block-size": ("block_size", "value"), "8-bit-output": ("eight_bit", "flag"),
     "version": ("version", "flag"), "help": ("help", "flag"), "from0": ("from0", "flag"),
+    "write-batch": ("write_batch", "value"), "read-batch": ("read_batch", "value"),
     "update": ("update", "flag"), "existing": ("existing", "flag"),
     "ignore-non-existing": ("existing", "flag"), "ignore-existing": ("ignore_existing", "flag"),
     "size-only": ("size_only", "flag"), "ignore-times": ("ignore_times", "flag"),
@@ -124,6 +125,9 @@ class Options:
     min_size: int | None = None
     partial: bool = False
     modify_window: int = 0
+    write_batch: str | None = None
+    read_batch: str | None = None
+    raw_argv: tuple[str, ...] = ()  # as typed, for BATCH.sh
     operands: tuple[str, ...] = field(default_factory=tuple)
 
 

@@ -97,7 +97,8 @@ class Receiver:
                                   else (lambda o, n: b""), writer(tmp.fileno()))
             block = (lambda k: pread_at(basis, k * head.block_len,
                                         head.remainder if k == head.count - 1 and head.remainder
-                                        else head.block_len)) if basis is not None else None
+                                        else head.block_len)) if basis is not None \
+                else (lambda k: b"")  # no basis: no block can be matched
             try:
                 try:
                     for ev in self.tokens.read_file(self.conn.reader, block, head.count):

@@ -148,11 +148,17 @@ class Sender:
             self.conn.send_msg(Msg.IO_ERROR, int32(self.io_error))
         self.conn.write(self.out_ndx.encode(NDX_DONE))
         if self.am_server:
-            values = [self.conn.bytes_read, self.conn.bytes_written, self.total_size]
-            if p >= 29:
-                values += [0, 0]
-            self.conn.write(b"".join(longint(v) if p < 30 else varlong(v, 3) for v in values))
+            self.conn.write(self.stats())
         self.conn.flush()
+
+    def stats(self) -> bytes:
+        """The stats block (upstream: main.c handle_stats): read, written, total size and
+        from protocol 29 the two file-list times."""
+        p = self.neg.protocol
+        values = [self.conn.bytes_read, self.conn.bytes_written, self.total_size]
+        if p >= 29:
+            values += [0, 0]
+        return b"".join(longint(v) if p < 30 else varlong(v, 3) for v in values)
 
     def _read_ndx(self) -> int:
         """The next ndx, after any deletion stats (upstream: rsync.c read_ndx_and_attrs:

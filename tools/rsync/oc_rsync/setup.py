@@ -48,15 +48,19 @@ class SetupChoices:
     checksum_choice: str | None = None
     checksum_seed: int = 0            # --checksum-seed (0: from the clock)
     allow_inc_recurse: bool = False
+    write_batch: bool = False         # offer only what a batch can record
 
 
-def _strings(conn: Conn, c: SetupChoices, strings: bool, am_server: bool, env
-             ) -> tuple[str | None, str]:
+def _strings(conn: Conn, c: SetupChoices, strings: bool, am_server: bool, env,
+             protocol: int = 32) -> tuple[str | None, str]:
     kinds = []
     if not c.checksum_choice:
         kinds.append("checksum")
     if c.compress and not c.compress_choice:
         kinds.append("compress")
+    if c.write_batch:  # upstream compat.c getenv_nstr with write_batch
+        env = {"RSYNC_CHECKSUM_LIST": "md5" if protocol >= 30 else "md4",
+               "RSYNC_COMPRESS_LIST": "zlib"}
     own = {k: own_names(k, env, am_server) for k in kinds}
     if strings:
         for k in kinds:
@@ -90,7 +94,7 @@ def server_setup(conn: Conn, c: SetupChoices, env=None) -> Negotiated:
         compat = server_compat_flags(c.client_info, c.allow_inc_recurse)
         conn.write(varint(compat))
     strings = protocol >= 30 and bool(compat & CF.VARINT_FLIST_FLAGS)
-    checksum, compression = _strings(conn, c, strings, True, env)
+    checksum, compression = _strings(conn, c, strings, True, env, protocol)
     seed = c.checksum_seed or (int(time.time()) ^ (os.getpid() << 6))
     seed &= 0xFFFFFFFF
     seed = seed - (1 << 32) if seed >= 1 << 31 else seed
@@ -106,6 +110,6 @@ def client_setup(conn: Conn, c: SetupChoices, env=None) -> Negotiated:
     protocol = agree_protocol(c.protocol, read_version(conn.reader))
     compat = conn.reader.read_varint() if protocol >= 30 else 0
     strings = protocol >= 30 and bool(compat & CF.VARINT_FLIST_FLAGS)
-    checksum, compression = _strings(conn, c, strings, False, env)
+    checksum, compression = _strings(conn, c, strings, False, env, protocol)
     seed = conn.reader.read_int32()
     return Negotiated(protocol, compat, checksum, compression, seed)

@@ -1,0 +1,62 @@
+"""Batch files between oc-rsync and upstream: oc-rsync --write-batch (pull, push, local)
+replayed by upstream `rsync --read-batch`, and upstream's batches replayed by
+`oc-rsync --read-batch`; each replay gives the tree the transfer itself gave."""
+import subprocess
+
+import pytest
+from test_rsync_interop import OC, RSYNC, _copy, _snapshot, _stub, _tree
+
+MODES = ["pull", "push", "local"]
+
+
+def _oc_write(mode, opts, src, dst, batch, tmp):
+    rsh = ["-e", _stub(tmp)]
+    cmd = {"pull": [OC, *opts, *rsh, f"--write-batch={batch}", f"localhost:{src}/", f"{dst}/"],
+           "push": [OC, *opts, *rsh, f"--write-batch={batch}", f"{src}/", f"localhost:{dst}/"],
+           "local": [OC, *opts, f"--write-batch={batch}", f"{src}/", f"{dst}/"]}[mode]
+    return subprocess.run(cmd, capture_output=True, timeout=120)
+
+
+@pytest.mark.parametrize("opts", [["-a"], ["-az"], ["-a", "--delete"], ["-aH"]],
+                         ids=["a", "az", "delete", "aH"])
+@pytest.mark.parametrize("mode", MODES)
+def test_upstream_replays_our_batches(tmp_path, mode, opts):
+    src, basis = _tree(tmp_path, False)
+    written, replay = tmp_path / "written", tmp_path / "replay"
+    _copy(basis, written)
+    _copy(basis, replay)
+    r = _oc_write(mode, opts, src, written, tmp_path / "b", tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "b.sh").exists()
+    r = subprocess.run([RSYNC, *opts, f"--read-batch={tmp_path / 'b'}", f"{replay}/"],
+                       capture_output=True)
+    assert r.returncode == 0, r.stderr
+    assert _snapshot(replay, True, True) == _snapshot(written, True, True)
+
+
+@pytest.mark.parametrize("opts", [["-a"], ["-az", "--no-whole-file"], ["-ac"]],
+                         ids=["a", "az", "ac"])
+@pytest.mark.parametrize("protocol", [32, 30, 29])
+def test_we_replay_upstream_batches(tmp_path, opts, protocol):
+    src, basis = _tree(tmp_path, False)
+    written, replay = tmp_path / "written", tmp_path / "replay"
+    _copy(basis, written)
+    _copy(basis, replay)
+    r = subprocess.run([RSYNC, *opts, "--no-inc-recursive", f"--protocol={protocol}",
+                        f"--write-batch={tmp_path / 'b'}", f"{src}/", f"{written}/"],
+                       capture_output=True)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([OC, "-a", f"--read-batch={tmp_path / 'b'}", f"{replay}/"],
+                       capture_output=True)
+    assert r.returncode == 0, r.stderr
+    assert _snapshot(replay, protocol >= 31, True) == _snapshot(written, protocol >= 31, True)
+
+
+def test_incremental_recursion_batches_are_refused_clearly(tmp_path):
+    src, basis = _tree(tmp_path, False)
+    _copy(basis, tmp_path / "w")
+    subprocess.run([RSYNC, "-a", f"--write-batch={tmp_path / 'b'}", f"{src}/",
+                    f"{tmp_path / 'w'}/"], check=True, capture_output=True)
+    r = subprocess.run([OC, "-a", f"--read-batch={tmp_path / 'b'}", f"{tmp_path / 'x'}/"],
+                       capture_output=True, text=True)
+    assert r.returncode == 4 and "--no-inc-recursive" in r.stderr

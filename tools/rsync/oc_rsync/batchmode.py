@@ -1,0 +1,97 @@
+"""--write-batch and --read-batch (upstream: batch.c, main.c start_write_batch,
+io.c batch_fd).
+
+A batch is the header (stream flags from the options, protocol, compat flags, seed) and
+then the sender's stream after the filter list, exactly as the receiver read it (or the
+sender wrote it, with the stats a client sender does not put on the wire); FILE.sh
+replays it. While writing a batch the session offers only the old choices, md5 (md4
+below 30) and zlib, as upstream does, so the batch needs nothing negotiated.
+
+Replaying runs the receiving side on the file: the receiver reads the recorded stream,
+the generator makes directories, links and attributes and its requests go nowhere.
+"""
+import os
+from dataclasses import replace
+
+from oc_wire.batch import STREAM_FLAGS, BatchHeader, encode_header, read_header
+from oc_wire.batch_script import batch_script
+from oc_wire.errors import OcError
+from oc_wire.negotiate import CF, Negotiated
+
+from .conn import Conn
+from .options import Options, UsageError
+from .output import Output
+
+__all__ = ["BatchFile", "Unsupported", "stream_flags", "read_batch", "check_write_batch"]
+
+
+class Unsupported(OcError):
+    """Something upstream can do that oc-rsync cannot yet (exit code 4)."""
+
+    exit_code = 4
+
+
+def stream_flags(o: Options, protocol: int) -> int:
+    on = {"recurse": o.recursive, "preserve_uid": o.owner, "preserve_gid": o.group,
+          "preserve_links": o.links, "preserve_devices": o.devices,
+          "preserve_hard_links": o.hard_links, "always_checksum": o.checksum,
+          "xfer_dirs": protocol >= 29 and (o.recursive or o.dirs),
+          "do_compression": protocol >= 29 and o.compress}
+    return sum(1 << STREAM_FLAGS.index(k) for k, v in on.items() if v)
+
+
+def check_write_batch(o: Options) -> None:
+    """upstream refuses choices a batch cannot record."""
+    if o.compress_choice not in (None, "zlib"):
+        raise UsageError("--write-batch only supports the zlib compression")
+    if o.checksum_choice:
+        raise UsageError("--write-batch cannot be combined with --checksum-choice")
+
+
+class BatchFile:
+    """The batch being written, and its FILE.sh beside it."""
+
+    def __init__(self, path: str, o: Options, neg: Negotiated, raw_argv: list[str]):
+        self.path, self.o, self.neg, self.argv = path, o, neg, raw_argv
+        self.f = open(path, "wb")
+        self.f.write(encode_header(BatchHeader(stream_flags(o, neg.protocol), neg.protocol,
+                                               neg.compat_flags, neg.checksum_seed)))
+
+    def record(self, data: bytes) -> None:
+        self.f.write(data)
+
+    def close(self) -> None:
+        self.f.close()
+        rules = [f"- {v}" if k == "exclude" else f"+ {v}" if k == "include" else v
+                 for k, v in self.o.filters if k in ("exclude", "include", "filter")]
+        with open(self.path + ".sh", "w") as f:
+            f.write(batch_script(self.argv, list(self.o.operands), rules, self.neg.protocol))
+        os.chmod(self.path + ".sh", 0o700)
+
+
+def read_batch(path: str, o: Options, dest: str, out: Output) -> int:
+    """Replay a batch into dest; returns the exit code."""
+    from .roles import receive_files
+
+    fd = os.open(path, os.O_RDONLY)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        conn = Conn(fd, null, role="receiver")
+        h = read_header(conn.reader)
+        if h.protocol >= 30 and h.compat_flags & CF.INC_RECURSE:
+            raise Unsupported("this batch uses incremental recursion, which oc-rsync cannot "
+                              "replay yet (write it with --no-inc-recursive)")
+        flag = h.flag
+        o = replace(o, recursive=flag("recurse"), owner=flag("preserve_uid"),
+                    group=flag("preserve_gid"), links=flag("preserve_links"),
+                    devices=flag("preserve_devices"), specials=flag("preserve_devices"),
+                    hard_links=flag("preserve_hard_links"), checksum=flag("always_checksum"),
+                    compress=flag("do_compression"), compress_choice=None,
+                    checksum_choice=None, read_batch=path)
+        neg = Negotiated(h.protocol, h.compat_flags, None,
+                         "zlib" if o.compress else "none", h.checksum_seed)
+        receive_files(conn, neg, o, os.fsencode(dest), out, server_sender=True)
+        return out.exit_code()
+    finally:
+        os.close(fd)
+        os.close(null)
