@@ -169,3 +169,27 @@ def test_names_needing_shell_quoting(tmp_path, direction):
     got = _run(direction, ["-a"], odd / "src", ours, tmp_path)
     assert (got.returncode, want.returncode) == (0, 0), got.stderr[-1500:]
     assert _snapshot(ours, True, True) == _snapshot(ref, True, True)
+
+
+@pytest.mark.parametrize("direction", ["oc-pull", "oc-push"])
+def test_stats_block_matches_upstream(tmp_path, direction):
+    """--stats: file counts by type, created and deleted counts, files transferred,
+    sizes, literal and matched data equal upstream's for the same transfer (byte totals
+    and timings depend on buffering and are not compared)."""
+    src, basis = _tree(tmp_path, False)
+    ref, ours = tmp_path / "ref", tmp_path / "ours"
+    _copy(basis, ref)
+    _copy(basis, ours)
+    opts = ["-a", "--delete", "--stats"]
+    if direction == "oc-pull":
+        want = _run("reference", opts, src, ref, tmp_path)
+    else:  # upstream pushing to upstream
+        want = subprocess.run([RSYNC, *opts, "-e", _stub(tmp_path), f"{src}/",
+                               f"localhost:{ref}/"], capture_output=True)
+    got = _run(direction, opts, src, ours, tmp_path)
+
+    def block(out: bytes) -> list[str]:
+        keep = ("Number of", "Total file size", "Total transferred", "Literal data",
+                "Matched data")
+        return [line for line in out.decode().splitlines() if line.startswith(keep)]
+    assert block(got.stdout) == block(want.stdout) and len(block(want.stdout)) == 8

@@ -57,11 +57,12 @@ def delta(sig_reader: ByteReader, fd: int, name: bytes, *, checksum: str | None 
     yield trailer(header.protocol, ndx, sig_reader.offset, written + body, st.st_size)
 
 
-def file_tokens(sig: SigTable, spec, fd: int, size: int, encoder, progress=None
-                ) -> Iterator[bytes]:
+def file_tokens(sig: SigTable, spec, fd: int, size: int, encoder, progress=None,
+                counts=None) -> Iterator[bytes]:
     """The token stream of the file open at fd against sig, through encoder (any
     oc_wire.compress token encoder), then the whole-file checksum; in pieces of about
-    1 MiB. Matched blocks are handed to the encoder for codecs that keep history."""
+    1 MiB. Matched blocks are handed to the encoder for codecs that keep history.
+    counts, when given, gets .literal and .matched incremented (bytes)."""
     mm = mmap.mmap(fd, size, access=mmap.ACCESS_READ) if size else b""
     released = 0
 
@@ -81,6 +82,9 @@ def file_tokens(sig: SigTable, spec, fd: int, size: int, encoder, progress=None
                                            on_progress=release):
             block = mm[off + n:off + n + sig.length_of(token)] if token >= 0 else None
             out += encoder.token(token, mm[off:off + n], block)
+            if counts is not None:
+                counts.literal += n
+                counts.matched += len(block) if block is not None else 0
             if len(out) >= 1 << 20:
                 yield bytes(out)
                 out.clear()

@@ -207,13 +207,17 @@ def _push(o: Options, srcs: list[str], dest, out: Output) -> int:
                     one_file_system=o.one_file_system, relative=o.relative,
                     implied_dirs=o.implied_dirs,
                     owner_names=(o.owner or o.group) and not o.numeric_ids)
+    began = time.monotonic()
     items = [SendItem(e, path) for e, path in
              build_items([os.fsencode(s) for s in srcs], sel, rules.for_sender(), errors)]
+    out.stats.flist_buildtime = max(1, int((time.monotonic() - began) * 1000))
     for is_error, text in errors.messages:
         out.error(text, "sender") if is_error else out.info(text)
     sender = Sender(conn, neg, flist_options(o, neg), False,
                     o.compress_level, lambda t: out.error(t, "sender"),
-                    o.copy_links or o.copy_dirlinks or o.copy_unsafe_links, o.dry_run)
+                    o.copy_links or o.copy_dirlinks or o.copy_unsafe_links, o.dry_run,
+                    out.stats)
+    out.stats.count_list([it.entry for it in items])
     ordered = sender.send_list(items, 1 if errors.io_error else 0)
     sender.send_files(ordered)
     if batch:  # a client sender's stats go to the batch only
@@ -222,12 +226,12 @@ def _push(o: Options, srcs: list[str], dest, out: Output) -> int:
     conn.flush()
     if batch:
         batch.close()
+    out.summary(p, conn.bytes_written, conn.bytes_read)
     return _finish(proc, out.exit_code(sender.io_error))
 
 
 def _pull(o: Options, srcs: list[str], dest: str, user, host, out: Output,
           local: bool) -> int:
-    started = time.monotonic()
     args = server_argv(o, False, srcs, shell=not local)
     proc = _spawn(o, user, host, args, local)
     conn, neg = _setup(o, proc, out, "Receiver")
@@ -241,10 +245,9 @@ def _pull(o: Options, srcs: list[str], dest: str, user, host, out: Output,
     batch = _start_batch(o, neg)
     if batch:
         conn.tee_in = batch.record
-    entries = receive_files(conn, neg, o, os.fsencode(dest), out, server_sender=True,
+    receive_files(conn, neg, o, os.fsencode(dest), out, server_sender=True,
                             rules=rules.for_receiver(o.delete_excluded))
     if batch:
         batch.close()
-    total = sum(e.size for e in entries if e.is_reg() or e.is_link())
-    out.summary(conn.bytes_written, conn.bytes_read, total, time.monotonic() - started)
+    out.summary(p, conn.bytes_written, conn.bytes_read)
     return _finish(proc, out.exit_code())

@@ -6,7 +6,9 @@ import sys
 import threading
 
 from oc_wire.flist_entry import FileEntry
-from oc_wire.items import itemize
+from oc_wire.items import ITEM_IS_NEW, itemize
+
+from .stats import TransferStats, summary_text
 
 __all__ = ["Output"]
 
@@ -21,6 +23,7 @@ class Output:
         self.sending = sending
         self.lock = threading.Lock()
         self.io_error = 0
+        self.stats = TransferStats()
 
     def _write(self, stream, text: str) -> None:
         with self.lock:
@@ -28,6 +31,8 @@ class Output:
             stream.flush()
 
     def item(self, e: FileEntry, iflags: int) -> None:
+        if iflags & ITEM_IS_NEW:
+            self.stats.created_one(e.mode)
         if not (self.o.verbose or self.o.itemize) or self.o.quiet:
             return
         name = os.fsdecode(e.name) + ("/" if e.is_dir() and e.name != b"." else "")
@@ -58,10 +63,8 @@ class Output:
         bits = self.io_error | more
         return 23 if bits & 1 else 24 if bits & 2 else 0
 
-    def summary(self, sent: int, received: int, total_size: int, seconds: float) -> None:
-        if self.o.verbose and not self.o.quiet:
-            rate = (sent + received) / max(seconds, 0.001)
-            speedup = total_size / max(sent + received, 1)
-            self._write(self.out, f"\nsent {sent:,} bytes  received {received:,} bytes  "
-                        f"{rate:,.2f} bytes/sec\ntotal size is {total_size:,}  "
-                        f"speedup is {speedup:,.2f}\n")
+    def summary(self, protocol: int, sent: int, received: int) -> None:
+        """The closing lines with -v, the whole --stats block with --stats."""
+        if (self.o.verbose or self.o.stats) and not self.o.quiet:
+            self._write(self.out, summary_text(self.stats, protocol, sent, received,
+                                               self.o.stats, self.o.dry_run))

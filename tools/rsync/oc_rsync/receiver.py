@@ -26,6 +26,7 @@ from oc_wire.flist_entry import FileEntry
 from oc_wire.items import ITEM_TRANSFER
 from oc_wire.ndx import NDX_DEL_STATS, NDX_DONE, NdxCodec
 from oc_wire.sums import read_sum_head
+from oc_wire.token_events import Literal, Match
 
 from .attrs import Attrs
 from .conn import Conn
@@ -101,8 +102,14 @@ class Receiver:
                 else (lambda k: b"")  # no basis: no block can be matched
             try:
                 try:
+                    counts = self.out.stats
                     for ev in self.tokens.read_file(self.conn.reader, block, head.count):
                         patcher.feed(ev)
+                        if isinstance(ev, Literal):
+                            counts.literal += len(ev.data)
+                        elif isinstance(ev, Match):
+                            counts.matched += (head.remainder if ev.index == head.count - 1
+                                               and head.remainder else head.block_len)
                 except OSError as exc:  # name the file in the message, as upstream does
                     raise OSError(exc.errno, exc.strerror, path) from None
                 digest = self.conn.reader.read_bytes(self.spec.digest_len)
@@ -122,6 +129,7 @@ class Receiver:
             self.attrs.apply(tmp.name, e)
             os.rename(tmp.name, path)
             ok = True
+            self.out.stats.transferred(e)
             self.out.item(e, iflags)
         finally:
             if basis is not None:

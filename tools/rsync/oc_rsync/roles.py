@@ -61,7 +61,10 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     rules: the receiver's view of the filter rules (what --delete must spare)."""
     p = neg.protocol
     dec = FlistDecoder(flist_options(o, neg))
+    start = conn.reader.offset
     received = dec.read_list(conn.reader)
+    out.stats.flist_size = conn.reader.offset - start
+    out.stats.count_list(received)
     groups = hard_link_groups(received, p) if o.hard_links else {}
     entries = sorted_list(received, p)
     if dec.io_error:
@@ -79,5 +82,9 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     thread.join()
     if gen.error is not None:
         raise gen.error
+    out.stats.deleted = gen.deleted.values()
+    if receiver.stats is not None:
+        out.stats.flist_buildtime = receiver.stats.flist_buildtime
+        out.stats.flist_xfertime = receiver.stats.flist_xfertime
     conn.flush()
     return entries

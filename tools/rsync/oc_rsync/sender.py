@@ -47,10 +47,11 @@ class SendItem:
 class Sender:
     def __init__(self, conn: Conn, neg: Negotiated, flist: FlistOptions, am_server: bool,
                  compress_level: int | None = None, log=None, follow_links: bool = False,
-                 dry_run: bool = False):
+                 dry_run: bool = False, counts=None):
         self.conn, self.neg, self.flist, self.am_server = conn, neg, flist, am_server
         self.level = compress_level
         self.dry_run = dry_run  # -n: a transfer item is only echoed (no sums, no data)
+        self.counts = counts    # a TransferStats to fill (the client's --stats)
         # -L/-k/--copy-unsafe-links listed some links as their referents: open through them
         self.open_flags = os.O_RDONLY | (0 if follow_links else os.O_NOFOLLOW)
         self.log = log or (lambda text: None)
@@ -140,8 +141,11 @@ class Sender:
                 size = os.fstat(fd).st_size
                 self._write_item(ndx, it.iflags, it.basis_type, it.xname)
                 self.conn.write(encode_sum_head(head))
-                for chunk in file_tokens(sig, self.spec, fd, size, tokens):
+                for chunk in file_tokens(sig, self.spec, fd, size, tokens,
+                                         counts=self.counts):
                     self.conn.write(chunk)
+                if self.counts is not None:
+                    self.counts.transferred(item.entry)
             finally:
                 os.close(fd)
         if self.io_error and p >= 30:
@@ -166,6 +170,8 @@ class Sender:
         r = self.conn.reader
         while (ndx := self.in_ndx.decode(r)) == NDX_DEL_STATS:
             stats = [r.read_varint() for _ in range(5)]
+            if self.counts is not None:
+                self.counts.deleted = stats
             if self.am_server:
                 self.conn.write(self.out_ndx.encode(NDX_DEL_STATS)
                                 + b"".join(varint(v) for v in stats))

@@ -1,0 +1,85 @@
+"""What --stats and -v print at the end (upstream: main.c output_summary,
+output_itemized_counts; rsync.h struct stats). Counts are gathered by the roles as they
+go; numbers use ',' separators like upstream's default human-readable level."""
+import stat
+import time
+from dataclasses import dataclass, field
+
+from oc_wire.flist_entry import FileEntry
+
+__all__ = ["TransferStats", "summary_text"]
+
+_KINDS = ("reg", "dir", "link", "dev", "special")
+
+
+def _kind(mode: int) -> int:
+    if stat.S_ISDIR(mode):
+        return 1
+    if stat.S_ISLNK(mode):
+        return 2
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return 3
+    return 0 if stat.S_ISREG(mode) else 4
+
+
+@dataclass
+class TransferStats:
+    files: list = field(default_factory=lambda: [0] * 5)
+    created: list = field(default_factory=lambda: [0] * 5)
+    deleted: list = field(default_factory=lambda: [0] * 5)
+    xferred_files: int = 0
+    total_size: int = 0
+    transferred_size: int = 0
+    literal: int = 0
+    matched: int = 0
+    flist_size: int = 0
+    flist_buildtime: int = 0  # milliseconds, from the sender
+    flist_xfertime: int = 0
+    start: float = field(default_factory=time.time)
+
+    def count_list(self, entries: list[FileEntry]) -> None:
+        for e in entries:
+            self.files[_kind(e.mode)] += 1
+            if e.is_reg() or e.is_link():
+                self.total_size += e.size
+
+    def created_one(self, mode: int) -> None:
+        self.created[_kind(mode)] += 1
+
+    def transferred(self, e: FileEntry) -> None:
+        self.xferred_files += 1
+        self.transferred_size += e.size
+
+
+def _counts(label: str, counts: list) -> str:
+    total = sum(counts)
+    parts = [f"{k}: {n:,}" for k, n in zip(_KINDS, counts, strict=True) if n]
+    return f"{label}: {total:,}" + (f" ({', '.join(parts)})" if parts else "") + "\n"
+
+
+def summary_text(s: TransferStats, protocol: int, sent: int, received: int,
+                 full: bool, dry_run: bool = False) -> str:
+    """full: the --stats block; always the two closing lines."""
+    out = ""
+    if full:
+        out += "\n" + _counts("Number of files", s.files)
+        if protocol >= 29:
+            out += _counts("Number of created files", s.created)
+        if protocol >= 31:
+            out += _counts("Number of deleted files", s.deleted)
+        out += (f"Number of regular files transferred: {s.xferred_files:,}\n"
+                f"Total file size: {s.total_size:,} bytes\n"
+                f"Total transferred file size: {s.transferred_size:,} bytes\n"
+                f"Literal data: {s.literal:,} bytes\nMatched data: {s.matched:,} bytes\n"
+                f"File list size: {s.flist_size:,}\n")
+        if s.flist_buildtime:
+            out += (f"File list generation time: {s.flist_buildtime / 1000:,.3f} seconds\n"
+                    f"File list transfer time: {s.flist_xfertime / 1000:,.3f} seconds\n")
+        out += f"Total bytes sent: {sent:,}\nTotal bytes received: {received:,}\n"
+    elapsed = int(time.time()) - int(s.start)
+    rate = (sent + received) / (0.5 + elapsed)  # upstream: whole seconds, plus a half
+    speedup = s.total_size / max(sent + received, 1)
+    out += (f"\nsent {sent:,} bytes  received {received:,} bytes  {rate:,.2f} bytes/sec\n"
+            f"total size is {s.total_size:,}  speedup is {speedup:,.2f}"
+            f"{' (DRY RUN)' if dry_run else ''}\n")
+    return out
