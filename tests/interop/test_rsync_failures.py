@@ -86,25 +86,31 @@ def test_full_disk_leaves_nothing_half_written(tmp_path):
     assert "No space left on device (28)" in results["oc"][2]
 
 
-def test_killed_transfer_leaves_no_partial_file_and_a_rerun_completes(tmp_path):
-    src = tmp_path / "src"
+def _start_big_pull(tmp_path, mib: int, extra: list[str], **popen):
+    """A pull of one big random file, started and left running until its temp file
+    holds 20 MiB (-z on random data keeps the sender slow enough to stop mid-file)."""
+    src, dst = tmp_path / "src", tmp_path / "dst"
     src.mkdir()
-    data = os.urandom(1 << 20) * 300  # 300 MiB
-    (src / "huge").write_bytes(data)
-    dst = tmp_path / "dst"
     dst.mkdir()
+    data = os.urandom(mib << 20)
+    (src / "huge").write_bytes(data)
     stub = tmp_path / "rsh"
     stub.write_text('#!/bin/sh\nshift\nexec sh -c "$*"\n')
     stub.chmod(0o755)
-    cmd = [OC, "-az", "-e", str(stub), f"localhost:{src}/", f"{dst}/"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    cmd = [OC, "-az", *extra, "-e", str(stub), f"localhost:{src}/", f"{dst}/"]
+    proc = subprocess.Popen(cmd, **popen)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         temps = [p for p in dst.iterdir() if p.name.startswith(".huge.")]
         if temps and temps[0].stat().st_size > 20 << 20:
             break
         time.sleep(0.05)
+    return proc, cmd, data, dst
+
+
+def test_killed_transfer_leaves_no_partial_file_and_a_rerun_completes(tmp_path):
+    proc, cmd, data, dst = _start_big_pull(tmp_path, 300, [], stdout=subprocess.DEVNULL,
+                                           stderr=subprocess.DEVNULL, start_new_session=True)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert not (dst / "huge").exists()  # only the temp file, never a half file
@@ -116,24 +122,8 @@ def test_killed_transfer_leaves_no_partial_file_and_a_rerun_completes(tmp_path):
 def test_partial_keeps_an_interrupted_file_and_the_rerun_uses_it(tmp_path):
     """--partial: SIGTERM mid-file leaves the received part under the final name (exit
     20, as upstream); the rerun sends only what is missing and completes."""
-    src = tmp_path / "src"
-    src.mkdir()
-    data = os.urandom(200 << 20)
-    (src / "huge").write_bytes(data)
-    dst = tmp_path / "dst"
-    dst.mkdir()
-    stub = tmp_path / "rsh"
-    stub.write_text('#!/bin/sh\nshift\nexec sh -c "$*"\n')
-    stub.chmod(0o755)
-    # -z (zlib on random data) keeps the sender slow enough to interrupt mid-file
-    cmd = [OC, "-az", "--partial", "-e", str(stub), f"localhost:{src}/", f"{dst}/"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        temps = [p for p in dst.iterdir() if p.name.startswith(".huge.")]
-        if temps and temps[0].stat().st_size > 20 << 20:
-            break
-        time.sleep(0.05)
+    proc, cmd, data, dst = _start_big_pull(tmp_path, 200, ["--partial"],
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 20, err

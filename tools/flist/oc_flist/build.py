@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from oc_core.scan import ListingScan, ScanRec, scan_dir, scan_path
 from oc_wire.flist_entry import FileEntry
 
-from .filters import FilterRules
+from .filters import FilterRules, files_under
 
 __all__ = ["Selection", "ScanErrors", "BuildAbort", "Lines", "ListFormat", "build",
            "build_items", "entry_from"]
@@ -99,21 +99,20 @@ class _Names:
         self.users: dict[int, bytes | None] = {}
         self.groups: dict[int, bytes | None] = {}
 
-    def user(self, uid: int) -> bytes | None:
-        if uid not in self.users:
+    @staticmethod
+    def _cached(cache: dict, key: int, lookup) -> bytes | None:
+        if key not in cache:
             try:
-                self.users[uid] = pwd.getpwuid(uid).pw_name.encode()
+                cache[key] = lookup(key).encode()
             except KeyError:
-                self.users[uid] = None
-        return self.users[uid]
+                cache[key] = None
+        return cache[key]
+
+    def user(self, uid: int) -> bytes | None:
+        return self._cached(self.users, uid, lambda i: pwd.getpwuid(i).pw_name)
 
     def group(self, gid: int) -> bytes | None:
-        if gid not in self.groups:
-            try:
-                self.groups[gid] = grp.getgrgid(gid).gr_name.encode()
-            except KeyError:
-                self.groups[gid] = None
-        return self.groups[gid]
+        return self._cached(self.groups, gid, lambda i: grp.getgrgid(i).gr_name)
 
 
 def entry_from(name: bytes, r: ScanRec, names: _Names | None = None) -> FileEntry:
@@ -157,15 +156,6 @@ class _Builder:
         self.names = _Names() if sel.owner_names else None
         self.fs_dev = None
 
-    def _read_rule_file(self, base: bytes):
-        def read(rel: bytes):
-            try:
-                with open(os.path.join(base, rel), "rb") as f:
-                    return f.read()
-            except OSError:
-                return None
-        return read
-
     def _resolve_link(self, path: bytes, name: bytes, r: ScanRec) -> ScanRec | None:
         """Follow a symlink when -L, --copy-unsafe-links or -k says so."""
         s = self.sel
@@ -197,7 +187,7 @@ class _Builder:
         except OSError as e:
             self.errors.add(f'link_stat "{_full(path)}" failed: {_errtext(e)}')
             return
-        walker = self.rules.walker(self._read_rule_file(base or b".")) if self.rules else None
+        walker = self.rules.walker(files_under(base or b".")) if self.rules else None
         if walker:
             walker.enter_dir(b"")
         name = b"." if dotdir and not s.relative else fn

@@ -14,6 +14,7 @@ get_cvs_excludes), options.c (-F, -C handling).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
@@ -36,6 +37,7 @@ __all__ = [
     "FilterRule",
     "FilterSyntaxError",
     "FilterWireError",
+    "files_under",
     "MAX_WIRE_RULE",
     "MAX_WIRE_RULES",
 ]
@@ -43,6 +45,18 @@ __all__ = [
 Reader = Callable[[bytes], "bytes | None"]
 MAX_WIRE_RULE = MAX_RULE_LEN  # upstream: recv_filter_list refuses len >= MAXPATHLEN+3
 MAX_WIRE_RULES = MAX_RULES
+
+
+def files_under(root: bytes) -> Reader:
+    """A read_file for walkers: the bytes of root/rel, or None when it cannot be read
+    (a missing per-directory merge file is not an error)."""
+    def read(rel: bytes):
+        try:
+            with open(os.path.join(root, rel), "rb") as f:
+                return f.read()
+        except OSError:
+            return None
+    return read
 
 
 class FilterWireError(ProtocolError):

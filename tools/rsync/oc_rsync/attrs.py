@@ -20,23 +20,22 @@ class Attrs:
         self.user_names, self.group_names = user_names or {}, group_names or {}
         self.root = os.geteuid() == 0
 
-    def _uid(self, e: FileEntry) -> int:
-        name = self.user_names.get(e.uid)
+    def _local_id(self, wire_id: int, names: dict, lookup) -> int:
+        """The local id for a sender's id: by name unless --numeric-ids or unknown here
+        (upstream: uidlist.c match_uid/match_gid)."""
+        name = names.get(wire_id)
         if name and not self.o.numeric_ids:
             try:
-                return pwd.getpwnam(os.fsdecode(name)).pw_uid
+                return lookup(os.fsdecode(name))
             except KeyError:
                 pass
-        return e.uid
+        return wire_id
+
+    def _uid(self, e: FileEntry) -> int:
+        return self._local_id(e.uid, self.user_names, lambda n: pwd.getpwnam(n).pw_uid)
 
     def _gid(self, e: FileEntry) -> int:
-        name = self.group_names.get(e.gid)
-        if name and not self.o.numeric_ids:
-            try:
-                return grp.getgrnam(os.fsdecode(name)).gr_gid
-            except KeyError:
-                pass
-        return e.gid
+        return self._local_id(e.gid, self.group_names, lambda n: grp.getgrnam(n).gr_gid)
 
     def mode_for(self, e: FileEntry) -> int:
         if self.o.perms:

@@ -73,7 +73,7 @@ def _messages(out: Output):
                 out.io_error |= 1
             out.peer(text)
         elif code in (Msg.INFO, Msg.LOG, Msg.CLIENT):
-            out._write(out.out, text)
+            out.stdout_text(text)
         elif code is Msg.IO_ERROR and len(payload) >= 4:
             out.io_error |= int.from_bytes(payload[:4], "little")
     return handle

@@ -11,7 +11,7 @@ import shutil
 import stat
 from collections.abc import Iterator
 
-from oc_flist.filters import FilterRules
+from oc_flist.filters import FilterRules, files_under
 from oc_wire.flist_entry import FileEntry
 
 __all__ = ["DeleteCounts", "extraneous", "delete"]
@@ -37,16 +37,6 @@ class DeleteCounts:
         return [self.files, self.dirs, self.symlinks, self.devices, self.specials]
 
 
-def _read(root: bytes):
-    def read(rel: bytes):
-        try:
-            with open(os.path.join(root, rel), "rb") as f:
-                return f.read()
-        except OSError:
-            return None
-    return read
-
-
 def extraneous(root: bytes, entries: list[FileEntry], recursive: bool,
                rules: FilterRules | None, delete_excluded: bool
                ) -> Iterator[tuple[bytes, bytes, int]]:
@@ -57,7 +47,7 @@ def extraneous(root: bytes, entries: list[FileEntry], recursive: bool,
         if e.name != b".":
             parent, _, base = e.name.rpartition(b"/")
             names.setdefault(parent, set()).add(base)
-    walker = rules.walker(_read(root)) if rules and rules.rules and not delete_excluded \
+    walker = rules.walker(files_under(root)) if rules and rules.rules and not delete_excluded \
         else None
     stack: list[bytes] = []
     for e in entries:

@@ -6,6 +6,7 @@ Short options bundle (`-avz`), take values attached or as the next word (`-e ssh
 off (`--no-r`, `--no-D`). -a is -rlptgoD. Unknown options are refused with upstream's
 message and exit code 1. The result is one frozen Options object.
 """
+import re
 from dataclasses import dataclass, field
 
 __all__ = ["Options", "UsageError", "parse_args", "server_argv"]
@@ -166,7 +167,6 @@ def parse_size(text: str) -> int:
     """upstream options.c parse_size_arg: a number with an optional K/M/G/T/P suffix
     (powers of 1024, or of 1000 with a trailing "B" as in "KB"; "KiB" is 1024), and an
     optional +1/-1 adjustment."""
-    import re
     m = re.fullmatch(r"(\d+(?:\.\d*)?)([bkmgtp]?)(i?b?)([+-]1)?", text.strip().lower())
     if not m:
         raise ValueError(text)

@@ -46,6 +46,10 @@ class Output:
             name = itemize(iflags, e.mode, self.sending) + " " + name
         self._write(self.out, name + "\n")
 
+    def stdout_text(self, text: str) -> None:
+        """Text as it is (a peer's info message)."""
+        self._write(self.out, text)
+
     def info(self, text: str) -> None:
         if not self.o.quiet:
             self._write(self.out, text + "\n")
