@@ -4,13 +4,14 @@ itemize string first; messages to stderr prefixed `oc-rsync: `; the -v summary l
 import os
 import sys
 import threading
+import time
 
 from oc_wire.flist_entry import FileEntry
 from oc_wire.items import ITEM_IS_NEW, itemize
 
 from .stats import TransferStats, summary_text
 
-__all__ = ["Output"]
+__all__ = ["Output", "FileProgress"]
 
 PROG = "oc-rsync"
 
@@ -33,7 +34,7 @@ class Output:
     def item(self, e: FileEntry, iflags: int) -> None:
         if iflags & ITEM_IS_NEW:
             self.stats.created_one(e.mode)
-        if not (self.o.verbose or self.o.itemize) or self.o.quiet:
+        if not (self.o.verbose or self.o.itemize or self.o.progress) or self.o.quiet:
             return
         name = os.fsdecode(e.name) + ("/" if e.is_dir() and e.name != b"." else "")
         if e.name == b"." and not self.o.itemize:
@@ -72,3 +73,50 @@ class Output:
         if (self.o.verbose or self.o.stats) and not self.o.quiet:
             self._write(self.out, summary_text(self.stats, protocol, sent, received,
                                                self.o.stats, self.o.dry_run))
+
+
+class FileProgress:
+    """--progress for one file (upstream: progress.c rprint_progress): a line rewritten
+    about once a second with bytes, percent, rate and time left, and a last line with the
+    total rate, the time taken and (xfr#N, to-chk=LEFT/TOTAL)."""
+
+    def __init__(self, out: Output, size: int):
+        self.out, self.size = out, size
+        self.start = self.last = time.monotonic()
+        self.last_done = 0
+        self._line(0, self._rate(0, 1.0), 0.0, "  ")
+
+    @staticmethod
+    def _rate(nbytes: int, secs: float) -> str:
+        rate = nbytes / max(secs, 0.001) / 1024.0
+        for unit in ("kB/s", "MB/s", "GB/s"):
+            if rate <= 1024 or unit == "GB/s":
+                return f"{rate:7.2f}{unit}"
+            rate /= 1024.0
+        return ""
+
+    @staticmethod
+    def _hms(secs: float) -> str:
+        if secs < 0 or secs > 9999 * 3600:
+            return "  ??:??:??"
+        s = int(secs)
+        return f"{s // 3600:4d}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+    def _line(self, done: int, rate: str, remain: float, eol: str) -> None:
+        pct = 100 if done == self.size else int(100.0 * done / max(self.size, 1))
+        self.out._write(self.out.out, f"\r{done:>15,} {pct:3d}% {rate} {self._hms(remain)}"
+                                      f"{eol}")
+
+    def update(self, done: int) -> None:
+        now = time.monotonic()
+        if now - self.last < 1.0:
+            return
+        rate = (done - self.last_done) / (now - self.last) / 1024.0
+        remain = (self.size - done) / rate / 1024.0 if rate else 0.0
+        self._line(done, self._rate(done - self.last_done, now - self.last), remain, "  ")
+        self.last, self.last_done = now, done
+
+    def finish(self, xfr: int, left: int, total: int) -> None:
+        secs = time.monotonic() - self.start
+        self._line(self.size, self._rate(self.size, secs), secs,
+                   f" (xfr#{xfr}, to-chk={left}/{total})\n")

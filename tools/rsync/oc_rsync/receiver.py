@@ -30,7 +30,7 @@ from oc_wire.token_events import Literal, Match
 
 from .attrs import Attrs
 from .conn import Conn
-from .output import Output
+from .output import FileProgress, Output
 from .paths import Destination
 
 __all__ = ["Receiver"]
@@ -92,10 +92,14 @@ class Receiver:
         tmp = tempfile.NamedTemporaryFile(dir=d or b".", prefix=b"." + base + b".",
                                           delete=False)
         ok = complete = False  # complete: the stream for this file was read to its end
+        progress = None
+        if self.out.o.progress and not self.out.o.quiet:
+            self.out.item(e, iflags)  # the name comes first, then its progress
+            progress = FileProgress(self.out, e.size)
         try:
             patcher = FilePatcher(head, self.spec,
                                   (lambda o, n: pread_at(basis, o, n)) if basis is not None
-                                  else (lambda o, n: b""), writer(tmp.fileno()))
+                                  else (lambda o, n: b""), writer(tmp.fileno()), progress)
             block = (lambda k: pread_at(basis, k * head.block_len,
                                         head.remainder if k == head.count - 1 and head.remainder
                                         else head.block_len)) if basis is not None \
@@ -130,7 +134,11 @@ class Receiver:
             os.rename(tmp.name, path)
             ok = True
             self.out.stats.transferred(e)
-            self.out.item(e, iflags)
+            if progress is not None:
+                progress.finish(self.out.stats.xferred_files, len(self.entries) - i - 1,
+                                len(self.entries))
+            else:
+                self.out.item(e, iflags)
         finally:
             if basis is not None:
                 os.close(basis)
