@@ -25,10 +25,12 @@ from oc_wire.flist_entry import FileEntry
 from oc_wire.ints import shortint, varint
 from oc_wire.items import (
     ITEM_IS_NEW,
+    ITEM_LOCAL_CHANGE,
     ITEM_REPORT_PERMS,
     ITEM_REPORT_SIZE,
     ITEM_REPORT_TIME,
     ITEM_TRANSFER,
+    ITEM_XNAME_FOLLOWS,
 )
 from oc_wire.ndx import NDX_DEL_STATS, NDX_DONE, NdxCodec
 from oc_wire.sums import SumHead, encode_sum_head
@@ -130,7 +132,7 @@ class Generator:
             try:
                 os.link(src, tmp)
                 os.rename(tmp, path)
-                self.log.item(e, ITEM_IS_NEW)
+                self.log.item(e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE | ITEM_XNAME_FOLLOWS)
             except OSError as exc:
                 self.log.error(f'link "{os.fsdecode(path)}" => "{os.fsdecode(src)}" failed: '
                                f"{exc.strerror} ({exc.errno})")
@@ -170,7 +172,7 @@ class Generator:
                     if st is not None:
                         os.unlink(path)
                     os.mkdir(path, 0o700)
-                self.log.item(e, ITEM_IS_NEW)
+                self.log.item(e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE)
             return
         if e.is_link():
             if not self.o.links:
@@ -185,7 +187,7 @@ class Generator:
                     os.unlink(path)
                 os.symlink(e.link_target, path)
                 self.attrs.apply(path, e)
-            self.log.item(e, ITEM_IS_NEW)
+            self.log.item(e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE)
             return
         if not e.is_reg():
             if not (self.o.devices if e.is_device() else self.o.specials):
@@ -195,7 +197,7 @@ class Generator:
                 if not dry:
                     os.mknod(path, e.mode, os.makedev(e.rdev_major, e.rdev_minor))
                     self.attrs.apply(path, e)
-                self.log.item(e, ITEM_IS_NEW)
+                self.log.item(e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE)
             return
         if st is not None and stat.S_ISREG(st.st_mode) and self._unchanged(path, st, e):
             if not dry:

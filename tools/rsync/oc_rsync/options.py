@@ -56,6 +56,8 @@ _LONG = {
     "delete-excluded": ("delete_excluded", "flag"), "force": (None, "ignored"),
     # what a client may pass to its server that changes nothing here yet
     "log-format": (None, "ignored-value"), "msgs2stderr": (None, "ignored"),
+    # verbosity fine-tuning: accepted, output follows -v/-i/--progress/--stats only
+    "info": (None, "ignored-value"), "debug": (None, "ignored-value"),
     "new-compress": ("compress_choice", "zlibx"), "old-compress": ("compress_choice", "zlib"),
 }
 _SHORT = {"a": "archive", "r": "recursive", "d": "dirs", "l": "links", "L": "copy-links",
