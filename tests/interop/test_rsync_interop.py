@@ -193,3 +193,23 @@ def test_stats_block_matches_upstream(tmp_path, direction):
                 "Matched data")
         return [line for line in out.decode().splitlines() if line.startswith(keep)]
     assert block(got.stdout) == block(want.stdout) and len(block(want.stdout)) == 8
+
+
+@pytest.mark.parametrize("direction", ["oc-pull", "oc-local"])
+@pytest.mark.parametrize("fresh", [True, False], ids=["new-dest", "onto-basis"])
+def test_itemize_output_matches_upstream(tmp_path, direction, fresh):
+    """-i lines (the set of them: our generator and receiver interleave differently)
+    equal what an upstream client prints for the same transfer."""
+    src, basis = _tree(tmp_path, False)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    ref, ours = tmp_path / "a" / "d", tmp_path / "b" / "d"
+    if not fresh:
+        _copy(basis, ref)
+        _copy(basis, ours)
+    want = _run("reference", ["-ai"], src, ref, tmp_path)
+    got = _run(direction, ["-ai"], src, ours, tmp_path)
+    assert got.returncode == want.returncode == 0, got.stderr
+    def lines(out: bytes) -> list[bytes]:
+        return sorted(x for x in out.splitlines() if not x.startswith(b"created directory"))
+    assert lines(got.stdout) == lines(want.stdout)

@@ -152,6 +152,12 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
             stderr.write(f"{PROG}: {e}\n")
         stderr.write(closing_line(PROG, code))
         return code
+    except Exception as e:  # a bug of ours: say so plainly, never a bare traceback
+        if os.environ.get("OC_RSYNC_DEBUG"):
+            raise
+        stderr.write(f"{PROG}: internal error: {type(e).__name__}: {e} (set OC_RSYNC_DEBUG=1 "
+                     "for the traceback)\n" + closing_line(PROG, 1))
+        return 1
 
 
 def _setup(o: Options, proc: subprocess.Popen, out: Output, role: str):

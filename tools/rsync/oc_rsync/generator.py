@@ -26,6 +26,8 @@ from oc_wire.ints import shortint, varint
 from oc_wire.items import (
     ITEM_IS_NEW,
     ITEM_LOCAL_CHANGE,
+    ITEM_REPORT_GROUP,
+    ITEM_REPORT_OWNER,
     ITEM_REPORT_PERMS,
     ITEM_REPORT_SIZE,
     ITEM_REPORT_TIME,
@@ -167,18 +169,25 @@ class Generator:
             return
         dry = self.o.dry_run
         if e.is_dir():
+            if e.name == b"." and self.dest.created:
+                self.log.item(e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE)
+                return
             if st is None or not stat.S_ISDIR(st.st_mode):
                 if not dry:
                     if st is not None:
                         os.unlink(path)
                     os.mkdir(path, 0o700)
                 self.log.item(e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE)
+            elif flags := self._attr_flags(st, e):
+                self.log.item(e, flags)
             return
         if e.is_link():
             if not self.o.links:
                 self.log.info(f'skipping non-regular file "{os.fsdecode(e.name)}"')
                 return
             if st is not None and stat.S_ISLNK(st.st_mode) and os.readlink(path) == e.link_target:
+                if flags := self._attr_flags(st, e):
+                    self.log.item(e, flags)
                 if not dry:
                     self.attrs.apply(path, e, st)
                 return
@@ -200,6 +209,8 @@ class Generator:
                 self.log.item(e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE)
             return
         if st is not None and stat.S_ISREG(st.st_mode) and self._unchanged(path, st, e):
+            if flags := self._attr_flags(st, e):
+                self.log.item(e, flags)
             if not dry:
                 self.attrs.apply(path, e, st)
             return
@@ -209,6 +220,21 @@ class Generator:
         if self.o.read_batch:  # the batch decides what is sent
             return
         self._request(i, e, 2, st)
+
+    def _attr_flags(self, st: os.stat_result, e: FileEntry) -> int:
+        """The report bits for attributes that will change on an entry that stays
+        (upstream: generator.c itemize: times, permissions, owner, group)."""
+        flags = 0
+        if self.o.times and abs(int(st.st_mtime) - e.mtime) > self.o.modify_window:
+            flags |= ITEM_REPORT_TIME  # upstream same_time: whole seconds
+        if self.o.perms and not e.is_link() and \
+                stat.S_IMODE(st.st_mode) != stat.S_IMODE(e.mode):
+            flags |= ITEM_REPORT_PERMS
+        if self.o.owner and self.attrs.root and st.st_uid != self.attrs._uid(e):
+            flags |= ITEM_REPORT_OWNER
+        if self.o.group and st.st_gid != self.attrs._gid(e):
+            flags |= ITEM_REPORT_GROUP
+        return flags
 
     def _unchanged(self, path: bytes, st: os.stat_result, e: FileEntry) -> bool:
         """upstream generator.c quick_check_ok: same size, and same mtime within

@@ -1,11 +1,11 @@
 """What oc-rsync prints (upstream: log.c log_item, main.c output_summary): with -v each
 updated item's name (directories with '/', symlinks with ' -> target'); with -i the
 itemize string first; messages to stderr prefixed `oc-rsync: `; the -v summary lines."""
-import os
 import sys
 import threading
 import time
 
+from oc_flist.listing import escape_name
 from oc_wire.flist_entry import FileEntry
 from oc_wire.items import ITEM_IS_NEW, itemize
 
@@ -36,13 +36,13 @@ class Output:
             self.stats.created_one(e.mode)
         if not (self.o.verbose or self.o.itemize or self.o.progress) or self.o.quiet:
             return
-        name = os.fsdecode(e.name) + ("/" if e.is_dir() and e.name != b"." else "")
+        name = _shown(e.name) + ("/" if e.is_dir() and e.name != b"." else "")
         if e.name == b"." and not self.o.itemize:
             return
         if e.name == b".":
             name = "./"
         if e.is_link() and self.o.links:
-            name += " -> " + os.fsdecode(e.link_target or b"")
+            name += " -> " + _shown(e.link_target or b"")
         if self.o.itemize:
             name = itemize(iflags, e.mode, self.sending) + " " + name
         self._write(self.out, name + "\n")
@@ -73,6 +73,11 @@ class Output:
         if (self.o.verbose or self.o.stats) and not self.o.quiet:
             self._write(self.out, summary_text(self.stats, protocol, sent, received,
                                                self.o.stats, self.o.dry_run))
+
+
+def _shown(name: bytes) -> str:
+    """A name as upstream prints it: control and non-ASCII bytes as \\#ooo."""
+    return escape_name(name).decode("ascii", "backslashreplace")
 
 
 class FileProgress:

@@ -17,7 +17,8 @@ class Destination:
         self.solo = (len(entries) == 1 and not entries[0].is_dir()
                      and not dest.endswith(b"/") and not os.path.isdir(dest))
         self.root = dest
-        if not self.solo and create:
+        self.created = not self.solo and not os.path.isdir(dest)  # upstream says so once
+        if self.created and create:
             os.makedirs(dest, exist_ok=True)
         self.real = os.path.realpath(os.path.dirname(dest) if self.solo else dest)
 

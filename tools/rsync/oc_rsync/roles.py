@@ -3,6 +3,7 @@
 receive_files: the receiving side (upstream: main.c do_recv): read the file list, run the
 generator on a thread and the receiver here, then check the generator's outcome.
 """
+import os
 import queue
 import threading
 
@@ -70,6 +71,8 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     if dec.io_error:
         out.io_error |= 1
     where = Destination(dest, entries, create=not o.dry_run)
+    if where.created and (o.verbose or o.itemize or o.progress) and not o.quiet:
+        out.info(f"created directory {os.fsdecode(dest).rstrip('/') or '/'}")
     attrs = Attrs(o, dict(dec.uid_names), dict(dec.gid_names))
     spec = transfer_spec(neg)
     events: queue.Queue = queue.Queue()
