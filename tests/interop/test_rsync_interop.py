@@ -213,3 +213,22 @@ def test_itemize_output_matches_upstream(tmp_path, direction, fresh):
     def lines(out: bytes) -> list[bytes]:
         return sorted(x for x in out.splitlines() if not x.startswith(b"created directory"))
     assert lines(got.stdout) == lines(want.stdout)
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_remove_source_files(tmp_path, direction):
+    """--remove-source-files: what is left of the source and what arrives equal
+    upstream-to-upstream (a file already up to date counts as sent)."""
+    src, basis = _tree(tmp_path, False)
+    src_ref, src_ours = tmp_path / "src-ref", tmp_path / "src-ours"
+    _copy(src, src_ref)
+    _copy(src, src_ours)
+    ref, ours = tmp_path / "ref", tmp_path / "ours"
+    _copy(basis, ref)
+    _copy(basis, ours)
+    opts = ["-a", "--remove-source-files"]
+    want = _run("reference", opts, src_ref, ref, tmp_path)
+    got = _run(direction, opts, src_ours, ours, tmp_path)
+    assert got.returncode == want.returncode == 0, got.stderr
+    assert _snapshot(ours, True, True) == _snapshot(ref, True, True)
+    assert sorted(_snapshot(src_ours, True, False)) == sorted(_snapshot(src_ref, True, False))

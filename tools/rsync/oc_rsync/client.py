@@ -225,6 +225,8 @@ def _push(o: Options, srcs: list[str], dest, out: Output) -> int:
                     out.stats)
     out.stats.count_list([it.entry for it in items])
     ordered = sender.send_list(items, 1 if errors.io_error else 0)
+    if o.remove_source_files:
+        sender.remove_sources_when_done(ordered)
     sender.send_files(ordered)
     if batch:  # a client sender's stats go to the batch only
         batch.record(sender.stats())

@@ -61,6 +61,7 @@ class Generator:
         self.groups = groups or {}
         self.leaders: dict[object, FileEntry] = {}
         self.followers: list[tuple[FileEntry, FileEntry]] = []
+        self.on_unchanged = lambda i: None  # an entry in place without a transfer
 
     def path(self, e: FileEntry) -> bytes:
         return self.dest.path(e)
@@ -190,12 +191,14 @@ class Generator:
                     self.log.item(e, flags)
                 if not dry:
                     self.attrs.apply(path, e, st)
+                    self.on_unchanged(i)
                 return
             if not dry:
                 if st is not None:
                     os.unlink(path)
                 os.symlink(e.link_target, path)
                 self.attrs.apply(path, e)
+                self.on_unchanged(i)
             self.log.item(e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE)
             return
         if not e.is_reg():
@@ -207,12 +210,15 @@ class Generator:
                     os.mknod(path, e.mode, os.makedev(e.rdev_major, e.rdev_minor))
                     self.attrs.apply(path, e)
                 self.log.item(e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE)
+            if not dry:
+                self.on_unchanged(i)
             return
         if st is not None and stat.S_ISREG(st.st_mode) and self._unchanged(path, st, e):
             if flags := self._attr_flags(st, e):
                 self.log.item(e, flags)
             if not dry:
                 self.attrs.apply(path, e, st)
+                self.on_unchanged(i)
             return
         if dry:  # -n: say what would come, ask for nothing
             self.log.item(e, ITEM_TRANSFER | (ITEM_IS_NEW if st is None else 0))

@@ -45,6 +45,7 @@ _LONG = {
     "block-size": ("block_size", "value"), "8-bit-output": ("eight_bit", "flag"),
     "version": ("version", "flag"), "help": ("help", "flag"), "from0": ("from0", "flag"),
     "write-batch": ("write_batch", "value"), "read-batch": ("read_batch", "value"),
+    "remove-source-files": ("remove_source_files", "flag"),
     "update": ("update", "flag"), "existing": ("existing", "flag"),
     "ignore-non-existing": ("existing", "flag"), "ignore-existing": ("ignore_existing", "flag"),
     "size-only": ("size_only", "flag"), "ignore-times": ("ignore_times", "flag"),
@@ -131,6 +132,7 @@ class Options:
     write_batch: str | None = None
     read_batch: str | None = None
     raw_argv: tuple[str, ...] = ()  # as typed, for BATCH.sh
+    remove_source_files: bool = False
     operands: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -338,6 +340,8 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
         args.append("--copy-unsafe-links")
     if o.relative and not o.implied_dirs:
         args.append("--no-implied-dirs")
+    if o.remove_source_files:
+        args.append("--remove-source-files")
     if shell:
         paths = [safe_arg(x, True, am_sender) for x in paths]
     return args + ["."] + paths

@@ -23,7 +23,9 @@ from oc_wire.batch_stream import read_item, read_stats
 from oc_wire.compress import token_reader
 from oc_wire.errors import DataError, ProtocolError
 from oc_wire.flist_entry import FileEntry
+from oc_wire.ints import int32
 from oc_wire.items import ITEM_TRANSFER
+from oc_wire.mux import Msg
 from oc_wire.ndx import NDX_DEL_STATS, NDX_DONE, NdxCodec
 from oc_wire.sums import read_sum_head
 from oc_wire.token_events import Literal, Match
@@ -45,6 +47,7 @@ class Receiver:
         self.ndx = NdxCodec(protocol)
         self.stats = None
         self.partial = False
+        self.remove_sources = False
 
     def run(self, server_sender: bool) -> None:
         r = self.conn.reader
@@ -70,6 +73,11 @@ class Receiver:
             at = r.offset
             if self._read_ndx() != NDX_DONE:
                 raise ProtocolError("the sender's goodbye (NDX_DONE)", at)
+
+    def report_success(self, i: int) -> None:
+        """--remove-source-files: tell the sender file i is safely here (MSG_SUCCESS)."""
+        if self.remove_sources and self.conn.mux_out:
+            self.conn.send_msg(Msg.SUCCESS, int32(i))
 
     def _read_ndx(self) -> int:
         """The next ndx; deletion stats a server sender echoes are read past."""
@@ -134,6 +142,7 @@ class Receiver:
             os.rename(tmp.name, path)
             ok = True
             self.out.stats.transferred(e)
+            self.report_success(i)
             if progress is not None:
                 progress.finish(self.out.stats.xferred_files, len(self.entries) - i - 1,
                                 len(self.entries))

@@ -77,10 +77,12 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     spec = transfer_spec(neg)
     events: queue.Queue = queue.Queue()
     gen = Generator(conn, p, spec, where, entries, attrs, events, o, out, rules, groups)
-    thread = threading.Thread(target=gen.run, daemon=True)
-    thread.start()
     receiver = Receiver(conn, p, spec, neg.compression, where, entries, attrs, events, out)
     receiver.partial = o.partial
+    receiver.remove_sources = o.remove_source_files and not o.dry_run
+    gen.on_unchanged = receiver.report_success  # an up-to-date file counts as sent too
+    thread = threading.Thread(target=gen.run, daemon=True)
+    thread.start()
     receiver.run(server_sender)
     thread.join()
     if gen.error is not None:

@@ -74,6 +74,32 @@ class Sender:
             return bytes(self.flist.checksum_len)
         return s.digest()[:self.flist.checksum_len]
 
+    def remove_sources_when_done(self, items: list[SendItem]) -> None:
+        """Install removed_on_success in front of the connection's message handler."""
+        remover, earlier = self.removed_on_success(items), self.conn.on_message
+        self.conn.on_message = lambda code, payload: (remover(code, payload)
+                                                      or earlier(code, payload))
+
+    def removed_on_success(self, items: list[SendItem]):
+        """--remove-source-files: a message handler that deletes a source file the
+        receiver reported safely there (MSG_SUCCESS), if it is still what was sent
+        (upstream: sender.c successful_send)."""
+        def handle(code: Msg, payload: bytes) -> bool:
+            if code is not Msg.SUCCESS or len(payload) < 4:
+                return False
+            i = int.from_bytes(payload[:4], "little", signed=True)
+            if not 0 <= i < len(items):
+                raise ProtocolError(f"a file index 0..{len(items) - 1}", None, str(i))
+            it = items[i]
+            try:
+                st = os.lstat(it.path)
+                if st.st_size == it.entry.size and int(st.st_mtime) == it.entry.mtime:
+                    os.unlink(it.path)
+            except OSError as e:
+                self.log(f"remove {os.fsdecode(it.path)} failed: {e.strerror} ({e.errno})")
+            return True
+        return handle
+
     def send_list(self, items: list[SendItem], io_error: int) -> list[SendItem]:
         """FLIST; returns the items in index order."""
         enc = FlistEncoder(self.flist)

@@ -29,6 +29,7 @@ class ServerArgs:
     no_implied_dirs: bool = False
     checksum_seed: int = 0
     compress_level: int | None = None
+    remove_source_files: bool = False
     paths: tuple[bytes, ...] = ()
 
     def has(self, letter: str) -> bool:
@@ -88,7 +89,7 @@ def parse_server_args(argv) -> ServerArgs:
                 kw["numeric_ids"] = True
             elif name in ("--specials", "--no-specials"):
                 kw["specials"] = name == "--specials"
-            elif name in ("--copy-unsafe-links", "--no-implied-dirs"):
+            elif name in ("--copy-unsafe-links", "--no-implied-dirs", "--remove-source-files"):
                 kw[name[2:].replace("-", "_")] = True
             elif name == "--checksum-seed":
                 kw["checksum_seed"] = int(value or 0)
