@@ -135,3 +135,17 @@ def test_partial_keeps_an_interrupted_file_and_the_rerun_uses_it(tmp_path):
     assert (dst / "huge").read_bytes() == data
     received = int(r.stdout.split("received ")[1].split(" bytes")[0].replace(",", ""))
     assert received < len(data) - kept // 2  # the kept part came from the basis
+
+
+@pytest.mark.parametrize("mkpath", [False, True])
+def test_missing_destination_parents(tmp_path, mkpath):
+    """Only the last component of DEST is created (exit 11 otherwise), unless --mkpath."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "f").write_bytes(b"x")
+    codes = []
+    for prog, where in ((RSYNC, "up"), (OC, "oc")):
+        dest = tmp_path / where / "a" / "b"
+        r = subprocess.run([prog, "-a", *(["--mkpath"] if mkpath else []),
+                            f"{tmp_path / 'src'}/", f"{dest}/"], capture_output=True, text=True)
+        codes.append((r.returncode, (dest / "f").exists()))
+    assert codes[0] == codes[1] == ((0, True) if mkpath else (11, False))

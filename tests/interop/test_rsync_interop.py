@@ -56,6 +56,7 @@ def _tree(root, big: bool):
         (dst / name).write_bytes(bytes(data))
         os.utime(dst / name, (1, 1))
     (dst / "only-in-dest").write_bytes(b"stays")  # unless --delete
+    os.chmod(dst / "dir" / "text", 0o600)  # without -p an updated file keeps its mode
     (dst / "extra-dir" / "sub").mkdir(parents=True)
     (dst / "extra-dir" / "sub" / "x").write_bytes(b"x")
     (dst / "dir" / "extra.text").write_bytes(b"excluded, so spared by --delete")
@@ -133,7 +134,8 @@ P32 = [["-a"], ["-az"], ["-ac"], ["-a", "-W"], ["-rlt"], ["-r"], ["-a", "--zc=zs
        ["-a", "--delete-excluded", "--exclude=*text"], ["-r", "--delete"], ["-aH"],
        ["-aH", "--delete"], ["-an"], ["-an", "--delete"], ["-au"], ["-a", "--existing"],
        ["-a", "--ignore-existing"], ["-a", "--size-only"], ["-aI"], ["-a", "--max-size=200K"],
-       ["-a", "--min-size=1K"], ["-a", "--modify-window=5"]]
+       ["-a", "--min-size=1K"], ["-a", "--modify-window=5"], ["-rt"], ["-rtE"], ["-aO"],
+       ["-aJ"], ["-aS"]]
 
 
 @pytest.mark.parametrize("opts", P32, ids=[" ".join(o) for o in P32])

@@ -37,23 +37,39 @@ class Attrs:
     def _gid(self, e: FileEntry) -> int:
         return self._local_id(e.gid, self.group_names, lambda n: grp.getgrnam(n).gr_gid)
 
-    def mode_for(self, e: FileEntry) -> int:
+    def mode_for(self, e: FileEntry, old_mode: int | None = None) -> int:
+        """upstream rsync.c dest_mode: -p gives the sender's bits; otherwise an existing
+        file keeps its own (old_mode) and a new one gets the sender's less the umask;
+        -E then carries the executable bits of a regular file."""
         if self.o.perms:
             return stat.S_IMODE(e.mode)
-        return stat.S_IMODE(e.mode) & ~self.umask
+        mode = stat.S_IMODE(old_mode) if old_mode is not None else \
+            stat.S_IMODE(e.mode) & ~self.umask
+        if self.o.executability and e.is_reg():
+            if not e.mode & 0o111:
+                mode &= ~0o111
+            elif not mode & 0o111:
+                mode |= (mode & 0o444) >> 2
+        return mode
 
-    def apply(self, path: bytes, e: FileEntry, st: os.stat_result | None = None) -> None:
-        """Set what differs (st: the current lstat, when known, saves the unchanged)."""
+    def apply(self, path: bytes, e: FileEntry, st: os.stat_result | None = None,
+              old_mode: int | None = None) -> None:
+        """Set what differs (st: the current lstat, when known, saves the unchanged;
+        old_mode: the mode of the file a new version replaces)."""
         link = e.is_link()
+        if st is not None and old_mode is None:
+            old_mode = st.st_mode
         if self.root and (self.o.owner or self.o.group):
             uid = self._uid(e) if self.o.owner else -1
             gid = self._gid(e) if self.o.group else -1
             if st is None or (uid != -1 and st.st_uid != uid) or (gid != -1
                                                                   and st.st_gid != gid):
                 os.chown(path, uid, gid, follow_symlinks=False)
-        if not link and (st is None or stat.S_IMODE(st.st_mode) != self.mode_for(e)):
-            os.chmod(path, self.mode_for(e))
-        if self.o.times:
+        mode = self.mode_for(e, old_mode)
+        if not link and (st is None or stat.S_IMODE(st.st_mode) != mode):
+            os.chmod(path, mode)
+        if self.o.times and not (link and self.o.omit_link_times) and not (
+                e.is_dir() and self.o.omit_dir_times):
             ns = e.mtime * 10**9 + e.mtime_nsec
             if st is None or st.st_mtime_ns != ns:
                 os.utime(path, ns=(ns, ns), follow_symlinks=not link)

@@ -144,10 +144,11 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
         return 1
     except (OcError, OSError) as e:
         code = code_for(e)
-        if isinstance(e, OSError):
-            where = f' "{os.fsdecode(e.filename)}"' if e.filename else ""
-            stderr.write(f"{PROG}: [receiver] write failed on{where}: {e.strerror} "
-                         f"({e.errno})\n")
+        if isinstance(e, OSError) and e.filename:
+            stderr.write(f'{PROG}: [receiver] write failed on "{os.fsdecode(e.filename)}": '
+                         f"{e.strerror} ({e.errno})\n")
+        elif isinstance(e, OSError):
+            stderr.write(f"{PROG}: [Receiver] {e.strerror} ({e.errno})\n")
         else:
             stderr.write(f"{PROG}: {e}\n")
         stderr.write(closing_line(PROG, code))

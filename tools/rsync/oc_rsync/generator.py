@@ -61,6 +61,7 @@ class Generator:
         self.groups = groups or {}
         self.leaders: dict[object, FileEntry] = {}
         self.followers: list[tuple[FileEntry, FileEntry]] = []
+        self.new_dirs: set[int] = set()  # made here: they take the sender's mode
         self.on_unchanged = lambda i: None  # an entry in place without a transfer
 
     def path(self, e: FileEntry) -> bytes:
@@ -116,7 +117,8 @@ class Generator:
         self._wait_done(2 if self.p >= 29 else 1, redo=False)
         for e in reversed(self.entries):
             if e.is_dir() and not self.o.dry_run and os.path.isdir(self.path(e)):
-                self.attrs.apply(self.path(e), e)
+                path = self.path(e)
+                self.attrs.apply(path, e, None if id(e) in self.new_dirs else os.lstat(path))
         if self.p >= 24:
             self.conn.write(self.ndx.encode(NDX_DONE))
         self.conn.flush()
@@ -171,6 +173,7 @@ class Generator:
         dry = self.o.dry_run
         if e.is_dir():
             if e.name == b"." and self.dest.created:
+                self.new_dirs.add(id(e))
                 self.log.item(e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE)
                 return
             if st is None or not stat.S_ISDIR(st.st_mode):
@@ -178,6 +181,7 @@ class Generator:
                     if st is not None:
                         os.unlink(path)
                     os.mkdir(path, 0o700)
+                    self.new_dirs.add(id(e))
                 self.log.item(e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE)
             elif flags := self._attr_flags(st, e):
                 self.log.item(e, flags)

@@ -46,6 +46,8 @@ _LONG = {
     "version": ("version", "flag"), "help": ("help", "flag"), "from0": ("from0", "flag"),
     "write-batch": ("write_batch", "value"), "read-batch": ("read_batch", "value"),
     "remove-source-files": ("remove_source_files", "flag"),
+    "mkpath": ("mkpath", "flag"), "omit-dir-times": ("omit_dir_times", "flag"),
+    "omit-link-times": ("omit_link_times", "flag"), "sparse": ("sparse", "flag"),
     "update": ("update", "flag"), "existing": ("existing", "flag"),
     "ignore-non-existing": ("existing", "flag"), "ignore-existing": ("ignore_existing", "flag"),
     "size-only": ("size_only", "flag"), "ignore-times": ("ignore_times", "flag"),
@@ -68,7 +70,8 @@ _SHORT = {"a": "archive", "r": "recursive", "d": "dirs", "l": "links", "L": "cop
           "q": "quiet", "i": "itemize-changes", "h": "human-readable", "z": "compress",
           "e": "rsh", "n": "dry-run", "B": "block-size", "8": "8-bit-output",
           "V": "version", "0": "from0", "f": "filter", "C": "cvs-exclude", "u": "update",
-          "I": "ignore-times", "@": "modify-window"}
+          "I": "ignore-times", "@": "modify-window", "O": "omit-dir-times",
+          "J": "omit-link-times", "S": "sparse"}
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,10 @@ class Options:
     read_batch: str | None = None
     raw_argv: tuple[str, ...] = ()  # as typed, for BATCH.sh
     remove_source_files: bool = False
+    mkpath: bool = False
+    omit_dir_times: bool = False
+    omit_link_times: bool = False
+    sparse: bool = False
     operands: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -295,6 +302,9 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
     letters = "v" * min(o.verbose, 9)
     for on, ch in ((o.dry_run, "n"), (o.update, "u"), (o.ignore_times, "I"),
                    (o.links, "l"), (o.copy_links and am_sender is False, "L"),
+                   (o.omit_dir_times and am_sender, "O"), (o.omit_link_times and am_sender, "J"),
+                   (o.executability and not o.perms and am_sender, "E"),
+                   (o.sparse and am_sender, "S"),
                    (o.copy_dirlinks and not am_sender, "k"), (o.whole_file, "W"),
                    (o.hard_links, "H"), (o.owner, "o"), (o.group, "g"), (o.devices, "D"),
                    (o.times, "t"), (o.perms, "p"), (o.recursive, "r"), (o.checksum, "c"),
@@ -342,6 +352,8 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
         args.append("--no-implied-dirs")
     if o.remove_source_files:
         args.append("--remove-source-files")
+    if o.mkpath and am_sender:
+        args.append("--mkpath")
     if shell:
         paths = [safe_arg(x, True, am_sender) for x in paths]
     return args + ["."] + paths

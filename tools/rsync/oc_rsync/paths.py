@@ -13,13 +13,24 @@ __all__ = ["Destination"]
 
 
 class Destination:
-    def __init__(self, dest: bytes, entries: list[FileEntry], create: bool = True):
+    def __init__(self, dest: bytes, entries: list[FileEntry], create: bool = True,
+                 mkpath: bool = False):
         self.solo = (len(entries) == 1 and not entries[0].is_dir()
                      and not dest.endswith(b"/") and not os.path.isdir(dest))
         self.root = dest
         self.created = not self.solo and not os.path.isdir(dest)  # upstream says so once
-        if self.created and create:
-            os.makedirs(dest, exist_ok=True)
+        if self.created and create:  # only the last component unless --mkpath
+            target = dest.rstrip(b"/") or dest
+            if mkpath:
+                os.makedirs(target, exist_ok=True)
+            else:
+                try:
+                    os.mkdir(target)
+                except OSError as e:
+                    raise OSError(e.errno, f'mkdir "{os.fsdecode(os.path.abspath(target))}" '
+                                  f"failed: {e.strerror}") from None
+        elif self.solo and mkpath:
+            os.makedirs(os.path.dirname(dest) or b".", exist_ok=True)
         self.real = os.path.realpath(os.path.dirname(dest) if self.solo else dest)
 
     def path(self, e: FileEntry) -> bytes:

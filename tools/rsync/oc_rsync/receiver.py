@@ -35,7 +35,28 @@ from .conn import Conn
 from .output import FileProgress, Output
 from .paths import Destination
 
-__all__ = ["Receiver"]
+__all__ = ["Receiver", "sparse_writer"]
+
+_BLOCK = 4096
+
+
+def sparse_writer(fd: int):
+    """-S: write(data) that seeks over whole zero blocks instead of writing them, so
+    the file gets holes (upstream: fileio.c write_sparse); the caller sets the final
+    length."""
+    zero = bytes(_BLOCK)
+
+    def write(data) -> None:
+        view = memoryview(data)
+        for off in range(0, len(view), _BLOCK):
+            piece = view[off:off + _BLOCK]
+            if len(piece) == _BLOCK and piece == zero:
+                os.lseek(fd, _BLOCK, os.SEEK_CUR)
+                continue
+            rest = piece
+            while rest:
+                rest = rest[os.write(fd, rest):]
+    return write
 
 
 class Receiver:
@@ -48,6 +69,7 @@ class Receiver:
         self.stats = None
         self.partial = False
         self.remove_sources = False
+        self.sparse = False
 
     def run(self, server_sender: bool) -> None:
         r = self.conn.reader
@@ -107,7 +129,9 @@ class Receiver:
         try:
             patcher = FilePatcher(head, self.spec,
                                   (lambda o, n: pread_at(basis, o, n)) if basis is not None
-                                  else (lambda o, n: b""), writer(tmp.fileno()), progress)
+                                  else (lambda o, n: b""),
+                                  sparse_writer(tmp.fileno()) if self.sparse
+                                  else writer(tmp.fileno()), progress)
             block = (lambda k: pread_at(basis, k * head.block_len,
                                         head.remainder if k == head.count - 1 and head.remainder
                                         else head.block_len)) if basis is not None \
@@ -138,7 +162,13 @@ class Receiver:
             finally:
                 patcher.close()
             tmp.close()
-            self.attrs.apply(tmp.name, e)
+            try:
+                old_mode = os.lstat(path).st_mode
+            except FileNotFoundError:
+                old_mode = None
+            if self.sparse:
+                os.truncate(tmp.name, e.size)  # a trailing hole needs the length set
+            self.attrs.apply(tmp.name, e, old_mode=old_mode)
             os.rename(tmp.name, path)
             ok = True
             self.out.stats.transferred(e)

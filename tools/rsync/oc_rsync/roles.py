@@ -70,7 +70,7 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     entries = sorted_list(received, p)
     if dec.io_error:
         out.io_error |= 1
-    where = Destination(dest, entries, create=not o.dry_run)
+    where = Destination(dest, entries, create=not o.dry_run, mkpath=o.mkpath)
     if where.created and (o.verbose or o.itemize or o.progress) and not o.quiet:
         out.info(f"created directory {os.fsdecode(dest).rstrip('/') or '/'}")
     attrs = Attrs(o, dict(dec.uid_names), dict(dec.gid_names))
@@ -79,6 +79,7 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     gen = Generator(conn, p, spec, where, entries, attrs, events, o, out, rules, groups)
     receiver = Receiver(conn, p, spec, neg.compression, where, entries, attrs, events, out)
     receiver.partial = o.partial
+    receiver.sparse = o.sparse
     receiver.remove_sources = o.remove_source_files and not o.dry_run
     gen.on_unchanged = receiver.report_success  # an up-to-date file counts as sent too
     thread = threading.Thread(target=gen.run, daemon=True)
