@@ -3,7 +3,7 @@ import os
 import sys
 
 import click
-from oc_wire.errors import OcError, report
+from oc_wire.cli import run_stage_cli
 from oc_wire.progress import progress_for
 from oc_wire.stream import PullReader
 
@@ -47,20 +47,7 @@ def command(io, file, out, sig_path, name, checksum, progress, quiet):
 
 
 def run_cli(argv, stdin=None, stdout=None, stderr=None) -> int:
-    stdin = stdin or sys.stdin.buffer
-    stdout = stdout or sys.stdout.buffer
-    stderr = stderr or sys.stderr
-    try:
-        command.main(args=list(argv), obj=(stdin, stdout, stderr), standalone_mode=False,
-                     prog_name="oc-delta")
-    except click.exceptions.Exit as e:
-        return e.exit_code
-    except click.ClickException as e:
-        e.show(stderr)
-        return 1
-    except (OcError, OSError) as e:
-        return report("oc-delta", e, stderr)
-    return 0
+    return run_stage_cli(command, "oc-delta", argv, stdin, stdout, stderr)
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ import os
 import sys
 
 import click
-from oc_wire.errors import OcError, report
+from oc_wire.cli import run_stage_cli
 from oc_wire.progress import progress_for
 from oc_wire.stream import PullReader
 
@@ -58,20 +58,7 @@ def _umask() -> int:
 
 
 def run_cli(argv, stdin=None, stdout=None, stderr=None) -> int:
-    stdin = stdin or sys.stdin.buffer
-    stdout = stdout or sys.stdout.buffer
-    stderr = stderr or sys.stderr
-    try:
-        command.main(args=list(argv), obj=(stdin, stdout, stderr), standalone_mode=False,
-                     prog_name="oc-patch")
-    except click.exceptions.Exit as e:
-        return e.exit_code
-    except click.ClickException as e:
-        e.show(stderr)
-        return 1
-    except (OcError, OSError) as e:
-        return report("oc-patch", e, stderr)
-    return 0
+    return run_stage_cli(command, "oc-patch", argv, stdin, stdout, stderr)
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ import sys
 import tempfile
 
 import click
-from oc_wire.errors import OcError, report
+from oc_wire.cli import run_stage_cli
 from oc_wire.progress import progress_for
 
 from .signer import sign
@@ -62,20 +62,7 @@ def command(io, file, out, block_size, checksum, checksum_seed, protocol, progre
 
 
 def run_cli(argv, stdin=None, stdout=None, stderr=None) -> int:
-    stdin = stdin or sys.stdin.buffer
-    stdout = stdout or sys.stdout.buffer
-    stderr = stderr or sys.stderr
-    try:
-        command.main(args=list(argv), obj=(stdin, stdout, stderr), standalone_mode=False,
-                     prog_name="oc-sig")
-    except click.exceptions.Exit as e:
-        return e.exit_code
-    except click.ClickException as e:
-        e.show(stderr)
-        return 1
-    except (OcError, OSError) as e:
-        return report("oc-sig", e, stderr)
-    return 0
+    return run_stage_cli(command, "oc-sig", argv, stdin, stdout, stderr)
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ import threading
 import click
 
 from .dump import dump_events, dump_session, render
-from .errors import NEED_DATA, OcError
+from .errors import NEED_DATA, OcError, report
 from .ints import ByteReader
 from .mux import MAX_FRAME, Demuxer, Msg, encode_frame
 from .server_args import parse_server_args
@@ -157,6 +157,27 @@ def capture(prefix, cmd):
     _tee(proc.stdout.fileno(), [1, rec_out], [rec_out])
     code = proc.wait()
     sys.exit(code)
+
+
+def run_stage_cli(cmd: click.Command, prog: str, argv, stdin=None, stdout=None,
+                  stderr=None) -> int:
+    """Run a stage tool's click command in-process (the stage CLIs share this): obj is
+    (stdin, stdout, stderr); usage errors exit 1, OcError/OSError are reported as
+    `prog: message` with their exit code."""
+    stdin = stdin or sys.stdin.buffer
+    stdout = stdout or sys.stdout.buffer
+    stderr = stderr or sys.stderr
+    try:
+        cmd.main(args=list(argv), obj=(stdin, stdout, stderr), standalone_mode=False,
+                 prog_name=prog)
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.ClickException as e:
+        e.show(stderr)
+        return 1
+    except (OcError, OSError) as e:
+        return report(prog, e, stderr)
+    return 0
 
 
 def main() -> None:
