@@ -135,7 +135,7 @@ P32 = [["-a"], ["-az"], ["-ac"], ["-a", "-W"], ["-rlt"], ["-r"], ["-a", "--zc=zs
        ["-aH", "--delete"], ["-an"], ["-an", "--delete"], ["-au"], ["-a", "--existing"],
        ["-a", "--ignore-existing"], ["-a", "--size-only"], ["-aI"], ["-a", "--max-size=200K"],
        ["-a", "--min-size=1K"], ["-a", "--modify-window=5"], ["-rt"], ["-rtE"], ["-aO"],
-       ["-aJ"], ["-aS"]]
+       ["-aJ"], ["-aS"], ["-am"], ["-am", "--exclude=*text"]]
 
 
 @pytest.mark.parametrize("opts", P32, ids=[" ".join(o) for o in P32])

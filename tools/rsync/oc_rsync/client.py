@@ -201,7 +201,7 @@ def _push(o: Options, srcs: list[str], dest, out: Output) -> int:
     rules = _rules(o)
     # the receiver wants the rules when they decide what --delete spares (upstream:
     # exclude.c receiver_wants_list)
-    if o.delete and (not o.delete_excluded or p >= 29):
+    if o.prune_empty_dirs or (o.delete and (not o.delete_excluded or p >= 29)):
         conn.write(rules.to_wire(p, am_sender=True, delete_excluded=o.delete_excluded))
     batch = _start_batch(o, neg)
     if batch:

@@ -62,6 +62,7 @@ class Generator:
         self.leaders: dict[object, FileEntry] = {}
         self.followers: list[tuple[FileEntry, FileEntry]] = []
         self.new_dirs: set[int] = set()  # made here: they take the sender's mode
+        self.pruned: set[int] = set()    # -m: directories left out
         self.on_unchanged = lambda i: None  # an entry in place without a transfer
 
     def path(self, e: FileEntry) -> bytes:
@@ -116,7 +117,8 @@ class Generator:
         self.conn.flush()
         self._wait_done(2 if self.p >= 29 else 1, redo=False)
         for e in reversed(self.entries):
-            if e.is_dir() and not self.o.dry_run and os.path.isdir(self.path(e)):
+            if e.is_dir() and not self.o.dry_run and id(e) not in self.pruned \
+                    and os.path.isdir(self.path(e)):
                 path = self.path(e)
                 self.attrs.apply(path, e, None if id(e) in self.new_dirs else os.lstat(path))
         if self.p >= 24:
@@ -157,6 +159,8 @@ class Generator:
                 and int(st.st_mtime) - e.mtime > o.modify_window)
 
     def _generate(self, i: int, e: FileEntry) -> None:
+        if id(e) in self.pruned:
+            return
         group = self.groups.get(id(e))
         if group is not None and e.is_reg():
             if group in self.leaders:

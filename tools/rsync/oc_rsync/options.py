@@ -46,7 +46,8 @@ _LONG = {
     "version": ("version", "flag"), "help": ("help", "flag"), "from0": ("from0", "flag"),
     "write-batch": ("write_batch", "value"), "read-batch": ("read_batch", "value"),
     "remove-source-files": ("remove_source_files", "flag"),
-    "mkpath": ("mkpath", "flag"), "omit-dir-times": ("omit_dir_times", "flag"),
+    "mkpath": ("mkpath", "flag"), "prune-empty-dirs": ("prune_empty_dirs", "flag"),
+    "omit-dir-times": ("omit_dir_times", "flag"),
     "omit-link-times": ("omit_link_times", "flag"), "sparse": ("sparse", "flag"),
     "update": ("update", "flag"), "existing": ("existing", "flag"),
     "ignore-non-existing": ("existing", "flag"), "ignore-existing": ("ignore_existing", "flag"),
@@ -71,7 +72,7 @@ _SHORT = {"a": "archive", "r": "recursive", "d": "dirs", "l": "links", "L": "cop
           "e": "rsh", "n": "dry-run", "B": "block-size", "8": "8-bit-output",
           "V": "version", "0": "from0", "f": "filter", "C": "cvs-exclude", "u": "update",
           "I": "ignore-times", "@": "modify-window", "O": "omit-dir-times",
-          "J": "omit-link-times", "S": "sparse"}
+          "J": "omit-link-times", "S": "sparse", "m": "prune-empty-dirs"}
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ class Options:
     omit_dir_times: bool = False
     omit_link_times: bool = False
     sparse: bool = False
+    prune_empty_dirs: bool = False
     operands: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -304,7 +306,7 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
                    (o.links, "l"), (o.copy_links and am_sender is False, "L"),
                    (o.omit_dir_times and am_sender, "O"), (o.omit_link_times and am_sender, "J"),
                    (o.executability and not o.perms and am_sender, "E"),
-                   (o.sparse and am_sender, "S"),
+                   (o.sparse and am_sender, "S"), (o.prune_empty_dirs and am_sender, "m"),
                    (o.copy_dirlinks and not am_sender, "k"), (o.whole_file, "W"),
                    (o.hard_links, "H"), (o.owner, "o"), (o.group, "g"), (o.devices, "D"),
                    (o.times, "t"), (o.perms, "p"), (o.recursive, "r"), (o.checksum, "c"),

@@ -56,6 +56,18 @@ def hard_link_groups(received: list[FileEntry], protocol: int) -> dict[int, obje
     return groups
 
 
+def pruned_dirs(entries: list[FileEntry]) -> set[int]:
+    """-m: directories with no non-directory anywhere below them (upstream: the
+    receiver's file list drops them); the transfer root always stays."""
+    full: set[bytes] = set()
+    for e in entries:
+        if not e.is_dir():
+            parts = e.name.split(b"/")[:-1]
+            for k in range(1, len(parts) + 1):
+                full.add(b"/".join(parts[:k]))
+    return {id(e) for e in entries if e.is_dir() and e.name != b"." and e.name not in full}
+
+
 def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Output,
                   server_sender: bool, rules: FilterRules | None = None) -> list[FileEntry]:
     """The whole receiving side after set-up (and the filter list); returns the list.
@@ -77,6 +89,8 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     spec = transfer_spec(neg)
     events: queue.Queue = queue.Queue()
     gen = Generator(conn, p, spec, where, entries, attrs, events, o, out, rules, groups)
+    if o.prune_empty_dirs:
+        gen.pruned = pruned_dirs(entries)
     receiver = Receiver(conn, p, spec, neg.compression, where, entries, attrs, events, out)
     receiver.partial = o.partial
     receiver.sparse = o.sparse
