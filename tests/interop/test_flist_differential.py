@@ -192,3 +192,15 @@ def test_upstream_replays_a_batch_built_on_our_file_list(tmp_path, protocol):
         if st.S_ISREG(e.mode):
             name = os.fsdecode(e.name)
             assert (dst / name).read_bytes() == (src / name).read_bytes()
+
+
+@pytest.mark.parametrize("args", [["src/"], ["-r", "src"], ["-a", "--list-only", "src/", "d"]])
+def test_oc_rsync_lists_local_sources_like_rsync(tmp_path, args):
+    """One operand (or --list-only) lists, as rsync does; oc-rsync hands it to oc-flist."""
+    import sys
+    _odd_tree(tmp_path)
+    oc = os.path.join(os.path.dirname(sys.executable), "oc-rsync")
+    env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "TZ": "UTC"}
+    ours = subprocess.run([oc, *args], cwd=tmp_path, env=env, capture_output=True)
+    _, theirs = _theirs(args, tmp_path, tmp_path)
+    assert ours.returncode == 0 and ours.stdout == theirs

@@ -47,6 +47,13 @@ def _remote(operand: str):
     return (m.group("user"), m.group("host"), m.group("path") or ".") if m else None
 
 
+def _is_remote(operand: str) -> bool:
+    try:
+        return _remote(operand) is not None
+    except UsageError:  # a daemon form is remote too
+        return True
+
+
 def _spawn(o: Options, user, host, args: list[str], local: bool) -> subprocess.Popen:
     if local:
         cmd = [sys.executable, "-c", "import sys; from oc_rsync import run; "
@@ -113,9 +120,14 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
         except (OcError, OSError) as e:
             stderr.write(f"{PROG}: {e}\n" + closing_line(PROG, code_for(e)))
             return code_for(e)
+    if (len(o.operands) == 1 or o.list_only) and o.operands and \
+            not any(_is_remote(x) for x in o.operands):
+        # listing local sources (one operand implies --list-only, as upstream): oc-flist
+        from oc_flist.cli import run as list_run
+        return list_run(list(argv), stdout=getattr(stdout, "buffer", stdout), stderr=stderr)
     if len(o.operands) < 2:
-        stderr.write(f"{PROG}: a source and a destination are needed (listing-only mode "
-                     "is oc-flist)\n" + closing_line(PROG, 1))
+        stderr.write(f"{PROG}: listing a remote source is not supported yet\n"
+                     + closing_line(PROG, 1))
         return 1
     out = Output(o, stdout, stderr)
     srcs, dest = list(o.operands[:-1]), o.operands[-1]
