@@ -133,8 +133,11 @@ def test_partial_keeps_an_interrupted_file_and_the_rerun_uses_it(tmp_path):
     r = subprocess.run(cmd + ["--stats", "-v"], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert (dst / "huge").read_bytes() == data
-    received = int(r.stdout.split("received ")[1].split(" bytes")[0].replace(",", ""))
-    assert received < len(data) - kept // 2  # the kept part came from the basis
+    # The kept part came from the basis. (Matched data, not bytes received: with 2-byte
+    # strong sums a false block match now and then fails the whole-file check, and the
+    # redo pass resends the file as upstream's would; matched data still counts it.)
+    matched = int(r.stdout.split("Matched data: ")[1].split(" bytes")[0].replace(",", ""))
+    assert matched >= kept // 2
 
 
 @pytest.mark.parametrize("mkpath", [False, True])
