@@ -41,6 +41,10 @@ oc_matcher *oc_matcher_new(const uint32_t *sum1, const uint8_t *sum2, int32_t co
                            int32_t blength, int32_t remainder, int32_t s2len,
                            int algo, uint32_t seed, int seed_mode);
 void oc_matcher_free(oc_matcher *m);
+/* In-place mode (upstream: updating_basis_file): the receiver overwrites its basis as it
+ * goes, so a block before the current offset is usable only where it already sits at that
+ * very offset. Returns 0, or -1 when out of memory. */
+int oc_matcher_inplace(oc_matcher *m);
 /* Runs over data[0..len) (the whole new file, e.g. an mmap) until out is full or the file
  * ends. Returns the number of records written; *done is set to 1 after the final (-1) record. */
 int oc_matcher_run(oc_matcher *m, const uint8_t *data, int64_t len, oc_match_rec *out,

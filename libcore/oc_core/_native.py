@@ -86,8 +86,10 @@ class Md4:
         return bytes(ffi.buffer(out, 16))
 
 
-def match(sig: SigTable, data, algo: int, seed: int, seed_mode: int, on_progress=None):
-    """Yields (lit_offset, lit_len, token) records exactly as _pure.match does.
+def match(sig: SigTable, data, algo: int, seed: int, seed_mode: int, on_progress=None,
+          updating: bool = False):
+    """Yields (lit_offset, lit_len, token) records exactly as _pure.match does; updating:
+    the receiver rewrites its basis in place.
 
     `data` is the whole new file (bytes or an mmap). on_progress(low_water) is called after
     each batch with the lowest offset still needed, so the caller can drop mapped pages."""
@@ -99,6 +101,8 @@ def match(sig: SigTable, data, algo: int, seed: int, seed_mode: int, on_progress
     if m == ffi.NULL:
         raise MemoryError("oc_matcher_new")
     m = ffi.gc(m, lib.oc_matcher_free)
+    if updating and lib.oc_matcher_inplace(m):
+        raise MemoryError("oc_matcher_inplace")
     buf = ffi.from_buffer(data) if len(data) else ffi.new("uint8_t[1]")
     out = ffi.new("oc_match_rec[]", _BATCH)
     done = ffi.new("int *")

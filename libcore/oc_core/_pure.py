@@ -128,10 +128,13 @@ def sig_records(algo: int, data, block_len: int, seed: int, seed_mode: int,
                     for o in range(0, len(data), block_len))
 
 
-def match(sig: SigTable, data, algo: int, seed: int, seed_mode: int, on_progress=None):
+def match(sig: SigTable, data, algo: int, seed: int, seed_mode: int, on_progress=None,
+          updating: bool = False):
     """upstream match.c match_sums/hash_search: yields (lit_offset, lit_len, token) records,
     one per call of upstream's matched(); token >= 0 is a block, -2 a flush, -1 the end.
-    on_progress is accepted for parity with the native backend and not called."""
+    updating: the receiver rewrites its basis in place (upstream updating_basis_file): a
+    block behind the offset is usable only where it already sits. on_progress is accepted
+    for parity with the native backend and not called."""
     data = bytes(data)
     size = len(data)
     state = {"last": 0}
@@ -156,13 +159,22 @@ def match(sig: SigTable, data, algo: int, seed: int, seed_mode: int, on_progress
     first = rolling_checksum(data[:k])
     s1, s2 = first & 0xFFFF, first >> 16
     end = size + 1 - sig.length_of(sig.count - 1)
-    offset = want_i = 0
+    offset = want_i = aligned_i = aligned_offset = 0
+    same: set[int] = set()  # in-place: blocks matched at their own offset
+
+    def strong_of(at: int, length: int) -> bytes:
+        return strong_sum(algo, data[at:at + length], seed, seed_mode)[:sig.s2len]
+
     while True:
         total = (s1 & 0xFFFF) | ((s2 << 16) & _M32)
         h = (s1 + s2) & 0xFFFF if traditional else total % tablesize
         strong = None
         chain_len = 0
-        for i in buckets.get(h, ()):
+        chain = buckets.get(h, [])
+        for i in list(chain):
+            if updating and i * sig.block_len < offset and i not in same:
+                chain.remove(i)  # behind us and overwritten: never usable again
+                continue
             if total != sig.sum1[i]:
                 continue
             chain_len += 1
@@ -172,11 +184,29 @@ def match(sig: SigTable, data, algo: int, seed: int, seed_mode: int, on_progress
             if length != sig.length_of(i):
                 continue
             if strong is None:
-                strong = strong_sum(algo, data[offset:offset + length], seed, seed_mode)
-                strong = strong[:sig.s2len]
+                strong = strong_of(offset, length)
             if strong != sig.strong(i):
                 continue
-            if (i != want_i and want_i < sig.count and total == sig.sum1[want_i]
+            if updating:
+                while aligned_offset < offset:
+                    aligned_offset += sig.block_len
+                    aligned_i += 1
+                a = aligned_i
+                if (offset == aligned_offset or (total == 0 and length == sig.block_len
+                                                 and aligned_offset + length <= size)) \
+                        and a < sig.count and (i == a or (
+                            total == sig.sum1[a] and length == sig.length_of(a)
+                            and strong == sig.strong(a))):
+                    i = a
+                    if offset == aligned_offset or (
+                            rolling_checksum(data[aligned_offset:aligned_offset + length])
+                            == sig.sum1[a] and strong_of(aligned_offset, length)
+                            == sig.strong(a)):
+                        offset, want_i = aligned_offset, a
+                        same.add(a)
+            if (i != want_i and want_i < sig.count
+                    and (not updating or want_i * sig.block_len >= offset or want_i in same)
+                    and total == sig.sum1[want_i]
                     and length == sig.length_of(want_i) and strong == sig.strong(want_i)):
                 i = want_i
             want_i = i + 1

@@ -69,24 +69,24 @@ class BackgroundSum:
 
 
 class FdSum:
-    """Hash size bytes of a file descriptor on a worker thread (pread in pieces, so no
-    mapping grows the resident set); digest() joins and returns the digest. Files under
-    `threshold` bytes are hashed inline at digest(), without a thread."""
+    """Hash bytes start..size of a file descriptor on a worker thread (pread in pieces,
+    so no mapping grows the resident set); digest() joins and returns the digest. Files
+    under `threshold` bytes are hashed inline at digest(), without a thread."""
 
     def __init__(self, file_sum, fd: int, size: int, piece: int = 1 << 20,
-                 threshold: int = 4 << 20):
+                 threshold: int = 4 << 20, start: int = 0):
         self._sum = file_sum
         self._error: BaseException | None = None
-        self._args = (fd, size, piece)
+        self._args = (fd, start, size, piece)
         self._t: threading.Thread | None = None
         if size >= threshold:
             self._t = threading.Thread(target=self._run, args=self._args,
                                        name="oc-file-sum", daemon=True)
             self._t.start()
 
-    def _run(self, fd: int, size: int, piece: int) -> None:
+    def _run(self, fd: int, start: int, size: int, piece: int) -> None:
         try:
-            for off in range(0, size, piece):
+            for off in range(start, size, piece):
                 data = os.pread(fd, min(piece, size - off), off)
                 if not data:
                     raise OSError(f"file shrank while hashing at offset {off}")

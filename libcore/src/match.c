@@ -1,5 +1,5 @@
-/* Block matcher, upstream match.c (build_hash_table, hash_search, match_sums), for a plain
- * (not in-place) transfer over the whole new file in memory (an mmap from the caller).
+/* Block matcher, upstream match.c (build_hash_table, hash_search, match_sums), over the
+ * whole new file in memory (an mmap from the caller), plain or in-place.
  *
  * Facts ported as they are upstream:
  * - table size = count/8*10 + 11, at least 65536; at exactly 65536 buckets the bucket is
@@ -10,7 +10,11 @@
  * - after a hit, the block right after the previous match (want_i) wins if it also matches;
  * - pending literal data is flushed (token -2) once it reaches blength + CHUNK_SIZE bytes
  *   and more than CHUNK_SIZE bytes remain before `end`;
- * - the rolling sum works on signed chars with uint32 wrap-around.
+ * - the rolling sum works on signed chars with uint32 wrap-around;
+ * - in-place (the receiver overwrites its basis): a block lying before the current offset
+ *   is dropped from its chain for good unless it was matched at its own offset; a match
+ *   prefers the block aligned with the current offset, and a run of zeros may jump ahead
+ *   to the next block boundary to re-align (upstream's SUMFLG_SAME_OFFSET logic).
  * The matcher is resumable: it stops when the output array is full and continues later. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -36,6 +40,10 @@ struct oc_matcher {
     int64_t offset, end, last_match;
     int32_t k, want_i;
     uint32_t s1, s2;
+    /* in-place mode */
+    uint8_t *same_offset; /* NULL unless in-place; per block: matched at its own offset */
+    int64_t aligned_offset;
+    int32_t aligned_i;
 };
 
 static int32_t block_len(const oc_matcher *m, int32_t i)
@@ -82,8 +90,51 @@ void oc_matcher_free(oc_matcher *m)
 {
     if (!m)
         return;
-    free(m->sum1); free(m->sum2); free(m->chain); free(m->table);
+    free(m->sum1); free(m->sum2); free(m->chain); free(m->table); free(m->same_offset);
     free(m);
+}
+
+int oc_matcher_inplace(oc_matcher *m)
+{
+    if (!m->same_offset)
+        m->same_offset = calloc(m->count > 0 ? (size_t)m->count : 1, 1);
+    return m->same_offset ? 0 : -1;
+}
+
+static int strong_eq(const oc_matcher *m, const uint8_t *sum2, int32_t i)
+{
+    return memcmp(sum2, m->sum2 + (size_t)i * m->s2len, (size_t)m->s2len) == 0;
+}
+
+/* In-place: after block i matched at *offset, prefer the block aligned with the offset
+ * (re-aligning a zero run to the next boundary when it can); returns the block to use. */
+static int32_t prefer_aligned(oc_matcher *m, const uint8_t *data, int64_t len, int64_t *offset,
+                              int32_t i, int32_t l, uint32_t sum, const uint8_t *sum2)
+{
+    while (m->aligned_offset < *offset) {
+        m->aligned_offset += m->blength;
+        m->aligned_i++;
+    }
+    int32_t a = m->aligned_i;
+    if (!((*offset == m->aligned_offset
+           || (sum == 0 && l == m->blength && m->aligned_offset + l <= len))
+          && a < m->count))
+        return i;
+    if (i != a && (sum != m->sum1[a] || l != block_len(m, a) || !strong_eq(m, sum2, a)))
+        return i;
+    if (*offset != m->aligned_offset) {
+        const uint8_t *p = data + m->aligned_offset;
+        uint8_t again[32];
+        if (oc_rolling_checksum(p, (size_t)l) != m->sum1[a])
+            return a; /* a matches here too; only the jump ahead is off */
+        oc_strong_sum(m->algo, p, (size_t)l, m->seed, m->seed_mode, again);
+        if (!strong_eq(m, again, a))
+            return a;
+        *offset = m->aligned_offset;
+    }
+    m->same_offset[a] = 1;
+    m->want_i = a;
+    return a;
 }
 
 int64_t oc_matcher_low_water(const oc_matcher *m)
@@ -127,10 +178,16 @@ static void search_step(oc_matcher *m, const uint8_t *data, int64_t len, oc_matc
     uint32_t sum = (s1 & 0xffff) | (s2 << 16);
     uint32_t hash = m->tablesize == TRADITIONAL_TABLESIZE ? ((s1 + s2) & 0xffff)
                                                           : sum % m->tablesize;
-    int32_t i = m->table[hash];
+    int32_t *prev = &m->table[hash];
+    int32_t i;
     int done_csum2 = 0, chain_len = 0;
     uint8_t sum2[32];
-    for (; i >= 0; i = m->chain[i]) {
+    for (i = *prev; i >= 0; i = m->chain[i]) {
+        if (m->same_offset && (int64_t)i * m->blength < offset && !m->same_offset[i]) {
+            *prev = m->chain[i]; /* behind us and overwritten: never usable again */
+            continue;
+        }
+        prev = &m->chain[i];
         if (sum != m->sum1[i])
             continue;
         if (++chain_len > MAX_CHAIN_LEN)
@@ -142,11 +199,14 @@ static void search_step(oc_matcher *m, const uint8_t *data, int64_t len, oc_matc
             oc_strong_sum(m->algo, data + offset, (size_t)l, m->seed, m->seed_mode, sum2);
             done_csum2 = 1;
         }
-        if (memcmp(sum2, m->sum2 + (size_t)i * m->s2len, (size_t)m->s2len) != 0)
+        if (!strong_eq(m, sum2, i))
             continue;
+        if (m->same_offset)
+            i = prefer_aligned(m, data, len, &offset, i, l, sum, sum2);
         int32_t w = m->want_i;
-        if (i != w && w < m->count && sum == m->sum1[w] && l == block_len(m, w)
-            && memcmp(sum2, m->sum2 + (size_t)w * m->s2len, (size_t)m->s2len) == 0)
+        if (i != w && w < m->count
+            && (!m->same_offset || (int64_t)w * m->blength >= offset || m->same_offset[w])
+            && sum == m->sum1[w] && l == block_len(m, w) && strong_eq(m, sum2, w))
             i = w;
         m->want_i = i + 1;
         emit(m, out, n, offset, i);

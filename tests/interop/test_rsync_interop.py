@@ -27,7 +27,8 @@ def _tree(root, big: bool):
     files = {"empty": b"", "one": b"x", "rand": rng.randbytes(100_000),
              "dir/text": b"".join(b"line %d\n" % i for i in range(120_000)),
              "dir/deeper/mid": rng.randbytes(700_001), "sp ace": b"space",
-             "new\nline": b"newline", "-dash": b"dash"}
+             "new\nline": b"newline", "-dash": b"dash", "dir/grow": rng.randbytes(300_000)}
+    files["dir/grow-bad"] = files["dir/grow"]
     if big:
         files["big"] = rng.randbytes(20 << 20)
     for name, data in files.items():
@@ -55,6 +56,12 @@ def _tree(root, big: bool):
         data[5000:5100] = rng.randbytes(300)
         (dst / name).write_bytes(bytes(data))
         os.utime(dst / name, (1, 1))
+    grow = (src / "dir" / "grow").read_bytes()  # --append: a prefix to append to
+    (dst / "dir" / "grow").write_bytes(grow[:100_000])
+    (dst / "dir" / "grow-bad").write_bytes(b"X" + grow[1:90_000])  # --append-verify redoes
+    (dst / "dir" / "deeper" / ".part").mkdir()  # --partial-dir=.part finds a partial file
+    (dst / "dir" / "deeper" / ".part" / "mid").write_bytes(
+        (src / "dir" / "deeper" / "mid").read_bytes()[:300_000])
     (dst / "only-in-dest").write_bytes(b"stays")  # unless --delete
     os.chmod(dst / "dir" / "text", 0o600)  # without -p an updated file keeps its mode
     (dst / "extra-dir" / "sub").mkdir(parents=True)
@@ -67,9 +74,10 @@ def _copy(a, b) -> None:
     subprocess.run(["cp", "-a", str(a), str(b)], check=True)
 
 
-def _snapshot(root, ns: bool, times: bool) -> dict:
+def _snapshot(root, ns: bool, times: bool, timed=None) -> dict:
     """Every entry's type, permissions, owner, content, link target and mtime, and for
-    regular files the names sharing its inode (hard-link groups)."""
+    regular files the names sharing its inode (hard-link groups). timed: the names whose
+    mtime counts (an entry rsync only deletes from gets the time of that deletion)."""
     snap, inodes = {}, {}
     for dirpath, dirs, files in os.walk(os.fsencode(root)):
         for name in dirs + files:
@@ -83,7 +91,7 @@ def _snapshot(root, ns: bool, times: bool) -> dict:
                 inodes.setdefault(st.st_ino, []).append(rel)
             if stat.S_ISLNK(st.st_mode):
                 rec.append(os.readlink(p))
-            elif times:
+            elif times and (timed is None or rel in timed):
                 rec.append(st.st_mtime_ns if ns else st.st_mtime_ns // 10**9)
             snap[rel] = tuple(rec)
     for names in inodes.values():
@@ -123,7 +131,9 @@ def _case(tmp_path, direction, opts, big=False):
     protocol = next((int(o.split("=")[1]) for o in opts if o.startswith("--protocol=")), 32)
     times = any("t" in o for o in opts if o.startswith("-") and not o.startswith("--")) or \
         "-a" in opts
-    assert _snapshot(ours, protocol >= 31, times) == _snapshot(ref, protocol >= 31, times)
+    timed = set(_snapshot(src, False, False))
+    assert _snapshot(ours, protocol >= 31, times, timed) == \
+        _snapshot(ref, protocol >= 31, times, timed)
 
 
 P32 = [["-a"], ["-az"], ["-ac"], ["-a", "-W"], ["-rlt"], ["-r"], ["-a", "--zc=zstd"],
@@ -135,7 +145,12 @@ P32 = [["-a"], ["-az"], ["-ac"], ["-a", "-W"], ["-rlt"], ["-r"], ["-a", "--zc=zs
        ["-aH", "--delete"], ["-an"], ["-an", "--delete"], ["-au"], ["-a", "--existing"],
        ["-a", "--ignore-existing"], ["-a", "--size-only"], ["-aI"], ["-a", "--max-size=200K"],
        ["-a", "--min-size=1K"], ["-a", "--modify-window=5"], ["-rt"], ["-rtE"], ["-aO"],
-       ["-aJ"], ["-aS"], ["-am"], ["-am", "--exclude=*text"]]
+       ["-aJ"], ["-aS"], ["-am"], ["-am", "--exclude=*text"], ["-a", "--inplace"],
+       ["-a", "--inplace", "--no-whole-file"], ["-a", "--append"], ["-a", "--append-verify"],
+       ["-a", "--partial-dir=.part"], ["-a", "--partial-dir=.part", "--no-whole-file"],
+       ["-a", "--temp-dir=/tmp"], ["-a", "--delete-before"], ["-a", "--delete-during"],
+       ["-a", "--delete-delay"], ["-a", "--delete-after"], ["-a", "--del", "--max-delete=2"],
+       ["-a", "--delete-after", "--exclude=*text"]]
 
 
 @pytest.mark.parametrize("opts", P32, ids=[" ".join(o) for o in P32])

@@ -159,3 +159,56 @@ def test_matcher_with_no_blocks_sends_literals_in_chunks(core_backend):
     new = os.urandom(100_000)
     recs = list(core_backend.match(sig, new, Checksum.MD5, 0, SeedMode.NONE))
     assert recs == [(0, 32768, -2), (32768, 32768, -2), (65536, 32768, -2), (98304, 1696, -1)]
+
+
+def _rebuild_in_place(records, new: bytes, sig: SigTable, basis: bytes) -> bytes:
+    """What an in-place receiver ends with: it writes into the basis itself, so a block
+    copied from an offset it already overwrote would bring back the wrong bytes."""
+    buf = bytearray(basis)
+    at = 0
+    for off, n, token in records:
+        buf[at:at + n] = new[off:off + n]
+        at += n
+        if token >= 0:
+            start = token * sig.block_len
+            block = bytes(buf[start:start + sig.length_of(token)])
+            buf[at:at + len(block)] = block
+            at += len(block)
+    del buf[at:]
+    return bytes(buf)
+
+
+@settings(max_examples=80, deadline=None)
+@given(basis=st.binary(max_size=3000), edits=st.lists(
+    st.tuples(st.integers(0, 3000), st.binary(max_size=40), st.integers(0, 40)), max_size=5),
+    block=st.sampled_from([1, 2, 7, 64, 700]), zeros=st.booleans(),
+    swap=st.booleans())
+def test_in_place_matcher_never_reads_what_it_overwrote(basis, edits, block, zeros, swap):
+    if zeros:
+        basis = bytes(len(basis) // 2) + basis[len(basis) // 2:]
+    new = bytearray(basis)
+    if swap and len(new) > 2 * block:  # moved blocks: the tempting case
+        new = new[len(new) // 2:] + new[:len(new) // 2]
+    for pos, ins, cut in edits:
+        pos = min(pos, len(new))
+        new[pos:pos + cut] = ins
+    new = bytes(new)
+    sig = _signature(basis, block, Checksum.MD5, 16)
+    args = (sig, new, Checksum.MD5, 0, SeedMode.NONE)
+    pure = list(PURE.match(*args, updating=True))
+    assert list(NATIVE.match(*args, updating=True)) == pure
+    assert _rebuild_in_place(pure, new, sig, basis) == new
+
+
+def test_in_place_matcher_keeps_blocks_at_their_own_offsets():
+    """A block behind the write offset is not reused; aligned identical blocks are."""
+    rng = random.Random(5)
+    a, b = rng.randbytes(700), rng.randbytes(700)
+    basis = a + b + bytes(700)
+    new = b + a + bytes(700)
+    sig = _signature(basis, 700)
+    plain = [t for *_, t in NATIVE.match(sig, new, Checksum.MD5, 0, SeedMode.NONE)]
+    inplace = [t for *_, t in NATIVE.match(sig, new, Checksum.MD5, 0, SeedMode.NONE,
+                                           updating=True)]
+    assert plain == [1, 0, 2, -1]
+    assert inplace == [1, 2, -1]  # block 0 was overwritten by the time "a" comes

@@ -58,11 +58,16 @@ def delta(sig_reader: ByteReader, fd: int, name: bytes, *, checksum: str | None 
 
 
 def file_tokens(sig: SigTable, spec, fd: int, size: int, encoder, progress=None,
-                counts=None) -> Iterator[bytes]:
+                counts=None, updating: bool = False, append_from: int | None = None,
+                verify_prefix: bool = False) -> Iterator[bytes]:
     """The token stream of the file open at fd against sig, through encoder (any
     oc_wire.compress token encoder), then the whole-file checksum; in pieces of about
     1 MiB. Matched blocks are handed to the encoder for codecs that keep history.
-    counts, when given, gets .literal and .matched incremented (bytes)."""
+    counts, when given, gets .literal and .matched incremented (bytes).
+    updating: the receiver rewrites its basis in place (--inplace).
+    append_from: --append: the receiver has the first bytes already; only the rest goes,
+    as literal data, and the checksum covers it alone unless verify_prefix
+    (--append-verify) (upstream: match.c match_sums with append_mode)."""
     mm = mmap.mmap(fd, size, access=mmap.ACCESS_READ) if size else b""
     released = 0
 
@@ -75,11 +80,16 @@ def file_tokens(sig: SigTable, spec, fd: int, size: int, encoder, progress=None,
         if progress is not None:
             progress.update(low)
 
-    hasher = FdSum(oc_core.FileSum(spec.algo, spec.file_prefix), fd, size)
+    start = 0 if append_from is None or verify_prefix else append_from
+    hasher = FdSum(oc_core.FileSum(spec.algo, spec.file_prefix), fd, size, start=start)
+    if append_from is None:
+        records = oc_core.match(sig, mm, spec.algo, spec.seed, spec.seed_mode,
+                                on_progress=release, updating=updating)
+    else:
+        records = _appended(append_from, size)
     try:
         out = bytearray()
-        for off, n, token in oc_core.match(sig, mm, spec.algo, spec.seed, spec.seed_mode,
-                                           on_progress=release):
+        for off, n, token in records:
             block = mm[off + n:off + n + sig.length_of(token)] if token >= 0 else None
             out += encoder.token(token, mm[off:off + n], block)
             if counts is not None:
@@ -94,3 +104,13 @@ def file_tokens(sig: SigTable, spec, fd: int, size: int, encoder, progress=None,
         hasher.wait()
         if size:
             mm.close()
+
+
+def _appended(start: int, size: int) -> Iterator[tuple[int, int, int]]:
+    """Matcher records for --append: literal pieces from start, flushed every CHUNK_SIZE
+    bytes as upstream's no-blocks path does."""
+    last = start
+    for j in range(start + oc_core.CHUNK_SIZE, size, oc_core.CHUNK_SIZE):
+        yield last, j - last, -2
+        last = j
+    yield last, size - last, -1

@@ -4,7 +4,13 @@ the new file, with the whole-file checksum verified against the sender's.
 FilePatcher reads the basis through a callback read_basis(offset, length) and writes through
 write(data); it holds no I/O of its own. Runs of adjacent matched blocks are read, hashed
 and written as one range (up to MAX_RUN bytes). The whole-file sum runs on a worker thread.
-A checksum mismatch or a short basis is a DataError.
+A checksum mismatch is a DataError (a basis that shrank reads as zeros, so it ends there).
+
+In place (--inplace: the basis is the file being written), a run of blocks that already
+sits at the write offset is read for the checksum and skipped over instead of rewritten
+(upstream: receiver.c skip_matched). With `start` (--append) the first bytes are already
+there: writing continues at that offset, and account() feeds bytes to the checksum
+without writing them (--append-verify checks the kept prefix too).
 """
 from collections.abc import Callable
 
@@ -23,15 +29,23 @@ MAX_RUN = 1 << 20
 class FilePatcher:
     def __init__(self, head: SumHead, spec: ChecksumSpec,
                  read_basis: Callable[[int, int], bytes], write: Callable[[bytes], object],
-                 progress=None):
+                 progress=None, skip: Callable[[int], object] | None = None, start: int = 0):
         self.head, self.read_basis, self.write, self.progress = head, read_basis, write, progress
-        self.done = 0
+        self.skip = skip  # in place: move the write offset over n bytes already there
+        self.done = start
         self._run_start = self._run_end = 0
         self._sum = BackgroundSum(oc_core.FileSum(spec.algo, spec.file_prefix))
 
-    def _emit(self, data) -> None:
+    def account(self, data) -> None:
+        """Checksum bytes that are already in place, without writing them."""
         self._sum.feed(data)
-        self.write(data)
+
+    def _emit(self, data, in_place: bool = False) -> None:
+        self._sum.feed(data)
+        if in_place:
+            self.skip(len(data))
+        else:
+            self.write(data)
         self.done += len(data)
         if self.progress is not None:
             self.progress.update(self.done)
@@ -40,9 +54,10 @@ class FilePatcher:
         start, end = self._run_start, self._run_end
         if end > start:
             data = self.read_basis(start, end - start)
-            if len(data) != end - start:
-                raise DataError(f"basis file is too short for the range at offset {start}")
-            self._emit(data)
+            if len(data) != end - start:  # the basis shrank: zeros, as upstream's
+                data = bytes(data) + bytes(end - start - len(data))  # map_ptr, then a
+                # checksum mismatch (and a redo) rather than a dead session
+            self._emit(data, self.skip is not None and start == self.done)
         self._run_start = self._run_end = 0
 
     def feed(self, ev) -> None:
@@ -59,6 +74,10 @@ class FilePatcher:
                 self._flush_run()
                 self._run_start = start
             self._run_end = start + length
+
+    def flush(self) -> None:
+        """Write the pending run of matched blocks (before the caller truncates)."""
+        self._flush_run()
 
     def finish(self, sent: bytes) -> int:
         """Flush, compare the sender's whole-file checksum; returns bytes written."""

@@ -235,7 +235,7 @@ def _push(o: Options, srcs: list[str], dest, out: Output) -> int:
     sender = Sender(conn, neg, flist_options(o, neg), False,
                     o.compress_level, lambda t: out.error(t, "sender"),
                     o.copy_links or o.copy_dirlinks or o.copy_unsafe_links, o.dry_run,
-                    out.stats)
+                    out.stats, inplace=o.inplace, append=o.append, warn=out.warning)
     out.stats.count_list([it.entry for it in items])
     ordered = sender.send_list(items, 1 if errors.io_error else 0)
     if o.remove_source_files:

@@ -1,25 +1,44 @@
 """--delete: remove what the destination has and the file list does not (upstream:
-generator.c delete_in_dir, delete.c delete_item).
+generator.c delete_in_dir, do_delete_pass; delete.c delete_item, delete_dir_contents).
 
 Only directories whose contents the list carries are cleaned: every directory with -r,
 else the transfer root's "." (-d with a trailing-slash source). A name the receiver's
-filter rules exclude is kept unless --delete-excluded. An extraneous directory goes with
-everything below it. The counts become the deletion stats a protocol-31 generator sends
-(files, dirs, symlinks, devices, specials)."""
+filter rules exclude is kept unless --delete-excluded. Within a directory the extraneous
+names go in reverse list order (subdirectories first, as they sort after files), and an
+extraneous directory's contents go before it, each item counted and reported. With
+--max-delete=N, once N items are gone the rest are skipped and counted; a directory that
+keeps some of its contents is reported as not empty. The counts become the deletion stats
+a protocol-31 generator sends (files, dirs, symlinks, devices, specials).
+
+When (upstream: options.c, compat.c): before the transfer, during it (each directory just
+before its contents are generated; the default from protocol 30, before it --delete
+means before), delayed (found during, removed after the transfer) or after it.
+"""
 import os
-import shutil
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from oc_flist.filters import FilterRules, files_under
 from oc_wire.flist_entry import FileEntry
 
-__all__ = ["DeleteCounts", "extraneous", "delete"]
+__all__ = ["DeleteCounts", "Deleter", "delete_when"]
+
+
+def delete_when(o, protocol: int) -> str | None:
+    """before, during, delay, after, or None without --delete."""
+    if not o.delete:
+        return None
+    return o.delete_when or ("during" if protocol >= 30 else "before")
 
 
 class DeleteCounts:
     def __init__(self):
         self.files = self.dirs = self.symlinks = self.devices = self.specials = 0
+        self.skipped = 0  # --max-delete
+
+    @property
+    def total(self) -> int:
+        return self.files + self.dirs + self.symlinks + self.devices + self.specials
 
     def add(self, mode: int) -> None:
         if stat.S_ISDIR(mode):
@@ -37,53 +56,106 @@ class DeleteCounts:
         return [self.files, self.dirs, self.symlinks, self.devices, self.specials]
 
 
-def extraneous(root: bytes, entries: list[FileEntry], recursive: bool,
-               rules: FilterRules | None, delete_excluded: bool
-               ) -> Iterator[tuple[bytes, bytes, int]]:
-    """(path, name relative to root, mode) of each destination entry to delete, parents
-    before what they hold; entries must be in list (depth-first) order."""
-    names: dict[bytes, set[bytes]] = {}
-    for e in entries:
-        if e.name != b".":
-            parent, _, base = e.name.rpartition(b"/")
-            names.setdefault(parent, set()).add(base)
-    walker = rules.walker(files_under(root)) if rules and rules.rules and not delete_excluded \
-        else None
-    stack: list[bytes] = []
-    for e in entries:
-        if not e.is_dir() or (not recursive and e.name != b"."):
-            continue
+class Deleter:
+    """Finds and removes extraneous entries; directories must be visited in list
+    (depth-first) order so per-directory filter rules follow the walk.
+
+    report(name, mode) is called for each item removed (or that would be, with dry_run);
+    info(text) for upstream's FINFO notes, error(text) for a failed removal."""
+
+    def __init__(self, root: bytes, entries: list[FileEntry], recursive: bool,
+                 rules: FilterRules | None, delete_excluded: bool, protocol: int,
+                 report: Callable[[bytes, int], None], info: Callable[[str], None],
+                 error: Callable[[str], None], max_delete: int | None = None,
+                 dry_run: bool = False):
+        self.root, self.recursive, self.p = root, recursive, protocol
+        self.report, self.info, self.error = report, info, error
+        self.max_delete, self.dry_run = max_delete, dry_run
+        self.counts = DeleteCounts()
+        self.names: dict[bytes, set[bytes]] = {}
+        for e in entries:
+            if e.name != b".":
+                parent, _, base = e.name.rpartition(b"/")
+                self.names.setdefault(parent, set()).add(base)
+        self.walker = rules.walker(files_under(root)) \
+            if rules and rules.rules and not delete_excluded else None
+        self.stack: list[bytes] = []
+
+    def cleans(self, e: FileEntry) -> bool:
+        return e.is_dir() and (self.recursive or e.name == b".")
+
+    def extraneous(self, e: FileEntry) -> Iterator[tuple[bytes, bytes, int]]:
+        """(path, name relative to root, mode) of what directory entry e holds that the
+        list does not, in upstream's deletion order."""
+        if not self.cleans(e):
+            return
         rel = b"" if e.name == b"." else e.name
-        if walker:
-            while stack and not (rel + b"/").startswith(stack[-1] + b"/"):
-                stack.pop()
-                walker.leave_dir()
-            walker.enter_dir(rel)
-            stack.append(rel)
-        path = os.path.join(root, rel) if rel else root
+        if self.walker:
+            while self.stack and not (rel + b"/").startswith(self.stack[-1] + b"/"):
+                self.stack.pop()
+                self.walker.leave_dir()
+            self.walker.enter_dir(rel)
+            self.stack.append(rel)
+        path = os.path.join(self.root, rel) if rel else self.root
         try:
-            present = sorted(os.listdir(path))
+            present = os.listdir(path)
         except OSError:
-            continue
-        keep = names.get(rel, set())
+            return
+        keep = self.names.get(rel, set())
+        found = []
         for base in present:
             if base in keep:
                 continue
             child = rel + b"/" + base if rel else base
             full = os.path.join(path, base)
             st = os.lstat(full)
-            if walker and walker.excluded(child, stat.S_ISDIR(st.st_mode)):
+            if self.walker and self.walker.excluded(child, stat.S_ISDIR(st.st_mode)):
                 continue
-            yield full, child, st.st_mode
+            found.append((full, child, st.st_mode))
+        found.sort(key=self._order, reverse=True)
+        yield from found
 
+    def _order(self, item) -> tuple:
+        return (self.p >= 29 and stat.S_ISDIR(item[2]), item[1])
 
-def delete(path: bytes, mode: int, counts: DeleteCounts) -> None:
-    """Remove one extraneous entry (a directory with all it holds), counting each item."""
-    if stat.S_ISDIR(mode):
-        for dirpath, dirs, files in os.walk(path, topdown=False):
-            for name in files + dirs:
-                counts.add(os.lstat(os.path.join(dirpath, name)).st_mode)
-        shutil.rmtree(path)
-    else:
-        os.unlink(path)
-    counts.add(mode)
+    def in_dir(self, e: FileEntry) -> None:
+        for item in list(self.extraneous(e)):
+            self.remove(*item)
+
+    def remove(self, path: bytes, name: bytes, mode: int) -> bool:
+        """Delete one item (a directory after its contents); False if anything stayed."""
+        if stat.S_ISDIR(mode):
+            whole = True
+            try:
+                inside = os.listdir(path)
+            except OSError:
+                inside = []
+            items = []
+            for base in inside:
+                try:
+                    items.append((os.path.join(path, base), name + b"/" + base,
+                                  os.lstat(os.path.join(path, base)).st_mode))
+                except FileNotFoundError:
+                    pass
+            items.sort(key=self._order, reverse=True)
+            for item in items:
+                whole = self.remove(*item) and whole
+            if not whole:
+                self.info(f"cannot delete non-empty directory: {os.fsdecode(name)}")
+                return False
+        if self.max_delete is not None and self.counts.total >= self.max_delete:
+            self.counts.skipped += 1
+            return False
+        if not self.dry_run:
+            try:
+                os.rmdir(path) if stat.S_ISDIR(mode) else os.unlink(path)
+            except FileNotFoundError:
+                return True
+            except OSError as exc:
+                what = "rmdir" if stat.S_ISDIR(mode) else "unlink"
+                self.error(f"delete_file: {what}({os.fsdecode(name)}) failed: "
+                           f"{exc.strerror} ({exc.errno})")
+                return False
+        self.counts.add(mode)
+        self.report(name, mode)
+        return True

@@ -24,6 +24,8 @@ from oc_wire.checksums import ChecksumSpec
 from oc_wire.flist_entry import FileEntry
 from oc_wire.ints import shortint, varint
 from oc_wire.items import (
+    FNAMECMP_PARTIAL_DIR,
+    ITEM_BASIS_TYPE_FOLLOWS,
     ITEM_IS_NEW,
     ITEM_LOCAL_CHANGE,
     ITEM_REPORT_GROUP,
@@ -39,8 +41,8 @@ from oc_wire.sums import SumHead, encode_sum_head
 
 from .attrs import Attrs
 from .conn import Conn
-from .deletion import DeleteCounts, delete, extraneous
-from .paths import Destination
+from .deletion import Deleter, delete_when
+from .paths import Destination, drop_partial_dir, partial_path
 
 __all__ = ["Generator", "SUM_LENGTH"]
 
@@ -56,8 +58,12 @@ class Generator:
                                                                      opts, log)
         self.ndx = NdxCodec(protocol)
         self.error = None
-        self.rules = rules
-        self.deleted = DeleteCounts()
+        self.when = delete_when(opts, protocol) if not dest.solo else None
+        self.deleter = Deleter(dest.root, entries, opts.recursive, rules, opts.delete_excluded,
+                               protocol, self._report_deleted, log.info,
+                               lambda text: log.error(text), opts.max_delete,
+                               opts.dry_run) if self.when else None
+        self.delayed: list = []  # --delete-delay: found during, removed after
         self.groups = groups or {}
         self.leaders: dict[object, FileEntry] = {}
         self.followers: list[tuple[FileEntry, FileEntry]] = []
@@ -83,22 +89,24 @@ class Generator:
             elif kind == "redo" and redo:
                 self._request(value, self.entries[value], SUM_LENGTH)
 
-    def _delete_extraneous(self) -> None:
-        """--delete, done before the transfer (the result is --delete-during's)."""
-        if self.dest.solo:
-            return
-        for path, name, mode in list(extraneous(self.dest.root, self.entries,
-                                                self.o.recursive, self.rules,
-                                                self.o.delete_excluded)):
-            if not self.o.dry_run:
-                delete(path, mode, self.deleted)
-            if self.o.verbose or self.o.itemize:
-                shown = os.fsdecode(name) + ("/" if stat.S_ISDIR(mode) else "")
-                self.log.info(("*deleting   " if self.o.itemize else "deleting ") + shown)
+    def _report_deleted(self, name: bytes, mode: int) -> None:
+        if self.o.verbose or self.o.itemize:
+            shown = os.fsdecode(name) + ("/" if stat.S_ISDIR(mode) else "")
+            self.log.info(("*deleting   " if self.o.itemize else "deleting ") + shown)
+
+    def _late_deletions(self) -> None:
+        """--delete-delay's list and --delete-after's pass, once the files are in."""
+        if self.when == "delay":
+            for item in self.delayed:
+                self.deleter.remove(*item)
+        elif self.when == "after":
+            for e in self.entries:
+                self.deleter.in_dir(e)
 
     def _run(self) -> None:
-        if self.o.delete:
-            self._delete_extraneous()
+        if self.when == "before":
+            for e in self.entries:
+                self.deleter.in_dir(e)
         for i, e in enumerate(self.entries):
             self._generate(i, e)
         self.conn.write(self.ndx.encode(NDX_DONE))
@@ -109,13 +117,20 @@ class Generator:
         self.conn.write(self.ndx.encode(NDX_DONE))
         if self.p >= 29:
             self.conn.write(self.ndx.encode(NDX_DONE))
-        if self.p >= 31:
-            if self.o.delete:
-                self.conn.write(self.ndx.encode(NDX_DEL_STATS) + b"".join(
-                    varint(v) for v in self.deleted.values()))
-            self.conn.write(self.ndx.encode(NDX_DONE))
+        late = self.when in ("delay", "after")
+        if self.p >= 31 and not late:
+            self._del_stats()
         self.conn.flush()
         self._wait_done(2 if self.p >= 29 else 1, redo=False)
+        if late:
+            self._late_deletions()
+        if self.deleter and self.deleter.counts.skipped:
+            self.log.warning("Deletions stopped due to --max-delete limit "
+                             f"({self.deleter.counts.skipped} skipped)")
+            self.log.io_error |= 4  # upstream IOERR_DEL_LIMIT
+        if self.p >= 31 and late:
+            self._del_stats()
+            self.conn.flush()
         for e in reversed(self.entries):
             if e.is_dir() and not self.o.dry_run and id(e) not in self.pruned \
                     and os.path.isdir(self.path(e)):
@@ -124,6 +139,13 @@ class Generator:
         if self.p >= 24:
             self.conn.write(self.ndx.encode(NDX_DONE))
         self.conn.flush()
+
+    def _del_stats(self) -> None:
+        """From protocol 31 the deletion counts, then the NDX_DONE of the deletion phase."""
+        if self.deleter:
+            self.conn.write(self.ndx.encode(NDX_DEL_STATS) + b"".join(
+                varint(v) for v in self.deleter.counts.values()))
+        self.conn.write(self.ndx.encode(NDX_DONE))
 
     def _link_followers(self) -> None:
         """-H: the other names of a group become hard links to its first name once that
@@ -176,19 +198,11 @@ class Generator:
             return
         dry = self.o.dry_run
         if e.is_dir():
-            if e.name == b"." and self.dest.created:
-                self.new_dirs.add(id(e))
-                self.log.item(e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE)
-                return
-            if st is None or not stat.S_ISDIR(st.st_mode):
-                if not dry:
-                    if st is not None:
-                        os.unlink(path)
-                    os.mkdir(path, 0o700)
-                    self.new_dirs.add(id(e))
-                self.log.item(e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE)
-            elif flags := self._attr_flags(st, e):
-                self.log.item(e, flags)
+            self._directory(e, st, path)
+            if self.when == "during":
+                self.deleter.in_dir(e)
+            elif self.when == "delay":
+                self.delayed += self.deleter.extraneous(e)
             return
         if e.is_link():
             if not self.o.links:
@@ -222,18 +236,40 @@ class Generator:
                 self.on_unchanged(i)
             return
         if st is not None and stat.S_ISREG(st.st_mode) and self._unchanged(path, st, e):
+            if self.o.partial_dir and not dry:  # a partial file is no longer wanted
+                partial = partial_path(path, os.fsencode(self.o.partial_dir))
+                if os.path.isfile(partial):
+                    os.unlink(partial)
+                    drop_partial_dir(partial, os.fsencode(self.o.partial_dir))
             if flags := self._attr_flags(st, e):
                 self.log.item(e, flags)
             if not dry:
                 self.attrs.apply(path, e, st)
                 self.on_unchanged(i)
             return
+        if self.o.append and st is not None and stat.S_ISREG(st.st_mode) \
+                and st.st_size >= e.size:
+            return  # --append: nothing to add to a file that is not shorter
         if dry:  # -n: say what would come, ask for nothing
             self.log.item(e, ITEM_TRANSFER | (ITEM_IS_NEW if st is None else 0))
             return
         if self.o.read_batch:  # the batch decides what is sent
             return
         self._request(i, e, 2, st)
+
+    def _directory(self, e: FileEntry, st, path: bytes) -> None:
+        if e.name == b"." and self.dest.created:
+            self.new_dirs.add(id(e))
+            self.log.item(e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE)
+        elif st is None or not stat.S_ISDIR(st.st_mode):
+            if not self.o.dry_run:
+                if st is not None:
+                    os.unlink(path)
+                os.mkdir(path, 0o700)
+                self.new_dirs.add(id(e))
+            self.log.item(e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE)
+        elif flags := self._attr_flags(st, e):
+            self.log.item(e, flags)
 
     def _attr_flags(self, st: os.stat_result, e: FileEntry) -> int:
         """The report bits for attributes that will change on an entry that stays
@@ -269,13 +305,28 @@ class Generator:
         return abs(int(st.st_mtime) - e.mtime) <= self.o.modify_window
 
     def _request(self, i: int, e: FileEntry, s2len: int, st=None) -> None:
+        """Ask the sender for file i: ndx, item flags (and the basis type when the basis
+        is the --partial-dir file), then the sum head and block sums of the basis (a
+        head alone for --append in phase 0, an empty one with no basis or -W)."""
         path = self.path(e)
         if st is None:
             try:
                 st = os.lstat(path)
             except FileNotFoundError:
                 st = None
-        basis = st is not None and stat.S_ISREG(st.st_mode) and not self.o.whole_file
+        redo = s2len == SUM_LENGTH
+        append = self.o.append and not redo
+        basis_path, basis_st, btype = path, st, None
+        if self.o.partial_dir:
+            partial = partial_path(path, os.fsencode(self.o.partial_dir))
+            try:
+                pst = os.lstat(partial)
+            except OSError:
+                pst = None
+            if pst is not None and stat.S_ISREG(pst.st_mode):
+                basis_path, basis_st, btype = partial, pst, FNAMECMP_PARTIAL_DIR
+        basis = (basis_st is not None and stat.S_ISREG(basis_st.st_mode)
+                 and (not self.o.whole_file or self.o.append))
         iflags = ITEM_TRANSFER
         if st is None:
             iflags |= ITEM_IS_NEW
@@ -286,16 +337,22 @@ class Generator:
                 iflags |= ITEM_REPORT_TIME
             if self.o.perms and stat.S_IMODE(st.st_mode) != stat.S_IMODE(e.mode):
                 iflags |= ITEM_REPORT_PERMS
-        out = self.ndx.encode(i) + (shortint(iflags) if self.p >= 29 else b"")
-        if not basis or st.st_size == 0:
+        out = self.ndx.encode(i)
+        if self.p >= 29:
+            if btype is not None:
+                iflags |= ITEM_BASIS_TYPE_FOLLOWS
+            out += shortint(iflags) + (bytes([btype]) if btype is not None else b"")
+        if not basis or basis_st.st_size == 0:
             self.conn.write(out + encode_sum_head(SumHead(0, 0, 0, 0)))
             return
-        head = sum_sizes(st.st_size, self.p, self.spec.digest_len, self.o.block_size or None,
-                         s2len)
+        head = sum_sizes(basis_st.st_size, self.p, self.spec.digest_len,
+                         self.o.block_size or None, s2len)
         self.conn.write(out + encode_sum_head(head))
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        if append:  # the sender only needs the length
+            return
+        fd = os.open(basis_path, os.O_RDONLY | os.O_NOFOLLOW)
         try:
-            for piece in block_records(fd, st.st_size, head, self.spec):
+            for piece in block_records(fd, basis_st.st_size, head, self.spec):
                 self.conn.write(piece)
         finally:
             os.close(fd)

@@ -54,9 +54,13 @@ _LONG = {
     "size-only": ("size_only", "flag"), "ignore-times": ("ignore_times", "flag"),
     "max-size": ("max_size", "value"), "min-size": ("min_size", "value"),
     "partial": ("partial", "flag"), "modify-window": ("modify_window", "value"),
-    "delete": ("delete", "flag"), "del": ("delete", "flag"),
-    "delete-before": ("delete", "flag"), "delete-during": ("delete", "flag"),
-    "delete-delay": ("delete", "flag"), "delete-after": ("delete", "flag"),
+    "delete": ("delete", "flag"), "del": ("delete_when", "during"),
+    "delete-before": ("delete_when", "before"), "delete-during": ("delete_when", "during"),
+    "delete-delay": ("delete_when", "delay"), "delete-after": ("delete_when", "after"),
+    "max-delete": ("max_delete", "value"), "inplace": ("inplace", "flag"),
+    "append": ("append", "count"), "append-verify": ("append", "verify"),
+    "partial-dir": ("partial_dir", "value"), "temp-dir": ("temp_dir", "value"),
+    "timeout": ("timeout", "value"), "contimeout": ("contimeout", "value"),
     "delete-excluded": ("delete_excluded", "flag"), "force": (None, "ignored"),
     # what a client may pass to its server that changes nothing here yet
     "log-format": (None, "ignored-value"), "msgs2stderr": (None, "ignored"),
@@ -72,7 +76,7 @@ _SHORT = {"a": "archive", "r": "recursive", "d": "dirs", "l": "links", "L": "cop
           "e": "rsh", "n": "dry-run", "B": "block-size", "8": "8-bit-output",
           "V": "version", "0": "from0", "f": "filter", "C": "cvs-exclude", "u": "update",
           "I": "ignore-times", "@": "modify-window", "O": "omit-dir-times",
-          "J": "omit-link-times", "S": "sparse", "m": "prune-empty-dirs"}
+          "J": "omit-link-times", "S": "sparse", "m": "prune-empty-dirs", "T": "temp-dir"}
 
 
 @dataclass(frozen=True)
@@ -123,7 +127,9 @@ class Options:
     help: bool = False
     from0: bool = False
     delete: bool = False
+    delete_when: str | None = None  # before, during (the default), delay, after
     delete_excluded: bool = False
+    max_delete: int | None = None   # --max-delete (0: no deletions at all)
     update: bool = False
     existing: bool = False
     ignore_existing: bool = False
@@ -132,6 +138,12 @@ class Options:
     max_size: int | None = None
     min_size: int | None = None
     partial: bool = False
+    partial_dir: str | None = None
+    inplace: bool = False
+    append: int = 0                 # 1 --append, 2 --append-verify
+    temp_dir: str | None = None
+    timeout: int = 0
+    contimeout: int = 0
     modify_window: int = 0
     write_batch: str | None = None
     read_batch: str | None = None
@@ -152,6 +164,16 @@ def _set(v: dict, name: str, value, negate: bool) -> None:
     if kind in ("zlibx", "zlib"):  # --new-compress / --old-compress
         v[fld] = kind
         return
+    if kind in ("before", "during", "delay", "after"):  # --delete-WHEN
+        if negate:
+            v.pop(fld, None)
+        else:
+            v.setdefault("_whens", set()).add(kind)
+            v[fld] = kind
+        return
+    if kind == "verify":  # --append-verify
+        v[fld] = 0 if negate else 2
+        return
     if kind == "flag":
         if name == "archive":
             for f in ("recursive", "links", "perms", "times", "group", "owner", "devices",
@@ -169,7 +191,8 @@ def _set(v: dict, name: str, value, negate: bool) -> None:
 
 def _takes_value(name: str) -> bool:
     kind = _LONG[name][1]
-    return kind not in ("flag", "count", "ignored", "zlibx", "zlib") and name != "cvs-exclude"
+    return kind not in ("flag", "count", "ignored", "zlibx", "zlib", "before", "during",
+                        "delay", "after", "verify") and name != "cvs-exclude"
 
 
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4,
@@ -251,15 +274,33 @@ def parse_args(argv: list[str]) -> Options:
             operands.append(a)
     for key, conv in (("protocol", int), ("compress_level", int), ("checksum_seed", int),
                       ("block_size", int), ("modify_window", int), ("max_size", parse_size),
-                      ("min_size", parse_size)):
+                      ("min_size", parse_size), ("max_delete", int), ("timeout", int),
+                      ("contimeout", int)):
         if key in v and isinstance(v[key], str):
             try:
                 v[key] = conv(v[key])
             except ValueError:
                 raise UsageError(f"--{key.replace('_', '-')} value is invalid: "
                                  f"{v[key]}") from None
-    if v.get("delete_excluded"):
+    if len(v.pop("_whens", ())) > 1:
+        raise UsageError("You may not combine multiple --delete-WHEN options.")
+    if v.get("delete_excluded") or v.get("delete_when"):
         v["delete"] = True
+    if v.get("max_delete") is not None and v["max_delete"] < 0:
+        v["max_delete"] = 0  # upstream: a negative value means none at all
+    if v.get("append"):
+        if v.get("whole_file"):
+            raise UsageError("--append cannot be used with --whole-file")
+        v["inplace"] = True
+    if v.get("partial_dir") in ("", "."):
+        v["partial_dir"] = None
+    if v.get("inplace"):
+        if v.get("partial_dir"):
+            raise UsageError(f"--{'append' if v.get('append') else 'inplace'} cannot be "
+                             "used with --partial-dir")
+        v["partial"] = False
+    elif v.get("partial_dir"):
+        v["partial"] = True
     if v.get("compress_choice"):  # upstream: --compress-choice implies -z ("none": off)
         v["compress"] = v["compress_choice"] != "none"
         if v["compress_choice"] == "none":
@@ -338,16 +379,35 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
         args.append(f"--checksum-seed={o.checksum_seed}")
     if o.numeric_ids:
         args.append("--numeric-ids")
+    if o.timeout:
+        args.append(f"--timeout={o.timeout}")
     if am_sender:  # what only the receiving server decides
-        if o.delete:
-            args.append("--delete-excluded" if o.delete_excluded else "--delete")
-        for on, arg in ((o.min_size is not None, f"--min-size={o.min_size}"),
+        if o.max_delete is not None:
+            args.append(f"--max-delete={o.max_delete or -1}")
+        if o.delete_when:
+            args.append(f"--delete-{o.delete_when}")
+        elif o.delete and not o.delete_excluded:
+            args.append("--delete")
+        for on, arg in ((o.delete_excluded, "--delete-excluded"),
+                        (o.min_size is not None, f"--min-size={o.min_size}"),
                         (o.max_size is not None, f"--max-size={o.max_size}"),
-                        (o.size_only, "--size-only"), (o.partial, "--partial"),
-                        (o.ignore_existing, "--ignore-existing"), (o.existing, "--existing"),
+                        (o.size_only, "--size-only"),
                         (o.modify_window, f"--modify-window={o.modify_window}")):
             if on:
                 args.append(arg)
+        if o.partial_dir:
+            args += ["--partial-dir", safe_arg(o.partial_dir) if shell else o.partial_dir]
+        elif o.partial:
+            args.append("--partial")
+        for on, arg in ((o.ignore_existing, "--ignore-existing"), (o.existing, "--existing")):
+            if on:
+                args.append(arg)
+        if o.temp_dir:
+            args += ["--temp-dir", safe_arg(o.temp_dir) if shell else o.temp_dir]
+    if o.append:
+        args += ["--append"] * o.append
+    elif o.inplace:
+        args.append("--inplace")
     if o.copy_unsafe_links and not am_sender:
         args.append("--copy-unsafe-links")
     if o.relative and not o.implied_dirs:

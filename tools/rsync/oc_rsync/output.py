@@ -59,14 +59,19 @@ class Output:
         self.io_error |= 1
         self._write(self.err, f"{PROG}: [{role}] {text}\n")
 
+    def warning(self, text: str) -> None:
+        """upstream FWARNING: the text alone on stderr."""
+        self._write(self.err, text + "\n")
+
     def peer(self, text: str) -> None:
         """A message the peer sent (already prefixed by it)."""
         self._write(self.err, text if text.endswith("\n") else text + "\n")
 
     def exit_code(self, more: int = 0) -> int:
-        """upstream log.c/main.c: IOERR_GENERAL (1) gives 23, only IOERR_VANISHED (2) 24."""
+        """upstream cleanup.c: IOERR_GENERAL (1) gives 23, else IOERR_VANISHED (2) 24,
+        else IOERR_DEL_LIMIT (4) 25."""
         bits = self.io_error | more
-        return 23 if bits & 1 else 24 if bits & 2 else 0
+        return 23 if bits & 1 else 24 if bits & 2 else 25 if bits & 4 else 0
 
     def summary(self, protocol: int, sent: int, received: int) -> None:
         """The closing lines with -v, the whole --stats block with --stats."""

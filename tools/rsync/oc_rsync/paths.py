@@ -9,7 +9,7 @@ import os
 from oc_wire.errors import ProtocolError
 from oc_wire.flist_entry import FileEntry
 
-__all__ = ["Destination"]
+__all__ = ["Destination", "partial_path", "drop_partial_dir"]
 
 
 class Destination:
@@ -43,3 +43,22 @@ class Destination:
         if parent != self.real and not parent.startswith(self.real + b"/"):
             raise ProtocolError("a path inside the destination", None, repr(e.name))
         return path
+
+
+def partial_path(path: bytes, partial_dir: bytes) -> bytes:
+    """Where --partial-dir keeps `path`'s partial file (upstream: util1.c
+    partial_dir_fname): a relative DIR lives beside the file, an absolute one holds every
+    partial file by its base name."""
+    head, base = os.path.split(path)
+    return os.path.join(partial_dir if partial_dir.startswith(b"/") else
+                        os.path.join(head, partial_dir), base)
+
+
+def drop_partial_dir(partial: bytes, partial_dir: bytes) -> None:
+    """Remove a relative --partial-dir once it is empty (upstream: handle_partial_dir
+    with PDIR_DELETE; an absolute one stays)."""
+    if not partial_dir.startswith(b"/"):
+        try:
+            os.rmdir(os.path.dirname(partial))
+        except OSError:
+            pass

@@ -13,9 +13,12 @@ States:
 Paths from the wire were checked by the file-list decoder (no absolute or '..' names);
 the receiver also refuses to write through a symlinked parent inside the destination.
 """
+import errno
 import os
 import queue
+import shutil
 import tempfile
+from dataclasses import replace
 
 from oc_patch.apply import pread_at, writer
 from oc_patch.patcher import FilePatcher
@@ -24,7 +27,7 @@ from oc_wire.compress import token_reader
 from oc_wire.errors import DataError, ProtocolError
 from oc_wire.flist_entry import FileEntry
 from oc_wire.ints import int32
-from oc_wire.items import ITEM_TRANSFER
+from oc_wire.items import FNAMECMP_PARTIAL_DIR, ITEM_TRANSFER
 from oc_wire.mux import Msg
 from oc_wire.ndx import NDX_DEL_STATS, NDX_DONE, NdxCodec
 from oc_wire.sums import read_sum_head
@@ -33,7 +36,7 @@ from oc_wire.token_events import Literal, Match
 from .attrs import Attrs
 from .conn import Conn
 from .output import FileProgress, Output
-from .paths import Destination
+from .paths import Destination, drop_partial_dir, partial_path
 
 __all__ = ["Receiver", "sparse_writer"]
 
@@ -70,6 +73,11 @@ class Receiver:
         self.partial = False
         self.remove_sources = False
         self.sparse = False
+        self.inplace = False           # --inplace (and --append)
+        self.append = 0                # 1 --append, 2 --append-verify
+        self.partial_dir: bytes | None = None
+        self.inplace_partial = False   # compat flag I: the partial-dir file is updated in place
+        self.temp_dir: bytes | None = None
 
     def run(self, server_sender: bool) -> None:
         r = self.conn.reader
@@ -88,7 +96,7 @@ class Receiver:
             item = read_item(r, self.p, i, self.entries[i])
             if not item.iflags & ITEM_TRANSFER:
                 continue
-            self._receive(i, item.entry, item.iflags, phase)
+            self._receive(i, item.entry, item.iflags, phase, item.basis_type)
         if server_sender:
             self.stats = read_stats(r, self.p)
         if self.p >= 31:
@@ -109,37 +117,69 @@ class Receiver:
                 r.read_varint()
         return i
 
-    def _receive(self, i: int, e: FileEntry, iflags: int, phase: int) -> None:
+    def _basis_path(self, path: bytes, btype) -> tuple[bytes, bool]:
+        """The basis and whether it is the --partial-dir file: the generator names it
+        from protocol 29, before that a partial file is used when there is one."""
+        if not self.partial_dir:
+            return path, False
+        partial = partial_path(path, self.partial_dir)
+        if self.p >= 29:
+            use = btype == FNAMECMP_PARTIAL_DIR
+        else:
+            use = os.path.isfile(partial) and not os.path.islink(partial)
+        return (partial, True) if use else (path, False)
+
+    def _receive(self, i: int, e: FileEntry, iflags: int, phase: int, btype) -> None:
         head = read_sum_head(self.conn.reader, self.p)
         path = self.dest.path(e)
+        basis_path, from_partial = self._basis_path(path, btype)
+        append = self.append if phase == 0 else 0
         basis = None
         if head.count:
             try:
-                basis = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+                basis = os.open(basis_path, os.O_RDONLY | os.O_NOFOLLOW)
             except OSError:
                 basis = None
-        d, base = os.path.split(path)
-        tmp = tempfile.NamedTemporaryFile(dir=d or b".", prefix=b"." + base + b".",
-                                          delete=False)
+        # the partial-dir file is updated in place when both sides support it
+        one_inplace = from_partial and basis is not None and self.inplace_partial
+        in_place = self.inplace or one_inplace
+        if in_place:
+            target = basis_path if one_inplace else path
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+            tmp_name = target
+        else:
+            d, base = os.path.split(path)
+            fd, tmp_name = tempfile.mkstemp(dir=self.temp_dir or d or b".",
+                                            prefix=b"." + base + b".")
         ok = complete = False  # complete: the stream for this file was read to its end
         progress = None
         if self.out.o.progress and not self.out.o.quiet:
             self.out.item(e, iflags)  # the name comes first, then its progress
             progress = FileProgress(self.out, e.size)
+        have = 0
+        if append:  # the length the generator said the receiver has
+            have = head.count * head.block_len - (
+                head.block_len - head.remainder if head.remainder else 0)
+            os.lseek(fd, have, os.SEEK_SET)
         try:
             patcher = FilePatcher(head, self.spec,
                                   (lambda o, n: pread_at(basis, o, n)) if basis is not None
                                   else (lambda o, n: b""),
-                                  sparse_writer(tmp.fileno()) if self.sparse
-                                  else writer(tmp.fileno()), progress)
+                                  sparse_writer(fd) if self.sparse else writer(fd), progress,
+                                  skip=(lambda n: os.lseek(fd, n, os.SEEK_CUR))
+                                  if in_place else None, start=have)
             block = (lambda k: pread_at(basis, k * head.block_len,
                                         head.remainder if k == head.count - 1 and head.remainder
                                         else head.block_len)) if basis is not None \
                 else (lambda k: b"")  # no basis: no block can be matched
             try:
+                if append == 2 and basis is not None:
+                    for off in range(0, have, 1 << 20):
+                        patcher.account(pread_at(basis, off, min(1 << 20, have - off)))
                 try:
                     counts = self.out.stats
-                    for ev in self.tokens.read_file(self.conn.reader, block, head.count):
+                    for ev in self.tokens.read_file(self.conn.reader, block,
+                                                    0 if append else head.count):
                         patcher.feed(ev)
                         if isinstance(ev, Literal):
                             counts.literal += len(ev.data)
@@ -149,27 +189,26 @@ class Receiver:
                 except OSError as exc:  # name the file in the message, as upstream does
                     raise OSError(exc.errno, exc.strerror, path) from None
                 digest = self.conn.reader.read_bytes(self.spec.digest_len)
+                complete = True
+                if in_place or self.sparse:  # new data may be shorter than the old
+                    patcher.flush()
+                    os.ftruncate(fd, patcher.done)
                 try:
-                    complete = True
                     patcher.finish(digest)
                 except DataError:
+                    self._failed(e, path, tmp_name, phase, in_place, one_inplace)
                     if phase == 0:
                         self.events.put(("redo", i))
-                    else:
-                        self.out.error(f"ERROR: {os.fsdecode(e.name)} failed verification -- "
-                                       "update discarded.")
                     return
             finally:
                 patcher.close()
-            tmp.close()
-            try:
-                old_mode = os.lstat(path).st_mode
-            except FileNotFoundError:
-                old_mode = None
-            if self.sparse:
-                os.truncate(tmp.name, e.size)  # a trailing hole needs the length set
-            self.attrs.apply(tmp.name, e, old_mode=old_mode)
-            os.rename(tmp.name, path)
+            os.close(fd)
+            fd = None
+            self._install(e, path, tmp_name, in_place and not one_inplace)
+            if from_partial:
+                if not one_inplace and os.path.lexists(basis_path):
+                    os.unlink(basis_path)
+                drop_partial_dir(basis_path, self.partial_dir)
             ok = True
             self.out.stats.transferred(e)
             self.report_success(i)
@@ -181,11 +220,78 @@ class Receiver:
         finally:
             if basis is not None:
                 os.close(basis)
-            if not ok:
-                tmp.close()
-                if self.partial and not complete and os.path.getsize(tmp.name) > 0:
-                    # --partial: an interrupted file stays, as the next run's basis
-                    # (upstream: receiver.c/cleanup.c keep_partial)
-                    os.rename(tmp.name, path)
-                elif os.path.exists(tmp.name):
-                    os.unlink(tmp.name)
+            if fd is not None:
+                os.close(fd)
+            if not ok and not in_place and os.path.exists(tmp_name):
+                if self.partial and not complete and os.path.getsize(tmp_name) > 0:
+                    self._keep_partial(e, path, tmp_name)  # an interrupted file
+                elif not complete or not self.partial:
+                    os.unlink(tmp_name)
+
+    def _install(self, e: FileEntry, path: bytes, tmp_name: bytes, same: bool) -> None:
+        """Give the new file its attributes and its name (upstream: finish_transfer)."""
+        try:
+            old_mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            old_mode = None
+        self.attrs.apply(tmp_name, e, old_mode=old_mode)
+        if not same:
+            _rename(tmp_name, path)
+
+    def _failed(self, e: FileEntry, path: bytes, tmp_name: bytes, phase: int,
+                in_place: bool, one_inplace: bool) -> None:
+        """A whole-file checksum that did not match (upstream: recv_files, recv_ok 0):
+        an in-place file stays as it is, --partial keeps the file (in --partial-dir),
+        else it is dropped; phase 0 asks for it again."""
+        kept = ("retained" if in_place else "put into partial-dir" if self.partial_dir
+                else "retained" if self.partial else "discarded")
+        if phase == 0:
+            if self.out.o.verbose or self.out.o.itemize:
+                self.out.warning(f"WARNING: {os.fsdecode(e.name)} failed verification -- "
+                                 f"update {kept} (will try again).")
+        else:
+            self.out.error(f"ERROR: {os.fsdecode(e.name)} failed verification -- "
+                           f"update {kept}.")
+        if in_place and not one_inplace:
+            self._install(e, path, tmp_name, True)
+        elif self.partial and not in_place:
+            self._keep_partial(e, path, tmp_name)
+
+    def _keep_partial(self, e: FileEntry, path: bytes, tmp_name: bytes) -> None:
+        """--partial: what arrived stays, as the next run's basis: in --partial-dir, or
+        under the final name dated 1970 so that -u never mistakes it for finished
+        (upstream: cleanup.c with keep_partial, receiver.c)."""
+        if self.partial_dir:
+            target = partial_path(path, self.partial_dir)
+            try:
+                os.makedirs(os.path.dirname(target), 0o700, exist_ok=True)
+            except OSError:
+                os.unlink(tmp_name)
+                return
+            _rename(tmp_name, target)
+            return
+        try:
+            old_mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            old_mode = None
+        self.attrs.apply(tmp_name, replace(e, mtime=0, mtime_nsec=0), old_mode=old_mode)
+        _rename(tmp_name, path)
+
+
+
+def _rename(src: bytes, dst: bytes) -> None:
+    """rename, or across file systems (-T elsewhere) a copy into a temp file beside dst
+    renamed into place, so dst is never half written (upstream: util1.c robust_rename)."""
+    try:
+        os.rename(src, dst)
+        return
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+    d, base = os.path.split(dst)
+    with tempfile.NamedTemporaryFile(dir=d or b".", prefix=b"." + base + b".",
+                                     delete=False) as out, open(src, "rb") as f:
+        shutil.copyfileobj(f, out, 1 << 20)
+    shutil.copystat(src, out.name, follow_symlinks=False)
+    os.rename(out.name, dst)
+    os.unlink(src)

@@ -13,7 +13,7 @@ from oc_wire.flist_codec import FlistOptions
 from oc_wire.flist_decode import FlistDecoder
 from oc_wire.flist_entry import FileEntry
 from oc_wire.flist_order import sorted_list
-from oc_wire.negotiate import Negotiated
+from oc_wire.negotiate import CF, Negotiated
 
 from .attrs import Attrs
 from .conn import Conn
@@ -94,6 +94,10 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     receiver = Receiver(conn, p, spec, neg.compression, where, entries, attrs, events, out)
     receiver.partial = o.partial
     receiver.sparse = o.sparse
+    receiver.inplace, receiver.append = o.inplace, o.append
+    receiver.partial_dir = os.fsencode(o.partial_dir) if o.partial_dir else None
+    receiver.inplace_partial = bool(neg.compat_flags & CF.INPLACE_PARTIAL_DIR)
+    receiver.temp_dir = os.fsencode(o.temp_dir) if o.temp_dir else None
     receiver.remove_sources = o.remove_source_files and not o.dry_run
     gen.on_unchanged = receiver.report_success  # an up-to-date file counts as sent too
     thread = threading.Thread(target=gen.run, daemon=True)
@@ -102,7 +106,7 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     thread.join()
     if gen.error is not None:
         raise gen.error
-    out.stats.deleted = gen.deleted.values()
+    out.stats.deleted = gen.deleter.counts.values() if gen.deleter else [0] * 5
     if receiver.stats is not None:
         out.stats.flist_buildtime = receiver.stats.flist_buildtime
         out.stats.flist_xfertime = receiver.stats.flist_xfertime

@@ -9,7 +9,10 @@ States, in order:
    flags; an item without ITEM_TRANSFER is echoed; a transfer brings a sum head and block
    sums, answered by the ndx and flags, the sum head, the tokens against those sums and
    the whole-file checksum. A file that cannot be opened gets MSG_NO_SEND (protocol
-   >= 30) and an error message instead.
+   >= 30) and an error message instead. --inplace (or a --partial-dir basis, which the
+   receiver also updates in place) restricts the matcher to blocks the receiver has not
+   overwritten yet; --append in phase 0 gets a sum head without sums and sends only what
+   follows the receiver's length (a redo is a plain in-place delta).
 3. END: NDX_DONE; a server sender then writes the stats (read, written, total size and
    from 29 two file-list times).
 4. GOODBYE (protocol >= 24): read NDX_DONE; from 31 echo it and read one more.
@@ -27,10 +30,16 @@ from oc_wire.flist_codec import FlistEncoder, FlistOptions
 from oc_wire.flist_entry import FileEntry
 from oc_wire.flist_order import sorted_list
 from oc_wire.ints import byte, int32, longint, shortint, varint, varlong, vstring
-from oc_wire.items import ITEM_BASIS_TYPE_FOLLOWS, ITEM_TRANSFER, ITEM_XNAME_FOLLOWS
+from oc_wire.items import (
+    FNAMECMP_FNAME,
+    FNAMECMP_PARTIAL_DIR,
+    ITEM_BASIS_TYPE_FOLLOWS,
+    ITEM_TRANSFER,
+    ITEM_XNAME_FOLLOWS,
+)
 from oc_wire.mux import Msg
 from oc_wire.ndx import NDX_DEL_STATS, NDX_DONE, NdxCodec
-from oc_wire.negotiate import Negotiated
+from oc_wire.negotiate import CF, Negotiated
 from oc_wire.sums import encode_sum_head, read_blocks, read_sum_head
 
 from .conn import Conn
@@ -47,14 +56,18 @@ class SendItem:
 class Sender:
     def __init__(self, conn: Conn, neg: Negotiated, flist: FlistOptions, am_server: bool,
                  compress_level: int | None = None, log=None, follow_links: bool = False,
-                 dry_run: bool = False, counts=None):
+                 dry_run: bool = False, counts=None, inplace: bool = False,
+                 append: int = 0, warn=None):
         self.conn, self.neg, self.flist, self.am_server = conn, neg, flist, am_server
         self.level = compress_level
         self.dry_run = dry_run  # -n: a transfer item is only echoed (no sums, no data)
         self.counts = counts    # a TransferStats to fill (the client's --stats)
+        self.inplace = inplace or append > 0
+        self.append = append    # 1 --append, 2 --append-verify
         # -L/-k/--copy-unsafe-links listed some links as their referents: open through them
         self.open_flags = os.O_RDONLY | (0 if follow_links else os.O_NOFOLLOW)
         self.log = log or (lambda text: None)
+        self.warn = warn or (lambda text: None)  # upstream FWARNING: no prefix
         self.spec = checksum_spec(neg.protocol, neg.compat_flags, neg.checksum_seed & 0xFFFFFFFF,
                                   neg.checksum)
         self.out_ndx = NdxCodec(neg.protocol)
@@ -151,8 +164,13 @@ class Sender:
             if phase == 2:
                 raise ProtocolError("no transfer request in phase 2", at)
             head = read_sum_head(r, p)
-            sum1, strong = read_blocks(r, head)
-            sig = SigTable(head.block_len, head.remainder, head.s2len, sum1, strong)
+            append = self.append if phase == 0 else 0
+            if append:  # the receiver's length only (upstream: sender.c receive_sums)
+                sig, have = None, head.count * head.block_len - (
+                    head.block_len - head.remainder if head.remainder else 0)
+            else:
+                sum1, strong = read_blocks(r, head)
+                sig = SigTable(head.block_len, head.remainder, head.s2len, sum1, strong)
             try:
                 fd = os.open(item.path, self.open_flags)
             except OSError as e:
@@ -165,10 +183,22 @@ class Sender:
                 continue
             try:
                 size = os.fstat(fd).st_size
+                if append and size < item.entry.size:
+                    self.warn("skipped diminished file: "
+                              f'"{os.fsdecode(os.path.abspath(item.path))}"')
+                    if p >= 30:
+                        self.conn.send_msg(Msg.NO_SEND, int32(ndx))
+                    continue
                 self._write_item(ndx, it.iflags, it.basis_type, it.xname)
                 self.conn.write(encode_sum_head(head))
+                updating = self.inplace and (
+                    it.basis_type in (None, FNAMECMP_FNAME) if p >= 29 else True) or (
+                    it.basis_type == FNAMECMP_PARTIAL_DIR
+                    and self.neg.compat_flags & CF.INPLACE_PARTIAL_DIR)
                 for chunk in file_tokens(sig, self.spec, fd, size, tokens,
-                                         counts=self.counts):
+                                         counts=self.counts, updating=bool(updating),
+                                         append_from=min(have, size) if append else None,
+                                         verify_prefix=append == 2):
                     self.conn.write(chunk)
                 if self.counts is not None:
                     self.counts.transferred(item.entry)

@@ -30,6 +30,8 @@ class ServerArgs:
     checksum_seed: int = 0
     compress_level: int | None = None
     remove_source_files: bool = False
+    inplace: bool = False
+    append: int = 0  # --append once, or twice for --append-verify
     paths: tuple[bytes, ...] = ()
 
     def has(self, letter: str) -> bool:
@@ -63,6 +65,12 @@ class ServerArgs:
                             numeric_ids=self.numeric_ids)
 
 
+# long options upstream's client sends with their value as the next word
+# (options.c server_options: safe_arg("", value) after the name)
+SEPARATE_VALUE = frozenset(("--partial-dir", "--temp-dir", "--backup-dir", "--files-from",
+                            "--compare-dest", "--copy-dest", "--link-dest"))
+
+
 def parse_server_args(argv) -> ServerArgs:
     """argv: the words from `--server` on (anything before it, e.g. ssh and the host, is
     skipped). Raises ValueError when there is no --server."""
@@ -72,8 +80,13 @@ def parse_server_args(argv) -> ServerArgs:
     words = words[words.index("--server") + 1:]
     kw: dict = {"paths": []}
     letters = ""
+    skip = False
     for i, w in enumerate(words):
-        if w == "--sender":
+        if skip:  # the value of the option before
+            skip = False
+        elif w in SEPARATE_VALUE:
+            skip = True
+        elif w == "--sender":
             kw["server_sends"] = True
         elif w.startswith("--"):
             name, _, value = w.partition("=")
@@ -95,6 +108,11 @@ def parse_server_args(argv) -> ServerArgs:
                 kw["checksum_seed"] = int(value or 0)
             elif name in ("--compress-level", "--zl"):
                 kw["compress_level"] = int(value)
+            elif name == "--inplace":
+                kw["inplace"] = True
+            elif name == "--append":
+                kw["append"] = kw.get("append", 0) + 1
+                kw["inplace"] = True
             elif name.startswith("--delete"):
                 kw["deletes"] = kw.get("deletes", ()) + (name,)
         elif w.startswith("-") and len(w) > 1:
