@@ -249,3 +249,38 @@ def test_remove_source_files(tmp_path, direction):
     assert got.returncode == want.returncode == 0, got.stderr
     assert _snapshot(ours, True, True) == _snapshot(ref, True, True)
     assert sorted(_snapshot(src_ours, True, False)) == sorted(_snapshot(src_ref, True, False))
+
+
+@pytest.mark.parametrize("direction", ["oc-pull", "oc-push", "oc-local", "up-push-to-oc"])
+@pytest.mark.parametrize("when", ["--delete-before", "--delete-during", "--delete-delay",
+                                  "--delete-after", "--max-delete=2"])
+def test_deletion_reports_match_upstream(tmp_path, direction, when):
+    """-v: the "deleting" lines come in upstream's order (reverse list order, a
+    directory after its contents); before/after put them all before/after the files;
+    --max-delete stops at the limit with upstream's warning and exit code 25."""
+    src, basis = _tree(tmp_path, False)
+    (basis / "extra-dir" / "sub" / "y").write_bytes(b"y")
+    (basis / "extra-dir" / "z").write_bytes(b"z")
+    (basis / "dir" / "deeper" / "gone").write_bytes(b"g")
+    ref, ours = tmp_path / "ref", tmp_path / "ours"
+    _copy(basis, ref)
+    _copy(basis, ours)
+    opts = ["-av", "--delete", when]
+    want = _run("reference", opts, src, ref, tmp_path)
+    got = _run(direction, opts, src, ours, tmp_path)
+    assert got.returncode == want.returncode, got.stderr
+
+    def deletions(out: bytes) -> list[bytes]:
+        return [x for x in out.splitlines() if x.startswith(b"deleting ")]
+
+    def shape(out: bytes) -> list[str]:
+        kinds = ["D" if x.startswith(b"deleting ") else "F" for x in out.splitlines()
+                 if x and not x.startswith((b"sent ", b"total size", b"sending", b"receiving",
+                                            b"building", b"created", b"./"))]
+        return [k for i, k in enumerate(kinds) if i == 0 or kinds[i - 1] != k]
+    assert deletions(got.stdout) == deletions(want.stdout) and deletions(want.stdout)
+    if when in ("--delete-before", "--delete-after"):
+        assert shape(got.stdout) == shape(want.stdout)
+    if when.startswith("--max-delete"):
+        assert want.returncode == 25
+        assert b"Deletions stopped due to --max-delete limit" in got.stderr

@@ -81,6 +81,8 @@ def _messages(out: Output):
             out.peer(text)
         elif code in (Msg.INFO, Msg.LOG, Msg.CLIENT):
             out.stdout_text(text)
+        elif code is Msg.DELETED:  # a directory's name comes with a trailing NUL
+            out.deleted(payload.rstrip(b"\0"), payload.endswith(b"\0"))
         elif code is Msg.IO_ERROR and len(payload) >= 4:
             out.io_error |= int.from_bytes(payload[:4], "little")
     return handle
@@ -204,6 +206,7 @@ def _rules(o: Options) -> FilterRules:
 
 def _push(o: Options, srcs: list[str], dest, out: Output) -> int:
     user, host, path = dest
+    out.sending = True  # itemized lines start with '<'
     proc = _spawn(o, user, host, server_argv(o, True, [path]), local=False)
     conn, neg = _setup(o, proc, out, "sender")
     p = neg.protocol
@@ -227,15 +230,18 @@ def _push(o: Options, srcs: list[str], dest, out: Output) -> int:
                     implied_dirs=o.implied_dirs,
                     owner_names=(o.owner or o.group) and not o.numeric_ids)
     began = time.monotonic()
+    out.list_progress("building")
     items = [SendItem(e, path) for e, path in
              build_items([os.fsencode(s) for s in srcs], sel, rules.for_sender(), errors)]
+    out.list_progress(None)
     out.stats.flist_buildtime = max(1, int((time.monotonic() - began) * 1000))
     for is_error, text in errors.messages:
         out.error(text, "sender") if is_error else out.info(text)
     sender = Sender(conn, neg, flist_options(o, neg), False,
                     o.compress_level, lambda t: out.error(t, "sender"),
                     o.copy_links or o.copy_dirlinks or o.copy_unsafe_links, o.dry_run,
-                    out.stats, inplace=o.inplace, append=o.append, warn=out.warning)
+                    out.stats, inplace=o.inplace, append=o.append, warn=out.warning,
+                    report=out.sent_item)
     out.stats.count_list([it.entry for it in items])
     ordered = sender.send_list(items, 1 if errors.io_error else 0)
     if o.remove_source_files:
@@ -266,6 +272,7 @@ def _pull(o: Options, srcs: list[str], dest: str, user, host, out: Output,
     batch = _start_batch(o, neg)
     if batch:
         conn.tee_in = batch.record
+    out.list_progress("building" if local else "receiving")
     receive_files(conn, neg, o, os.fsencode(dest), out, server_sender=True,
                             rules=rules.for_receiver(o.delete_excluded))
     if batch:

@@ -90,9 +90,7 @@ class Generator:
                 self._request(value, self.entries[value], SUM_LENGTH)
 
     def _report_deleted(self, name: bytes, mode: int) -> None:
-        if self.o.verbose or self.o.itemize:
-            shown = os.fsdecode(name) + ("/" if stat.S_ISDIR(mode) else "")
-            self.log.info(("*deleting   " if self.o.itemize else "deleting ") + shown)
+        self.log.deleted(name, stat.S_ISDIR(mode))
 
     def _late_deletions(self) -> None:
         """--delete-delay's list and --delete-after's pass, once the files are in."""

@@ -7,11 +7,11 @@ import time
 
 from oc_flist.listing import escape_name
 from oc_wire.flist_entry import FileEntry
-from oc_wire.items import ITEM_IS_NEW, itemize
+from oc_wire.items import ITEM_IS_NEW, ITEM_LOCAL_CHANGE, SIGNIFICANT_ITEM_FLAGS, itemize
 
 from .stats import TransferStats, summary_text
 
-__all__ = ["Output", "FileProgress"]
+__all__ = ["Output", "FileProgress", "MessageStream"]
 
 PROG = "oc-rsync"
 
@@ -25,14 +25,16 @@ class Output:
         self.lock = threading.Lock()
         self.io_error = 0
         self.stats = TransferStats()
+        self.on_deleted = None  # a server: report each deletion to the client
+        self._listing = False   # "... file list ... " written, "done" to follow
 
     def _write(self, stream, text: str) -> None:
         with self.lock:
             stream.write(text)
             stream.flush()
 
-    def item(self, e: FileEntry, iflags: int) -> None:
-        if iflags & ITEM_IS_NEW:
+    def item(self, e: FileEntry, iflags: int, count: bool = True) -> None:
+        if iflags & ITEM_IS_NEW and count:
             self.stats.created_one(e.mode)
         if not (self.o.verbose or self.o.itemize or self.o.progress) or self.o.quiet:
             return
@@ -46,6 +48,39 @@ class Output:
         if self.o.itemize:
             name = itemize(iflags, e.mode, self.sending) + " " + name
         self._write(self.out, name + "\n")
+
+    def sent_item(self, e: FileEntry, iflags: int, xname, transferred: bool) -> None:
+        """A client sender's report of an item (upstream: sender.c maybe_log_item, and
+        log_item after each transfer): a transfer always, else only what changed."""
+        if not transferred:
+            significant = iflags & SIGNIFICANT_ITEM_FLAGS
+            see = self.o.itemize and (significant or xname or self.o.itemize > 1
+                                      or self.o.verbose >= 2)
+            local = iflags & ITEM_LOCAL_CHANGE and significant
+            if not (see or local or xname or (e.is_dir() and significant)):
+                return
+        self.item(e, iflags, count=False)
+
+    def deleted(self, name: bytes, is_dir: bool) -> None:
+        """One deletion: "deleting NAME" with -v, "*deleting   NAME" with -i (upstream:
+        log.c log_delete); a server tells its client instead (MSG_DELETED)."""
+        if self.on_deleted is not None:
+            self.on_deleted(name, is_dir)
+            return
+        if (self.o.verbose or self.o.itemize) and not self.o.quiet:
+            shown = _shown(name) + ("/" if is_dir else "")
+            self._write(self.out, ("*deleting   " if self.o.itemize else "deleting ")
+                        + shown + "\n")
+
+    def list_progress(self, what: str | None) -> None:
+        """-v: "building file list ... done" around the sender's scan, "receiving file
+        list ... done" around the receiver's read (upstream: flist.c
+        start_filelist_progress and finish_filelist_progress, without incremental
+        recursion); what=None writes the "done"."""
+        if not self.o.verbose or self.o.quiet or (what is None and not self._listing):
+            return
+        self._listing = what is not None
+        self._write(self.out, "done\n" if what is None else f"{what} file list ... ")
 
     def stdout_text(self, text: str) -> None:
         """Text as it is (a peer's info message)."""
@@ -130,3 +165,18 @@ class FileProgress:
         secs = time.monotonic() - self.start
         self._line(self.size, self._rate(self.size, secs), secs,
                    f" (xfr#{xfr}, to-chk={left}/{total})\n")
+
+
+class MessageStream:
+    """A text stream whose lines go to the client as one kind of message: what a server
+    prints (upstream: log.c rwrite sends FINFO/FERROR/FWARNING over the multiplexed
+    stream when am_server)."""
+
+    def __init__(self, conn, code):
+        self.conn, self.code = conn, code
+
+    def write(self, text: str) -> None:
+        self.conn.send_msg(self.code, text.encode("utf-8", "surrogateescape"))
+
+    def flush(self) -> None:
+        pass

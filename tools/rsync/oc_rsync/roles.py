@@ -76,6 +76,8 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     dec = FlistDecoder(flist_options(o, neg))
     start = conn.reader.offset
     received = dec.read_list(conn.reader)
+    if server_sender:
+        out.list_progress(None)
     out.stats.flist_size = conn.reader.offset - start
     out.stats.count_list(received)
     groups = hard_link_groups(received, p) if o.hard_links else {}

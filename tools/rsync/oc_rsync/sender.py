@@ -57,7 +57,7 @@ class Sender:
     def __init__(self, conn: Conn, neg: Negotiated, flist: FlistOptions, am_server: bool,
                  compress_level: int | None = None, log=None, follow_links: bool = False,
                  dry_run: bool = False, counts=None, inplace: bool = False,
-                 append: int = 0, warn=None):
+                 append: int = 0, warn=None, report=None):
         self.conn, self.neg, self.flist, self.am_server = conn, neg, flist, am_server
         self.level = compress_level
         self.dry_run = dry_run  # -n: a transfer item is only echoed (no sums, no data)
@@ -68,6 +68,8 @@ class Sender:
         self.open_flags = os.O_RDONLY | (0 if follow_links else os.O_NOFOLLOW)
         self.log = log or (lambda text: None)
         self.warn = warn or (lambda text: None)  # upstream FWARNING: no prefix
+        # a client's -v/-i lines: report(entry, iflags, xname, transferred)
+        self.report = report or (lambda e, iflags, xname, transferred: None)
         self.spec = checksum_spec(neg.protocol, neg.compat_flags, neg.checksum_seed & 0xFFFFFFFF,
                                   neg.checksum)
         self.out_ndx = NdxCodec(neg.protocol)
@@ -159,6 +161,8 @@ class Sender:
             item = items[ndx]
             it = read_item(r, p, ndx, item.entry)
             if not it.iflags & ITEM_TRANSFER or self.dry_run:
+                self.report(item.entry, it.iflags, it.xname,
+                            bool(it.iflags & ITEM_TRANSFER))
                 self._write_item(ndx, it.iflags, it.basis_type, it.xname)
                 continue
             if phase == 2:
@@ -202,6 +206,7 @@ class Sender:
                     self.conn.write(chunk)
                 if self.counts is not None:
                     self.counts.transferred(item.entry)
+                self.report(item.entry, it.iflags, it.xname, True)
             finally:
                 os.close(fd)
         if self.io_error and p >= 30:

@@ -18,7 +18,7 @@ from oc_wire.server_args import ServerArgs, parse_server_args
 from .conn import Conn
 from .exitcodes import code_for
 from .options import parse_args
-from .output import Output
+from .output import MessageStream, Output
 from .roles import receive_files, transfer_spec
 from .sender import Sender, SendItem
 from .setup import SetupChoices, server_setup
@@ -109,6 +109,9 @@ def _receive(conn: Conn, neg, args: ServerArgs, argv: list[str], stderr) -> int:
         rules = FilterRules.from_wire(encode_filter_list(read_filter_list(conn.reader)),
                                       neg.protocol)
         rules = rules.for_receiver(opts.delete_excluded)
-    out = Output(opts, stderr, stderr)
+    out = Output(opts, MessageStream(conn, Msg.INFO), MessageStream(conn, Msg.ERROR))
+    if neg.protocol >= 29:
+        out.on_deleted = lambda name, is_dir: conn.send_msg(Msg.DELETED,
+                                                            name + (b"\0" if is_dir else b""))
     receive_files(conn, neg, opts, dest, out, server_sender=False, rules=rules)
     return out.exit_code()
