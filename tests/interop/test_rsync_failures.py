@@ -152,3 +152,24 @@ def test_missing_destination_parents(tmp_path, mkpath):
                             f"{tmp_path / 'src'}/", f"{dest}/"], capture_output=True, text=True)
         codes.append((r.returncode, (dest / "f").exists()))
     assert codes[0] == codes[1] == ((0, True) if mkpath else (11, False))
+
+
+def test_partial_dir_keeps_an_interrupted_file_there_and_the_rerun_uses_it(tmp_path):
+    """--partial-dir: the interrupted file goes into the partial dir (not the final
+    name); the rerun (against upstream's sender) takes it as the basis, updates it in
+    place and moves it to its name, leaving no partial dir."""
+    proc, cmd, data, dst = _start_big_pull(tmp_path, 200, ["--partial-dir=.part"],
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 20, err
+    assert not (dst / "huge").exists()
+    kept = (dst / ".part" / "huge").stat().st_size
+    assert 0 < kept < len(data), err
+    assert (dst / ".part" / "huge").read_bytes() == data[:kept]
+    r = subprocess.run(cmd + ["--stats", "-v"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert (dst / "huge").read_bytes() == data
+    assert not (dst / ".part").exists()
+    matched = int(r.stdout.split("Matched data: ")[1].split(" bytes")[0].replace(",", ""))
+    assert matched >= kept // 2
