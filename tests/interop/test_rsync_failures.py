@@ -173,3 +173,25 @@ def test_partial_dir_keeps_an_interrupted_file_there_and_the_rerun_uses_it(tmp_p
     assert not (dst / ".part").exists()
     matched = int(r.stdout.split("Matched data: ")[1].split(" bytes")[0].replace(",", ""))
     assert matched >= kept // 2
+
+
+@pytest.mark.parametrize("push", [False, True], ids=["pull", "push"])
+def test_timeout_on_a_silent_peer(tmp_path, push):
+    """--timeout=N: a remote shell whose command never speaks ends the run after N
+    seconds with exit code 30 and upstream's message, as upstream's client does."""
+    stall = tmp_path / "stall"
+    stall.write_text("#!/bin/sh\nexec sleep 60 2>/dev/null\n")  # holds only our pipes
+    stall.chmod(0o755)
+    (tmp_path / "src").mkdir()
+    ends = [f"{tmp_path}/src/", f"localhost:{tmp_path}/dst/"]
+    if not push:
+        ends = [f"localhost:{tmp_path}/src/", f"{tmp_path}/dst/"]
+    codes, messages = [], []
+    for prog in (RSYNC, OC):
+        r = subprocess.run([prog, "-a", "--timeout=1", "-e", str(stall), *ends],
+                           capture_output=True, text=True, timeout=30)
+        codes.append(r.returncode)
+        messages.append(r.stderr)
+    assert codes == [30, 30], messages
+    role = "sender" if push else "Receiver"
+    assert f"[{role}] io timeout after 1 seconds -- exiting" in messages[1]

@@ -150,7 +150,7 @@ P32 = [["-a"], ["-az"], ["-ac"], ["-a", "-W"], ["-rlt"], ["-r"], ["-a", "--zc=zs
        ["-a", "--partial-dir=.part"], ["-a", "--partial-dir=.part", "--no-whole-file"],
        ["-a", "--temp-dir=/tmp"], ["-a", "--delete-before"], ["-a", "--delete-during"],
        ["-a", "--delete-delay"], ["-a", "--delete-after"], ["-a", "--del", "--max-delete=2"],
-       ["-a", "--delete-after", "--exclude=*text"]]
+       ["-a", "--delete-after", "--exclude=*text"], ["-az", "--timeout=5"]]
 
 
 @pytest.mark.parametrize("opts", P32, ids=[" ".join(o) for o in P32])

@@ -177,6 +177,7 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
 
 def _setup(o: Options, proc: subprocess.Popen, out: Output, role: str):
     conn = Conn(proc.stdout.fileno(), proc.stdin.fileno(), _messages(out), role)
+    conn.set_timeout(o.timeout)
     choices = SetupChoices(protocol=o.protocol, client_info="LsfxCIvu", compress=o.compress,
                            compress_choice=o.compress_choice,
                            checksum_choice=o.checksum_choice,

@@ -5,16 +5,22 @@ for bytes the other still holds.
 Before multiplexing starts both directions are raw. After start_mux_out() writes go out as
 MSG_DATA frames (and send_msg sends other messages); after start_mux_in() reads take the
 data of MSG_DATA frames and hand every other message to on_message.
+
+--timeout=N (upstream: io.c check_timeout, maybe_send_keepalive): when nothing has come
+in or gone out for N seconds the run ends with IoTimeout (exit 30); once multiplexing out,
+a keep-alive thread sends an empty MSG_DATA frame whenever nothing was written for half
+that time, so a peer with the same timeout does not give up on us while we work.
 """
 import os
 import select
 import threading
+import time
 
 from oc_wire.errors import NEED_DATA, ProtocolError
 from oc_wire.mux import MAX_FRAME, Demuxer, Msg, encode_frame
 from oc_wire.stream import PullReader
 
-__all__ = ["Conn", "PeerClosed"]
+__all__ = ["Conn", "PeerClosed", "IoTimeout"]
 
 _OUT_LIMIT = 1 << 16
 
@@ -29,6 +35,16 @@ class PeerClosed(ProtocolError):
         self.expected, self.offset, self.got = "more data", None, None
         Exception.__init__(self, f"connection unexpectedly closed ({received:,} bytes "
                                  f"received so far) [{role}]")
+
+
+class IoTimeout(ProtocolError):
+    """--timeout expired (upstream exit code 30)."""
+
+    exit_code = 30
+
+    def __init__(self, seconds: int, role: str):
+        self.expected, self.offset, self.got = "data within the timeout", None, None
+        Exception.__init__(self, f"[{role}] io timeout after {seconds} seconds -- exiting")
 
 
 class Conn:
@@ -46,6 +62,31 @@ class Conn:
         self.tee_in = self.tee_out = None
         self.reader = PullReader(self.read)
         self._lock = threading.RLock()  # a generator thread writes while the receiver reads
+        self.timeout = 0
+        self.last_in = self.last_out = time.monotonic()
+        self._keepalive: threading.Thread | None = None
+
+    def set_timeout(self, seconds: int) -> None:
+        """--timeout: seconds without I/O before giving up (0: never)."""
+        self.timeout = seconds
+        if seconds and self._keepalive is None:
+            self._keepalive = threading.Thread(target=self._keep_alive, daemon=True,
+                                               name="oc-keepalive")
+            self._keepalive.start()
+
+    def _keep_alive(self) -> None:
+        lull = (self.timeout + 1) // 2
+        while True:
+            time.sleep(max(0.5, lull / 4))
+            if not self.mux_out or time.monotonic() - self.last_out < lull:
+                continue
+            try:
+                with self._lock:
+                    if time.monotonic() - self.last_out >= lull:
+                        self._flush_data()
+                        self._write_fd(encode_frame(Msg.DATA, b""))
+            except (OSError, ProtocolError):
+                return
 
     # --- output ---
     def write(self, data: bytes) -> None:
@@ -89,6 +130,7 @@ class Conn:
             except BrokenPipeError:
                 raise PeerClosed(self.bytes_read, self.role) from None
             self.bytes_written += n
+            self.last_out = time.monotonic()
             view = view[n:]
 
     # --- input ---
@@ -101,6 +143,8 @@ class Conn:
         """Read more from fd_in; False at end of input."""
         self.flush()
         while True:
+            if self.timeout:
+                self._wait_readable()
             try:
                 chunk = os.read(self.fd_in, 1 << 16)
             except BlockingIOError:
@@ -110,11 +154,24 @@ class Conn:
         if not chunk:
             return False
         self.bytes_read += len(chunk)
+        self.last_in = time.monotonic()
         if self.mux_in:
             self._demux.receive_data(chunk)
         else:
             self._raw += chunk
         return True
+
+    def _wait_readable(self) -> None:
+        """Block until input is ready; IoTimeout once neither input nor output has moved
+        for the timeout (the other thread's writes count, as upstream's last_io_out)."""
+        while True:
+            now = time.monotonic()
+            idle = now - max(self.last_in, self.last_out)
+            if idle >= self.timeout:
+                raise IoTimeout(int(idle), self.role)
+            ready, _, _ = select.select([self.fd_in], [], [], self.timeout - idle)
+            if ready:
+                return
 
     def _pump(self) -> None:
         while (frame := self._demux.next_event()) is not NEED_DATA:

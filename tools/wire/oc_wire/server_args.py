@@ -31,6 +31,7 @@ class ServerArgs:
     compress_level: int | None = None
     remove_source_files: bool = False
     inplace: bool = False
+    timeout: int = 0  # --timeout
     append: int = 0  # --append once, or twice for --append-verify
     paths: tuple[bytes, ...] = ()
 
@@ -108,6 +109,8 @@ def parse_server_args(argv) -> ServerArgs:
                 kw["checksum_seed"] = int(value or 0)
             elif name in ("--compress-level", "--zl"):
                 kw["compress_level"] = int(value)
+            elif name == "--timeout":
+                kw["timeout"] = int(value or 0)
             elif name == "--inplace":
                 kw["inplace"] = True
             elif name == "--append":
