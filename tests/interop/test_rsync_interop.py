@@ -284,3 +284,30 @@ def test_deletion_reports_match_upstream(tmp_path, direction, when):
     if when.startswith("--max-delete"):
         assert want.returncode == 25
         assert b"Deletions stopped due to --max-delete limit" in got.stderr
+
+
+@pytest.mark.parametrize("direction", ["oc-pull", "oc-push", "oc-local"])
+@pytest.mark.parametrize("flag", ["--progress", "--info=progress2"])
+def test_progress_lines_match_upstream(tmp_path, direction, flag):
+    """--progress: each file's name then its line ending in (xfr#N, to-chk=L/T);
+    --info=progress2: one line for the whole run over the list's total size. The last
+    state of every line equals upstream's, rates and times aside (upstream without
+    incremental recursion, which numbers to-chk differently; the order of the lines
+    is not compared: our generator and receiver threads interleave differently)."""
+    import re
+    src, basis = _tree(tmp_path, False)
+    ref, ours = tmp_path / "ref", tmp_path / "ours"
+    ref.mkdir()
+    ours.mkdir()
+    want = _run("reference", ["-a", "--no-i-r", flag], src, ref, tmp_path)
+    got = _run(direction, ["-a", flag], src, ours, tmp_path)
+    assert got.returncode == want.returncode == 0, got.stderr
+
+    def final_states(out: bytes) -> list[str]:
+        text = re.sub(r" +\d+\.\d\d[kMG]B/s", " RATE", out.decode(errors="replace"))
+        text = re.sub(r"\d+:\d\d:\d\d", "T", text)
+        states = [line.split("\r")[-1].rstrip() for line in text.split("\n")
+                  if line.strip() and "file list" not in line]
+        # a progress line another thread's output cut short is not a final state
+        return sorted(x for x in states if "%" not in x or "(xfr#" in x)
+    assert final_states(got.stdout) == final_states(want.stdout)

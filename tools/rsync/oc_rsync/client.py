@@ -242,7 +242,8 @@ def _push(o: Options, srcs: list[str], dest, out: Output) -> int:
                     o.compress_level, lambda t: out.error(t, "sender"),
                     o.copy_links or o.copy_dirlinks or o.copy_unsafe_links, o.dry_run,
                     out.stats, inplace=o.inplace, append=o.append, warn=out.warning,
-                    report=out.sent_item)
+                    report=out.sent_item, progress_for=out.file_progress)
+    sender.phase_done = out.phase_done
     out.stats.count_list([it.entry for it in items])
     ordered = sender.send_list(items, 1 if errors.io_error else 0)
     if o.remove_source_files:
@@ -255,6 +256,7 @@ def _push(o: Options, srcs: list[str], dest, out: Output) -> int:
     if batch:
         batch.close()
     out.summary(p, conn.bytes_written, conn.bytes_read)
+    out.end_line()
     return _finish(proc, out.exit_code(sender.io_error))
 
 
@@ -279,4 +281,5 @@ def _pull(o: Options, srcs: list[str], dest: str, user, host, out: Output,
     if batch:
         batch.close()
     out.summary(p, conn.bytes_written, conn.bytes_read)
+    out.end_line()
     return _finish(proc, out.exit_code())

@@ -64,8 +64,9 @@ _LONG = {
     "delete-excluded": ("delete_excluded", "flag"), "force": (None, "ignored"),
     # what a client may pass to its server that changes nothing here yet
     "log-format": (None, "ignored-value"), "msgs2stderr": (None, "ignored"),
-    # verbosity fine-tuning: accepted, output follows -v/-i/--progress/--stats only
-    "info": (None, "ignored-value"), "debug": (None, "ignored-value"),
+    # --info: progress, stats and name levels are honoured, other words accepted;
+    # --debug is accepted and changes nothing
+    "info": ("info", "value"), "debug": (None, "ignored-value"),
     "new-compress": ("compress_choice", "zlibx"), "old-compress": ("compress_choice", "zlib"),
 }
 _SHORT = {"a": "archive", "r": "recursive", "d": "dirs", "l": "links", "L": "copy-links",
@@ -108,6 +109,7 @@ class Options:
     stats: bool = False
     human: int = 1
     progress: bool = False
+    progress2: bool = False  # --info=progress2: one line for the whole transfer
     compress: bool = False
     compress_choice: str | None = None
     compress_level: int | None = None
@@ -193,6 +195,27 @@ def _takes_value(name: str) -> bool:
     kind = _LONG[name][1]
     return kind not in ("flag", "count", "ignored", "zlibx", "zlib", "before", "during",
                         "delay", "after", "verify") and name != "cvs-exclude"
+
+
+_INFO_WORDS = ("backup", "copy", "del", "flist", "misc", "mount", "name", "nonreg",
+               "progress", "remove", "skip", "stats", "symsafe", "all", "none", "help")
+
+
+def _apply_info(v: dict, text: str) -> None:
+    """--info=FLAGS (upstream: options.c parse_output_words): comma-separated words,
+    each with an optional level; PROGRESS 1 is --progress, 2 the whole-transfer line;
+    STATS turns on --stats; NAME0 silences the file names of -v."""
+    for word in filter(None, re.split(r"[,\s]+", text)):
+        m = re.fullmatch(r"([a-z]+?)(\d*)", word.lower())
+        if not m or m.group(1) not in _INFO_WORDS:
+            raise UsageError(f"Unknown --info item: \"{word}\"")
+        name, level = m.group(1), int(m.group(2)) if m.group(2) else 1
+        if name in ("progress", "all"):
+            v["progress"], v["progress2"] = level == 1, level >= 2
+        if name in ("stats", "all"):
+            v["stats"] = level > 0
+        if name == "none":
+            v["progress"] = v["progress2"] = v["stats"] = False
 
 
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4,
@@ -282,6 +305,8 @@ def parse_args(argv: list[str]) -> Options:
             except ValueError:
                 raise UsageError(f"--{key.replace('_', '-')} value is invalid: "
                                  f"{v[key]}") from None
+    if "info" in v:
+        _apply_info(v, v.pop("info"))
     if len(v.pop("_whens", ())) > 1:
         raise UsageError("You may not combine multiple --delete-WHEN options.")
     if v.get("delete_excluded") or v.get("delete_when"):

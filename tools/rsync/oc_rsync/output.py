@@ -27,11 +27,45 @@ class Output:
         self.stats = TransferStats()
         self.on_deleted = None  # a server: report each deletion to the client
         self._listing = False   # "... file list ... " written, "done" to follow
+        self._needs_newline = False
+        self._overall = None    # --info=progress2
 
-    def _write(self, stream, text: str) -> None:
+    def _write(self, stream, text: str, pending_line: bool = False) -> None:
+        """pending_line: text is a progress line still to be rewritten; whatever comes
+        next starts on a new line (upstream: output_needs_newline)."""
         with self.lock:
+            if self._needs_newline and not text.startswith("\r"):
+                stream.write("\n")
+            self._needs_newline = pending_line
             stream.write(text)
             stream.flush()
+
+    def end_line(self) -> None:
+        """End a progress line left open at the end of the run."""
+        if self._needs_newline:
+            self._write(self.out, "")
+
+    def phase_done(self, total: int) -> None:
+        """--info=progress2: the line again at each NDX_DONE, now with to-chk=0
+        (upstream: receiver.c/sender.c end_progress on NDX_DONE)."""
+        if self._overall is not None:
+            self._overall.again(self.stats.xferred_files, total)
+
+    def file_progress(self, e: FileEntry, iflags: int):
+        """The progress display for one transfer, or None: with --progress the file's
+        name and then its own line; with --info=progress2 the whole transfer's line."""
+        if self.o.quiet or not (self.o.progress or self.o.progress2):
+            return None
+        if iflags & ITEM_IS_NEW and not self.sending:  # the receiver will not call item()
+            self.stats.created_one(e.mode)
+        if self.o.progress2:
+            if self.o.verbose or self.o.itemize:
+                self.item(e, iflags, count=False)
+            if self._overall is None:
+                self._overall = OverallProgress(self)
+            return self._overall.file(e.size)
+        self.item(e, iflags, count=False)  # the name comes first, then its progress
+        return FileProgress(self, e.size)
 
     def item(self, e: FileEntry, iflags: int, count: bool = True) -> None:
         if iflags & ITEM_IS_NEW and count:
@@ -150,7 +184,7 @@ class FileProgress:
     def _line(self, done: int, rate: str, remain: float, eol: str) -> None:
         pct = 100 if done == self.size else int(100.0 * done / max(self.size, 1))
         self.out._write(self.out.out, f"\r{done:>15,} {pct:3d}% {rate} {self._hms(remain)}"
-                                      f"{eol}")
+                                      f"{eol}", pending_line=not eol.endswith("\n"))
 
     def update(self, done: int) -> None:
         now = time.monotonic()
@@ -165,6 +199,48 @@ class FileProgress:
         secs = time.monotonic() - self.start
         self._line(self.size, self._rate(self.size, secs), secs,
                    f" (xfr#{xfr}, to-chk={left}/{total})\n")
+
+
+class OverallProgress:
+    """--info=progress2 (upstream: progress.c with PROGRESS >= 2): one line for the
+    whole run: bytes of the files transferred so far plus the current one's progress,
+    against the total size of the file list; after each file the (xfr#, to-chk) tail,
+    padded so a shorter line erases a longer one, and no newline until the end."""
+
+    def __init__(self, out: Output):
+        self.out = out
+        self.done_before = 0  # sizes of the files finished
+        self.start = time.monotonic()
+        self.tail_len = 0
+
+    def file(self, size: int) -> "_OverallFile":
+        return _OverallFile(self, size)
+
+    def again(self, xfr: int, total: int) -> None:
+        shown = _OverallFile(self, 0)
+        shown.finish(xfr, 0, total)
+
+
+class _OverallFile(FileProgress):
+    def __init__(self, overall: OverallProgress, size: int):
+        self.overall, self.file_size = overall, size
+        self.out, self.size = overall.out, max(overall.out.stats.total_size, 1)
+        self.start, self.last = overall.start, time.monotonic()
+        self.last_done = overall.done_before
+        if not overall.done_before:  # the line starts once; later files update it
+            self._line(0, self._rate(0, 1.0), 0.0, "  ")
+
+    def update(self, done: int) -> None:
+        super().update(self.overall.done_before + done)
+
+    def finish(self, xfr: int, left: int, total: int) -> None:
+        o = self.overall
+        o.done_before += self.file_size
+        tail = f" (xfr#{xfr}, to-chk={left}/{total})"
+        o.tail_len = max(o.tail_len, len(tail))
+        secs = time.monotonic() - self.start
+        self._line(o.done_before, self._rate(o.done_before, secs), secs,
+                   tail.ljust(o.tail_len))
 
 
 class MessageStream:

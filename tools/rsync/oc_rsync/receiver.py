@@ -35,7 +35,7 @@ from oc_wire.token_events import Literal, Match
 
 from .attrs import Attrs
 from .conn import Conn
-from .output import FileProgress, Output
+from .output import Output
 from .paths import Destination, drop_partial_dir, partial_path
 
 __all__ = ["Receiver", "sparse_writer"]
@@ -86,6 +86,7 @@ class Receiver:
             at = r.offset
             i = self._read_ndx()
             if i == NDX_DONE:
+                self.out.phase_done(len(self.entries))
                 phase += 1
                 self.events.put(("done", phase))
                 if phase > max_phase:
@@ -152,10 +153,7 @@ class Receiver:
             fd, tmp_name = tempfile.mkstemp(dir=self.temp_dir or d or b".",
                                             prefix=b"." + base + b".")
         ok = complete = False  # complete: the stream for this file was read to its end
-        progress = None
-        if self.out.o.progress and not self.out.o.quiet:
-            self.out.item(e, iflags)  # the name comes first, then its progress
-            progress = FileProgress(self.out, e.size)
+        progress = self.out.file_progress(e, iflags)
         have = 0
         if append:  # the length the generator said the receiver has
             have = head.count * head.block_len - (

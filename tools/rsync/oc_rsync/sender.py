@@ -57,7 +57,7 @@ class Sender:
     def __init__(self, conn: Conn, neg: Negotiated, flist: FlistOptions, am_server: bool,
                  compress_level: int | None = None, log=None, follow_links: bool = False,
                  dry_run: bool = False, counts=None, inplace: bool = False,
-                 append: int = 0, warn=None, report=None):
+                 append: int = 0, warn=None, report=None, progress_for=None):
         self.conn, self.neg, self.flist, self.am_server = conn, neg, flist, am_server
         self.level = compress_level
         self.dry_run = dry_run  # -n: a transfer item is only echoed (no sums, no data)
@@ -70,6 +70,9 @@ class Sender:
         self.warn = warn or (lambda text: None)  # upstream FWARNING: no prefix
         # a client's -v/-i lines: report(entry, iflags, xname, transferred)
         self.report = report or (lambda e, iflags, xname, transferred: None)
+        # a client's --progress: progress_for(entry, iflags) -> display or None
+        self.progress_for = progress_for or (lambda e, iflags: None)
+        self.phase_done = lambda total: None  # --info=progress2 redraws at each NDX_DONE
         self.spec = checksum_spec(neg.protocol, neg.compat_flags, neg.checksum_seed & 0xFFFFFFFF,
                                   neg.checksum)
         self.out_ndx = NdxCodec(neg.protocol)
@@ -151,6 +154,7 @@ class Sender:
             at = r.offset
             ndx = self._read_ndx()
             if ndx == NDX_DONE:
+                self.phase_done(len(items))
                 phase += 1
                 if phase > max_phase:
                     break
@@ -199,14 +203,19 @@ class Sender:
                     it.basis_type in (None, FNAMECMP_FNAME) if p >= 29 else True) or (
                     it.basis_type == FNAMECMP_PARTIAL_DIR
                     and self.neg.compat_flags & CF.INPLACE_PARTIAL_DIR)
-                for chunk in file_tokens(sig, self.spec, fd, size, tokens,
+                progress = self.progress_for(item.entry, it.iflags)
+                for chunk in file_tokens(sig, self.spec, fd, size, tokens, progress,
                                          counts=self.counts, updating=bool(updating),
                                          append_from=min(have, size) if append else None,
                                          verify_prefix=append == 2):
                     self.conn.write(chunk)
                 if self.counts is not None:
                     self.counts.transferred(item.entry)
-                self.report(item.entry, it.iflags, it.xname, True)
+                if progress is not None:
+                    progress.finish(self.counts.xferred_files if self.counts else 0,
+                                    len(items) - ndx - 1, len(items))
+                else:
+                    self.report(item.entry, it.iflags, it.xname, True)
             finally:
                 os.close(fd)
         if self.io_error and p >= 30:
