@@ -212,11 +212,18 @@ def test_stats_block_matches_upstream(tmp_path, direction):
     assert block(got.stdout) == block(want.stdout) and len(block(want.stdout)) == 8
 
 
-@pytest.mark.parametrize("direction", ["oc-pull", "oc-local"])
+OUT_FORMATS = [["-ai"], ["-aHi"], ["-av", "--delete"],
+               ["-a", "--delete", "--out-format=%o|%n|%L|%l|%'l|%i|%M|%B|%U|%G|%f|%h|%-10n|"
+                "%10l|%%"], ["-aH", "--out-format=%n%L"]]
+
+
+@pytest.mark.parametrize("opts", OUT_FORMATS, ids=[" ".join(o) for o in OUT_FORMATS])
+@pytest.mark.parametrize("direction", ["oc-pull", "oc-local", "oc-push"])
 @pytest.mark.parametrize("fresh", [True, False], ids=["new-dest", "onto-basis"])
-def test_itemize_output_matches_upstream(tmp_path, direction, fresh):
-    """-i lines (the set of them: our generator and receiver interleave differently)
-    equal what an upstream client prints for the same transfer."""
+def test_itemize_output_matches_upstream(tmp_path, direction, fresh, opts):
+    """-i, -v and --out-format lines (the set of them: our generator and receiver
+    interleave differently) equal what an upstream client prints for the same
+    transfer (upstream pulling, or pushing for oc-push)."""
     src, basis = _tree(tmp_path, False)
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
@@ -224,11 +231,18 @@ def test_itemize_output_matches_upstream(tmp_path, direction, fresh):
     if not fresh:
         _copy(basis, ref)
         _copy(basis, ours)
-    want = _run("reference", ["-ai"], src, ref, tmp_path)
-    got = _run(direction, ["-ai"], src, ours, tmp_path)
+    if direction == "oc-push":
+        want = subprocess.run([RSYNC, *opts, "-e", _stub(tmp_path), f"{src}/",
+                               f"localhost:{ref}/"], capture_output=True, timeout=300)
+    else:
+        want = _run("reference", opts, src, ref, tmp_path)
+    got = _run(direction, opts, src, ours, tmp_path)
     assert got.returncode == want.returncode == 0, got.stderr
+
     def lines(out: bytes) -> list[bytes]:
-        return sorted(x for x in out.splitlines() if not x.startswith(b"created directory"))
+        skip = (b"created directory", b"sent ", b"total size", b"sending", b"receiving",
+                b"building")
+        return sorted(x for x in out.splitlines() if x and not x.startswith(skip))
     assert lines(got.stdout) == lines(want.stdout)
 
 
@@ -311,3 +325,35 @@ def test_progress_lines_match_upstream(tmp_path, direction, flag):
         # a progress line another thread's output cut short is not a final state
         return sorted(x for x in states if "%" not in x or "(xfr#" in x)
     assert final_states(got.stdout) == final_states(want.stdout)
+
+
+@pytest.mark.parametrize("direction", ["oc-pull", "oc-push", "oc-local"])
+@pytest.mark.parametrize("opts", [["-aH", "--delete"], ["-a", "--log-file-format=%o %f %l"]],
+                         ids=["default-format", "own-format"])
+def test_log_file_matches_upstream(tmp_path, direction, opts):
+    """--log-file: the same lines as upstream's client writes (file list, items,
+    deletions, the closing totals), dates, pids and byte counts aside."""
+    import re
+    src, basis = _tree(tmp_path, False)
+    ref, ours = tmp_path / "ref", tmp_path / "ours"
+    _copy(basis, ref)
+    _copy(basis, ours)
+    logs = {}
+    for name, dest in (("up", ref), ("oc", ours)):
+        log = tmp_path / f"{name}.log"
+        args = [*opts, f"--log-file={log}"]
+        if name == "oc":
+            r = _run(direction, args, src, dest, tmp_path)
+        elif direction == "oc-push":
+            r = subprocess.run([RSYNC, *args, "-e", _stub(tmp_path), f"{src}/",
+                                f"localhost:{dest}/"], capture_output=True, timeout=300)
+        elif direction == "oc-local":
+            r = subprocess.run([RSYNC, *args, f"{src}/", f"{dest}/"], capture_output=True)
+        else:
+            r = _run("reference", args, src, dest, tmp_path)
+        assert r.returncode == 0, r.stderr
+        text = log.read_text(errors="replace")
+        text = re.sub(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[\d+\] ", "", text, flags=re.M)
+        text = re.sub(r"sent \d+ bytes  received \d+ bytes", "sent N received N", text)
+        logs[name] = sorted(text.splitlines())
+    assert logs["oc"] == logs["up"]

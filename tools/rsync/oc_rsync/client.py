@@ -14,6 +14,7 @@ import os
 import re
 import shlex
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -82,7 +83,8 @@ def _messages(out: Output):
         elif code in (Msg.INFO, Msg.LOG, Msg.CLIENT):
             out.stdout_text(text)
         elif code is Msg.DELETED:  # a directory's name comes with a trailing NUL
-            out.deleted(payload.rstrip(b"\0"), payload.endswith(b"\0"))
+            out.deleted(payload.rstrip(b"\0"),
+                        stat.S_IFDIR if payload.endswith(b"\0") else stat.S_IFREG)
         elif code is Msg.IO_ERROR and len(payload) >= 4:
             out.io_error |= int.from_bytes(payload[:4], "little")
     return handle
@@ -151,6 +153,9 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
             return _pull(o, [r[2] for r in src_remote], dest, user, host, out, local=False)
         if o.whole_file is None:
             o = replace(o, whole_file=True)
+        first = os.path.abspath(srcs[0])
+        out.log_sender_root = os.fsencode(first if srcs[0].endswith("/")
+                                          else os.path.dirname(first))
         return _pull(o, [os.path.abspath(s) + ("/" if s.endswith("/") else "") for s in srcs],
                      dest, None, None, out, local=True)
     except (UsageError, FilterSyntaxError) as e:

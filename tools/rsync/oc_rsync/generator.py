@@ -65,7 +65,17 @@ class Generator:
                                opts.dry_run) if self.when else None
         self.delayed: list = []  # --delete-delay: found during, removed after
         self.groups = groups or {}
+        # -H: a group's first name already in the destination is transferred, else its
+        # last; the others are linked to it afterwards (upstream: a missing name that
+        # is not the group's last waits for a leader, hlink.c hard_link_check)
         self.leaders: dict[object, FileEntry] = {}
+        for e in entries:
+            group = self.groups.get(id(e))
+            if group is None or not e.is_reg():
+                continue
+            leader = self.leaders.get(group)
+            if leader is None or not os.path.lexists(self.path(leader)):
+                self.leaders[group] = e
         self.followers: list[tuple[FileEntry, FileEntry]] = []
         self.new_dirs: set[int] = set()  # made here: they take the sender's mode
         self.pruned: set[int] = set()    # -m: directories left out
@@ -90,7 +100,7 @@ class Generator:
                 self._request(value, self.entries[value], SUM_LENGTH)
 
     def _report_deleted(self, name: bytes, mode: int) -> None:
-        self.log.deleted(name, stat.S_ISDIR(mode))
+        self.log.deleted(name, mode)
 
     def _late_deletions(self) -> None:
         """--delete-delay's list and --delete-after's pass, once the files are in."""
@@ -146,7 +156,7 @@ class Generator:
         self.conn.write(self.ndx.encode(NDX_DONE))
 
     def _link_followers(self) -> None:
-        """-H: the other names of a group become hard links to its first name once that
+        """-H: the other names of a group become hard links to its last name once that
         one has arrived (upstream: hlink.c finish_hard_link)."""
         for leader, e in self.followers:
             src, path = self.path(leader), self.path(e)
@@ -155,11 +165,21 @@ class Generator:
                     continue
             except OSError:
                 pass
+            try:
+                old = os.lstat(path)
+            except FileNotFoundError:
+                old = None
+            flags = ITEM_LOCAL_CHANGE | ITEM_XNAME_FOLLOWS
+            if old is None:
+                flags |= ITEM_IS_NEW
+            else:  # what the name held before it became a link
+                flags |= self._attr_flags(old, e) | (
+                    ITEM_REPORT_SIZE if old.st_size != e.size else 0)
             tmp = path + b".oc-hlink"
             try:
                 os.link(src, tmp)
                 os.rename(tmp, path)
-                self.log.item(e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE | ITEM_XNAME_FOLLOWS)
+                self.log.item(e, flags, hlink=leader.name)
             except OSError as exc:
                 self.log.error(f'link "{os.fsdecode(path)}" => "{os.fsdecode(src)}" failed: '
                                f"{exc.strerror} ({exc.errno})")
@@ -182,11 +202,9 @@ class Generator:
         if id(e) in self.pruned:
             return
         group = self.groups.get(id(e))
-        if group is not None and e.is_reg():
-            if group in self.leaders:
-                self.followers.append((self.leaders[group], e))
-                return
-            self.leaders[group] = e
+        if group is not None and e.is_reg() and self.leaders[group] is not e:
+            self.followers.append((self.leaders[group], e))
+            return
         path = self.path(e)
         try:
             st = os.lstat(path)

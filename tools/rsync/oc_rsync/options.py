@@ -64,6 +64,8 @@ _LONG = {
     "delete-excluded": ("delete_excluded", "flag"), "force": (None, "ignored"),
     # what a client may pass to its server that changes nothing here yet
     "log-format": (None, "ignored-value"), "msgs2stderr": (None, "ignored"),
+    "out-format": ("out_format", "value"), "log-file": ("log_file", "value"),
+    "log-file-format": ("log_file_format", "value"),
     # --info: progress, stats and name levels are honoured, other words accepted;
     # --debug is accepted and changes nothing
     "info": ("info", "value"), "debug": (None, "ignored-value"),
@@ -110,6 +112,9 @@ class Options:
     human: int = 1
     progress: bool = False
     progress2: bool = False  # --info=progress2: one line for the whole transfer
+    out_format: str | None = None       # --out-format (-i is "%i %n%L")
+    log_file: str | None = None
+    log_file_format: str | None = None  # default "%i %n%L"
     compress: bool = False
     compress_choice: str | None = None
     compress_level: int | None = None
@@ -307,6 +312,8 @@ def parse_args(argv: list[str]) -> Options:
                                  f"{v[key]}") from None
     if "info" in v:
         _apply_info(v, v.pop("info"))
+    if v.get("out_format") and "%i" in v["out_format"].replace("%%", ""):
+        v["itemize"] = max(v.get("itemize", 0), 1)  # upstream stdout_format_has_i
     if len(v.pop("_whens", ())) > 1:
         raise UsageError("You may not combine multiple --delete-WHEN options.")
     if v.get("delete_excluded") or v.get("delete_when"):
@@ -404,6 +411,15 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
         args.append(f"--checksum-seed={o.checksum_seed}")
     if o.numeric_ids:
         args.append("--numeric-ids")
+    if am_sender and (o.itemize or o.out_format or o.verbose):
+        # what the receiving server's generator must itemize for us to print
+        fmt = o.out_format or ("%i" if o.itemize else "%n")
+        if o.itemize:
+            args.append("--log-format=%i" + ("%I" if o.itemize > 1 else ""))
+        elif "%o" in fmt:
+            args.append("--log-format=%o")
+        elif not o.verbose:
+            args.append("--log-format=X")
     if o.timeout:
         args.append(f"--timeout={o.timeout}")
     if am_sender:  # what only the receiving server decides

@@ -1,14 +1,16 @@
 """What oc-rsync prints (upstream: log.c log_item, main.c output_summary): with -v each
 updated item's name (directories with '/', symlinks with ' -> target'); with -i the
 itemize string first; messages to stderr prefixed `oc-rsync: `; the -v summary lines."""
+import os
+import stat
 import sys
 import threading
 import time
 
-from oc_flist.listing import escape_name
 from oc_wire.flist_entry import FileEntry
-from oc_wire.items import ITEM_IS_NEW, ITEM_LOCAL_CHANGE, SIGNIFICANT_ITEM_FLAGS, itemize
+from oc_wire.items import ITEM_DELETED, ITEM_IS_NEW, ITEM_LOCAL_CHANGE, SIGNIFICANT_ITEM_FLAGS
 
+from .logformat import format_item, has_escape
 from .stats import TransferStats, summary_text
 
 __all__ = ["Output", "FileProgress", "MessageStream"]
@@ -29,6 +31,15 @@ class Output:
         self._listing = False   # "... file list ... " written, "done" to follow
         self._needs_newline = False
         self._overall = None    # --info=progress2
+        self.log_file = None    # --log-file
+        self.log_sender_root: bytes | None = None  # a local copy's source directory
+        if opts is not None and getattr(opts, "log_file", None):
+            try:
+                self.log_file = open(opts.log_file, "a", encoding="utf-8",
+                                     errors="backslashreplace")
+            except OSError as exc:  # upstream: a warning, and the run goes on
+                self.warning(f"failed to open log-file {opts.log_file}: {exc.strerror} "
+                             f"({exc.errno})")
 
     def _write(self, stream, text: str, pending_line: bool = False) -> None:
         """pending_line: text is a progress line still to be rewritten; whatever comes
@@ -67,23 +78,46 @@ class Output:
         self.item(e, iflags, count=False)  # the name comes first, then its progress
         return FileProgress(self, e.size)
 
-    def item(self, e: FileEntry, iflags: int, count: bool = True) -> None:
+    def item(self, e: FileEntry, iflags: int, count: bool = True, nbytes: int = 0,
+             hlink: bytes | None = None, full: bytes | None = None) -> None:
+        """One item's line: --out-format's (with -i "%i %n%L", with -v "%n%L"), and
+        the --log-file line; nbytes: what its transfer moved (%b); hlink: the name a
+        hard link points at (" => NAME")."""
         if iflags & ITEM_IS_NEW and count:
             self.stats.created_one(e.mode)
-        if not (self.o.verbose or self.o.itemize or self.o.progress) or self.o.quiet:
+        op = "send" if self.sending else "recv"
+        self.log_file_item(e, iflags, op, nbytes, hlink, full)
+        if not (self.o.verbose or self.o.itemize or self.o.progress or self.o.out_format) \
+                or self.o.quiet:
             return
-        name = _shown(e.name) + ("/" if e.is_dir() and e.name != b"." else "")
-        if e.name == b"." and not self.o.itemize:
-            return
-        if e.name == b".":
-            name = "./"
-        if e.is_link() and self.o.links:
-            name += " -> " + _shown(e.link_target or b"")
-        if self.o.itemize:
-            name = itemize(iflags, e.mode, self.sending) + " " + name
-        self._write(self.out, name + "\n")
+        fmt = self.o.out_format or ("%i %n%L" if self.o.itemize else "%n%L")
+        self._write(self.out, format_item(fmt, e, iflags, op, sending=self.sending,
+                                          nbytes=nbytes, hlink=hlink, links=self.o.links,
+                                          full=full) + "\n")
 
-    def sent_item(self, e: FileEntry, iflags: int, xname, transferred: bool) -> None:
+    def log_file_item(self, e: FileEntry, iflags: int, op: str, nbytes: int = 0,
+                      hlink: bytes | None = None, full: bytes | None = None) -> None:
+        """The --log-file line of an item. In a local copy upstream's sending process
+        writes them: "send", and %f under the source directory (log_sender_root)."""
+        if self.log_file is None or self.o.dry_run:
+            return
+        if self.log_sender_root is not None and op == "recv":
+            op = "send"
+            full = os.path.join(self.log_sender_root, e.name)
+        self.log(format_item(self.o.log_file_format or "%i %n%L", e, iflags, op,
+                             sending=self.sending, nbytes=nbytes, hlink=hlink,
+                             links=self.o.links, full=full))
+
+    def log(self, text: str) -> None:
+        """A --log-file line: date, time and our pid first (upstream: log.c logit)."""
+        if self.log_file is not None:
+            with self.lock:
+                self.log_file.write(f"{time.strftime('%Y/%m/%d %H:%M:%S')} "
+                                    f"[{os.getpid()}] {text}\n")
+                self.log_file.flush()
+
+    def sent_item(self, e: FileEntry, iflags: int, xname, transferred: bool,
+                  full: bytes | None = None) -> None:
         """A client sender's report of an item (upstream: sender.c maybe_log_item, and
         log_item after each transfer): a transfer always, else only what changed."""
         if not transferred:
@@ -93,24 +127,28 @@ class Output:
             local = iflags & ITEM_LOCAL_CHANGE and significant
             if not (see or local or xname or (e.is_dir() and significant)):
                 return
-        self.item(e, iflags, count=False)
+        self.item(e, iflags, count=False, hlink=xname, full=full)
 
-    def deleted(self, name: bytes, is_dir: bool) -> None:
+    def deleted(self, name: bytes, mode: int) -> None:
         """One deletion: "deleting NAME" with -v, "*deleting   NAME" with -i (upstream:
         log.c log_delete); a server tells its client instead (MSG_DELETED)."""
+        e = FileEntry(name=name, mode=mode)
+        self.log_file_item(e, ITEM_DELETED, "del.")
         if self.on_deleted is not None:
-            self.on_deleted(name, is_dir)
+            self.on_deleted(name, stat.S_ISDIR(mode))
             return
-        if (self.o.verbose or self.o.itemize) and not self.o.quiet:
-            shown = _shown(name) + ("/" if is_dir else "")
-            self._write(self.out, ("*deleting   " if self.o.itemize else "deleting ")
-                        + shown + "\n")
+        if (self.o.verbose or self.o.itemize or self.o.out_format) and not self.o.quiet:
+            fmt = self.o.out_format if has_escape(self.o.out_format, "io") else \
+                "%i %n%L" if self.o.itemize else "deleting %n"
+            self._write(self.out, format_item(fmt, e, ITEM_DELETED, "del.") + "\n")
 
     def list_progress(self, what: str | None) -> None:
         """-v: "building file list ... done" around the sender's scan, "receiving file
         list ... done" around the receiver's read (upstream: flist.c
         start_filelist_progress and finish_filelist_progress, without incremental
         recursion); what=None writes the "done"."""
+        if what is not None:
+            self.log(f"{what} file list")
         if not self.o.verbose or self.o.quiet or (what is None and not self._listing):
             return
         self._listing = what is not None
@@ -143,15 +181,13 @@ class Output:
         return 23 if bits & 1 else 24 if bits & 2 else 25 if bits & 4 else 0
 
     def summary(self, protocol: int, sent: int, received: int) -> None:
-        """The closing lines with -v, the whole --stats block with --stats."""
+        """The closing lines with -v, the whole --stats block with --stats; the
+        --log-file's last line."""
+        self.log(f"sent {sent} bytes  received {received} bytes  "
+                 f"total size {self.stats.total_size}")
         if (self.o.verbose or self.o.stats) and not self.o.quiet:
             self._write(self.out, summary_text(self.stats, protocol, sent, received,
                                                self.o.stats, self.o.dry_run))
-
-
-def _shown(name: bytes) -> str:
-    """A name as upstream prints it: control and non-ASCII bytes as \\#ooo."""
-    return escape_name(name).decode("ascii", "backslashreplace")
 
 
 class FileProgress:

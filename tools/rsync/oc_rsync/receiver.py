@@ -154,6 +154,7 @@ class Receiver:
                                             prefix=b"." + base + b".")
         ok = complete = False  # complete: the stream for this file was read to its end
         progress = self.out.file_progress(e, iflags)
+        read_before = self.conn.bytes_read
         have = 0
         if append:  # the length the generator said the receiver has
             have = head.count * head.block_len - (
@@ -214,7 +215,7 @@ class Receiver:
                 progress.finish(self.out.stats.xferred_files, len(self.entries) - i - 1,
                                 len(self.entries))
             else:
-                self.out.item(e, iflags)
+                self.out.item(e, iflags, nbytes=self.conn.bytes_read - read_before)
         finally:
             if basis is not None:
                 os.close(basis)

@@ -68,8 +68,8 @@ class Sender:
         self.open_flags = os.O_RDONLY | (0 if follow_links else os.O_NOFOLLOW)
         self.log = log or (lambda text: None)
         self.warn = warn or (lambda text: None)  # upstream FWARNING: no prefix
-        # a client's -v/-i lines: report(entry, iflags, xname, transferred)
-        self.report = report or (lambda e, iflags, xname, transferred: None)
+        # a client's -v/-i lines: report(entry, iflags, xname, transferred, path)
+        self.report = report or (lambda e, iflags, xname, transferred, path: None)
         # a client's --progress: progress_for(entry, iflags) -> display or None
         self.progress_for = progress_for or (lambda e, iflags: None)
         self.phase_done = lambda total: None  # --info=progress2 redraws at each NDX_DONE
@@ -166,7 +166,7 @@ class Sender:
             it = read_item(r, p, ndx, item.entry)
             if not it.iflags & ITEM_TRANSFER or self.dry_run:
                 self.report(item.entry, it.iflags, it.xname,
-                            bool(it.iflags & ITEM_TRANSFER))
+                            bool(it.iflags & ITEM_TRANSFER), item.path)
                 self._write_item(ndx, it.iflags, it.basis_type, it.xname)
                 continue
             if phase == 2:
@@ -215,7 +215,7 @@ class Sender:
                     progress.finish(self.counts.xferred_files if self.counts else 0,
                                     len(items) - ndx - 1, len(items))
                 else:
-                    self.report(item.entry, it.iflags, it.xname, True)
+                    self.report(item.entry, it.iflags, it.xname, True, item.path)
             finally:
                 os.close(fd)
         if self.io_error and p >= 30:

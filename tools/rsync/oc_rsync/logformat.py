@@ -1,0 +1,109 @@
+"""--out-format and --log-file-format escapes (upstream: log.c log_formatted).
+
+Each %-escape may carry a printf width (`%-10n`, `%10l`) and apostrophes asking for
+digit grouping (`%'l`) or units (`%''l`). %n is the name (directories with '/'), %L
+" -> target" for a symlink (" => name" for a hard link), %i the itemize string, %o the
+operation (send, recv, del.), %l the length, %b/%c bytes moved for the file, %M its
+mtime, %B its permissions, %U/%G its owner and group numbers, %f the full name, %t the
+time now, %p our pid, %% a percent sign. Daemon-only escapes (%h %a %m %P %u) and %C are
+left as they are outside a daemon, as upstream does.
+"""
+import os
+import re
+import time
+
+from oc_flist.listing import escape_name, human_num, permstring, timestring
+from oc_wire.flist_entry import FileEntry
+from oc_wire.items import ITEM_TRANSFER, itemize
+
+__all__ = ["format_item", "has_escape"]
+
+_ESCAPE = re.compile(r"%('*)(-?\d*)('*)(.)", re.S)
+
+
+def has_escape(fmt: str | None, letters: str) -> bool:
+    """Whether fmt uses any of the escapes in letters (upstream stdout_format_has_i...)."""
+    return bool(fmt) and any(m.group(4) in letters for m in _ESCAPE.finditer(fmt))
+
+
+def format_item(fmt: str, e: FileEntry, iflags: int, op: str, *, sending: bool = False,
+                nbytes: int = 0, hlink: bytes | None = None, name: bytes | None = None,
+                links: bool = True, full: bytes | None = None) -> str:
+    """One formatted line (without its newline) for entry e. full: the sender's own
+    path of the file (%f)."""
+    def expand(m: re.Match) -> str:
+        humanize = len(m.group(1)) + len(m.group(3))
+        width, code = m.group(2), m.group(4)
+        if code in "nf":  # padded as the raw bytes, then escaped
+            raw = _name(code, e, name, full)
+            if width:
+                n = int(width)
+                raw = raw.ljust(-n) if n < 0 else raw.rjust(n)
+            return _shown_name(raw)
+        shown = _value(code, e, iflags, op, sending, nbytes, hlink, name, links, humanize,
+                       width)
+        if shown is None:
+            return m.group(0)
+        if width and code != "L":
+            n = int(width)
+            shown = shown.ljust(-n) if n < 0 else shown.rjust(n)
+        return shown
+    return _ESCAPE.sub(expand, fmt)
+
+
+def _name(code: str, e: FileEntry, name: bytes | None, full: bytes | None) -> bytes:
+    if code == "n":
+        if e.name == b"." and e.is_dir():
+            return b"./"
+        return (name if name is not None else e.name) + (b"/" if e.is_dir() else b"")
+    if full is None:
+        return name or e.name
+    if e.name == b"." and not full.endswith(b"/."):
+        full = full.rstrip(b"/") + b"/."
+    full = re.sub(rb"/(\./)+", b"/", re.sub(rb"//+", b"/", full))
+    return full.lstrip(b"/") or b"."
+
+
+def _value(code, e, iflags, op, sending, nbytes, hlink, name, links, humanize, width):
+    if code == "L":
+        if hlink:
+            arrow, target = " => ", _shown_name(hlink)
+        elif e.is_link() and links and name is None:
+            arrow, target = " -> ", _shown_name(e.link_target or b"")
+        else:
+            if not width:
+                return ""
+            arrow, target = "    ", ""
+        if width:
+            n = int(width)
+            target = target.ljust(-n) if n < 0 else target.rjust(n)
+        return arrow + target
+    if code == "i":
+        return itemize(iflags, e.mode, sending)
+    if code == "o":
+        return op
+    if code == "l":
+        return human_num(e.size, humanize)
+    if code in "bc":
+        moved = nbytes if iflags & ITEM_TRANSFER and code == "b" else 0
+        return human_num(moved, humanize)
+    if code == "M":
+        return timestring(e.mtime).replace(" ", "-")
+    if code == "B":
+        return permstring(e.mode)[1:]
+    if code == "U":
+        return str(e.uid or 0)
+    if code == "G":
+        return str(e.gid) if e.gid is not None else "DEFAULT"
+    if code == "t":
+        return time.strftime("%Y/%m/%d %H:%M:%S")
+    if code == "p":
+        return str(os.getpid())
+    if code == "%":
+        return "%"
+    return None
+
+
+def _shown_name(name: bytes) -> str:
+    """A name as upstream prints it: control and non-ASCII bytes as \\#ooo."""
+    return escape_name(name).decode("ascii", "backslashreplace")
