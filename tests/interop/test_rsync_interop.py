@@ -357,3 +357,49 @@ def test_log_file_matches_upstream(tmp_path, direction, opts):
         text = re.sub(r"sent \d+ bytes  received \d+ bytes", "sent N received N", text)
         logs[name] = sorted(text.splitlines())
     assert logs["oc"] == logs["up"]
+
+
+FILES_FROM = [["-a"], ["-ar"], ["-a", "--from0"], ["-a", "--no-relative"],
+              ["-a", "--protocol=30"], ["-a", "--protocol=29"], ["-a", "--protocol=31"]]
+
+
+@pytest.mark.parametrize("opts", FILES_FROM, ids=[" ".join(o) for o in FILES_FROM])
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_files_from(tmp_path, direction, opts):
+    """--files-from: the named files, directories (their contents only with -r) and
+    the paths leading to them, as upstream sends them; a local list is forwarded to a
+    remote sender (unframed below protocol 31)."""
+    src, basis = _tree(tmp_path, False)
+    sep = "\0" if "--from0" in opts else "\n"
+    # (no comment lines: upstream skips them only when the sender reads the file itself)
+    names = ["one", "dir/deeper/mid", "dir/deeper", "", "sp ace", "link", "dir/./text"]
+    (tmp_path / "list").write_text(sep.join(names) + sep)
+    ref, ours = tmp_path / "ref", tmp_path / "ours"
+    ref.mkdir()
+    ours.mkdir()
+    args = [*opts, f"--files-from={tmp_path / 'list'}"]
+    want = _run("reference", args, src, ref, tmp_path)
+    got = _run(direction, args, src, ours, tmp_path)
+    assert got.returncode == want.returncode, got.stderr.decode(errors="replace")
+    assert want.returncode == 0, want.stderr
+    assert _snapshot(ours, True, True) == _snapshot(ref, True, True)
+    assert len(_snapshot(ref, True, True)) >= 6
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS[:4])
+def test_files_from_comment_lines(tmp_path, direction):
+    """A '#' line is a comment when the sending side reads the list file itself (a
+    push); a list forwarded to a remote sender (a pull) goes verbatim, so upstream's
+    sender looks for a file of that name and exits 23. Both sides of that, as upstream."""
+    src, _ = _tree(tmp_path, False)
+    (tmp_path / "list").write_text("one\n# not a file\nsp ace\n")
+    ref, ours = tmp_path / "ref", tmp_path / "ours"
+    ref.mkdir()
+    ours.mkdir()
+    args = ["-a", f"--files-from={tmp_path / 'list'}", "-e", _stub(tmp_path)]
+    push = direction in ("oc-push", "up-push-to-oc")
+    ends = [f"{src}/", f"localhost:{ref}/"] if push else [f"localhost:{src}/", f"{ref}/"]
+    want = subprocess.run([RSYNC, *args, *ends], capture_output=True, timeout=300)
+    got = _run(direction, args[:2], src, ours, tmp_path)
+    assert got.returncode == want.returncode == (0 if push else 23), got.stderr
+    assert _snapshot(ours, True, True) == _snapshot(ref, True, True)

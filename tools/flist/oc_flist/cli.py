@@ -14,6 +14,7 @@ import click
 from oc_wire.errors import OcError
 
 from .build import BuildAbort, Lines, ListFormat, ScanErrors, Selection, build
+from .files_from import names_in, sources_for
 from .filters import FilterRules, FilterSyntaxError
 from .listing import list_line
 from .wire import decode_list, encode_list, list_header, sorted_unique
@@ -136,10 +137,7 @@ def command(**o):
     relative = o["relative"]
     if o["files_from"]:
         data = _read_file(os.fsencode(o["files_from"])) or b""
-        sep = b"\0" if o["from0"] else b"\n"
-        base = operands[0].rstrip(b"/") or b"."
-        sources = [base + b"/./" + line.rstrip(b"\r") for line in data.split(sep)
-                   if line.strip() and not line.startswith((b"#", b";"))]
+        sources = sources_for(operands[0], names_in(data, o["from0"]))
         relative = True
         recurse = o["recursive"]
     sel = Selection(recurse=recurse, xfer_dirs=True, preserve_links=links,

@@ -22,6 +22,7 @@ import time
 from dataclasses import replace
 
 from oc_flist.build import ScanErrors, Selection, build_items
+from oc_flist.files_from import names_in, sources_for, wire_form
 from oc_flist.filters import FilterRules, FilterSyntaxError
 from oc_wire.errors import OcError
 from oc_wire.mux import Msg
@@ -30,7 +31,7 @@ from . import VERSION
 from .batchmode import BatchFile, check_write_batch, read_batch
 from .conn import Conn, PeerClosed
 from .exitcodes import closing_line, code_for
-from .options import Options, UsageError, parse_args, server_argv
+from .options import Options, UsageError, files_from_host, parse_args, server_argv
 from .output import PROG, Output
 from .roles import flist_options, receive_files
 from .sender import Sender, SendItem
@@ -139,6 +140,9 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
         if o.write_batch:
             check_write_batch(o)
             o = replace(o, raw_argv=("oc-rsync", *argv))
+        if o.files_from and len(srcs) != 1:
+            raise UsageError("--files-from needs exactly one source (the directory the "
+                             "names are relative to) and a destination")
         dest_remote = _remote(dest)
         src_remote = [_remote(s) for s in srcs]
         if dest_remote and any(src_remote):
@@ -210,6 +214,18 @@ def _rules(o: Options) -> FilterRules:
     return FilterRules.from_options(list(o.filters), read, dict(os.environ))
 
 
+def _files_from_data(o: Options) -> bytes:
+    """The --files-from list on this machine ("-": standard input)."""
+    if o.files_from == "-":
+        return sys.stdin.buffer.read()
+    try:
+        with open(o.files_from, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise UsageError(f"failed to open files-from file {o.files_from}: "
+                         f"{e.strerror}") from None
+
+
 def _push(o: Options, srcs: list[str], dest, out: Output) -> int:
     user, host, path = dest
     out.sending = True  # itemized lines start with '<'
@@ -237,8 +253,11 @@ def _push(o: Options, srcs: list[str], dest, out: Output) -> int:
                     owner_names=(o.owner or o.group) and not o.numeric_ids)
     began = time.monotonic()
     out.list_progress("building")
+    sources = [os.fsencode(s) for s in srcs]
+    if o.files_from:
+        sources = sources_for(sources[0], names_in(_files_from_data(o), o.from0))
     items = [SendItem(e, path) for e, path in
-             build_items([os.fsencode(s) for s in srcs], sel, rules.for_sender(), errors)]
+             build_items(sources, sel, rules.for_sender(), errors)]
     out.list_progress(None)
     out.stats.flist_buildtime = max(1, int((time.monotonic() - began) * 1000))
     for is_error, text in errors.messages:
@@ -277,6 +296,10 @@ def _pull(o: Options, srcs: list[str], dest: str, user, host, out: Output,
     rules = _rules(o)
     conn.write(rules.to_wire(p, am_sender=False, delete_excluded=o.delete_excluded))
     conn.flush()
+    if o.files_from and not files_from_host(o.files_from):
+        # the sender reads the names while it sends the list: forward them alongside
+        data = wire_form(_files_from_data(o), o.from0)
+        threading.Thread(target=conn.forward, args=(data, p >= 31), daemon=True).start()
     batch = _start_batch(o, neg)
     if batch:
         conn.tee_in = batch.record

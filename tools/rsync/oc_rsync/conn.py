@@ -63,6 +63,8 @@ class Conn:
         self.reader = PullReader(self.read)
         self._lock = threading.RLock()  # a generator thread writes while the receiver reads
         self.timeout = 0
+        self.forwarding = False  # forward() owns the output
+        self.one_frame = False   # _pump stops after each data frame
         self.last_in = self.last_out = time.monotonic()
         self._keepalive: threading.Thread | None = None
 
@@ -78,7 +80,7 @@ class Conn:
         lull = (self.timeout + 1) // 2
         while True:
             time.sleep(max(0.5, lull / 4))
-            if not self.mux_out or time.monotonic() - self.last_out < lull:
+            if not self.mux_out or self.forwarding or time.monotonic() - self.last_out < lull:
                 continue
             try:
                 with self._lock:
@@ -101,6 +103,21 @@ class Conn:
         with self._lock:
             self._flush_data()
             self._write_fd(encode_frame(code, payload))
+
+    def forward(self, data: bytes, muxed: bool) -> None:
+        """--files-from names for a remote sender, written while the main thread reads
+        the file list (upstream: io.c forward_filesfrom_data). Below protocol 31 they go
+        unframed even when output is multiplexed. Nothing else writes meanwhile: the
+        caller has flushed, and keep-alives wait."""
+        self.forwarding = True
+        try:
+            for i in range(0, len(data), MAX_FRAME):
+                piece = data[i:i + MAX_FRAME]
+                self._write_fd(encode_frame(Msg.DATA, piece) if muxed else piece)
+        except ProtocolError:
+            pass  # the reader sees the closed connection
+        finally:
+            self.forwarding = False
 
     def start_mux_out(self) -> None:
         self.flush()
@@ -177,8 +194,23 @@ class Conn:
         while (frame := self._demux.next_event()) is not NEED_DATA:
             if frame.code is Msg.DATA:
                 self._data += frame.payload
+                if self.one_frame:  # unframed bytes may follow this one
+                    return
             else:
                 self.on_message(frame.code, frame.payload)
+
+    def pause_mux_in(self) -> None:
+        """Read unframed until resume_mux_in (protocol 30's --files-from names; the
+        frames before must have been read with one_frame set)."""
+        self._raw = self._data + self._demux.take_pending()
+        self._data = bytearray()
+        self.mux_in = False
+
+    def resume_mux_in(self) -> None:
+        self._demux = Demuxer()
+        self.mux_in = True
+        self._demux.receive_data(bytes(self._raw))
+        self._raw.clear()
 
     def read(self, n: int) -> bytes:
         """Up to n bytes of data; PeerClosed at the end of input."""

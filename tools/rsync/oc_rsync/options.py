@@ -9,7 +9,7 @@ message and exit code 1. The result is one frozen Options object.
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["Options", "UsageError", "parse_args", "server_argv"]
+__all__ = ["Options", "UsageError", "parse_args", "server_argv", "files_from_host"]
 
 
 class UsageError(Exception):
@@ -65,6 +65,7 @@ _LONG = {
     # what a client may pass to its server that changes nothing here yet
     "log-format": (None, "ignored-value"), "msgs2stderr": (None, "ignored"),
     "out-format": ("out_format", "value"), "log-file": ("log_file", "value"),
+    "files-from": ("files_from", "value"),
     "log-file-format": ("log_file_format", "value"),
     # --info: progress, stats and name levels are honoured, other words accepted;
     # --debug is accepted and changes nothing
@@ -133,6 +134,7 @@ class Options:
     version: bool = False
     help: bool = False
     from0: bool = False
+    files_from: str | None = None  # a file, "-" (stdin), or [USER@]HOST:FILE
     delete: bool = False
     delete_when: str | None = None  # before, during (the default), delay, after
     delete_excluded: bool = False
@@ -187,6 +189,8 @@ def _set(v: dict, name: str, value, negate: bool) -> None:
                       "specials"):
                 v[f] = not negate
             return
+        if name in ("recursive", "relative"):  # said outright (not through -a)
+            v["_explicit_" + name] = True
         v[fld] = not negate
     elif kind == "count":
         v[fld] = 0 if negate else v.get(fld, Options.__dataclass_fields__[fld].default) + 1
@@ -314,6 +318,14 @@ def parse_args(argv: list[str]) -> Options:
         _apply_info(v, v.pop("info"))
     if v.get("out_format") and "%i" in v["out_format"].replace("%%", ""):
         v["itemize"] = max(v.get("itemize", 0), 1)  # upstream stdout_format_has_i
+    explicit_r = v.pop("_explicit_recursive", False)
+    explicit_rel = v.pop("_explicit_relative", False)
+    if v.get("files_from"):  # upstream: -a's -r is off, -d and -R are implied
+        if not explicit_r:
+            v["recursive"] = False
+        v["dirs"] = True
+        if not explicit_rel:
+            v["relative"] = True
     if len(v.pop("_whens", ())) > 1:
         raise UsageError("You may not combine multiple --delete-WHEN options.")
     if v.get("delete_excluded") or v.get("delete_when"):
@@ -340,6 +352,12 @@ def parse_args(argv: list[str]) -> Options:
     if "protocol" in v and not 28 <= v["protocol"] <= 32:
         raise UsageError(f"--protocol={v['protocol']} is not supported (28..32)")
     return Options(operands=tuple(operands), **v)
+
+
+def files_from_host(value: str) -> tuple[str, str] | None:
+    """--files-from=[USER@]HOST:FILE: (host part, file on that host), else None."""
+    m = re.fullmatch(r"([^/:]+):(.*)", value)
+    return (m.group(1), m.group(2)) if m and m.group(2) else None
 
 
 _SHELL_CHARS = "!#$&;|<>(){}\"'` \t\n\r\\"
@@ -387,7 +405,7 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
         if on:
             letters += ch
     letters += "x" * o.one_file_system
-    if o.dirs and not o.recursive:
+    if o.dirs and not o.recursive and not o.files_from:  # the server implies it
         letters += "d"
     if o.compress and not o.compress_choice:
         letters += "z"
@@ -451,6 +469,16 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
         args.append("--inplace")
     if o.copy_unsafe_links and not am_sender:
         args.append("--copy-unsafe-links")
+    if o.files_from and not am_sender:  # a local list goes over the connection
+        host_file = files_from_host(o.files_from)
+        if host_file:
+            args += ["--files-from", safe_arg(host_file[1]) if shell else host_file[1]]
+            if o.from0:
+                args.append("--from0")
+        else:
+            args += ["--files-from=-", "--from0"]
+        if not o.relative:
+            args.append("--no-relative")
     if o.relative and not o.implied_dirs:
         args.append("--no-implied-dirs")
     if o.remove_source_files:

@@ -9,6 +9,7 @@ import os
 import sys
 
 from oc_flist.build import ScanErrors, Selection, build_items
+from oc_flist.files_from import names_in, read_wire_names, sources_for
 from oc_flist.filters import FilterRules
 from oc_wire.errors import OcError
 from oc_wire.filter_list import encode_filter_list, read_filter_list
@@ -29,7 +30,8 @@ PROG = "oc-rsync"
 
 
 def _selection(a: ServerArgs) -> Selection:
-    return Selection(recurse=a.has("r"), xfer_dirs=a.has("r") or a.has("d"),
+    return Selection(recurse=a.has("r"),
+                     xfer_dirs=a.has("r") or a.has("d") or bool(a.files_from),
                      preserve_links=a.has("l"), copy_links=a.has("L"),
                      copy_dirlinks=a.has("k"), copy_unsafe_links=a.copy_unsafe_links,
                      one_file_system=a.letters.count("x"), relative=a.has("R"),
@@ -54,12 +56,15 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None) ->
             conn.start_mux_in()
         if not args.server_sends:
             return _receive(conn, neg, args, argv, stderr)
+        conn.one_frame = args.files_from == "-" and neg.protocol == 30
         rules = FilterRules.from_wire(encode_filter_list(read_filter_list(conn.reader)),
                                       neg.protocol)
         paths = list(args.paths) or [b"."]
         if paths[0] != b"." and not args.has("R"):
             os.chdir(paths[0])
         sources = paths[1:] or [b"."]
+        if args.files_from:
+            sources = sources_for(sources[0], _files_from(conn, args, neg.protocol))
         errors = ScanErrors()
 
         def log(text: str) -> None:
@@ -96,6 +101,21 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None) ->
                 pass
         stderr.write(text)
         return code_for(e)
+
+
+def _files_from(conn: Conn, args: ServerArgs, protocol: int) -> list[bytes]:
+    """The --files-from names: from the client over the connection ("-"; unframed
+    below protocol 31), or from a file on this side."""
+    if args.files_from != "-":
+        with open(args.files_from, "rb") as f:
+            return list(names_in(f.read(), args.from0))
+    if protocol == 30:
+        conn.pause_mux_in()
+    names = list(read_wire_names(conn.reader.read_byte))
+    if protocol == 30:
+        conn.one_frame = False
+        conn.resume_mux_in()
+    return names
 
 
 def _receive(conn: Conn, neg, args: ServerArgs, argv: list[str], stderr) -> int:

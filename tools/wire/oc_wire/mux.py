@@ -70,6 +70,12 @@ class Demuxer:
         """Bytes received that do not yet make a whole frame."""
         return len(self._buf)
 
+    def take_pending(self) -> bytes:
+        """Hand back the bytes not parsed yet (the stream stops being multiplexed)."""
+        data, self._buf = bytes(self._buf), bytearray()
+        self._base += len(data)
+        return data
+
     def next_event(self):
         if len(self._buf) < 4:
             return NEED_DATA

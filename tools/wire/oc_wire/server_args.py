@@ -32,6 +32,8 @@ class ServerArgs:
     remove_source_files: bool = False
     inplace: bool = False
     timeout: int = 0  # --timeout
+    files_from: str | None = None  # "-": the names come over the connection
+    from0: bool = False
     append: int = 0  # --append once, or twice for --append-verify
     paths: tuple[bytes, ...] = ()
 
@@ -81,12 +83,14 @@ def parse_server_args(argv) -> ServerArgs:
     words = words[words.index("--server") + 1:]
     kw: dict = {"paths": []}
     letters = ""
-    skip = False
+    value_of = None
     for i, w in enumerate(words):
-        if skip:  # the value of the option before
-            skip = False
+        if value_of:  # the value of the option before
+            if value_of == "--files-from":
+                kw["files_from"] = w
+            value_of = None
         elif w in SEPARATE_VALUE:
-            skip = True
+            value_of = w
         elif w == "--sender":
             kw["server_sends"] = True
         elif w.startswith("--"):
@@ -109,6 +113,10 @@ def parse_server_args(argv) -> ServerArgs:
                 kw["checksum_seed"] = int(value or 0)
             elif name in ("--compress-level", "--zl"):
                 kw["compress_level"] = int(value)
+            elif name == "--files-from":
+                kw["files_from"] = value
+            elif name == "--from0":
+                kw["from0"] = True
             elif name == "--timeout":
                 kw["timeout"] = int(value or 0)
             elif name == "--inplace":
