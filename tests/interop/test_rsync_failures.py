@@ -195,3 +195,13 @@ def test_timeout_on_a_silent_peer(tmp_path, push):
     assert codes == [30, 30], messages
     role = "sender" if push else "Receiver"
     assert f"[{role}] io timeout after 1 seconds -- exiting" in messages[1]
+
+
+def test_crtimes_refused_as_upstream_refuses_them(tmp_path):
+    """-N: Linux cannot set creation times; upstream's Debian build refuses the option
+    with exit 1, and so do we."""
+    (tmp_path / "s").mkdir()
+    got = [subprocess.run([prog, "-aN", f"{tmp_path}/s/", f"{tmp_path}/d/"],
+                          capture_output=True, text=True) for prog in (RSYNC, OC)]
+    assert [g.returncode for g in got] == [1, 1]
+    assert "does not support --crtimes (-N)" in got[1].stderr

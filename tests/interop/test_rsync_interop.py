@@ -403,3 +403,43 @@ def test_files_from_comment_lines(tmp_path, direction):
     got = _run(direction, args[:2], src, ours, tmp_path)
     assert got.returncode == want.returncode == (0 if push else 23), got.stderr
     assert _snapshot(ours, True, True) == _snapshot(ref, True, True)
+
+
+def _atimes(root) -> dict:
+    out = {}
+    for dirpath, _dirs, files in os.walk(os.fsencode(root)):
+        for name in files:
+            st = os.lstat(os.path.join(dirpath, name))
+            if stat.S_ISREG(st.st_mode):
+                out[os.path.relpath(os.path.join(dirpath, name), os.fsencode(root))] = \
+                    int(st.st_atime)
+    return out
+
+
+@pytest.mark.parametrize("protocol", [32, 29])
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_atimes(tmp_path, direction, protocol):
+    """-U: files get the sender's access times (whole seconds, as the wire carries
+    them), equal to what upstream-to-upstream gives; each run reads its own copy of the
+    source so neither sees atimes the other's reading changed."""
+    src, basis = _tree(tmp_path, False)
+    ref, ours = tmp_path / "ref", tmp_path / "ours"
+    _copy(basis, ref)
+    _copy(basis, ours)
+    src_ref, src_ours = tmp_path / "src-ref", tmp_path / "src-ours"
+    _copy(src, src_ref)
+    _copy(src, src_ours)
+    for tree in (src_ref, src_ours):  # a known atime per file, mtimes kept
+        for i, p in enumerate(sorted(tree.rglob("*"))):
+            if p.is_file() and not p.is_symlink():
+                os.utime(p, ns=(1_600_000_000_000_000_000 + i * 10**9, p.stat().st_mtime_ns))
+    opts = ["-aU", f"--protocol={protocol}"]
+    want = _run("reference", opts, src_ref, ref, tmp_path)
+    got = _run(direction, opts, src_ours, ours, tmp_path)
+    assert got.returncode == want.returncode == 0, got.stderr
+    names = set(_atimes(src_ref))  # the files sent (others keep what reading gave them)
+    sent = {k: v for k, v in _atimes(ref).items() if k in names}
+    assert {k: v for k, v in _atimes(ours).items() if k in names} == sent
+    assert all(1_600_000_000 <= v < 1_600_001_000 for v in sent.values()) and len(sent) > 10
+    ns = protocol >= 31
+    assert _snapshot(ours, ns, True) == _snapshot(ref, ns, True)

@@ -130,3 +130,20 @@ def test_flist_decoder_rejects_escaping_names(name):
         raw = raw.replace(b"\x01x", b"\x00", 1)
     with pytest.raises(ProtocolError):
         FlistDecoder(opts).read_list(ByteReader(raw + b"\0\0"))
+
+
+@pytest.mark.parametrize("protocol,compat", [(32, 0x1FE), (30, 0x1FE), (29, 0), (28, 0)])
+def test_flist_atimes_round_trip(protocol, compat):
+    """-U: an access time per non-directory, elided when equal to the previous one."""
+    opts = FlistOptions(protocol, compat, preserve_atimes=True)
+    entries = [FileEntry(name=b"a", mode=0o100644, size=1, mtime=5, atime=1_600_000_000),
+               FileEntry(name=b"b", mode=0o100644, size=2, mtime=5, atime=1_600_000_000),
+               FileEntry(name=b"d", mode=0o40755, mtime=5),
+               FileEntry(name=b"d/c", mode=0o100600, size=3, mtime=6, atime=7)]
+    enc = FlistEncoder(opts)
+    raw = b"".join(enc.entry(e) for e in entries) + enc.end()
+    plain = FlistEncoder(FlistOptions(protocol, compat))
+    assert len(raw) > len(b"".join(plain.entry(e) for e in entries) + plain.end())
+    got = FlistDecoder(opts).read_list(ByteReader(raw))
+    assert [(e.name, e.atime) for e in got] == [(b"a", 1_600_000_000), (b"b", 1_600_000_000),
+                                                (b"d", 0), (b"d/c", 7)]

@@ -116,7 +116,7 @@ class _Names:
 
 
 def entry_from(name: bytes, r: ScanRec, names: _Names | None = None) -> FileEntry:
-    e = FileEntry(name, r.mode, r.size, r.mtime, r.mtime_nsec, r.uid, r.gid,
+    e = FileEntry(name, r.mode, r.size, r.mtime, r.mtime_nsec, r.atime, r.uid, r.gid,
                   rdev_major=r.rdev[0], rdev_minor=r.rdev[1], link_target=r.link_target,
                   dev=os.makedev(*r.dev), ino=r.ino, nlink=r.nlink)
     if stat.S_ISCHR(r.mode) or stat.S_ISBLK(r.mode) or stat.S_ISFIFO(r.mode) \

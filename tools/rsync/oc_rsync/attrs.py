@@ -1,6 +1,7 @@
 """Setting a received file's attributes (upstream: rsync.c set_file_attrs): permissions
 with -p (otherwise new files get the sender's mode less the umask, as upstream does
-without -p), mtime with -t (nanoseconds kept; symlinks too), owner with -o and group with
+without -p), mtime with -t (nanoseconds kept; symlinks too), the access time with -U (of
+non-directories; otherwise a file keeps its own), owner with -o and group with
 -g when running as root (names mapped to local ids unless --numeric-ids)."""
 import grp
 import os
@@ -68,8 +69,15 @@ class Attrs:
         mode = self.mode_for(e, old_mode)
         if not link and (st is None or stat.S_IMODE(st.st_mode) != mode):
             os.chmod(path, mode)
-        if self.o.times and not (link and self.o.omit_link_times) and not (
-                e.is_dir() and self.o.omit_dir_times):
-            ns = e.mtime * 10**9 + e.mtime_nsec
-            if st is None or st.st_mtime_ns != ns:
-                os.utime(path, ns=(ns, ns), follow_symlinks=not link)
+        omitted = (link and self.o.omit_link_times) or (e.is_dir() and self.o.omit_dir_times)
+        set_mtime = self.o.times and not omitted
+        set_atime = self.o.atimes and not e.is_dir() and not omitted
+        ns = e.mtime * 10**9 + e.mtime_nsec
+        ans = e.atime * 10**9
+        if (set_mtime and (st is None or st.st_mtime_ns != ns)) or \
+                (set_atime and (st is None or int(st.st_atime) != e.atime)):
+            now = st if st is not None else os.lstat(path)
+            # what is not preserved stays as it is (upstream passes the file's own)
+            os.utime(path, ns=(ans if set_atime else now.st_atime_ns,
+                               ns if set_mtime else now.st_mtime_ns),
+                     follow_symlinks=not link)

@@ -28,6 +28,7 @@ from oc_wire.items import (
     ITEM_BASIS_TYPE_FOLLOWS,
     ITEM_IS_NEW,
     ITEM_LOCAL_CHANGE,
+    ITEM_REPORT_ATIME,
     ITEM_REPORT_GROUP,
     ITEM_REPORT_OWNER,
     ITEM_REPORT_PERMS,
@@ -300,6 +301,9 @@ class Generator:
             flags |= ITEM_REPORT_OWNER
         if self.o.group and st.st_gid != self.attrs._gid(e):
             flags |= ITEM_REPORT_GROUP
+        if self.o.atimes and not e.is_dir() and not e.is_link() \
+                and int(st.st_atime) != e.atime:
+            flags |= ITEM_REPORT_ATIME
         return flags
 
     def _unchanged(self, path: bytes, st: os.stat_result, e: FileEntry) -> bool:
@@ -353,6 +357,8 @@ class Generator:
                 iflags |= ITEM_REPORT_TIME
             if self.o.perms and stat.S_IMODE(st.st_mode) != stat.S_IMODE(e.mode):
                 iflags |= ITEM_REPORT_PERMS
+            if self.o.atimes and int(st.st_atime) != e.atime:
+                iflags |= ITEM_REPORT_ATIME
         out = self.ndx.encode(i)
         if self.p >= 29:
             if btype is not None:

@@ -65,7 +65,8 @@ _LONG = {
     # what a client may pass to its server that changes nothing here yet
     "log-format": (None, "ignored-value"), "msgs2stderr": (None, "ignored"),
     "out-format": ("out_format", "value"), "log-file": ("log_file", "value"),
-    "files-from": ("files_from", "value"),
+    "files-from": ("files_from", "value"), "atimes": ("atimes", "count"),
+    "crtimes": ("crtimes", "flag"), "open-noatime": ("open_noatime", "flag"),
     "log-file-format": ("log_file_format", "value"),
     # --info: progress, stats and name levels are honoured, other words accepted;
     # --debug is accepted and changes nothing
@@ -80,7 +81,8 @@ _SHORT = {"a": "archive", "r": "recursive", "d": "dirs", "l": "links", "L": "cop
           "e": "rsh", "n": "dry-run", "B": "block-size", "8": "8-bit-output",
           "V": "version", "0": "from0", "f": "filter", "C": "cvs-exclude", "u": "update",
           "I": "ignore-times", "@": "modify-window", "O": "omit-dir-times",
-          "J": "omit-link-times", "S": "sparse", "m": "prune-empty-dirs", "T": "temp-dir"}
+          "J": "omit-link-times", "S": "sparse", "m": "prune-empty-dirs", "T": "temp-dir",
+          "U": "atimes", "N": "crtimes"}
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,9 @@ class Options:
     devices: bool = False
     specials: bool = False
     times: bool = False
+    atimes: int = 0          # -U (twice: also open files with O_NOATIME)
+    crtimes: bool = False
+    open_noatime: bool = False
     hard_links: bool = False
     whole_file: bool | None = None
     checksum: bool = False
@@ -314,6 +319,10 @@ def parse_args(argv: list[str]) -> Options:
             except ValueError:
                 raise UsageError(f"--{key.replace('_', '-')} value is invalid: "
                                  f"{v[key]}") from None
+    if v.get("crtimes"):  # Linux cannot set creation times (upstream's build: same)
+        raise UsageError("This rsync does not support --crtimes (-N)")
+    if v.get("atimes", 0) > 1:
+        v["open_noatime"] = True
     if "info" in v:
         _apply_info(v, v.pop("info"))
     if v.get("out_format") and "%i" in v["out_format"].replace("%%", ""):
@@ -400,7 +409,8 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
                    (o.sparse and am_sender, "S"), (o.prune_empty_dirs and am_sender, "m"),
                    (o.copy_dirlinks and not am_sender, "k"), (o.whole_file, "W"),
                    (o.hard_links, "H"), (o.owner, "o"), (o.group, "g"), (o.devices, "D"),
-                   (o.times, "t"), (o.perms, "p"), (o.recursive, "r"), (o.checksum, "c"),
+                   (o.times, "t"), (o.atimes, "U"), (o.atimes > 1, "U"), (o.perms, "p"),
+                   (o.recursive, "r"), (o.checksum, "c"),
                    (o.relative, "R")):
         if on:
             letters += ch

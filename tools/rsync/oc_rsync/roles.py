@@ -33,7 +33,7 @@ def flist_options(o: Options, neg: Negotiated) -> FlistOptions:
                         preserve_devices=o.devices, preserve_specials=o.specials,
                         preserve_hard_links=o.hard_links, always_checksum=o.checksum,
                         checksum_len=transfer_spec(neg).digest_len,
-                        numeric_ids=o.numeric_ids)
+                        numeric_ids=o.numeric_ids, preserve_atimes=bool(o.atimes))
 
 
 def transfer_spec(neg: Negotiated) -> ChecksumSpec:

@@ -57,7 +57,8 @@ class Sender:
     def __init__(self, conn: Conn, neg: Negotiated, flist: FlistOptions, am_server: bool,
                  compress_level: int | None = None, log=None, follow_links: bool = False,
                  dry_run: bool = False, counts=None, inplace: bool = False,
-                 append: int = 0, warn=None, report=None, progress_for=None):
+                 append: int = 0, warn=None, report=None, progress_for=None,
+                 noatime: bool = False):
         self.conn, self.neg, self.flist, self.am_server = conn, neg, flist, am_server
         self.level = compress_level
         self.dry_run = dry_run  # -n: a transfer item is only echoed (no sums, no data)
@@ -66,6 +67,8 @@ class Sender:
         self.append = append    # 1 --append, 2 --append-verify
         # -L/-k/--copy-unsafe-links listed some links as their referents: open through them
         self.open_flags = os.O_RDONLY | (0 if follow_links else os.O_NOFOLLOW)
+        if flist.preserve_atimes and noatime:  # -UU: reading leaves atimes alone
+            self.open_flags |= os.O_NOATIME
         self.log = log or (lambda text: None)
         self.warn = warn or (lambda text: None)  # upstream FWARNING: no prefix
         # a client's -v/-i lines: report(entry, iflags, xname, transferred, path)

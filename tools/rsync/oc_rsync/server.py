@@ -81,6 +81,7 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None) ->
                         args.compress_level, log,
                         sel.copy_links or sel.copy_dirlinks or sel.copy_unsafe_links,
                         dry_run=args.has("n"), inplace=args.inplace, append=args.append,
+                        noatime=args.letters.count("U") > 1,
                         warn=lambda text: conn.send_msg(Msg.WARNING, (text + "\n").encode()))
         ordered = sender.send_list(items, 1 if errors.io_error else 0)
         if args.remove_source_files:

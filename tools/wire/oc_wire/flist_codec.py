@@ -6,7 +6,9 @@ Supported: regular files, directories, symlinks, devices and specials; uid/gid w
 list); nanosecond mtimes (protocol >= 31); -c checksums; varint flags (compat 'v').
 Hard links: from protocol 30 a later link in the same list carries only the index of the
 first one (its attributes are the first's); below 30 every link carries dev and inode.
-Not yet: atimes, crtimes: the decoder rejects them by name.
+Access times with -U (varlong after the mode, elided when equal to the previous
+entry's; directories carry none). Not yet: crtimes (-N), which Linux cannot set and
+upstream's Debian build refuses too; the decoder rejects them by name.
 """
 import stat
 from dataclasses import dataclass
@@ -60,6 +62,7 @@ class FlistOptions:
     always_checksum: bool = False
     checksum_len: int = 16
     numeric_ids: bool = False
+    preserve_atimes: bool = False
 
     @property
     def varint_flags(self) -> bool:
@@ -90,6 +93,7 @@ class ElisionState:
     def __init__(self):
         self.mode = 0
         self.mtime = 0
+        self.atime = 0
         self.uid = 0
         self.gid = 0
         self.rdev_major = 0
@@ -153,6 +157,10 @@ class FlistEncoder:
         s.mtime = e.mtime
         if e.mtime_nsec and p >= 31:
             x |= XMIT_MOD_NSEC
+        if o.preserve_atimes and not e.is_dir():
+            if e.atime == s.atime:
+                x |= XMIT_SAME_ATIME
+            s.atime = e.atime
         if o.preserve_hard_links and e.hlinked and not e.is_dir():
             x |= XMIT_HLINKED
             if p >= 30 and e.hlink_first is None:
@@ -197,6 +205,8 @@ class FlistEncoder:
             out += varint(e.mtime_nsec)
         if not x & XMIT_SAME_MODE:
             out += int32(e.mode)
+        if o.preserve_atimes and not e.is_dir() and not x & XMIT_SAME_ATIME:
+            out += varlong(e.atime, 4)
         for keep, same, follows, value, name in (
                 (o.preserve_uid, XMIT_SAME_UID, XMIT_USER_NAME_FOLLOWS, e.uid, user),
                 (o.preserve_gid, XMIT_SAME_GID, XMIT_GROUP_NAME_FOLLOWS, e.gid, group)):

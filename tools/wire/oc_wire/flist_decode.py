@@ -86,8 +86,10 @@ class FlistDecoder:
                     return None
         if x & XMIT_HLINKED and not o.preserve_hard_links:
             raise ProtocolError("no hard-link entries (-H was not recorded)", at)
-        if x & (XMIT_SAME_ATIME | XMIT_CRTIME_EQ_MTIME) and o.varint_flags:
-            raise ProtocolError("an entry without atime/crtime data (not supported yet)", at)
+        if x & XMIT_CRTIME_EQ_MTIME and o.varint_flags:
+            raise ProtocolError("an entry without crtime data (not supported)", at)
+        if x & XMIT_SAME_ATIME and o.varint_flags and not o.preserve_atimes:
+            raise ProtocolError("an entry without atime data (-U was not given)", at)
         self.count += 1
         if self.count > self.max_entries:
             raise ProtocolError(f"at most {self.max_entries} file-list entries", at)
@@ -118,6 +120,10 @@ class FlistDecoder:
             s.mode = r.read_int32() & 0xFFFFFFFF
         e = FileEntry(name=name, mode=s.mode, size=size, mtime=s.mtime, mtime_nsec=nsec,
                       top_dir=bool(x & XMIT_TOP_DIR) and stat.S_ISDIR(s.mode))
+        if o.preserve_atimes and not e.is_dir():
+            if not x & XMIT_SAME_ATIME:
+                s.atime = r.read_varlong(4)
+            e.atime = s.atime
         if o.preserve_uid and not x & XMIT_SAME_UID:
             s.uid = self._v30(r)
             if x & XMIT_USER_NAME_FOLLOWS:
@@ -159,6 +165,8 @@ class FlistDecoder:
         src = self.current[first - self.list_start]
         s = self.s
         s.mode, s.mtime = src.mode, src.mtime
+        if self.o.preserve_atimes and not src.is_dir():
+            s.atime = src.atime
         if self.o.preserve_uid:
             s.uid = src.uid
         if self.o.preserve_gid:
@@ -166,7 +174,8 @@ class FlistDecoder:
         if self.o.preserve_devices and src.is_device():
             s.rdev_major = src.rdev_major
         e = FileEntry(name=name, mode=src.mode, size=src.size, mtime=src.mtime,
-                      mtime_nsec=src.mtime_nsec, uid=src.uid, gid=src.gid, user=src.user,
+                      mtime_nsec=src.mtime_nsec, atime=src.atime, uid=src.uid,
+                      gid=src.gid, user=src.user,
                       group=src.group, rdev_major=src.rdev_major, rdev_minor=src.rdev_minor,
                       link_target=src.link_target, checksum=src.checksum, hlinked=True,
                       hlink_first=first)

@@ -12,6 +12,7 @@ class FileEntry:
     size: int = 0
     mtime: int = 0
     mtime_nsec: int = 0
+    atime: int = 0                  # with -U (seconds, as the wire carries it)
     uid: int = 0
     gid: int = 0
     user: bytes | None = None
