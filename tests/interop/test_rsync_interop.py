@@ -443,3 +443,21 @@ def test_atimes(tmp_path, direction, protocol):
     assert all(1_600_000_000 <= v < 1_600_001_000 for v in sent.values()) and len(sent) > 10
     ns = protocol >= 31
     assert _snapshot(ours, ns, True) == _snapshot(ref, ns, True)
+
+
+@pytest.mark.parametrize("client", ["oc", "up"], ids=["oc-lists-upstream", "up-lists-oc"])
+@pytest.mark.parametrize("opts", [[], ["-r"], ["-rl"], ["--list-only", "-a"], ["-r", "-h"],
+                                  ["-r", "--no-h"], ["-r", "--exclude=*text"]])
+def test_remote_listing(tmp_path, client, opts):
+    """One remote operand (or --list-only): the listing upstream prints, from either
+    client against the other's server, equals upstream-to-upstream's."""
+    src, _ = _tree(tmp_path, False)
+    rsh = ["-e", _stub(tmp_path)]
+    want = subprocess.run([RSYNC, *opts, *rsh, f"localhost:{src}/"], capture_output=True)
+    if client == "oc":
+        got = subprocess.run([OC, *opts, *rsh, f"localhost:{src}/"], capture_output=True)
+    else:
+        got = subprocess.run([RSYNC, *opts, *rsh, f"--rsync-path={OC}", f"localhost:{src}/"],
+                             capture_output=True)
+    assert got.returncode == want.returncode == 0, got.stderr
+    assert got.stdout == want.stdout and len(want.stdout.splitlines()) > 5

@@ -130,12 +130,12 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
         # listing local sources (one operand implies --list-only, as upstream): oc-flist
         from oc_flist.cli import run as list_run
         return list_run(list(argv), stdout=getattr(stdout, "buffer", stdout), stderr=stderr)
-    if len(o.operands) < 2:
-        stderr.write(f"{PROG}: listing a remote source is not supported yet\n"
-                     + closing_line(PROG, 1))
-        return 1
+    remote_listing = len(o.operands) == 1 or (o.list_only and not _is_remote(o.operands[-1]))
+    if remote_listing:  # listing a remote source: a pull that only prints the list
+        o = replace(o, list_only=True, dirs=o.dirs or not o.recursive)
     out = Output(o, stdout, stderr)
-    srcs, dest = list(o.operands[:-1]), o.operands[-1]
+    srcs, dest = (list(o.operands), ".") if len(o.operands) == 1 else \
+        (list(o.operands[:-1]), o.operands[-1])
     try:
         if o.write_batch:
             check_write_batch(o)

@@ -141,7 +141,8 @@ class Generator:
             self._del_stats()
             self.conn.flush()
         for e in reversed(self.entries):
-            if e.is_dir() and not self.o.dry_run and id(e) not in self.pruned \
+            if e.is_dir() and not self.o.dry_run and not self.o.list_only \
+                    and id(e) not in self.pruned \
                     and os.path.isdir(self.path(e)):
                 path = self.path(e)
                 self.attrs.apply(path, e, None if id(e) in self.new_dirs else os.lstat(path))
@@ -200,6 +201,9 @@ class Generator:
                 and int(st.st_mtime) - e.mtime > o.modify_window)
 
     def _generate(self, i: int, e: FileEntry) -> None:
+        if self.o.list_only:  # a remote listing: print, ask for nothing
+            self.log.listing(e)
+            return
         if id(e) in self.pruned:
             return
         group = self.groups.get(id(e))

@@ -415,7 +415,7 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
         if on:
             letters += ch
     letters += "x" * o.one_file_system
-    if o.dirs and not o.recursive and not o.files_from:  # the server implies it
+    if o.dirs and not o.recursive and not o.files_from:  # --files-from implies it there
         letters += "d"
     if o.compress and not o.compress_choice:
         letters += "z"
@@ -448,6 +448,8 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
             args.append("--log-format=%o")
         elif not o.verbose:
             args.append("--log-format=X")
+    if o.list_only and not am_sender:
+        args.append("--list-only")
     if o.timeout:
         args.append(f"--timeout={o.timeout}")
     if am_sender:  # what only the receiving server decides

@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 
+from oc_flist.listing import list_line
 from oc_wire.flist_entry import FileEntry
 from oc_wire.items import ITEM_DELETED, ITEM_IS_NEW, ITEM_LOCAL_CHANGE, SIGNIFICANT_ITEM_FLAGS
 
@@ -128,6 +129,13 @@ class Output:
             if not (see or local or xname or (e.is_dir() and significant)):
                 return
         self.item(e, iflags, count=False, hlink=xname, full=full)
+
+    def listing(self, e: FileEntry) -> None:
+        """One --list-only line of a remote listing (upstream: generator.c
+        list_file_entry)."""
+        if not self.o.quiet:
+            line = list_line(e, self.o.human, self.o.links, self.o.eight_bit)
+            self._write(self.out, line.decode("ascii", "backslashreplace") + "\n")
 
     def deleted(self, name: bytes, mode: int) -> None:
         """One deletion: "deleting NAME" with -v, "*deleting   NAME" with -i (upstream:

@@ -84,8 +84,10 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     entries = sorted_list(received, p)
     if dec.io_error:
         out.io_error |= 1
-    where = Destination(dest, entries, create=not o.dry_run, mkpath=o.mkpath)
-    if where.created and (o.verbose or o.itemize or o.progress) and not o.quiet:
+    where = Destination(dest, entries, create=not (o.dry_run or o.list_only),
+                        mkpath=o.mkpath)
+    if where.created and (o.verbose or o.itemize or o.progress) and not o.quiet \
+            and not o.list_only:
         out.info(f"created directory {os.fsdecode(dest).rstrip('/') or '/'}")
     attrs = Attrs(o, dict(dec.uid_names), dict(dec.gid_names))
     spec = transfer_spec(neg)
