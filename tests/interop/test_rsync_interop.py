@@ -212,7 +212,7 @@ def test_stats_block_matches_upstream(tmp_path, direction):
     assert block(got.stdout) == block(want.stdout) and len(block(want.stdout)) == 8
 
 
-OUT_FORMATS = [["-ai"], ["-aHi"], ["-av", "--delete"],
+OUT_FORMATS = [["-ai"], ["-aHi"], ["-av", "--delete"], ["-ai8"],
                ["-a", "--delete", "--out-format=%o|%n|%L|%l|%'l|%i|%M|%B|%U|%G|%f|%h|%-10n|"
                 "%10l|%%"], ["-aH", "--out-format=%n%L"]]
 
@@ -461,3 +461,21 @@ def test_remote_listing(tmp_path, client, opts):
                              capture_output=True)
     assert got.returncode == want.returncode == 0, got.stderr
     assert got.stdout == want.stdout and len(want.stdout.splitlines()) > 5
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_keep_dirlinks(tmp_path, direction):
+    """-K: a symlink to a directory in the destination stands for the sender's
+    directory of that name: its contents go through it, as upstream's do."""
+    src, basis = _tree(tmp_path, False)
+    subprocess.run(["mv", str(basis / "dir"), str(basis / "real")], check=True)
+    os.symlink("real", basis / "dir")
+    ref, ours = tmp_path / "ref", tmp_path / "ours"
+    _copy(basis, ref)
+    _copy(basis, ours)
+    want = _run("reference", ["-aK"], src, ref, tmp_path)
+    got = _run(direction, ["-aK"], src, ours, tmp_path)
+    assert got.returncode == want.returncode == 0, got.stderr
+    assert os.path.islink(ours / "dir") and (ours / "real" / "deeper" / "mid").exists()
+    timed = set(_snapshot(src, False, False)) - {b"dir"}  # real/ was written just now
+    assert _snapshot(ours, True, True, timed) == _snapshot(ref, True, True, timed)

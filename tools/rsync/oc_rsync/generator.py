@@ -143,7 +143,7 @@ class Generator:
         for e in reversed(self.entries):
             if e.is_dir() and not self.o.dry_run and not self.o.list_only \
                     and id(e) not in self.pruned \
-                    and os.path.isdir(self.path(e)):
+                    and _is_real_dir(self.path(e)):  # not a -K symlink
                 path = self.path(e)
                 self.attrs.apply(path, e, None if id(e) in self.new_dirs else os.lstat(path))
         if self.p >= 24:
@@ -279,6 +279,9 @@ class Generator:
         self._request(i, e, 2, st)
 
     def _directory(self, e: FileEntry, st, path: bytes) -> None:
+        if st is not None and stat.S_ISLNK(st.st_mode) and self.o.keep_dirlinks \
+                and os.path.isdir(path):
+            st = os.stat(path)  # -K: the symlinked directory stands for this one
         if e.name == b"." and self.dest.created:
             self.new_dirs.add(id(e))
             self.log.item(e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE)
@@ -382,3 +385,10 @@ class Generator:
                 self.conn.write(piece)
         finally:
             os.close(fd)
+
+
+def _is_real_dir(path: bytes) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False

@@ -28,9 +28,14 @@ def has_escape(fmt: str | None, letters: str) -> bool:
 
 def format_item(fmt: str, e: FileEntry, iflags: int, op: str, *, sending: bool = False,
                 nbytes: int = 0, hlink: bytes | None = None, name: bytes | None = None,
-                links: bool = True, full: bytes | None = None) -> str:
+                links: bool = True, full: bytes | None = None,
+                eight_bit: bool = False) -> str:
     """One formatted line (without its newline) for entry e. full: the sender's own
-    path of the file (%f)."""
+    path of the file (%f); eight_bit: -8, high-bit bytes printed as they are."""
+    def shown(raw: bytes) -> str:
+        return escape_name(raw, eight_bit).decode("utf-8" if eight_bit else "ascii",
+                                                  "surrogateescape")
+
     def expand(m: re.Match) -> str:
         humanize = len(m.group(1)) + len(m.group(3))
         width, code = m.group(2), m.group(4)
@@ -39,15 +44,15 @@ def format_item(fmt: str, e: FileEntry, iflags: int, op: str, *, sending: bool =
             if width:
                 n = int(width)
                 raw = raw.ljust(-n) if n < 0 else raw.rjust(n)
-            return _shown_name(raw)
-        shown = _value(code, e, iflags, op, sending, nbytes, hlink, name, links, humanize,
-                       width)
-        if shown is None:
+            return shown(raw)
+        text = _value(code, e, iflags, op, sending, nbytes, hlink, name, links, humanize,
+                      width, shown)
+        if text is None:
             return m.group(0)
         if width and code != "L":
             n = int(width)
-            shown = shown.ljust(-n) if n < 0 else shown.rjust(n)
-        return shown
+            text = text.ljust(-n) if n < 0 else text.rjust(n)
+        return text
     return _ESCAPE.sub(expand, fmt)
 
 
@@ -64,12 +69,13 @@ def _name(code: str, e: FileEntry, name: bytes | None, full: bytes | None) -> by
     return full.lstrip(b"/") or b"."
 
 
-def _value(code, e, iflags, op, sending, nbytes, hlink, name, links, humanize, width):
+def _value(code, e, iflags, op, sending, nbytes, hlink, name, links, humanize, width,
+           shown):
     if code == "L":
         if hlink:
-            arrow, target = " => ", _shown_name(hlink)
+            arrow, target = " => ", shown(hlink)
         elif e.is_link() and links and name is None:
-            arrow, target = " -> ", _shown_name(e.link_target or b"")
+            arrow, target = " -> ", shown(e.link_target or b"")
         else:
             if not width:
                 return ""
@@ -103,7 +109,3 @@ def _value(code, e, iflags, op, sending, nbytes, hlink, name, links, humanize, w
         return "%"
     return None
 
-
-def _shown_name(name: bytes) -> str:
-    """A name as upstream prints it: control and non-ASCII bytes as \\#ooo."""
-    return escape_name(name).decode("ascii", "backslashreplace")

@@ -94,7 +94,7 @@ class Output:
         fmt = self.o.out_format or ("%i %n%L" if self.o.itemize else "%n%L")
         self._write(self.out, format_item(fmt, e, iflags, op, sending=self.sending,
                                           nbytes=nbytes, hlink=hlink, links=self.o.links,
-                                          full=full) + "\n")
+                                          full=full, eight_bit=self.o.eight_bit) + "\n")
 
     def log_file_item(self, e: FileEntry, iflags: int, op: str, nbytes: int = 0,
                       hlink: bytes | None = None, full: bytes | None = None) -> None:
@@ -135,7 +135,7 @@ class Output:
         list_file_entry)."""
         if not self.o.quiet:
             line = list_line(e, self.o.human, self.o.links, self.o.eight_bit)
-            self._write(self.out, line.decode("ascii", "backslashreplace") + "\n")
+            self._write(self.out, line.decode("utf-8", "surrogateescape") + "\n")
 
     def deleted(self, name: bytes, mode: int) -> None:
         """One deletion: "deleting NAME" with -v, "*deleting   NAME" with -i (upstream:
@@ -148,7 +148,8 @@ class Output:
         if (self.o.verbose or self.o.itemize or self.o.out_format) and not self.o.quiet:
             fmt = self.o.out_format if has_escape(self.o.out_format, "io") else \
                 "%i %n%L" if self.o.itemize else "deleting %n"
-            self._write(self.out, format_item(fmt, e, ITEM_DELETED, "del.") + "\n")
+            self._write(self.out, format_item(fmt, e, ITEM_DELETED, "del.",
+                                              eight_bit=self.o.eight_bit) + "\n")
 
     def list_progress(self, what: str | None) -> None:
         """-v: "building file list ... done" around the sender's scan, "receiving file

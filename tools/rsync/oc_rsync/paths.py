@@ -3,7 +3,8 @@
 DEST is a directory the entries go into, unless the list holds a single non-directory
 and DEST is neither an existing directory nor written with a trailing '/': then DEST is
 the file's own new name. The parent of every target must resolve inside DEST, so a
-symlink in the destination cannot redirect a write."""
+symlink in the destination cannot redirect a write, unless -K (--keep-dirlinks) says the
+receiver's symlinks to directories are to be used as those directories."""
 import os
 
 from oc_wire.errors import ProtocolError
@@ -14,7 +15,8 @@ __all__ = ["Destination", "partial_path", "drop_partial_dir"]
 
 class Destination:
     def __init__(self, dest: bytes, entries: list[FileEntry], create: bool = True,
-                 mkpath: bool = False):
+                 mkpath: bool = False, keep_dirlinks: bool = False):
+        self.keep_dirlinks = keep_dirlinks  # -K: a symlinked directory here is trusted
         self.solo = (len(entries) == 1 and not entries[0].is_dir()
                      and not dest.endswith(b"/") and not os.path.isdir(dest))
         self.root = dest
@@ -39,6 +41,8 @@ class Destination:
         if e.name == b".":
             return self.root
         path = os.path.join(self.root, e.name)
+        if self.keep_dirlinks:  # names are already free of ".." and leading '/'
+            return path
         parent = os.path.realpath(os.path.dirname(path))
         if parent != self.real and not parent.startswith(self.real + b"/"):
             raise ProtocolError("a path inside the destination", None, repr(e.name))

@@ -85,7 +85,7 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     if dec.io_error:
         out.io_error |= 1
     where = Destination(dest, entries, create=not (o.dry_run or o.list_only),
-                        mkpath=o.mkpath)
+                        mkpath=o.mkpath, keep_dirlinks=o.keep_dirlinks)
     if where.created and (o.verbose or o.itemize or o.progress) and not o.quiet \
             and not o.list_only:
         out.info(f"created directory {os.fsdecode(dest).rstrip('/') or '/'}")
