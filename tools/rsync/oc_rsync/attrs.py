@@ -20,17 +20,23 @@ class Attrs:
         os.umask(self.umask)
         self.user_names, self.group_names = user_names or {}, group_names or {}
         self.root = os.geteuid() == 0
+        self._ids: dict[tuple[int, int], int] = {}
 
     def _local_id(self, wire_id: int, names: dict, lookup) -> int:
         """The local id for a sender's id: by name unless --numeric-ids or unknown here
-        (upstream: uidlist.c match_uid/match_gid)."""
+        (upstream: uidlist.c match_uid/match_gid, which also maps each id once)."""
+        key = (id(names), wire_id)
+        if key in self._ids:
+            return self._ids[key]
+        local = wire_id
         name = names.get(wire_id)
         if name and not self.o.numeric_ids:
             try:
-                return lookup(os.fsdecode(name))
+                local = lookup(os.fsdecode(name))
             except KeyError:
                 pass
-        return wire_id
+        self._ids[key] = local
+        return local
 
     def _uid(self, e: FileEntry) -> int:
         return self._local_id(e.uid, self.user_names, lambda n: pwd.getpwnam(n).pw_uid)

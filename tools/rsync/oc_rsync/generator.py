@@ -239,6 +239,7 @@ class Generator:
             if not dry:
                 if st is not None:
                     os.unlink(path)
+                self.dest.replaced(path)
                 os.symlink(e.link_target, path)
                 self.attrs.apply(path, e)
                 self.on_unchanged(i)

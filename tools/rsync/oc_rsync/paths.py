@@ -34,6 +34,11 @@ class Destination:
         elif self.solo and mkpath:
             os.makedirs(os.path.dirname(dest) or b".", exist_ok=True)
         self.real = os.path.realpath(os.path.dirname(dest) if self.solo else dest)
+        self._inside: set[bytes] = set()  # parent directories already checked
+
+    def replaced(self, path: bytes) -> None:
+        """Something else (a symlink) now stands at path: check below it again."""
+        self._inside.discard(path)
 
     def path(self, e: FileEntry) -> bytes:
         if self.solo:
@@ -43,9 +48,12 @@ class Destination:
         path = os.path.join(self.root, e.name)
         if self.keep_dirlinks:  # names are already free of ".." and leading '/'
             return path
-        parent = os.path.realpath(os.path.dirname(path))
-        if parent != self.real and not parent.startswith(self.real + b"/"):
-            raise ProtocolError("a path inside the destination", None, repr(e.name))
+        head = os.path.dirname(path)
+        if head not in self._inside:  # each parent resolved once (we only make dirs)
+            parent = os.path.realpath(head)
+            if parent != self.real and not parent.startswith(self.real + b"/"):
+                raise ProtocolError("a path inside the destination", None, repr(e.name))
+            self._inside.add(head)
         return path
 
 
