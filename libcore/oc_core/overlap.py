@@ -20,7 +20,8 @@ class BackgroundSum:
 
     def __init__(self, file_sum, depth: int = 8, batch: int = 1 << 20):
         self._sum = file_sum
-        self._q: queue.Queue = queue.Queue(depth)
+        self._depth = depth
+        self._q: queue.Queue | None = None  # made with the worker (most files need none)
         self._error: BaseException | None = None
         self._pending: list = []
         self._pending_len = 0
@@ -41,6 +42,7 @@ class BackgroundSum:
         self._pending_len += len(data)
         if self._pending_len >= self._batch:
             if self._t is None:
+                self._q = queue.Queue(self._depth)
                 self._t = threading.Thread(target=self._run, name="oc-file-sum", daemon=True)
                 self._t.start()
             self._q.put(self._pending)

@@ -28,6 +28,7 @@ from .batchfile import file_head, trailer
 __all__ = ["read_signature", "delta", "file_tokens"]
 
 _RELEASE = 16 << 20
+_SMALL = 1 << 20
 
 
 def read_signature(r: ByteReader):
@@ -68,7 +69,8 @@ def file_tokens(sig: SigTable, spec, fd: int, size: int, encoder, progress=None,
     append_from: --append: the receiver has the first bytes already; only the rest goes,
     as literal data, and the checksum covers it alone unless verify_prefix
     (--append-verify) (upstream: match.c match_sums with append_mode)."""
-    mm = mmap.mmap(fd, size, access=mmap.ACCESS_READ) if size else b""
+    # a small file is read at once (a mapping costs more than it saves)
+    mm = mmap.mmap(fd, size, access=mmap.ACCESS_READ) if size >= _SMALL else _read_all(fd, size)
     released = 0
 
     def release(low: int) -> None:
@@ -102,8 +104,18 @@ def file_tokens(sig: SigTable, spec, fd: int, size: int, encoder, progress=None,
         yield bytes(out)
     finally:
         hasher.wait()
-        if size:
+        if isinstance(mm, mmap.mmap):
             mm.close()
+
+
+def _read_all(fd: int, size: int) -> bytes:
+    """size bytes from the start of fd (fewer if the file shrank: the checksum will
+    tell the receiver)."""
+    parts, got = [], 0
+    while got < size and (piece := os.pread(fd, size - got, got)):
+        parts.append(piece)
+        got += len(piece)
+    return b"".join(parts)
 
 
 def _appended(start: int, size: int) -> Iterator[tuple[int, int, int]]:

@@ -216,7 +216,7 @@ class Conn:
         """Up to n bytes of data; PeerClosed at the end of input."""
         while True:
             src = self._data if self.mux_in else self._raw
-            if self.mux_in:
+            if self.mux_in and len(src) < n:  # frames are parsed as the data runs out
                 self._pump()
             if src:
                 out = bytes(src[:n])

@@ -17,7 +17,6 @@ import errno
 import os
 import queue
 import shutil
-import tempfile
 from dataclasses import replace
 
 from oc_patch.apply import pread_at, writer
@@ -150,8 +149,7 @@ class Receiver:
             tmp_name = target
         else:
             d, base = os.path.split(path)
-            fd, tmp_name = tempfile.mkstemp(dir=self.temp_dir or d or b".",
-                                            prefix=b"." + base + b".")
+            fd, tmp_name = temp_file(self.temp_dir or d or b".", base)
         ok = complete = False  # complete: the stream for this file was read to its end
         progress = self.out.file_progress(e, iflags)
         read_before = self.conn.bytes_read
@@ -278,6 +276,24 @@ class Receiver:
 
 
 
+_TEMP_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def temp_file(directory: bytes, base: bytes) -> tuple[int, bytes]:
+    """A new file ".BASE.XXXXXX" in directory, created exclusively, never through a
+    symlink, mode 0600 (upstream: receiver.c get_tmpname and do_mkstemp); the name is
+    shortened to fit NAME_MAX."""
+    base = base[:255 - 8]
+    while True:
+        tail = bytes(_TEMP_CHARS[b % 62] for b in os.urandom(6))
+        name = os.path.join(directory, b"." + base + b"." + tail)
+        try:
+            return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                           | os.O_CLOEXEC, 0o600), name
+        except FileExistsError:
+            continue
+
+
 def _rename(src: bytes, dst: bytes) -> None:
     """rename, or across file systems (-T elsewhere) a copy into a temp file beside dst
     renamed into place, so dst is never half written (upstream: util1.c robust_rename)."""
@@ -288,9 +304,9 @@ def _rename(src: bytes, dst: bytes) -> None:
         if exc.errno != errno.EXDEV:
             raise
     d, base = os.path.split(dst)
-    with tempfile.NamedTemporaryFile(dir=d or b".", prefix=b"." + base + b".",
-                                     delete=False) as out, open(src, "rb") as f:
+    fd, tmp = temp_file(d or b".", base)
+    with os.fdopen(fd, "wb") as out, open(src, "rb") as f:
         shutil.copyfileobj(f, out, 1 << 20)
-    shutil.copystat(src, out.name, follow_symlinks=False)
-    os.rename(out.name, dst)
+    shutil.copystat(src, tmp, follow_symlinks=False)
+    os.rename(tmp, dst)
     os.unlink(src)

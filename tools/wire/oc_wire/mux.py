@@ -56,6 +56,9 @@ def encode_frame(code: Msg, payload: bytes = b"") -> bytes:
     return (((MPLEX_BASE + code) << 24) | len(payload)).to_bytes(4, "little") + payload
 
 
+_BY_TAG = {m.value: m for m in Msg}
+
+
 class Demuxer:
     """receive_data(bytes); next_event() -> Frame or NEED_DATA; typed errors with offsets."""
 
@@ -81,11 +84,10 @@ class Demuxer:
             return NEED_DATA
         word = int.from_bytes(self._buf[:4], "little")
         tag, length = (word >> 24) - MPLEX_BASE, word & MAX_FRAME
-        try:
-            code = Msg(tag)
-        except ValueError:
+        code = _BY_TAG.get(tag)
+        if code is None:
             raise ProtocolError("a multiplexed frame with a known MSG_ code", self._base,
-                                f"tag {tag}") from None
+                                f"tag {tag}")
         if code in _FIXED and length not in _FIXED[code]:
             raise ProtocolError(f"MSG_{code.name} of {_FIXED[code]} bytes", self._base,
                                 str(length))
