@@ -44,6 +44,7 @@ lint: install
 	$(PY) -m pytest -q tests/unit/test_import_direction.py
 
 bench: install
+	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) bench/run.py
 
 clean:

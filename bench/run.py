@@ -10,6 +10,34 @@ import rsync_bench  # noqa: E402
 import stages  # noqa: E402
 
 
+def plot(scenarios, path: str) -> None:
+    """The oc-rsync / rsync ratios (time and peak RSS) per scenario as a bar chart; 1.0
+    is parity. Skipped, with a note, when matplotlib is not installed."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("(no plot: matplotlib is not installed; `make bench` installs it)")
+        return
+    names = [s[0] for s in scenarios]
+    times = [s[3] / s[1] for s in scenarios]
+    rss = [s[4] / s[2] for s in scenarios]
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    xs = range(len(names))
+    ax.bar([x - 0.2 for x in xs], times, 0.4, label="wall time")
+    ax.bar([x + 0.2 for x in xs], rss, 0.4, label="peak RSS")
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_xticks(list(xs), names, fontsize=8)
+    ax.set_ylabel("oc-rsync / rsync")
+    ax.set_yscale("log")
+    ax.set_title("oc-rsync vs rsync 3.5.0 (below 1 is better)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    print(f"plot: {path}")
+
+
 def main() -> None:
     size = int(os.environ.get("BENCH_MIB", "512"))
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
@@ -34,9 +62,11 @@ def main() -> None:
               "file with 200 scattered edits over the `-e` transport), one run each:", "",
               "| scenario | rsync | oc-rsync | time ratio | rsync RSS | oc RSS | RSS ratio |",
               "|---|---|---|---|---|---|---|"]
-    for scenario, tu, mu, to, mo in rsync_bench.main(size, files):
+    scenarios = rsync_bench.main(size, files)
+    for scenario, tu, mu, to, mo in scenarios:
         lines.append(f"| {scenario} | {tu:.2f} s | {to:.2f} s | {to / tu:.2f} | "
                      f"{mu / 1024:.1f} MB | {mo / 1024:.1f} MB | {mo / mu:.2f} |")
+    plot(scenarios, os.path.join(out, "rsync_ratios.png"))
     lines += ["", "Rolling checksum throughput (libcore):", ""]
     for name, gbs in core_throughput.main():
         lines.append(f"- {name}: {gbs:.2f} GB/s")

@@ -89,14 +89,16 @@ def file_tokens(sig: SigTable, spec, fd: int, size: int, encoder, progress=None,
                                 on_progress=release, updating=updating)
     else:
         records = _appended(append_from, size)
+    sees = getattr(encoder, "sees_blocks", True)  # only old-style zlib needs the bytes
     try:
         out = bytearray()
         for off, n, token in records:
-            block = mm[off + n:off + n + sig.length_of(token)] if token >= 0 else None
+            block = mm[off + n:off + n + sig.length_of(token)] \
+                if token >= 0 and sees else None
             out += encoder.token(token, mm[off:off + n], block)
             if counts is not None:
                 counts.literal += n
-                counts.matched += len(block) if block is not None else 0
+                counts.matched += sig.length_of(token) if token >= 0 else 0
             if len(out) >= 1 << 20:
                 yield bytes(out)
                 out.clear()

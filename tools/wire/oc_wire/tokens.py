@@ -70,6 +70,8 @@ class PlainTokenEncoder:
     """The plain stream behind the same token(token, literal, block) call as the
     compressed encoders (compress/framing.py): -1 ends the file, -2 only flushes."""
 
+    sees_blocks = False  # the plain stream never needs a matched block's bytes
+
     def token(self, token: int, literal: bytes = b"", block: bytes | None = None) -> bytes:
         out = encode_literal(literal) if literal else b""
         if token >= 0:

@@ -40,6 +40,8 @@ class TokenEncoder:
     the literal run must be complete on the wire, i.e. the token is not -2) and optionally
     _see(block) for codecs that put matched blocks into their history."""
 
+    sees_blocks = False  # True: token() needs each matched block's bytes
+
     def __init__(self):
         self.last_token = -1
         self.run_start = self.last_run_end = 0

@@ -45,6 +45,7 @@ class ZlibTokenEncoder(TokenEncoder):
     def __init__(self, protocol: int, level: int = DEFAULT_LEVEL, insert_matches: bool = True):
         super().__init__()
         self.protocol, self.level, self.insert = protocol, level, insert_matches
+        self.sees_blocks = insert_matches
         self.c = None
 
     def _begin_file(self) -> None:
