@@ -17,6 +17,7 @@ def plot(scenarios, path: str) -> None:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        import matplotlib.ticker  # noqa: F401 (used as matplotlib.ticker)
     except ImportError:
         print("(no plot: matplotlib is not installed; `make bench` installs it)")
         return
@@ -31,6 +32,9 @@ def plot(scenarios, path: str) -> None:
     ax.set_xticks(list(xs), names, fontsize=8)
     ax.set_ylabel("oc-rsync / rsync")
     ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_yticks([0.5, 1, 2, 4, 8])
     ax.set_title("oc-rsync vs rsync 3.5.0 (below 1 is better)")
     ax.legend(fontsize=8)
     fig.tight_layout()
