@@ -150,7 +150,8 @@ P32 = [["-a"], ["-az"], ["-ac"], ["-a", "-W"], ["-rlt"], ["-r"], ["-a", "--zc=zs
        ["-a", "--partial-dir=.part"], ["-a", "--partial-dir=.part", "--no-whole-file"],
        ["-a", "--temp-dir=/tmp"], ["-a", "--delete-before"], ["-a", "--delete-during"],
        ["-a", "--delete-delay"], ["-a", "--delete-after"], ["-a", "--del", "--max-delete=2"],
-       ["-a", "--delete-after", "--exclude=*text"], ["-az", "--timeout=5"]]
+       ["-a", "--delete-after", "--exclude=*text"], ["-az", "--timeout=5"], ["-as"],
+       ["-as", "--partial-dir=.part", "--delete", "--exclude=*text"]]
 
 
 @pytest.mark.parametrize("opts", P32, ids=[" ".join(o) for o in P32])
@@ -175,15 +176,17 @@ def test_twenty_mib_file(tmp_path, direction):
 
 
 @pytest.mark.parametrize("direction", DIRECTIONS)
-def test_names_needing_shell_quoting(tmp_path, direction):
-    """Paths with spaces, quotes and $ survive the remote shell's re-splitting."""
+@pytest.mark.parametrize("opts", [["-a"], ["-as"]], ids=["argv", "secluded"])
+def test_names_needing_shell_quoting(tmp_path, direction, opts):
+    """Paths with spaces, quotes and $ survive the remote shell's re-splitting, or with
+    -s travel over the connection instead of the command line."""
     src, basis = _tree(tmp_path, False)
     odd = tmp_path / "it's a $dir"
     odd.mkdir()
     os.rename(src, odd / "src")
     ref, ours = odd / "ref", odd / "ours"
-    want = _run("reference", ["-a"], odd / "src", ref, tmp_path)
-    got = _run(direction, ["-a"], odd / "src", ours, tmp_path)
+    want = _run("reference", opts, odd / "src", ref, tmp_path)
+    got = _run(direction, opts, odd / "src", ours, tmp_path)
     assert (got.returncode, want.returncode) == (0, 0), got.stderr[-1500:]
     assert _snapshot(ours, True, True) == _snapshot(ref, True, True)
 
@@ -478,4 +481,26 @@ def test_keep_dirlinks(tmp_path, direction):
     assert got.returncode == want.returncode == 0, got.stderr
     assert os.path.islink(ours / "dir") and (ours / "real" / "deeper" / "mid").exists()
     timed = set(_snapshot(src, False, False)) - {b"dir"}  # real/ was written just now
+    assert _snapshot(ours, True, True, timed) == _snapshot(ref, True, True, timed)
+
+
+@pytest.mark.parametrize("opts", [["-a"], ["-a", "--force"], ["-a", "--delete"]])
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_directory_in_the_way(tmp_path, direction, opts):
+    """A directory where the sender has a file or a symlink: removed when empty, with its
+    contents under --force or --delete, else the file is not transferred (exit 23), as
+    upstream does."""
+    src, basis = _tree(tmp_path, False)
+    for name in ("one", "link"):
+        p = basis / name
+        p.unlink()
+        p.mkdir()
+    (basis / "one" / "inside").write_bytes(b"keeps the directory non-empty")
+    ref, ours = tmp_path / "ref", tmp_path / "ours"
+    _copy(basis, ref)
+    _copy(basis, ours)
+    want = _run("reference", opts, src, ref, tmp_path)
+    got = _run(direction, opts, src, ours, tmp_path)
+    assert got.returncode == want.returncode, got.stderr
+    timed = set(_snapshot(src, False, False))
     assert _snapshot(ours, True, True, timed) == _snapshot(ref, True, True, timed)

@@ -31,8 +31,16 @@ from . import VERSION
 from .batchmode import BatchFile, check_write_batch, read_batch
 from .conn import Conn, PeerClosed
 from .exitcodes import closing_line, code_for
-from .options import Options, UsageError, files_from_host, parse_args, server_argv
-from .output import PROG, Output
+from .options import (
+    SECLUDED,
+    Options,
+    UsageError,
+    files_from_host,
+    parse_args,
+    secluded_bytes,
+    server_argv,
+)
+from .output import DEBUG_HELP, INFO_HELP, PROG, Output
 from .roles import flist_options, receive_files
 from .sender import Sender, SendItem
 from .setup import SetupChoices, client_setup
@@ -60,12 +68,19 @@ def _spawn(o: Options, user, host, args: list[str], local: bool) -> subprocess.P
     if local:
         cmd = [sys.executable, "-c", "import sys; from oc_rsync import run; "
                "sys.exit(run(sys.argv[1:]))", *args]
-    else:
+    secluded = args[args.index(SECLUDED) + 1:] if SECLUDED in args else None
+    if not local:
+        if secluded is not None:
+            args = args[:args.index(SECLUDED)]
         rsh = o.rsh or os.environ.get("RSYNC_RSH") or "ssh"
         cmd = shlex.split(rsh) + [host] + (["-l", user] if user else []) + \
             shlex.split(o.rsync_path) + args
     try:
-        return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        if secluded is not None and not local:  # -s: the other arguments, before set-up
+            proc.stdin.write(secluded_bytes(secluded))
+            proc.stdin.flush()
+        return proc
     except OSError as e:  # upstream's child reports this and exits 14 (error in IPC code)
         sys.stderr.write(f"{PROG}: [Receiver] Failed to exec {cmd[0]}: {e.strerror} "
                          f"({e.errno})\n")
@@ -130,6 +145,13 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
         # listing local sources (one operand implies --list-only, as upstream): oc-flist
         from oc_flist.cli import run as list_run
         return list_run(list(argv), stdout=getattr(stdout, "buffer", stdout), stderr=stderr)
+    if o.info_help or (o.debug and "help" in o.debug.lower().split(",")):
+        stdout.write(INFO_HELP if o.info_help else DEBUG_HELP)
+        return 0
+    if not o.operands:
+        stderr.write(f"{PROG}: no source or destination given (see upstream's rsync(1) "
+                     "for the syntax)\n" + closing_line(PROG, 1))
+        return 1
     remote_listing = len(o.operands) == 1 or (o.list_only and not _is_remote(o.operands[-1]))
     if remote_listing:  # listing a remote source: a pull that only prints the list
         o = replace(o, list_only=True, dirs=o.dirs or not o.recursive)
@@ -160,8 +182,9 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
         first = os.path.abspath(srcs[0])
         out.log_sender_root = os.fsencode(first if srcs[0].endswith("/")
                                           else os.path.dirname(first))
-        return _pull(o, [os.path.abspath(s) + ("/" if s.endswith("/") else "") for s in srcs],
-                     dest, None, None, out, local=True)
+        # our server runs here, in this directory: the sources go as typed (-R keeps
+        # their path, "/./" included)
+        return _pull(o, srcs, dest, None, None, out, local=True)
     except (UsageError, FilterSyntaxError) as e:
         stderr.write(f"{PROG}: {e}\n" + closing_line(PROG, 1))
         return 1
@@ -211,7 +234,8 @@ def _rules(o: Options) -> FilterRules:
                 return f.read()
         except OSError:
             return None
-    return FilterRules.from_options(list(o.filters), read, dict(os.environ))
+    home = os.path.join(os.fsencode(os.environ.get("HOME", "")), b".cvsignore")
+    return FilterRules.from_options(list(o.filters), read, dict(os.environ), read(home))
 
 
 def _files_from_data(o: Options) -> bytes:

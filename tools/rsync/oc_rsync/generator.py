@@ -16,6 +16,7 @@ Rules, in order:
 """
 import os
 import queue
+import shutil
 import stat
 
 import oc_core
@@ -217,6 +218,10 @@ class Generator:
             st = None
         if self._skipped(e, st):
             return
+        if st is not None and stat.S_ISDIR(st.st_mode) and not e.is_dir():
+            if not self._make_room(path, e):
+                return
+            st = None
         dry = self.o.dry_run
         if e.is_dir():
             self._directory(e, st, path)
@@ -278,6 +283,26 @@ class Generator:
         if self.o.read_batch:  # the batch decides what is sent
             return
         self._request(i, e, 2, st)
+
+    def _make_room(self, path: bytes, e: FileEntry) -> bool:
+        """A directory stands where a non-directory goes: it is removed, with all it
+        holds under --delete or --force, else only when empty (upstream: delete_item
+        with DEL_MAKE_ROOM; not counted as a deletion)."""
+        if self.o.dry_run:
+            return True
+        if self.o.delete or self.o.force:
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            try:
+                os.rmdir(path)
+            except OSError:
+                self.log.info(f"cannot delete non-empty directory: {os.fsdecode(e.name)}")
+        if not os.path.lexists(path):
+            return True
+        what = ("symlink" if e.is_link() else "device file" if e.is_device()
+                else "regular file" if e.is_reg() else "special file")
+        self.log.error(f"could not make way for new {what}: {os.fsdecode(e.name)}")
+        return False
 
     def _directory(self, e: FileEntry, st, path: bytes) -> None:
         if st is not None and stat.S_ISLNK(st.st_mode) and self.o.keep_dirlinks \

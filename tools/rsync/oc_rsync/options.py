@@ -9,7 +9,8 @@ message and exit code 1. The result is one frozen Options object.
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["Options", "UsageError", "parse_args", "server_argv", "files_from_host"]
+__all__ = ["Options", "UsageError", "parse_args", "server_argv", "files_from_host",
+           "SECLUDED", "secluded_bytes"]
 
 
 class UsageError(Exception):
@@ -61,16 +62,17 @@ _LONG = {
     "append": ("append", "count"), "append-verify": ("append", "verify"),
     "partial-dir": ("partial_dir", "value"), "temp-dir": ("temp_dir", "value"),
     "timeout": ("timeout", "value"), "contimeout": ("contimeout", "value"),
-    "delete-excluded": ("delete_excluded", "flag"), "force": (None, "ignored"),
+    "delete-excluded": ("delete_excluded", "flag"), "force": ("force", "flag"),
     # what a client may pass to its server that changes nothing here yet
     "log-format": (None, "ignored-value"), "msgs2stderr": (None, "ignored"),
     "out-format": ("out_format", "value"), "log-file": ("log_file", "value"),
     "files-from": ("files_from", "value"), "atimes": ("atimes", "count"),
+    "secluded-args": ("secluded_args", "flag"), "protect-args": ("secluded_args", "flag"),
     "crtimes": ("crtimes", "flag"), "open-noatime": ("open_noatime", "flag"),
     "log-file-format": ("log_file_format", "value"),
     # --info: progress, stats and name levels are honoured, other words accepted;
     # --debug is accepted and changes nothing
-    "info": ("info", "value"), "debug": (None, "ignored-value"),
+    "info": ("info", "value"), "debug": ("debug", "value"),
     "new-compress": ("compress_choice", "zlibx"), "old-compress": ("compress_choice", "zlib"),
 }
 _SHORT = {"a": "archive", "r": "recursive", "d": "dirs", "l": "links", "L": "copy-links",
@@ -82,7 +84,7 @@ _SHORT = {"a": "archive", "r": "recursive", "d": "dirs", "l": "links", "L": "cop
           "V": "version", "0": "from0", "f": "filter", "C": "cvs-exclude", "u": "update",
           "I": "ignore-times", "@": "modify-window", "O": "omit-dir-times",
           "J": "omit-link-times", "S": "sparse", "m": "prune-empty-dirs", "T": "temp-dir",
-          "U": "atimes", "N": "crtimes"}
+          "U": "atimes", "N": "crtimes", "s": "secluded-args"}
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,8 @@ class Options:
     human: int = 1
     progress: bool = False
     progress2: bool = False  # --info=progress2: one line for the whole transfer
+    info_help: bool = False  # --info=help
+    debug: str | None = None  # --debug=FLAGS: accepted; only "help" does anything
     out_format: str | None = None       # --out-format (-i is "%i %n%L")
     log_file: str | None = None
     log_file_format: str | None = None  # default "%i %n%L"
@@ -140,9 +144,11 @@ class Options:
     help: bool = False
     from0: bool = False
     files_from: str | None = None  # a file, "-" (stdin), or [USER@]HOST:FILE
+    secluded_args: bool = False    # -s: the arguments go over the connection, not argv
     delete: bool = False
     delete_when: str | None = None  # before, during (the default), delay, after
     delete_excluded: bool = False
+    force: bool = False  # --force: a non-empty directory in the way of a file goes
     max_delete: int | None = None   # --max-delete (0: no deletions at all)
     update: bool = False
     existing: bool = False
@@ -230,6 +236,8 @@ def _apply_info(v: dict, text: str) -> None:
             v["stats"] = level > 0
         if name == "none":
             v["progress"] = v["progress2"] = v["stats"] = False
+        if name == "help":
+            v["info_help"] = True
 
 
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4,
@@ -363,6 +371,18 @@ def parse_args(argv: list[str]) -> Options:
     return Options(operands=tuple(operands), **v)
 
 
+SECLUDED = "\0"  # in server_argv's result: the words after it are sent, not run (-s)
+
+
+def secluded_bytes(words: list[str]) -> bytes:
+    """-s: what the client writes before set-up: a new argv[0], the words, each ending
+    in NUL, then an empty one (upstream: rsync.c send_protected_args)."""
+    out = b"rsync\0"
+    for w in words:
+        out += (w.encode("utf-8", "surrogateescape") or b".") + b"\0"
+    return out + b"\0"
+
+
 def files_from_host(value: str) -> tuple[str, str] | None:
     """--files-from=[USER@]HOST:FILE: (host part, file on that host), else None."""
     m = re.fullmatch(r"([^/:]+):(.*)", value)
@@ -401,7 +421,8 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
     server sends when we receive. With shell (a remote shell will re-split the words)
     the file names are escaped by safe_arg."""
     args = ["--server"] + ([] if am_sender else ["--sender"])
-    letters = "v" * min(o.verbose, 9)
+    secluded = o.secluded_args and shell
+    letters = ("s" if secluded else "") + "v" * min(o.verbose, 9)
     for on, ch in ((o.dry_run, "n"), (o.update, "u"), (o.ignore_times, "I"),
                    (o.links, "l"), (o.copy_links and am_sender is False, "L"),
                    (o.omit_dir_times and am_sender, "O"), (o.omit_link_times and am_sender, "J"),
@@ -422,6 +443,9 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
         letters += "z"
     letters += "e.LsfxCIvu"  # no 'i': oc-rsync does not do incremental recursion yet
     args.append("-" + letters)
+    if secluded:  # the rest travels over the connection, untouched by any shell
+        args.append(SECLUDED)
+        shell = False
     if o.compress and o.compress_level is not None:
         args.append(f"--compress-level={o.compress_level}")
     if o.devices != o.specials:
@@ -460,7 +484,7 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
             args.append(f"--delete-{o.delete_when}")
         elif o.delete and not o.delete_excluded:
             args.append("--delete")
-        for on, arg in ((o.delete_excluded, "--delete-excluded"),
+        for on, arg in ((o.delete_excluded, "--delete-excluded"), (o.force, "--force"),
                         (o.min_size is not None, f"--min-size={o.min_size}"),
                         (o.max_size is not None, f"--max-size={o.max_size}"),
                         (o.size_only, "--size-only"),

@@ -14,9 +14,25 @@ from oc_wire.items import ITEM_DELETED, ITEM_IS_NEW, ITEM_LOCAL_CHANGE, SIGNIFIC
 from .logformat import format_item, has_escape
 from .stats import TransferStats, summary_text
 
-__all__ = ["Output", "FileProgress", "MessageStream"]
+__all__ = ["Output", "FileProgress", "MessageStream", "INFO_HELP", "DEBUG_HELP"]
 
 PROG = "oc-rsync"
+
+INFO_HELP = """Each word may carry a level: WORD or WORD1 is level 1, WORD2 level 2, WORD0 off.
+
+PROGRESS   1: a line per file as it arrives; 2: one line for the whole transfer
+STATS      the statistics block at the end (as --stats)
+NAME       the names of updated files and directories (as -v)
+NONE       everything off; ALL everything on (ALL2: progress for the whole transfer)
+HELP       this text
+
+Accepted and without effect so far: BACKUP COPY DEL FLIST MISC MOUNT NONREG REMOVE SKIP
+SYMSAFE.
+"""
+
+DEBUG_HELP = """--debug=WORDS is accepted for compatibility with rsync and prints nothing more:
+oc-rsync has no debug output yet. HELP prints this text.
+"""
 
 
 class Output:

@@ -5,18 +5,19 @@ The argument vector is what upstream's client builds (options.c server_options):
 `--server [--sender] -<letters>e.<capabilities> [--long-options] . PATH...`. The first
 path is the directory the others are relative to.
 """
+import glob as globlib
 import os
 import sys
 
 from oc_flist.build import ScanErrors, Selection, build_items
 from oc_flist.files_from import names_in, read_wire_names, sources_for
 from oc_flist.filters import FilterRules
-from oc_wire.errors import OcError
+from oc_wire.errors import OcError, ProtocolError
 from oc_wire.filter_list import encode_filter_list, read_filter_list
 from oc_wire.mux import Msg
 from oc_wire.server_args import ServerArgs, parse_server_args
 
-from .conn import Conn
+from .conn import Conn, PeerClosed
 from .exitcodes import code_for
 from .options import parse_args
 from .output import MessageStream, Output
@@ -39,9 +40,42 @@ def _selection(a: ServerArgs) -> Selection:
                      owner_names=(a.has("o") or a.has("g")) and not a.numeric_ids)
 
 
+def _read_secluded(fd: int) -> list[str]:
+    """-s: the arguments the client sends before set-up, NUL-terminated, ended by an
+    empty one; the first is a new argv[0]. File names after "." are glob-expanded here,
+    as no shell did it (upstream: io.c read_args)."""
+    words, word = [], bytearray()
+    while True:
+        ch = os.read(fd, 1)
+        if not ch:
+            raise PeerClosed(0, "server")
+        if ch != b"\0":
+            if len(word) >= 4096:
+                raise ProtocolError("an argument shorter than 4096 bytes", None)
+            word += ch
+            continue
+        if not word:
+            break
+        words.append(bytes(word))
+        word.clear()
+        if len(words) > 100_000:
+            raise ProtocolError("at most 100000 arguments", None)
+    out, dot = [], False
+    for w in words[1:]:
+        if dot and any(c in w for c in b"*?["):
+            out += sorted(globlib.glob(w)) or [w]
+        else:
+            out.append(w)
+        dot = dot or w == b"."
+    return [os.fsdecode(w) for w in out]
+
+
 def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None) -> int:
     stderr = stderr or sys.stderr
     args = parse_server_args(["--server", *argv])
+    if args.has("s"):  # -s: the command line stops at the letters
+        argv = [*argv, *_read_secluded(fd_in)]
+        args = parse_server_args(["--server", *argv])
     conn = Conn(fd_in, fd_out, on_message=lambda code, payload: None,
                 role="sender" if args.server_sends else "receiver")
     conn.set_timeout(args.timeout)
