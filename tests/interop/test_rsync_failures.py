@@ -205,3 +205,26 @@ def test_crtimes_refused_as_upstream_refuses_them(tmp_path):
                           capture_output=True, text=True) for prog in (RSYNC, OC)]
     assert [g.returncode for g in got] == [1, 1]
     assert "does not support --crtimes (-N)" in got[1].stderr
+
+
+@pytest.mark.parametrize("planted", [True, False], ids=["symlink-planted", "missing-parents"])
+def test_relative_parents_never_through_a_planted_symlink(tmp_path, planted):
+    """-R --no-implied-dirs: missing parents of a listed file are made in the
+    destination; a destination symlink where a parent goes is refused (exit 23, nothing
+    written outside), as upstream does, and the run ends instead of waiting forever."""
+    src = tmp_path / "src"
+    (src / "A" / "B").mkdir(parents=True)
+    (src / "A" / "B" / "file").write_bytes(b"PAYLOAD\n")
+    results = {}
+    for name, prog in (("up", RSYNC), ("oc", OC)):
+        dest, outside = tmp_path / f"dest-{name}", tmp_path / f"outside-{name}"
+        dest.mkdir()
+        outside.mkdir()
+        if planted:
+            (dest / "A").symlink_to(outside)
+        r = subprocess.run([prog, "-aR", "--no-implied-dirs", f"{src}/./A/B/file", f"{dest}/"],
+                           capture_output=True, text=True, timeout=60)
+        results[name] = (r.returncode, sorted(os.listdir(outside)),
+                         (dest / "A" / "B" / "file").exists() and not planted)
+    assert results["oc"] == results["up"]
+    assert results["oc"] == ((23, [], False) if planted else (0, [], True))

@@ -375,7 +375,8 @@ def test_files_from(tmp_path, direction, opts):
     src, basis = _tree(tmp_path, False)
     sep = "\0" if "--from0" in opts else "\n"
     # (no comment lines: upstream skips them only when the sender reads the file itself)
-    names = ["one", "dir/deeper/mid", "dir/deeper", "", "sp ace", "link", "dir/./text"]
+    names = ["one", "dir/deeper/mid", "dir/deeper/", "", "sp ace", "link", "dir/./text",
+             "empty-dir"]  # "dir/deeper/": its contents too, one level
     (tmp_path / "list").write_text(sep.join(names) + sep)
     ref, ours = tmp_path / "ref", tmp_path / "ours"
     ref.mkdir()

@@ -308,7 +308,9 @@ def _split_arg(arg: bytes, relative: bool) -> tuple[bytes, bytes, bool]:
             raise BuildAbort(f'found ".." dir in relative path: {os.fsdecode(fn)}', 1)
         if not parts:
             return base, b".", True
-        return base, b"/".join(parts), False
+        # a trailing '/' asks for the directory's contents too (upstream:
+        # SLASH_ENDING_NAME, listed like a dot dir)
+        return base, b"/".join(parts), fn.endswith(b"/")
     dotdir = (not arg or arg.endswith(b"/") or arg == b"." or arg.endswith(b"/.")
               or arg == b".." or arg.endswith(b"/.."))
     if dotdir:

@@ -119,6 +119,13 @@ class Conn:
         finally:
             self.forwarding = False
 
+    def abort(self) -> None:
+        """Stop talking: close our output, so the peer sees the end and stops too."""
+        try:
+            os.close(self.fd_out)
+        except OSError:
+            pass
+
     def start_mux_out(self) -> None:
         self.flush()
         self.mux_out = True

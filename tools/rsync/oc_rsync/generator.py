@@ -14,6 +14,7 @@ Rules, in order:
 3. After the receiver has finished every phase, directory modes and times are set, and
    (protocol >= 24) a last NDX_DONE says goodbye.
 """
+import errno
 import os
 import queue
 import shutil
@@ -22,6 +23,7 @@ import stat
 import oc_core
 from oc_sig import block_records, sum_sizes
 from oc_wire.checksums import ChecksumSpec
+from oc_wire.errors import ProtocolError
 from oc_wire.flist_entry import FileEntry
 from oc_wire.ints import shortint, varint
 from oc_wire.items import (
@@ -91,6 +93,7 @@ class Generator:
             self._run()
         except BaseException as exc:  # reported by the receiver's thread
             self.error = exc
+            self.conn.abort()  # the sender stops, so the receiver does not wait forever
 
     def _wait_done(self, count: int, redo: bool) -> None:
         seen = 0
@@ -207,6 +210,13 @@ class Generator:
             return
         if id(e) in self.pruned:
             return
+        try:
+            path = self.path(e)
+            if self.o.relative and not self.o.dry_run:
+                self._make_parents(path)
+        except (ProtocolError, OSError) as exc:  # a symlink in the way: this one is skipped
+            self.log.error(f"refusing {os.fsdecode(e.name)}: {exc}")
+            return
         group = self.groups.get(id(e))
         if group is not None and e.is_reg() and self.leaders[group] is not e:
             self.followers.append((self.leaders[group], e))
@@ -283,6 +293,21 @@ class Generator:
         if self.o.read_batch:  # the batch decides what is sent
             return
         self._request(i, e, 2, st)
+
+    def _make_parents(self, path: bytes) -> None:
+        """-R with --no-implied-dirs: the directories above an entry that the list does
+        not carry are made here, one component at a time, never through a symlink
+        (upstream: util1.c make_path)."""
+        parent = os.path.dirname(path)
+        missing = []
+        while parent and not os.path.isdir(parent) and parent != self.dest.root:
+            if os.path.islink(parent):
+                raise OSError(errno.ELOOP, "a symlink where a directory goes", parent)
+            missing.append(parent)
+            parent = os.path.dirname(parent)
+        for d in reversed(missing):
+            os.mkdir(d, 0o755 & ~self.attrs.umask)
+            self.dest.replaced(d)
 
     def _make_room(self, path: bytes, e: FileEntry) -> bool:
         """A directory stands where a non-directory goes: it is removed, with all it

@@ -68,6 +68,7 @@ _LONG = {
     "out-format": ("out_format", "value"), "log-file": ("log_file", "value"),
     "files-from": ("files_from", "value"), "atimes": ("atimes", "count"),
     "secluded-args": ("secluded_args", "flag"), "protect-args": ("secluded_args", "flag"),
+    "old-args": ("old_args", "flag"),
     "crtimes": ("crtimes", "flag"), "open-noatime": ("open_noatime", "flag"),
     "log-file-format": ("log_file_format", "value"),
     # --info: progress, stats and name levels are honoured, other words accepted;
@@ -145,6 +146,7 @@ class Options:
     from0: bool = False
     files_from: str | None = None  # a file, "-" (stdin), or [USER@]HOST:FILE
     secluded_args: bool = False    # -s: the arguments go over the connection, not argv
+    old_args: bool = False         # --old-args: names go unescaped; the remote shell splits
     delete: bool = False
     delete_when: str | None = None  # before, during (the default), delay, after
     delete_excluded: bool = False
@@ -522,6 +524,6 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
         args.append("--remove-source-files")
     if o.mkpath and am_sender:
         args.append("--mkpath")
-    if shell:
+    if shell and not o.old_args:
         paths = [safe_arg(x, True, am_sender) for x in paths]
     return args + ["."] + paths

@@ -9,6 +9,7 @@ import threading
 
 from oc_flist.filters import FilterRules
 from oc_wire.checksums import ChecksumSpec, checksum_spec
+from oc_wire.errors import OcError
 from oc_wire.flist_codec import FlistOptions
 from oc_wire.flist_decode import FlistDecoder
 from oc_wire.flist_entry import FileEntry
@@ -106,7 +107,12 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     gen.on_unchanged = receiver.report_success  # an up-to-date file counts as sent too
     thread = threading.Thread(target=gen.run, daemon=True)
     thread.start()
-    receiver.run(server_sender)
+    try:
+        receiver.run(server_sender)
+    except OcError:
+        if gen.error is not None:  # the generator's failure ended the session
+            raise gen.error from None
+        raise
     thread.join()
     if gen.error is not None:
         raise gen.error
