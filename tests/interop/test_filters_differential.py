@@ -274,3 +274,23 @@ def test_filter_set_matches_upstream_list_only(tmp_path, name, args, merges):
     ours = _walk_ours(src, rules.for_sender())
     theirs = _upstream(src, args, home)
     assert ours == theirs
+
+
+@pytest.mark.parametrize("args", [["-C"], ["-f-C"], ["-f", ":C", "-f", "-C"], ["-f-C", "-C"]])
+def test_cvs_exclude_rule_brings_home_and_environment_lists(tmp_path, args):
+    """A "-C" rule (from -C or given with -f) adds the default CVS list, then
+    ~/.cvsignore and $CVSIGNORE, as upstream's get_cvs_excludes does."""
+    import sys
+    oc_flist = os.path.join(os.path.dirname(sys.executable), "oc-flist")
+    src = tmp_path / "s"
+    (src / "sub").mkdir(parents=True)
+    for name in ("a.junk", "b.o", "keep", "homeex", "sub/c.junk", "sub/.cvsignore", "sub/d"):
+        (src / name).write_text("x")
+    (src / "sub" / ".cvsignore").write_text("d\n")
+    (tmp_path / ".cvsignore").write_text("homeex\n")
+    env = {**os.environ, "HOME": str(tmp_path), "CVSIGNORE": "*.junk"}
+    want = subprocess.run([RSYNC, "-r", "--list-only", *args, f"{src}/"], env=env,
+                          capture_output=True).stdout
+    got = subprocess.run([oc_flist, "-r", *args, f"{src}/"], env=env,
+                         capture_output=True).stdout
+    assert got == want and b"keep" in want and b"homeex" not in want and b".junk" not in want

@@ -80,6 +80,24 @@ def _expand(
         _add(rule, read_file, out, depth)
 
 
+# where a "-C" rule's expansion continues with ~/.cvsignore and $CVSIGNORE (upstream:
+# exclude.c get_cvs_excludes, which adds them once, at the first such rule)
+_CVS_EXTRAS = FilterRule(kind="exclude", pattern=b"\0cvs-extras")
+
+
+def _cvs_extras(out: list[FilterRule], extras: list[FilterRule]) -> list[FilterRule]:
+    """out with the first -C marker replaced by extras and any later ones dropped."""
+    result, done = [], False
+    for r in out:
+        if r is _CVS_EXTRAS:
+            if not done:
+                result += extras
+                done = True
+            continue
+        result.append(r)
+    return result
+
+
 def _add(rule: FilterRule, read_file: Reader | None, out: list[FilterRule], depth: int) -> None:
     if rule.kind == "clear":
         out.clear()
@@ -107,6 +125,7 @@ def _add(rule: FilterRule, read_file: Reader | None, out: list[FilterRule], dept
             None,
             out,
         )
+        out.append(_CVS_EXTRAS)  # ~/.cvsignore and $CVSIGNORE go here (the first time)
         return
     out.append(rule)
 
@@ -190,18 +209,14 @@ class FilterRules:
         if cvs:
             _add(parse_rule(b":C"), read_file, out, 0)
             _add(parse_rule(b"-C"), read_file, out, 0)
-            if home_cvsignore:
-                _expand(home_cvsignore.split(), "exclude", None, None, out)
-            env = (environ or {}).get("CVSIGNORE")
-            if env:
-                _expand(
-                    (env.encode() if isinstance(env, str) else env).split(),
-                    "exclude",
-                    None,
-                    None,
-                    out,
-                )
-        return cls(tuple(out))
+        extras: list[FilterRule] = []
+        if home_cvsignore:
+            _expand(home_cvsignore.split(), "exclude", None, None, extras)
+        env = (environ or {}).get("CVSIGNORE")
+        if env:
+            _expand((env.encode() if isinstance(env, str) else env).split(), "exclude",
+                    None, None, extras)
+        return cls(tuple(_cvs_extras(out, extras)))
 
     def for_sender(self) -> FilterRules:
         """Rules that apply when scanning on the sending side (no protect/risk)."""
@@ -277,7 +292,7 @@ class FilterRules:
             _add(rule, None, out, 0)
         if r.remaining():
             raise FilterWireError("end of filter list", r.offset)
-        return cls(tuple(out))
+        return cls(tuple(_cvs_extras(out, [])))
 
 
 def _wire_prefix(r: FilterRule, protocol: int, am_sender: bool, delete_excluded: bool) -> bytes:
@@ -369,6 +384,7 @@ class FilterWalker:
         sentinel = FilterRule(kind="exclude", pattern=b"\0")
         out.append(sentinel)
         _merge_contents(mrule, data, None, out, 0)
+        out = _cvs_extras(out, [])
         cleared = not out or out[0] is not sentinel
         if not cleared:
             out.pop(0)
