@@ -228,3 +228,20 @@ def test_relative_parents_never_through_a_planted_symlink(tmp_path, planted):
                          (dest / "A" / "B" / "file").exists() and not planted)
     assert results["oc"] == results["up"]
     assert results["oc"] == ((23, [], False) if planted else (0, [], True))
+
+
+def test_help_and_duplicate_sources(tmp_path):
+    """--help exits 0 as upstream's does; a name given by several sources is copied once
+    (a directory wins over a file of the same name), as upstream dedupes its list."""
+    assert subprocess.run([OC, "--help"], capture_output=True).returncode == 0
+    for name, data in (("a/x", b"1"), ("b/x/y", b"3"), ("c/x", b"2"), ("c/z", b"4")):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(data)
+    outs = []
+    for prog, dest in ((RSYNC, "up"), (OC, "oc")):
+        r = subprocess.run([prog, "-av", f"{tmp_path}/a/", f"{tmp_path}/b/", f"{tmp_path}/c/",
+                            f"{tmp_path}/{dest}/"], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        outs.append(sorted(line for line in r.stdout.splitlines() if line.startswith(("x", "z"))))
+    assert outs[0] == outs[1] == ["x/", "x/y", "z"]
+    assert (tmp_path / "oc" / "x" / "y").read_bytes() == b"3"

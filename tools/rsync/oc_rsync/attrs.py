@@ -50,8 +50,10 @@ class Attrs:
         -E then carries the executable bits of a regular file."""
         if self.o.perms:
             return stat.S_IMODE(e.mode)
+        # an existing file keeps its bits; a new one gets the sender's permissions less
+        # the umask and no set-id or sticky bits (upstream: dflt_perms)
         mode = stat.S_IMODE(old_mode) if old_mode is not None else \
-            stat.S_IMODE(e.mode) & ~self.umask
+            stat.S_IMODE(e.mode) & 0o777 & ~self.umask
         if self.o.executability and e.is_reg():
             if not e.mode & 0o111:
                 mode &= ~0o111

@@ -31,6 +31,7 @@ from . import VERSION
 from .batchmode import BatchFile, check_write_batch, read_batch
 from .conn import Conn, PeerClosed
 from .exitcodes import closing_line, code_for
+from .helptext import HELP
 from .options import (
     SECLUDED,
     Options,
@@ -145,6 +146,9 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
         # listing local sources (one operand implies --list-only, as upstream): oc-flist
         from oc_flist.cli import run as list_run
         return list_run(list(argv), stdout=getattr(stdout, "buffer", stdout), stderr=stderr)
+    if o.help or (argv == ["-h"]):  # upstream: -h alone asks for help
+        stdout.write(HELP)
+        return 0
     if o.info_help or (o.debug and "help" in o.debug.lower().split(",")):
         stdout.write(INFO_HELP if o.info_help else DEBUG_HELP)
         return 0
@@ -210,6 +214,8 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
 def _setup(o: Options, proc: subprocess.Popen, out: Output, role: str):
     conn = Conn(proc.stdout.fileno(), proc.stdin.fileno(), _messages(out), role)
     conn.set_timeout(o.timeout)
+    if o.bwlimit:
+        conn.set_bwlimit(o.bwlimit)
     choices = SetupChoices(protocol=o.protocol, client_info="LsfxCIvu", compress=o.compress,
                            compress_choice=o.compress_choice,
                            checksum_choice=o.checksum_choice,

@@ -63,10 +63,23 @@ class Conn:
         self.reader = PullReader(self.read)
         self._lock = threading.RLock()  # a generator thread writes while the receiver reads
         self.timeout = 0
+        self.bwlimit = 0
         self.forwarding = False  # forward() owns the output
         self.one_frame = False   # _pump stops after each data frame
         self.last_in = self.last_out = time.monotonic()
         self._keepalive: threading.Thread | None = None
+
+    def set_bwlimit(self, rate: int) -> None:
+        """--bwlimit: at most rate bytes per second of output, on average (upstream:
+        io.c sleep_for_bwlimit)."""
+        self.bwlimit = rate
+        self._bw_start, self._bw_base = time.monotonic(), self.bytes_written
+
+    def _throttle(self) -> None:
+        due = self._bw_start + (self.bytes_written - self._bw_base) / self.bwlimit
+        ahead = due - time.monotonic()
+        if ahead > 0.01:
+            time.sleep(ahead)
 
     def set_timeout(self, seconds: int) -> None:
         """--timeout: seconds without I/O before giving up (0: never)."""
@@ -156,6 +169,8 @@ class Conn:
             self.bytes_written += n
             self.last_out = time.monotonic()
             view = view[n:]
+            if self.bwlimit:
+                self._throttle()
 
     # --- input ---
     def start_mux_in(self) -> None:

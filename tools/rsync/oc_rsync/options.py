@@ -68,7 +68,8 @@ _LONG = {
     "out-format": ("out_format", "value"), "log-file": ("log_file", "value"),
     "files-from": ("files_from", "value"), "atimes": ("atimes", "count"),
     "secluded-args": ("secluded_args", "flag"), "protect-args": ("secluded_args", "flag"),
-    "old-args": ("old_args", "flag"),
+    "old-args": ("old_args", "flag"), "bwlimit": ("bwlimit", "value"),
+    "fuzzy": ("fuzzy", "count"),
     "crtimes": ("crtimes", "flag"), "open-noatime": ("open_noatime", "flag"),
     "log-file-format": ("log_file_format", "value"),
     # --info: progress, stats and name levels are honoured, other words accepted;
@@ -85,7 +86,7 @@ _SHORT = {"a": "archive", "r": "recursive", "d": "dirs", "l": "links", "L": "cop
           "V": "version", "0": "from0", "f": "filter", "C": "cvs-exclude", "u": "update",
           "I": "ignore-times", "@": "modify-window", "O": "omit-dir-times",
           "J": "omit-link-times", "S": "sparse", "m": "prune-empty-dirs", "T": "temp-dir",
-          "U": "atimes", "N": "crtimes", "s": "secluded-args"}
+          "U": "atimes", "N": "crtimes", "s": "secluded-args", "y": "fuzzy"}
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,8 @@ class Options:
     files_from: str | None = None  # a file, "-" (stdin), or [USER@]HOST:FILE
     secluded_args: bool = False    # -s: the arguments go over the connection, not argv
     old_args: bool = False         # --old-args: names go unescaped; the remote shell splits
+    bwlimit: int = 0               # --bwlimit, bytes per second of socket output (0: none)
+    fuzzy: int = 0                 # -y: accepted; no fuzzy basis search yet (whole file)
     delete: bool = False
     delete_when: str | None = None  # before, during (the default), delay, after
     delete_excluded: bool = False
@@ -260,6 +263,13 @@ def parse_size(text: str) -> int:
     return int(float(num) * mult) + (int(adj) if adj else 0)
 
 
+def parse_rate(text: str) -> int:
+    """--bwlimit: KiB per second, or a size with a unit per second (upstream: options.c,
+    parse_size_arg with K as the default unit); bytes per second here."""
+    text = text.strip()
+    return int(float(text) * 1024) if re.fullmatch(r"\d+(\.\d*)?", text) else parse_size(text)
+
+
 def parse_args(argv: list[str]) -> Options:
     v: dict = {}
     operands = []
@@ -322,7 +332,7 @@ def parse_args(argv: list[str]) -> Options:
     for key, conv in (("protocol", int), ("compress_level", int), ("checksum_seed", int),
                       ("block_size", int), ("modify_window", int), ("max_size", parse_size),
                       ("min_size", parse_size), ("max_delete", int), ("timeout", int),
-                      ("contimeout", int)):
+                      ("contimeout", int), ("bwlimit", parse_rate)):
         if key in v and isinstance(v[key], str):
             try:
                 v[key] = conv(v[key])
@@ -431,7 +441,8 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
                    (o.executability and not o.perms and am_sender, "E"),
                    (o.sparse and am_sender, "S"), (o.prune_empty_dirs and am_sender, "m"),
                    (o.copy_dirlinks and not am_sender, "k"),
-                   (o.keep_dirlinks and am_sender, "K"), (o.whole_file, "W"),
+                   (o.keep_dirlinks and am_sender, "K"), (o.fuzzy and am_sender, "y"),
+                   (o.fuzzy > 1 and am_sender, "y"), (o.whole_file, "W"),
                    (o.hard_links, "H"), (o.owner, "o"), (o.group, "g"), (o.devices, "D"),
                    (o.times, "t"), (o.atimes, "U"), (o.atimes > 1, "U"), (o.perms, "p"),
                    (o.recursive, "r"), (o.checksum, "c"),
@@ -479,6 +490,8 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
         args.append("--list-only")
     if o.timeout:
         args.append(f"--timeout={o.timeout}")
+    if o.bwlimit:
+        args.append(f"--bwlimit={max(1, o.bwlimit // 1024)}")
     if am_sender:  # what only the receiving server decides
         if o.max_delete is not None:
             args.append(f"--max-delete={o.max_delete or -1}")

@@ -57,6 +57,24 @@ def hard_link_groups(received: list[FileEntry], protocol: int) -> dict[int, obje
     return groups
 
 
+def duplicates(entries: list[FileEntry]) -> set[int]:
+    """Entries whose name an earlier one already has (several sources can name the same
+    file): one is kept, a directory if there is one, else the first in list order
+    (upstream: flist.c flist_sort_and_clean)."""
+    kept: dict[bytes, FileEntry] = {}
+    dropped: set[int] = set()
+    for e in entries:
+        first = kept.get(e.name)
+        if first is None:
+            kept[e.name] = e
+        elif e.is_dir() and not first.is_dir():
+            kept[e.name] = e
+            dropped.add(id(first))
+        else:
+            dropped.add(id(e))
+    return dropped
+
+
 def pruned_dirs(entries: list[FileEntry]) -> set[int]:
     """-m: directories with no non-directory anywhere below them (upstream: the
     receiver's file list drops them); the transfer root always stays."""
@@ -96,6 +114,7 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     gen = Generator(conn, p, spec, where, entries, attrs, events, o, out, rules, groups)
     if o.prune_empty_dirs:
         gen.pruned = pruned_dirs(entries)
+    gen.pruned |= duplicates(entries)  # left out like pruned directories
     receiver = Receiver(conn, p, spec, neg.compression, where, entries, attrs, events, out)
     receiver.partial = o.partial
     receiver.sparse = o.sparse

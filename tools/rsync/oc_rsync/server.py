@@ -79,6 +79,8 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None) ->
     conn = Conn(fd_in, fd_out, on_message=lambda code, payload: None,
                 role="sender" if args.server_sends else "receiver")
     conn.set_timeout(args.timeout)
+    if args.bwlimit:
+        conn.set_bwlimit(args.bwlimit * 1024)
     choices = SetupChoices(client_info=args.client_info, compress=args.compress,
                            compress_choice=args.compress_choice,
                            checksum_choice=args.checksum_choice,

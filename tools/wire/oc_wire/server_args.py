@@ -32,6 +32,7 @@ class ServerArgs:
     remove_source_files: bool = False
     inplace: bool = False
     timeout: int = 0  # --timeout
+    bwlimit: int = 0  # --bwlimit, KiB per second
     files_from: str | None = None  # "-": the names come over the connection
     from0: bool = False
     append: int = 0  # --append once, or twice for --append-verify
@@ -119,6 +120,8 @@ def parse_server_args(argv) -> ServerArgs:
                 kw["from0"] = True
             elif name == "--timeout":
                 kw["timeout"] = int(value or 0)
+            elif name == "--bwlimit":
+                kw["bwlimit"] = int(float(value or 0))
             elif name == "--inplace":
                 kw["inplace"] = True
             elif name == "--append":
