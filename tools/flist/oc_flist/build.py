@@ -240,15 +240,18 @@ class _Builder:
                                            prefix + b"/" + name if prefix else name, None,
                                            recurse)
 
-    def _directory(self, path: bytes, prefix: bytes, walker, recurse: bool
-                   ) -> Iterator[FileEntry]:
+    def _directory(self, path: bytes, prefix: bytes, walker, recurse: bool,
+                   follow: bool = True) -> Iterator[FileEntry]:
+        """follow: open path through a symlink (a source operand, or a link -L/-k
+        resolved); a directory found as a directory is opened with O_NOFOLLOW, so one
+        swapped for a symlink since is refused, not followed out of the tree."""
         if self.fmt is not None and (fast := self._fast_directory(path, prefix, recurse)):
             yield from fast
             return
         if walker and prefix:
             walker.enter_dir(prefix)
         try:
-            listing = scan_dir(path, open_follow=True)
+            listing = scan_dir(path, open_follow=follow)
         except OSError as e:
             self.errors.add(f'opendir "{_full(path)}" failed: {_errtext(e)}')
             if walker and prefix:
@@ -262,7 +265,8 @@ class _Builder:
                 self.errors.add(f'readlink_stat("{_full(full)}") failed: '
                                 f"{os.strerror(r.err)} ({r.err})")
                 continue
-            if stat.S_ISLNK(r.mode):
+            was_link = stat.S_ISLNK(r.mode)
+            if was_link:
                 r = self._resolve_link(full, name, r)
                 if r is None:
                     continue
@@ -271,23 +275,24 @@ class _Builder:
                 continue
             if is_dir and self.sel.one_file_system and r.dev != self.fs_dev:
                 if self.sel.one_file_system == 1:
-                    items.append((entry_from(name, r, self.names), full, False))
+                    items.append((entry_from(name, r, self.names), full, False, False))
                 continue
-            items.append((entry_from(name, r, self.names), full, is_dir and recurse))
+            items.append((entry_from(name, r, self.names), full, is_dir and recurse,
+                          was_link))
         if self.listing_order:
             # files first, then directories as if named "name/": the sorted list's order,
             # so a depth-first walk yields the final order without holding the tree
             items.sort(key=lambda t: (t[0].is_dir(), t[0].name + b"/" if t[0].is_dir()
                                       else t[0].name))
-            for e, full, descend in items:
+            for e, full, descend, link in items:
                 yield e
                 if descend:
-                    yield from self._directory(full, e.name, walker, recurse)
+                    yield from self._directory(full, e.name, walker, recurse, link)
         else:
-            yield from (e for e, _, _ in items)
-            for e, full, descend in items:
+            yield from (item[0] for item in items)
+            for e, full, descend, link in items:
                 if descend:
-                    yield from self._directory(full, e.name, walker, recurse)
+                    yield from self._directory(full, e.name, walker, recurse, link)
         if walker and prefix:
             walker.leave_dir()
 

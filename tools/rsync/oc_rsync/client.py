@@ -235,6 +235,8 @@ def _finish(proc: subprocess.Popen, code: int) -> int:
 
 def _rules(o: Options) -> FilterRules:
     def read(name: bytes):
+        if name == b"-":  # a merge or exclude-from file named "-" is standard input
+            return sys.stdin.buffer.read()
         try:
             with open(name, "rb") as f:
                 return f.read()

@@ -17,6 +17,7 @@ States, in order:
    from 29 two file-list times).
 4. GOODBYE (protocol >= 24): read NDX_DONE; from 31 echo it and read one more.
 """
+import errno
 import os
 from dataclasses import dataclass
 
@@ -184,6 +185,7 @@ class Sender:
                 sig = SigTable(head.block_len, head.remainder, head.s2len, sum1, strong)
             try:
                 fd = os.open(item.path, self.open_flags)
+                _same_file(fd, item.entry)
             except OSError as e:
                 self.io_error |= 2 if e.errno == 2 else 1  # IOERR_VANISHED / IOERR_GENERAL
                 what = ("file has vanished" if e.errno == 2 else "send_files failed to open")
@@ -265,6 +267,19 @@ class Sender:
                 i = self._read_ndx()
         if i != NDX_DONE:
             raise ProtocolError("NDX_DONE at the end of the session", r.offset, str(i))
+
+
+def _same_file(fd: int, e: FileEntry) -> None:
+    """The file opened must be the one listed: a directory above it swapped for a
+    symlink after the scan would otherwise hand over a file from outside the tree
+    (upstream opens through its confined walk instead). Closes fd and raises ELOOP."""
+    if not e.ino:
+        return
+    st = os.fstat(fd)
+    if (st.st_ino, st.st_dev) != (e.ino, e.dev):
+        os.close(fd)
+        raise OSError(errno.ELOOP, "not the file that was listed (a directory above it "
+                                   "changed)")
 
 
 def _mark_hard_links(items: list[SendItem]) -> None:
