@@ -152,7 +152,7 @@ P32 = [["-a"], ["-az"], ["-ac"], ["-a", "-W"], ["-rlt"], ["-r"], ["-a", "--zc=zs
        ["-a", "--delete-delay"], ["-a", "--delete-after"], ["-a", "--del", "--max-delete=2"],
        ["-a", "--delete-after", "--exclude=*text"], ["-az", "--timeout=5"], ["-as"],
        ["-as", "--partial-dir=.part", "--delete", "--exclude=*text"],
-       ["-a", "--bwlimit=100000"], ["-ay"]]
+       ["-a", "--bwlimit=100000"], ["-ay"], ["-az", "--skip-compress=gz/jpg/*"]]
 
 
 @pytest.mark.parametrize("opts", P32, ids=[" ".join(o) for o in P32])

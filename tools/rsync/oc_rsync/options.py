@@ -69,6 +69,7 @@ _LONG = {
     "files-from": ("files_from", "value"), "atimes": ("atimes", "count"),
     "secluded-args": ("secluded_args", "flag"), "protect-args": ("secluded_args", "flag"),
     "old-args": ("old_args", "flag"), "bwlimit": ("bwlimit", "value"),
+    "skip-compress": ("skip_compress", "value"),
     "fuzzy": ("fuzzy", "count"),
     "crtimes": ("crtimes", "flag"), "open-noatime": ("open_noatime", "flag"),
     "log-file-format": ("log_file_format", "value"),
@@ -150,6 +151,9 @@ class Options:
     old_args: bool = False         # --old-args: names go unescaped; the remote shell splits
     bwlimit: int = 0               # --bwlimit, bytes per second of socket output (0: none)
     fuzzy: int = 0                 # -y: accepted; no fuzzy basis search yet (whole file)
+    # --skip-compress LIST: passed on; upstream 3.5.0's per-file level change is
+    # compiled out, so it changes nothing on the wire there, nor here
+    skip_compress: str | None = None
     delete: bool = False
     delete_when: str | None = None  # before, during (the default), delay, after
     delete_excluded: bool = False
@@ -488,6 +492,9 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
             args.append("--log-format=X")
     if o.list_only and not am_sender:
         args.append("--list-only")
+    if o.skip_compress and not am_sender:  # the sending server picks the level
+        args.append("--skip-compress=" + (safe_arg(o.skip_compress, False) if shell
+                                          else o.skip_compress))
     if o.timeout:
         args.append(f"--timeout={o.timeout}")
     if o.bwlimit:

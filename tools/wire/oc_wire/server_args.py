@@ -33,6 +33,7 @@ class ServerArgs:
     inplace: bool = False
     timeout: int = 0  # --timeout
     bwlimit: int = 0  # --bwlimit, KiB per second
+    skip_compress: str | None = None  # accepted; no effect (as in upstream 3.5.0)
     files_from: str | None = None  # "-": the names come over the connection
     from0: bool = False
     append: int = 0  # --append once, or twice for --append-verify
@@ -120,6 +121,8 @@ def parse_server_args(argv) -> ServerArgs:
                 kw["from0"] = True
             elif name == "--timeout":
                 kw["timeout"] = int(value or 0)
+            elif name == "--skip-compress":
+                kw["skip_compress"] = value
             elif name == "--bwlimit":
                 kw["bwlimit"] = int(float(value or 0))
             elif name == "--inplace":
