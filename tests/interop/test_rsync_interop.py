@@ -250,17 +250,21 @@ def test_itemize_output_matches_upstream(tmp_path, direction, fresh, opts):
     assert lines(got.stdout) == lines(want.stdout)
 
 
+def _own_sources(tmp_path):
+    """The tree with a source copy and a destination copy for each run (for options that
+    change the source side): src, src for upstream, src for us, dest for upstream, ours."""
+    src, basis = _tree(tmp_path, False)
+    copies = [tmp_path / name for name in ("src-ref", "src-ours", "ref", "ours")]
+    for origin, copy in zip((src, src, basis, basis), copies, strict=True):
+        _copy(origin, copy)
+    return (src, *copies)
+
+
 @pytest.mark.parametrize("direction", DIRECTIONS)
 def test_remove_source_files(tmp_path, direction):
     """--remove-source-files: what is left of the source and what arrives equal
     upstream-to-upstream (a file already up to date counts as sent)."""
-    src, basis = _tree(tmp_path, False)
-    src_ref, src_ours = tmp_path / "src-ref", tmp_path / "src-ours"
-    _copy(src, src_ref)
-    _copy(src, src_ours)
-    ref, ours = tmp_path / "ref", tmp_path / "ours"
-    _copy(basis, ref)
-    _copy(basis, ours)
+    src, src_ref, src_ours, ref, ours = _own_sources(tmp_path)
     opts = ["-a", "--remove-source-files"]
     want = _run("reference", opts, src_ref, ref, tmp_path)
     got = _run(direction, opts, src_ours, ours, tmp_path)
@@ -427,13 +431,7 @@ def test_atimes(tmp_path, direction, protocol):
     """-U: files get the sender's access times (whole seconds, as the wire carries
     them), equal to what upstream-to-upstream gives; each run reads its own copy of the
     source so neither sees atimes the other's reading changed."""
-    src, basis = _tree(tmp_path, False)
-    ref, ours = tmp_path / "ref", tmp_path / "ours"
-    _copy(basis, ref)
-    _copy(basis, ours)
-    src_ref, src_ours = tmp_path / "src-ref", tmp_path / "src-ours"
-    _copy(src, src_ref)
-    _copy(src, src_ours)
+    src, src_ref, src_ours, ref, ours = _own_sources(tmp_path)
     for tree in (src_ref, src_ours):  # a known atime per file, mtimes kept
         for i, p in enumerate(sorted(tree.rglob("*"))):
             if p.is_file() and not p.is_symlink():
