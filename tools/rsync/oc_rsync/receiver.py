@@ -155,8 +155,7 @@ class Receiver:
         read_before = self.conn.bytes_read
         have = 0
         if append:  # the length the generator said the receiver has
-            have = head.count * head.block_len - (
-                head.block_len - head.remainder if head.remainder else 0)
+            have = head.basis_size
             os.lseek(fd, have, os.SEEK_SET)
         try:
             patcher = FilePatcher(head, self.spec,

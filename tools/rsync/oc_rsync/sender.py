@@ -178,8 +178,7 @@ class Sender:
             head = read_sum_head(r, p)
             append = self.append if phase == 0 else 0
             if append:  # the receiver's length only (upstream: sender.c receive_sums)
-                sig, have = None, head.count * head.block_len - (
-                    head.block_len - head.remainder if head.remainder else 0)
+                sig, have = None, head.basis_size
             else:
                 sum1, strong = read_blocks(r, head)
                 sig = SigTable(head.block_len, head.remainder, head.s2len, sum1, strong)
