@@ -212,8 +212,8 @@ class Generator:
             return
         try:
             path = self.path(e)
-            if self.o.relative and not self.o.dry_run:
-                self._make_parents(path)
+            if self.o.relative and not self.o.implied_dirs and not self.o.dry_run:
+                self._make_parents(path)  # the list does not carry the parents
         except (ProtocolError, OSError) as exc:  # a symlink in the way: this one is skipped
             self.log.error(f"refusing {os.fsdecode(e.name)}: {exc}")
             return
@@ -221,7 +221,6 @@ class Generator:
         if group is not None and e.is_reg() and self.leaders[group] is not e:
             self.followers.append((self.leaders[group], e))
             return
-        path = self.path(e)
         try:
             st = os.lstat(path)
         except FileNotFoundError:
