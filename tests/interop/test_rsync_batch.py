@@ -17,8 +17,9 @@ def _oc_write(mode, opts, src, dst, batch, tmp):
     return subprocess.run(cmd, capture_output=True, timeout=120)
 
 
-@pytest.mark.parametrize("opts", [["-a"], ["-az"], ["-a", "--delete"], ["-aH"]],
-                         ids=["a", "az", "delete", "aH"])
+@pytest.mark.parametrize("opts", [["-a"], ["-az"], ["-a", "--delete"], ["-aH"],
+                                  ["-a", "--inplace"], ["-a", "--append"]],
+                         ids=["a", "az", "delete", "aH", "inplace", "append"])
 @pytest.mark.parametrize("mode", MODES)
 def test_upstream_replays_our_batches(tmp_path, mode, opts):
     src, basis = _tree(tmp_path, False)

@@ -36,7 +36,10 @@ def stream_flags(o: Options, protocol: int) -> int:
           "preserve_links": o.links, "preserve_devices": o.devices,
           "preserve_hard_links": o.hard_links, "always_checksum": o.checksum,
           "xfer_dirs": protocol >= 29 and (o.recursive or o.dirs),
-          "do_compression": protocol >= 29 and o.compress}
+          "do_compression": protocol >= 29 and o.compress,
+          "inplace": protocol >= 30 and o.inplace,
+          "append": protocol >= 30 and o.append == 1,
+          "append_verify": protocol >= 30 and o.append == 2}
     return sum(1 << STREAM_FLAGS.index(k) for k, v in on.items() if v)
 
 
