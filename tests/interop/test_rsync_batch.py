@@ -61,3 +61,27 @@ def test_incremental_recursion_batches_are_refused_clearly(tmp_path):
     r = subprocess.run([OC, "-a", f"--read-batch={tmp_path / 'b'}", f"{tmp_path / 'x'}/"],
                        capture_output=True, text=True)
     assert r.returncode == 4 and "--no-inc-recursive" in r.stderr
+
+
+@pytest.mark.parametrize("opts", [["-a"], ["-az", "--delete"], ["-a", "--no-whole-file"]],
+                         ids=["a", "az-delete", "no-whole-file"])
+@pytest.mark.parametrize("mode", ["pull", "local"])
+def test_only_write_batch_leaves_dest_alone_and_upstream_replays_it(tmp_path, mode, opts):
+    """--only-write-batch: the destination is not touched; upstream's --read-batch of the
+    batch gives what the transfer itself would have given."""
+    src, basis = _tree(tmp_path, False)
+    untouched, replay, direct = tmp_path / "untouched", tmp_path / "replay", tmp_path / "direct"
+    for d in (untouched, replay, direct):
+        _copy(basis, d)
+    rsh = ["-e", _stub(tmp_path)]
+    batch = tmp_path / "ob"
+    ends = [f"localhost:{src}/", f"{untouched}/"] if mode == "pull" else [f"{src}/",
+                                                                           f"{untouched}/"]
+    r = subprocess.run([OC, *opts, *(rsh if mode == "pull" else []),
+                        f"--only-write-batch={batch}", *ends], capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert _snapshot(untouched, True, True) == _snapshot(basis, True, True)
+    r = subprocess.run([RSYNC, *opts, f"--read-batch={batch}", f"{replay}/"], capture_output=True)
+    assert r.returncode == 0, r.stderr
+    subprocess.run([RSYNC, *opts, f"{src}/", f"{direct}/"], check=True)
+    assert _snapshot(replay, True, True) == _snapshot(direct, True, True)

@@ -28,7 +28,7 @@ from oc_wire.errors import OcError
 from oc_wire.mux import Msg
 
 from . import VERSION
-from .batchmode import BatchFile, check_write_batch, read_batch
+from .batchmode import BatchFile, Unsupported, check_write_batch, read_batch
 from .conn import Conn, PeerClosed
 from .exitcodes import closing_line, code_for
 from .helptext import HELP
@@ -174,6 +174,9 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
         if dest_remote and any(src_remote):
             raise UsageError("The source and destination cannot both be remote.")
         if dest_remote:
+            if o.only_write_batch:  # upstream's sender writes the data to the batch only
+                raise Unsupported("--only-write-batch with a remote destination is not "
+                                  "supported yet")
             return _push(o, srcs, dest_remote, out)
         if any(src_remote):
             hosts = {(r[0], r[1]) for r in src_remote if r}

@@ -286,7 +286,7 @@ class Generator:
         if self.o.append and st is not None and stat.S_ISREG(st.st_mode) \
                 and st.st_size >= e.size:
             return  # --append: nothing to add to a file that is not shorter
-        if dry:  # -n: say what would come, ask for nothing
+        if dry and not self.o.only_write_batch:  # -n: say what would come, ask for nothing
             self.log.item(e, ITEM_TRANSFER | (ITEM_IS_NEW if st is None else 0))
             return
         if self.o.read_batch:  # the batch decides what is sent

@@ -46,6 +46,7 @@ _LONG = {
     "block-size": ("block_size", "value"), "8-bit-output": ("eight_bit", "flag"),
     "version": ("version", "flag"), "help": ("help", "flag"), "from0": ("from0", "flag"),
     "write-batch": ("write_batch", "value"), "read-batch": ("read_batch", "value"),
+    "only-write-batch": ("only_write_batch", "value"),
     "remove-source-files": ("remove_source_files", "flag"),
     "mkpath": ("mkpath", "flag"), "prune-empty-dirs": ("prune_empty_dirs", "flag"),
     "omit-dir-times": ("omit_dir_times", "flag"),
@@ -175,6 +176,7 @@ class Options:
     contimeout: int = 0
     modify_window: int = 0
     write_batch: str | None = None
+    only_write_batch: bool = False  # --only-write-batch: the batch is written, DEST untouched
     read_batch: str | None = None
     raw_argv: tuple[str, ...] = ()  # as typed, for BATCH.sh
     remove_source_files: bool = False
@@ -349,6 +351,8 @@ def parse_args(argv: list[str]) -> Options:
         v["open_noatime"] = True
     if "info" in v:
         _apply_info(v, v.pop("info"))
+    if v.get("only_write_batch"):  # a file name: the batch, with nothing done to DEST
+        v["write_batch"], v["only_write_batch"] = v["only_write_batch"], True
     if v.get("out_format") and "%i" in v["out_format"].replace("%%", ""):
         v["itemize"] = max(v.get("itemize", 0), 1)  # upstream stdout_format_has_i
     explicit_r = v.pop("_explicit_recursive", False)

@@ -77,6 +77,7 @@ class Receiver:
         self.partial_dir: bytes | None = None
         self.inplace_partial = False   # compat flag I: the partial-dir file is updated in place
         self.temp_dir: bytes | None = None
+        self.discard = False           # --only-write-batch: read the data, write nothing
 
     def run(self, server_sender: bool) -> None:
         r = self.conn.reader
@@ -140,6 +141,14 @@ class Receiver:
                 basis = os.open(basis_path, os.O_RDONLY | os.O_NOFOLLOW)
             except OSError:
                 basis = None
+        if self.discard:  # --only-write-batch: the data goes to the batch, not here
+            try:
+                self._discard(head, basis, append)
+            finally:
+                if basis is not None:
+                    os.close(basis)
+            self.out.item(e, iflags)
+            return
         # the partial-dir file is updated in place when both sides support it
         one_inplace = from_partial and basis is not None and self.inplace_partial
         in_place = self.inplace or one_inplace
@@ -223,6 +232,18 @@ class Receiver:
                     self._keep_partial(e, path, tmp_name)  # an interrupted file
                 elif not complete or not self.partial:
                     os.unlink(tmp_name)
+
+    def _discard(self, head, basis, append: int) -> None:
+        """Read one file's tokens and checksum and keep nothing (upstream: receiver.c
+        discard_receive_data); matched blocks still feed a codec's history."""
+        def block(k: int) -> bytes:
+            if basis is None:
+                return b""
+            return pread_at(basis, k * head.block_len, head.remainder
+                            if k == head.count - 1 and head.remainder else head.block_len)
+        for _ in self.tokens.read_file(self.conn.reader, block, 0 if append else head.count):
+            pass
+        self.conn.reader.read_bytes(self.spec.digest_len)
 
     def _install(self, e: FileEntry, path: bytes, tmp_name: bytes, same: bool) -> None:
         """Give the new file its attributes and its name (upstream: finish_transfer)."""

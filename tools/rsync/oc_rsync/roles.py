@@ -6,6 +6,7 @@ generator on a thread and the receiver here, then check the generator's outcome.
 import os
 import queue
 import threading
+from dataclasses import replace
 
 from oc_flist.filters import FilterRules
 from oc_wire.checksums import ChecksumSpec, checksum_spec
@@ -92,6 +93,8 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     """The whole receiving side after set-up (and the filter list); returns the list.
     rules: the receiver's view of the filter rules (what --delete must spare)."""
     p = neg.protocol
+    if o.only_write_batch:  # the batch gets the data; nothing here changes
+        o = replace(o, dry_run=True)
     dec = FlistDecoder(flist_options(o, neg))
     start = conn.reader.offset
     received = dec.read_list(conn.reader)
@@ -122,6 +125,7 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     receiver.partial_dir = os.fsencode(o.partial_dir) if o.partial_dir else None
     receiver.inplace_partial = bool(neg.compat_flags & CF.INPLACE_PARTIAL_DIR)
     receiver.temp_dir = os.fsencode(o.temp_dir) if o.temp_dir else None
+    receiver.discard = o.only_write_batch
     receiver.remove_sources = o.remove_source_files and not o.dry_run
     gen.on_unchanged = receiver.report_success  # an up-to-date file counts as sent too
     thread = threading.Thread(target=gen.run, daemon=True)
