@@ -77,9 +77,10 @@ def test_only_write_batch_leaves_dest_alone_and_upstream_replays_it(tmp_path, mo
     batch = tmp_path / "ob"
     ends = [f"localhost:{src}/", f"{untouched}/"] if mode == "pull" else [f"{src}/",
                                                                            f"{untouched}/"]
-    r = subprocess.run([OC, *opts, *(rsh if mode == "pull" else []),
+    r = subprocess.run([OC, *opts, "-v", *(rsh if mode == "pull" else []),
                         f"--only-write-batch={batch}", *ends], capture_output=True, timeout=120)
     assert r.returncode == 0, r.stderr
+    assert r.stdout.rstrip().endswith(b"(BATCH ONLY)")  # upstream's closing-line mark
     assert _snapshot(untouched, True, True) == _snapshot(basis, True, True)
     r = subprocess.run([RSYNC, *opts, f"--read-batch={batch}", f"{replay}/"], capture_output=True)
     assert r.returncode == 0, r.stderr

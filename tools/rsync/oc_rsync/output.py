@@ -212,7 +212,8 @@ class Output:
                  f"total size {self.stats.total_size}")
         if (self.o.verbose or self.o.stats) and not self.o.quiet:
             self._write(self.out, summary_text(self.stats, protocol, sent, received,
-                                               self.o.stats, self.o.dry_run))
+                                               self.o.stats, self.o.dry_run,
+                                               self.o.only_write_batch))
 
 
 class FileProgress:

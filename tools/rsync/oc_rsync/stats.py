@@ -58,8 +58,9 @@ def _counts(label: str, counts: list) -> str:
 
 
 def summary_text(s: TransferStats, protocol: int, sent: int, received: int,
-                 full: bool, dry_run: bool = False) -> str:
-    """full: the --stats block; always the two closing lines."""
+                 full: bool, dry_run: bool = False, batch_only: bool = False) -> str:
+    """full: the --stats block; always the two closing lines (marked as upstream marks
+    a dry run or a --only-write-batch run)."""
     out = ""
     if full:
         out += "\n" + _counts("Number of files", s.files)
@@ -81,5 +82,5 @@ def summary_text(s: TransferStats, protocol: int, sent: int, received: int,
     speedup = s.total_size / max(sent + received, 1)
     out += (f"\nsent {sent:,} bytes  received {received:,} bytes  {rate:,.2f} bytes/sec\n"
             f"total size is {s.total_size:,}  speedup is {speedup:,.2f}"
-            f"{' (DRY RUN)' if dry_run else ''}\n")
+            f"{' (BATCH ONLY)' if batch_only else ' (DRY RUN)' if dry_run else ''}\n")
     return out
