@@ -302,8 +302,7 @@ def _push(o: Options, srcs: list[str], dest, out: Output) -> int:
                     o.copy_links or o.copy_dirlinks or o.copy_unsafe_links, o.dry_run,
                     out.stats, inplace=o.inplace, append=o.append, warn=out.warning,
                     report=out.sent_item, progress_for=out.file_progress,
-                    noatime=o.open_noatime)
-    sender.phase_done = out.phase_done
+                    phase_done=out.phase_done, noatime=o.open_noatime)
     out.stats.count_list([it.entry for it in items])
     ordered = sender.send_list(items, 1 if errors.io_error else 0)
     if o.remove_source_files:

@@ -64,9 +64,9 @@ class Generator:
         self.error = None
         self.when = delete_when(opts, protocol) if not dest.solo else None
         self.deleter = Deleter(dest.root, entries, opts.recursive, rules, opts.delete_excluded,
-                               protocol, self._report_deleted, log.info,
-                               lambda text: log.error(text), opts.max_delete,
-                               opts.dry_run) if self.when else None
+                               protocol, log.deleted, log.info, log.error,
+                               opts.max_delete, opts.dry_run) if self.when else None
+        self.partial_dir = os.fsencode(opts.partial_dir) if opts.partial_dir else None
         self.delayed: list = []  # --delete-delay: found during, removed after
         self.groups = groups or {}
         # -H: a group's first name already in the destination is transferred, else its
@@ -103,9 +103,6 @@ class Generator:
                 seen += 1
             elif kind == "redo" and redo:
                 self._request(value, self.entries[value], SUM_LENGTH)
-
-    def _report_deleted(self, name: bytes, mode: int) -> None:
-        self.log.deleted(name, mode)
 
     def _late_deletions(self) -> None:
         """--delete-delay's list and --delete-after's pass, once the files are in."""
@@ -272,11 +269,11 @@ class Generator:
                 self.on_unchanged(i)
             return
         if st is not None and stat.S_ISREG(st.st_mode) and self._unchanged(path, st, e):
-            if self.o.partial_dir and not dry:  # a partial file is no longer wanted
-                partial = partial_path(path, os.fsencode(self.o.partial_dir))
+            if self.partial_dir and not dry:  # a partial file is no longer wanted
+                partial = partial_path(path, self.partial_dir)
                 if os.path.isfile(partial):
                     os.unlink(partial)
-                    drop_partial_dir(partial, os.fsencode(self.o.partial_dir))
+                    drop_partial_dir(partial, self.partial_dir)
             if flags := self._attr_flags(st, e):
                 self.log.item(e, flags)
             if not dry:
@@ -394,8 +391,8 @@ class Generator:
         redo = s2len == SUM_LENGTH
         append = self.o.append and not redo
         basis_path, basis_st, btype = path, st, None
-        if self.o.partial_dir:
-            partial = partial_path(path, os.fsencode(self.o.partial_dir))
+        if self.partial_dir:
+            partial = partial_path(path, self.partial_dir)
             try:
                 pst = os.lstat(partial)
             except OSError:

@@ -59,7 +59,7 @@ class Sender:
                  compress_level: int | None = None, log=None, follow_links: bool = False,
                  dry_run: bool = False, counts=None, inplace: bool = False,
                  append: int = 0, warn=None, report=None, progress_for=None,
-                 noatime: bool = False):
+                 phase_done=None, noatime: bool = False):
         self.conn, self.neg, self.flist, self.am_server = conn, neg, flist, am_server
         self.level = compress_level
         self.dry_run = dry_run  # -n: a transfer item is only echoed (no sums, no data)
@@ -76,7 +76,8 @@ class Sender:
         self.report = report or (lambda e, iflags, xname, transferred, path: None)
         # a client's --progress: progress_for(entry, iflags) -> display or None
         self.progress_for = progress_for or (lambda e, iflags: None)
-        self.phase_done = lambda total: None  # --info=progress2 redraws at each NDX_DONE
+        # --info=progress2 redraws its line at each NDX_DONE: phase_done(list length)
+        self.phase_done = phase_done or (lambda total: None)
         self.spec = checksum_spec(neg.protocol, neg.compat_flags, neg.checksum_seed & 0xFFFFFFFF,
                                   neg.checksum)
         self.out_ndx = NdxCodec(neg.protocol)
