@@ -287,12 +287,7 @@ class Receiver:
                 return
             _rename(tmp_name, target)
             return
-        try:
-            old_mode = os.lstat(path).st_mode
-        except FileNotFoundError:
-            old_mode = None
-        self.attrs.apply(tmp_name, replace(e, mtime=0, mtime_nsec=0), old_mode=old_mode)
-        _rename(tmp_name, path)
+        self._install(replace(e, mtime=0, mtime_nsec=0), path, tmp_name, False)
 
 
 
