@@ -30,7 +30,7 @@ def test_upstream_replays_our_batches(tmp_path, mode, opts):
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "b.sh").exists()
     r = subprocess.run([RSYNC, *opts, f"--read-batch={tmp_path / 'b'}", f"{replay}/"],
-                       capture_output=True)
+                       capture_output=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert _snapshot(replay, True, True) == _snapshot(written, True, True)
 
@@ -45,22 +45,31 @@ def test_we_replay_upstream_batches(tmp_path, opts, protocol):
     _copy(basis, replay)
     r = subprocess.run([RSYNC, *opts, "--no-inc-recursive", f"--protocol={protocol}",
                         f"--write-batch={tmp_path / 'b'}", f"{src}/", f"{written}/"],
-                       capture_output=True)
+                       capture_output=True, timeout=120)
     assert r.returncode == 0, r.stderr
     r = subprocess.run([OC, "-a", f"--read-batch={tmp_path / 'b'}", f"{replay}/"],
-                       capture_output=True)
+                       capture_output=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert _snapshot(replay, protocol >= 31, True) == _snapshot(written, protocol >= 31, True)
 
 
-def test_incremental_recursion_batches_are_refused_clearly(tmp_path):
+@pytest.mark.parametrize("opts", [["-a"], ["-aH", "--no-whole-file"], ["-az", "--delete"]],
+                         ids=["a", "aH", "az-delete"])
+def test_we_replay_upstream_incremental_batches(tmp_path, opts):
+    """upstream's default batch (incremental recursion: lists between the files)."""
     src, basis = _tree(tmp_path, False)
-    _copy(basis, tmp_path / "w")
-    subprocess.run([RSYNC, "-a", f"--write-batch={tmp_path / 'b'}", f"{src}/",
-                    f"{tmp_path / 'w'}/"], check=True, capture_output=True)
-    r = subprocess.run([OC, "-a", f"--read-batch={tmp_path / 'b'}", f"{tmp_path / 'x'}/"],
-                       capture_output=True, text=True)
-    assert r.returncode == 4 and "--no-inc-recursive" in r.stderr
+    written, replay = tmp_path / "written", tmp_path / "replay"
+    _copy(basis, written)
+    _copy(basis, replay)
+    r = subprocess.run([RSYNC, *opts, f"--write-batch={tmp_path / 'b'}", f"{src}/",
+                        f"{written}/"], capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    with open(tmp_path / "b", "rb") as f:  # the header's compat flags say 'i'
+        assert f.read(12)[8] & 1
+    r = subprocess.run([OC, *opts, f"--read-batch={tmp_path / 'b'}", f"{replay}/"],
+                       capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert _snapshot(replay, True, True) == _snapshot(written, True, True)
 
 
 @pytest.mark.parametrize("opts", [["-a"], ["-az", "--delete"], ["-a", "--no-whole-file"]],
@@ -82,7 +91,8 @@ def test_only_write_batch_leaves_dest_alone_and_upstream_replays_it(tmp_path, mo
     assert r.returncode == 0, r.stderr
     assert r.stdout.rstrip().endswith(b"(BATCH ONLY)")  # upstream's closing-line mark
     assert _snapshot(untouched, True, True) == _snapshot(basis, True, True)
-    r = subprocess.run([RSYNC, *opts, f"--read-batch={batch}", f"{replay}/"], capture_output=True)
+    r = subprocess.run([RSYNC, *opts, f"--read-batch={batch}", f"{replay}/"], capture_output=True,
+                       timeout=120)
     assert r.returncode == 0, r.stderr
     subprocess.run([RSYNC, *opts, f"{src}/", f"{direct}/"], check=True)
     assert _snapshot(replay, True, True) == _snapshot(direct, True, True)

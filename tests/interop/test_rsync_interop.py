@@ -17,6 +17,8 @@ import pytest
 RSYNC = "/usr/bin/rsync"
 OC = os.path.join(os.path.dirname(sys.executable), "oc-rsync")
 DIRECTIONS = ["oc-pull", "oc-push", "up-pull-from-oc", "up-push-to-oc", "oc-local"]
+# where -r transfers use incremental recursion (our receiving side; upstream sending)
+INC_DIRECTIONS = {"oc-pull", "up-push-to-oc"}
 
 
 def _tree(root, big: bool):
@@ -313,15 +315,18 @@ def test_deletion_reports_match_upstream(tmp_path, direction, when):
 def test_progress_lines_match_upstream(tmp_path, direction, flag):
     """--progress: each file's name then its line ending in (xfr#N, to-chk=L/T);
     --info=progress2: one line for the whole run over the list's total size. The last
-    state of every line equals upstream's, rates and times aside (upstream without
-    incremental recursion, which numbers to-chk differently; the order of the lines
-    is not compared: our generator and receiver threads interleave differently)."""
+    state of every line equals upstream's, rates and times aside (with incremental
+    recursion where our side takes part in it: ir-chk counts the lists so far; the
+    order of the lines is not compared: our generator and receiver threads interleave
+    differently)."""
     import re
     src, basis = _tree(tmp_path, False)
     ref, ours = tmp_path / "ref", tmp_path / "ours"
     ref.mkdir()
     ours.mkdir()
-    want = _run("reference", ["-a", "--no-i-r", flag], src, ref, tmp_path)
+    inc = direction in INC_DIRECTIONS  # where both sides recurse incrementally
+    want = _run("reference", ["-a", flag] if inc else ["-a", "--no-i-r", flag], src, ref,
+                tmp_path)
     got = _run(direction, ["-a", flag], src, ours, tmp_path)
     assert got.returncode == want.returncode == 0, got.stderr
 

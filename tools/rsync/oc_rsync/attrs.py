@@ -64,7 +64,10 @@ class Attrs:
     def apply(self, path: bytes, e: FileEntry, st: os.stat_result | None = None,
               old_mode: int | None = None) -> None:
         """Set what differs (st: the current lstat, when known, saves the unchanged;
-        old_mode: the mode of the file a new version replaces)."""
+        old_mode: the mode of the file a new version replaces). The mtime of an entry
+        that stays (st given) is only fixed when its whole seconds differ by more than
+        --modify-window, to the nanosecond after a -c check; a new or rewritten one
+        gets it exactly (upstream: rsync.c set_file_attrs, same_mtime)."""
         link = e.is_link()
         if st is not None and old_mode is None:
             old_mode = st.st_mode
@@ -82,10 +85,15 @@ class Attrs:
         set_atime = self.o.atimes and not e.is_dir() and not omitted
         ns = e.mtime * 10**9 + e.mtime_nsec
         ans = e.atime * 10**9
-        if (set_mtime and (st is None or st.st_mtime_ns != ns)) or \
+        if (set_mtime and (st is None or self._mtime_differs(st, ns))) or \
                 (set_atime and (st is None or int(st.st_atime) != e.atime)):
             now = st if st is not None else os.lstat(path)
             # what is not preserved stays as it is (upstream passes the file's own)
             os.utime(path, ns=(ans if set_atime else now.st_atime_ns,
                                ns if set_mtime else now.st_mtime_ns),
                      follow_symlinks=not link)
+
+    def _mtime_differs(self, st: os.stat_result, ns: int) -> bool:
+        if self.o.checksum:
+            return st.st_mtime_ns != ns
+        return abs(st.st_mtime_ns // 10**9 - ns // 10**9) > self.o.modify_window

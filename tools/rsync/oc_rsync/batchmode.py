@@ -16,7 +16,7 @@ from dataclasses import replace
 from oc_wire.batch import STREAM_FLAGS, BatchHeader, encode_header, read_header
 from oc_wire.batch_script import batch_script
 from oc_wire.errors import OcError
-from oc_wire.negotiate import CF, Negotiated
+from oc_wire.negotiate import Negotiated
 
 from .conn import Conn
 from .options import Options, UsageError
@@ -81,9 +81,6 @@ def read_batch(path: str, o: Options, dest: str, out: Output) -> int:
     try:
         conn = Conn(fd, null, role="receiver")
         h = read_header(conn.reader)
-        if h.protocol >= 30 and h.compat_flags & CF.INC_RECURSE:
-            raise Unsupported("this batch uses incremental recursion, which oc-rsync cannot "
-                              "replay yet (write it with --no-inc-recursive)")
         flag = h.flag
         o = replace(o, recursive=flag("recurse"), owner=flag("preserve_uid"),
                     group=flag("preserve_gid"), links=flag("preserve_links"),
@@ -97,4 +94,7 @@ def read_batch(path: str, o: Options, dest: str, out: Output) -> int:
         return out.exit_code()
     finally:
         os.close(fd)
-        os.close(null)
+        try:
+            os.close(null)
+        except OSError:  # a failing generator closed it already (Conn.abort)
+            pass

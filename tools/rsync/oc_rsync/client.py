@@ -338,7 +338,7 @@ def _pull(o: Options, srcs: list[str], dest: str, user, host, out: Output,
     batch = _start_batch(o, neg)
     if batch:
         conn.tee_in = batch.record
-    out.list_progress("building" if local else "receiving")
+    out.list_progress("building" if local else "receiving", neg.inc_recurse)
     receive_files(conn, neg, o, os.fsencode(dest), out, server_sender=True,
                             rules=rules.for_receiver(o.delete_excluded))
     if batch:

@@ -73,13 +73,17 @@ class Deleter:
         self.max_delete, self.dry_run = max_delete, dry_run
         self.counts = DeleteCounts()
         self.names: dict[bytes, set[bytes]] = {}
+        self.learn(entries)
+        self.walker = rules.walker(files_under(root)) \
+            if rules and rules.rules and not delete_excluded else None
+        self.stack: list[bytes] = []
+
+    def learn(self, entries: list[FileEntry]) -> None:
+        """Names the list carries (incremental recursion: one more directory's)."""
         for e in entries:
             if e.name != b".":
                 parent, _, base = e.name.rpartition(b"/")
                 self.names.setdefault(parent, set()).add(base)
-        self.walker = rules.walker(files_under(root)) \
-            if rules and rules.rules and not delete_excluded else None
-        self.stack: list[bytes] = []
 
     def cleans(self, e: FileEntry) -> bool:
         return e.is_dir() and (self.recursive or e.name == b".")

@@ -13,19 +13,25 @@ Rules, in order:
    (empty) delay-updates phase, from 31 one more for the deletion stats.
 3. After the receiver has finished every phase, directory modes and times are set, and
    (protocol >= 24) a last NDX_DONE says goodbye.
+With incremental recursion (flists.ListQueue) phase 0 goes list by list as the lists
+arrive: a directory met in its parent's list is left for later, and is created, reported
+and cleaned (--delete-during/-delay) just before its own list's entries, which is where
+upstream does it in full; each list that is done is retired by an NDX_DONE (the last one
+ends phase 0), and a file that failed is asked for again before its list is done.
 """
 import errno
 import os
 import queue
 import shutil
 import stat
+import threading
 
 import oc_core
 from oc_sig import block_records, sum_sizes
 from oc_wire.checksums import ChecksumSpec
 from oc_wire.errors import ProtocolError
 from oc_wire.flist_entry import FileEntry
-from oc_wire.ints import shortint, varint
+from oc_wire.ints import shortint, varint, vstring
 from oc_wire.items import (
     FNAMECMP_PARTIAL_DIR,
     ITEM_BASIS_TYPE_FOLLOWS,
@@ -46,20 +52,26 @@ from oc_wire.sums import SumHead, encode_sum_head
 from .attrs import Attrs
 from .conn import Conn
 from .deletion import Deleter, delete_when
+from .flists import FileLists, ListQueue, duplicates
 from .paths import Destination, drop_partial_dir, partial_path
 
 __all__ = ["Generator", "SUM_LENGTH"]
 
 SUM_LENGTH = 16
+LOOKAHEAD = 500  # -H with incremental recursion: entries to have before generating
 
 
 class Generator:
     def __init__(self, conn: Conn, protocol: int, spec: ChecksumSpec, dest: Destination,
-                 entries: list[FileEntry], attrs: Attrs, events: queue.Queue, opts, log,
+                 lists: FileLists, attrs: Attrs, events: queue.Queue, opts, log,
                  rules=None, groups: dict | None = None):
         self.conn, self.p, self.spec, self.dest = conn, protocol, spec, dest
+        self.lists = lists
+        entries = lists.first.entries
         self.entries, self.attrs, self.events, self.o, self.log = (entries, attrs, events,
                                                                      opts, log)
+        self.queue: ListQueue | None = None  # incremental recursion
+        self.ready, self.ready_at = threading.Condition(), -1  # --read-batch
         self.ndx = NdxCodec(protocol)
         self.error = None
         self.when = delete_when(opts, protocol) if not dest.solo else None
@@ -73,6 +85,14 @@ class Generator:
         # last; the others are linked to it afterwards (upstream: a missing name that
         # is not the group's last waits for a leader, hlink.c hard_link_check)
         self.leaders: dict[object, FileEntry] = {}
+        self._choose_leaders(entries)
+        self.followers: list[tuple[FileEntry, FileEntry, int]] = []
+        self.dirs: list[FileEntry] = []  # in the order they were set up
+        self.new_dirs: set[int] = set()  # made here: they take the sender's mode
+        self.pruned: set[int] = set()    # -m: directories left out
+        self.on_unchanged = lambda i: None  # an entry in place without a transfer
+
+    def _choose_leaders(self, entries) -> None:
         for e in entries:
             group = self.groups.get(id(e))
             if group is None or not e.is_reg():
@@ -80,10 +100,6 @@ class Generator:
             leader = self.leaders.get(group)
             if leader is None or not os.path.lexists(self.path(leader)):
                 self.leaders[group] = e
-        self.followers: list[tuple[FileEntry, FileEntry]] = []
-        self.new_dirs: set[int] = set()  # made here: they take the sender's mode
-        self.pruned: set[int] = set()    # -m: directories left out
-        self.on_unchanged = lambda i: None  # an entry in place without a transfer
 
     def path(self, e: FileEntry) -> bytes:
         return self.dest.path(e)
@@ -94,6 +110,22 @@ class Generator:
         except BaseException as exc:  # reported by the receiver's thread
             self.error = exc
             self.conn.abort()  # the sender stops, so the receiver does not wait forever
+        finally:
+            self._passed(1 << 62)
+
+    def _passed(self, i: int) -> None:
+        """--read-batch: entries up to ndx i are ready (their directory made and
+        cleaned), so the receiver, which the batch drives, may write into it (upstream:
+        receiver.c gen_wants_ndx)."""
+        if self.o.read_batch:
+            with self.ready:
+                self.ready_at = i
+                self.ready.notify_all()
+
+    def wait_ready(self, i: int) -> None:
+        with self.ready:
+            while self.ready_at < i:
+                self.ready.wait()
 
     def _wait_done(self, count: int, redo: bool) -> None:
         seen = 0
@@ -102,7 +134,7 @@ class Generator:
             if kind == "done":
                 seen += 1
             elif kind == "redo" and redo:
-                self._request(value, self.entries[value], SUM_LENGTH)
+                self._request(value, self.lists.entry(value), SUM_LENGTH)
 
     def _late_deletions(self) -> None:
         """--delete-delay's list and --delete-after's pass, once the files are in."""
@@ -117,9 +149,12 @@ class Generator:
         if self.when == "before":
             for e in self.entries:
                 self.deleter.in_dir(e)
-        for i, e in enumerate(self.entries):
-            self._generate(i, e)
-        self.conn.write(self.ndx.encode(NDX_DONE))
+        if self.lists.inc:
+            self._generate_lists()
+        else:
+            for i, e in enumerate(self.entries):
+                self._generate(i, e)
+            self.conn.write(self.ndx.encode(NDX_DONE))
         self.conn.flush()
         self._wait_done(1, redo=True)
         if not self.o.dry_run:
@@ -141,15 +176,59 @@ class Generator:
         if self.p >= 31 and late:
             self._del_stats()
             self.conn.flush()
-        for e in reversed(self.entries):
-            if e.is_dir() and not self.o.dry_run and not self.o.list_only \
-                    and id(e) not in self.pruned \
+        for e in reversed(self.dirs):
+            if not self.o.dry_run and not self.o.list_only and id(e) not in self.pruned \
                     and _is_real_dir(self.path(e)):  # not a -K symlink
                 path = self.path(e)
                 self.attrs.apply(path, e, None if id(e) in self.new_dirs else os.lstat(path))
         if self.p >= 24:
             self.conn.write(self.ndx.encode(NDX_DONE))
         self.conn.flush()
+
+    def _generate_lists(self) -> None:
+        """Phase 0 with incremental recursion."""
+        q = self.queue = ListQueue(self.lists.first, self.events,
+                                   lambda i, e: self._request(i, e, SUM_LENGTH),
+                                   lambda: self.conn.write(self.ndx.encode(NDX_DONE)),
+                                   self.conn.flush)
+        if self.o.hard_links:  # most groups whole before choosing (upstream waits too)
+            while not q.eof and self.lists.count < LOOKAHEAD:
+                q.poll(True)
+            for seg in q.arrived:
+                self._learn(seg)
+            self._choose_leaders(e for seg in q.arrived for e in seg.entries)
+        seg = self.lists.first
+        later: dict[int, tuple[int, FileEntry]] = {}  # directories whose list is to come
+        while seg is not None:
+            if seg is not self.lists.first:
+                self._learn(seg)
+            if seg.parent is not None:
+                later.pop(id(seg.parent), None)
+                self._generate(seg.start - 1, seg.parent)
+            for k, e in enumerate(seg.entries):
+                if e.is_dir():
+                    if e.name != b"." and id(e) not in self.pruned:
+                        later[id(e)] = (seg.start + k, e)
+                    continue
+                self._generate(seg.start + k, e)
+                q.poll(False)
+            seg = q.next()
+        for i, e in later.values():  # no list came (a duplicate's went with another's)
+            self._generate(i, e)
+        q.finish()
+
+    def _learn(self, seg) -> None:
+        """A later list: its names for --delete, its hard-link groups (a group met
+        first after the look-ahead is led by its first name), its duplicates."""
+        if self.deleter:
+            self.deleter.learn(seg.entries)
+        self.pruned |= duplicates(seg.entries)
+        for e in seg.entries:
+            group = seg.groups.get(id(e))
+            if group is not None:
+                self.groups[id(e)] = group
+                if e.is_reg():
+                    self.leaders.setdefault(group, e)
 
     def _del_stats(self) -> None:
         """From protocol 31 the deletion counts, then the NDX_DONE of the deletion phase."""
@@ -161,7 +240,7 @@ class Generator:
     def _link_followers(self) -> None:
         """-H: the other names of a group become hard links to its last name once that
         one has arrived (upstream: hlink.c finish_hard_link)."""
-        for leader, e in self.followers:
+        for leader, e, i in self.followers:
             src, path = self.path(leader), self.path(e)
             try:
                 if os.path.samefile(src, path):
@@ -182,7 +261,7 @@ class Generator:
             try:
                 os.link(src, tmp)
                 os.rename(tmp, path)
-                self.log.item(e, flags, hlink=leader.name)
+                self._item(i, e, flags, leader.name)
             except OSError as exc:
                 self.log.error(f'link "{os.fsdecode(path)}" => "{os.fsdecode(src)}" failed: '
                                f"{exc.strerror} ({exc.errno})")
@@ -202,6 +281,10 @@ class Generator:
                 and int(st.st_mtime) - e.mtime > o.modify_window)
 
     def _generate(self, i: int, e: FileEntry) -> None:
+        self._generate_one(i, e)
+        self._passed(i)
+
+    def _generate_one(self, i: int, e: FileEntry) -> None:
         if self.o.list_only:  # a remote listing: print, ask for nothing
             self.log.listing(e)
             return
@@ -216,7 +299,7 @@ class Generator:
             return
         group = self.groups.get(id(e))
         if group is not None and e.is_reg() and self.leaders[group] is not e:
-            self.followers.append((self.leaders[group], e))
+            self.followers.append((self.leaders[group], e, i))
             return
         try:
             st = os.lstat(path)
@@ -230,7 +313,8 @@ class Generator:
             st = None
         dry = self.o.dry_run
         if e.is_dir():
-            self._directory(e, st, path)
+            self.dirs.append(e)
+            self._directory(i, e, st, path)
             if self.when == "during":
                 self.deleter.in_dir(e)
             elif self.when == "delay":
@@ -242,7 +326,7 @@ class Generator:
                 return
             if st is not None and stat.S_ISLNK(st.st_mode) and os.readlink(path) == e.link_target:
                 if flags := self._attr_flags(st, e):
-                    self.log.item(e, flags)
+                    self._item(i, e, flags)
                 if not dry:
                     self.attrs.apply(path, e, st)
                     self.on_unchanged(i)
@@ -254,7 +338,7 @@ class Generator:
                 os.symlink(e.link_target, path)
                 self.attrs.apply(path, e)
                 self.on_unchanged(i)
-            self.log.item(e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE)
+            self._item(i, e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE)
             return
         if not e.is_reg():
             if not (self.o.devices if e.is_device() else self.o.specials):
@@ -264,7 +348,7 @@ class Generator:
                 if not dry:
                     os.mknod(path, e.mode, os.makedev(e.rdev_major, e.rdev_minor))
                     self.attrs.apply(path, e)
-                self.log.item(e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE)
+                self._item(i, e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE)
             if not dry:
                 self.on_unchanged(i)
             return
@@ -275,7 +359,7 @@ class Generator:
                     os.unlink(partial)
                     drop_partial_dir(partial, self.partial_dir)
             if flags := self._attr_flags(st, e):
-                self.log.item(e, flags)
+                self._item(i, e, flags)
             if not dry:
                 self.attrs.apply(path, e, st)
                 self.on_unchanged(i)
@@ -284,11 +368,26 @@ class Generator:
                 and st.st_size >= e.size:
             return  # --append: nothing to add to a file that is not shorter
         if dry and not self.o.only_write_batch:  # -n: say what would come, ask for nothing
-            self.log.item(e, ITEM_TRANSFER | (ITEM_IS_NEW if st is None else 0))
+            self._item(i, e, ITEM_TRANSFER | (ITEM_IS_NEW if st is None else 0))
             return
         if self.o.read_batch:  # the batch decides what is sent
             return
         self._request(i, e, 2, st)
+        if self.queue is not None:
+            self.queue.started(i)
+
+    def _item(self, i: int, e: FileEntry, iflags: int, xname: bytes | None = None) -> None:
+        """Report an entry's change (upstream: generator.c itemize): from protocol 29
+        it goes to the sender as ndx, flags (and the hard link's target), which reports
+        it and echoes it back for our receiver to report, so each side's lines come in
+        the stream's order; below 29, or once the entry's list is retired, it is reported
+        here."""
+        if self.p >= 29 and not self.o.read_batch and (self.queue is None
+                                                       or self.queue.holds(i)):
+            self.conn.write(self.ndx.encode(i) + shortint(iflags)
+                            + (vstring(xname) if iflags & ITEM_XNAME_FOLLOWS else b""))
+        else:
+            self.log.item(e, iflags, hlink=xname)
 
     def _make_parents(self, path: bytes) -> None:
         """-R with --no-implied-dirs: the directories above an entry that the list does
@@ -325,22 +424,22 @@ class Generator:
         self.log.error(f"could not make way for new {what}: {os.fsdecode(e.name)}")
         return False
 
-    def _directory(self, e: FileEntry, st, path: bytes) -> None:
+    def _directory(self, i: int, e: FileEntry, st, path: bytes) -> None:
         if st is not None and stat.S_ISLNK(st.st_mode) and self.o.keep_dirlinks \
                 and os.path.isdir(path):
             st = os.stat(path)  # -K: the symlinked directory stands for this one
         if e.name == b"." and self.dest.created:
             self.new_dirs.add(id(e))
-            self.log.item(e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE)
+            self._item(i, e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE)
         elif st is None or not stat.S_ISDIR(st.st_mode):
             if not self.o.dry_run:
                 if st is not None:
                     os.unlink(path)
                 os.mkdir(path, 0o700)
                 self.new_dirs.add(id(e))
-            self.log.item(e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE)
+            self._item(i, e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE)
         elif flags := self._attr_flags(st, e):
-            self.log.item(e, flags)
+            self._item(i, e, flags)
 
     def _attr_flags(self, st: os.stat_result, e: FileEntry) -> int:
         """The report bits for attributes that will change on an entry that stays

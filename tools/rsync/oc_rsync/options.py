@@ -435,6 +435,16 @@ def safe_arg(arg: str, filename: bool = True, am_sender: bool = True) -> str:
     return "".join(out)
 
 
+def allow_inc_recurse(o: Options, am_sender: bool) -> bool:
+    """Whether this side takes part in incremental recursion (upstream: compat.c
+    set_allow_inc_recurse): only with -r and without --no-inc-recursive; a receiver
+    not with --delete-before/-after or -m, which need the whole list first. oc-rsync's
+    sender always sends one list for now."""
+    if am_sender or not (o.recursive and o.inc_recursive):
+        return False
+    return o.delete_when not in ("before", "after") and not o.prune_empty_dirs
+
+
 def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = True
                 ) -> list[str]:
     """What the client asks its server to run (upstream: options.c server_options): the
@@ -462,7 +472,7 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
         letters += "d"
     if o.compress and not o.compress_choice:
         letters += "z"
-    letters += "e.LsfxCIvu"  # no 'i': oc-rsync does not do incremental recursion yet
+    letters += "e." + ("i" if allow_inc_recurse(o, am_sender) else "") + "LsfxCIvu"
     args.append("-" + letters)
     if secluded:  # the rest travels over the connection, untouched by any shell
         args.append(SECLUDED)

@@ -45,6 +45,7 @@ class Output:
         self.io_error = 0
         self.stats = TransferStats()
         self.on_deleted = None  # a server: report each deletion to the client
+        self.server = False     # a server's item lines are the client's to print
         self._listing = False   # "... file list ... " written, "done" to follow
         self._needs_newline = False
         self._overall = None    # --info=progress2
@@ -104,8 +105,8 @@ class Output:
             self.stats.created_one(e.mode)
         op = "send" if self.sending else "recv"
         self.log_file_item(e, iflags, op, nbytes, hlink, full)
-        if not (self.o.verbose or self.o.itemize or self.o.progress or self.o.out_format) \
-                or self.o.quiet:
+        if self.server or self.o.quiet or not (self.o.verbose or self.o.itemize
+                                               or self.o.progress or self.o.out_format):
             return
         fmt = self.o.out_format or ("%i %n%L" if self.o.itemize else "%n%L")
         self._write(self.out, format_item(fmt, e, iflags, op, sending=self.sending,
@@ -167,14 +168,18 @@ class Output:
             self._write(self.out, format_item(fmt, e, ITEM_DELETED, "del.",
                                               eight_bit=self.o.eight_bit) + "\n")
 
-    def list_progress(self, what: str | None) -> None:
+    def list_progress(self, what: str | None, inc: bool = False) -> None:
         """-v: "building file list ... done" around the sender's scan, "receiving file
         list ... done" around the receiver's read (upstream: flist.c
-        start_filelist_progress and finish_filelist_progress, without incremental
-        recursion); what=None writes the "done"."""
+        start_filelist_progress and finish_filelist_progress); what=None writes the
+        "done". With incremental recursion (inc) one line says so instead."""
         if what is not None:
             self.log(f"{what} file list")
         if not self.o.verbose or self.o.quiet or (what is None and not self._listing):
+            return
+        if inc:
+            what = "sending" if what == "building" else what
+            self._write(self.out, f"{what} incremental file list\n")
             return
         self._listing = what is not None
         self._write(self.out, "done\n" if what is None else f"{what} file list ... ")
@@ -257,10 +262,11 @@ class FileProgress:
         self._line(done, self._rate(done - self.last_done, now - self.last), remain, "  ")
         self.last, self.last_done = now, done
 
-    def finish(self, xfr: int, left: int, total: int) -> None:
+    def finish(self, xfr: int, left: int, total: int, chk: str = "to") -> None:
+        """chk: "ir" while incremental recursion still has lists to come."""
         secs = time.monotonic() - self.start
         self._line(self.size, self._rate(self.size, secs), secs,
-                   f" (xfr#{xfr}, to-chk={left}/{total})\n")
+                   f" (xfr#{xfr}, {chk}-chk={left}/{total})\n")
 
 
 class OverallProgress:
@@ -295,10 +301,10 @@ class _OverallFile(FileProgress):
     def update(self, done: int) -> None:
         super().update(self.overall.done_before + done)
 
-    def finish(self, xfr: int, left: int, total: int) -> None:
+    def finish(self, xfr: int, left: int, total: int, chk: str = "to") -> None:
         o = self.overall
         o.done_before += self.file_size
-        tail = f" (xfr#{xfr}, to-chk={left}/{total})"
+        tail = f" (xfr#{xfr}, {chk}-chk={left}/{total})"
         o.tail_len = max(o.tail_len, len(tail))
         secs = time.monotonic() - self.start
         self._line(o.done_before, self._rate(o.done_before, secs), secs,

@@ -10,6 +10,11 @@ States:
    phase (the generator is told); after the last one the loop ends.
 3. STATS from a server sender (read, written, size, and from 29 two times); from protocol
    31 the sender's goodbye NDX_DONE.
+With incremental recursion (flists.py) the sender's later lists arrive between files; each
+goes to the generator as it comes, an NDX_DONE in phase 0 first retires the oldest list,
+and a file's redo request comes in phase 0 too (a second failure is final). The generator
+hears of every file's end ("finished", also for MSG_NO_SEND) so it knows when a list is
+done.
 Paths from the wire were checked by the file-list decoder (no absolute or '..' names);
 the receiver also refuses to write through a symlinked parent inside the destination.
 """
@@ -28,12 +33,13 @@ from oc_wire.flist_entry import FileEntry
 from oc_wire.ints import int32
 from oc_wire.items import FNAMECMP_PARTIAL_DIR, ITEM_TRANSFER
 from oc_wire.mux import Msg
-from oc_wire.ndx import NDX_DEL_STATS, NDX_DONE, NdxCodec
+from oc_wire.ndx import NDX_DEL_STATS, NDX_DONE, NDX_FLIST_EOF, NDX_FLIST_OFFSET, NdxCodec
 from oc_wire.sums import read_sum_head
 from oc_wire.token_events import Literal, Match
 
 from .attrs import Attrs
 from .conn import Conn
+from .flists import FileLists
 from .output import Output
 from .paths import Destination, drop_partial_dir, partial_path
 
@@ -63,9 +69,16 @@ def sparse_writer(fd: int):
 
 class Receiver:
     def __init__(self, conn: Conn, protocol: int, spec, compression: str, dest: Destination,
-                 entries: list[FileEntry], attrs: Attrs, events: queue.Queue, out: Output):
+                 lists: FileLists, attrs: Attrs, events: queue.Queue, out: Output,
+                 read_list=None):
         self.conn, self.p, self.spec, self.dest = conn, protocol, spec, dest
-        self.entries, self.attrs, self.events, self.out = entries, attrs, events, out
+        self.lists, self.attrs, self.events, self.out = lists, attrs, events, out
+        self.read_list = read_list  # incremental recursion: one more list, sorted, and
+        # its hard-link groups
+        self.redone: set[int] = set()  # files asked for again (incremental recursion)
+        self.wait_ready = lambda i: None  # --read-batch: until the generator is past i
+        self.generator_asks = True        # False with --read-batch
+        self.dry_run = False              # -n: transfer items are only reports
         self.tokens = token_reader(compression, protocol)
         self.ndx = NdxCodec(protocol)
         self.stats = None
@@ -86,17 +99,21 @@ class Receiver:
             at = r.offset
             i = self._read_ndx()
             if i == NDX_DONE:
-                self.out.phase_done(len(self.entries))
+                if phase == 0 and self.lists.inc and self.lists.retire() and self.lists.live:
+                    continue
+                self.out.phase_done(self.lists.count)
                 phase += 1
                 self.events.put(("done", phase))
                 if phase > max_phase:
                     break
                 continue
-            if not 0 <= i < len(self.entries):
-                raise ProtocolError(f"a file index 0..{len(self.entries) - 1}", at, str(i))
-            item = read_item(r, self.p, i, self.entries[i])
-            if not item.iflags & ITEM_TRANSFER:
+            item = read_item(r, self.p, i, self.lists.entry(i, at))
+            if not item.iflags & ITEM_TRANSFER or self.dry_run:  # a report (upstream:
+                self.out.item(item.entry, item.iflags, hlink=item.xname or None)  # maybe_log_item)
                 continue
+            if not item.entry.is_reg() or i < self.lists.segment(i).start:
+                raise ProtocolError("a transfer request for a regular file", at, str(i))
+            self.wait_ready(i)
             self._receive(i, item.entry, item.iflags, phase, item.basis_type)
         if server_sender:
             self.stats = read_stats(r, self.p)
@@ -110,13 +127,30 @@ class Receiver:
         if self.remove_sources and self.conn.mux_out:
             self.conn.send_msg(Msg.SUCCESS, int32(i))
 
+    def finished(self, i: int) -> None:
+        """File i is done with, for better or worse (the generator counts them, unless
+        a batch, not the generator, said which files come)."""
+        if self.lists.inc and self.generator_asks:
+            self.events.put(("finished", i))
+
     def _read_ndx(self) -> int:
-        """The next ndx; deletion stats a server sender echoes are read past."""
+        """The next ndx; deletion stats a server sender echoes are read past, and so
+        are (with incremental recursion) the later file lists, handed to the generator."""
         r = self.conn.reader
-        while (i := self.ndx.decode(r)) == NDX_DEL_STATS:
-            for _ in range(5):
-                r.read_varint()
-        return i
+        while True:
+            at = r.offset
+            i = self.ndx.decode(r)
+            if i == NDX_DEL_STATS:
+                for _ in range(5):
+                    r.read_varint()
+            elif self.lists.inc and i == NDX_FLIST_EOF and not self.lists.eof:
+                self.lists.eof = True
+                self.events.put(("eof", None))
+            elif self.lists.inc and i <= NDX_FLIST_OFFSET and not self.lists.eof:
+                seg = self.lists.receive(NDX_FLIST_OFFSET - i, *self.read_list(), at)
+                self.events.put(("flist", seg))
+            else:
+                return i
 
     def _basis_path(self, path: bytes, btype) -> tuple[bytes, bool]:
         """The basis and whether it is the --partial-dir file: the generator names it
@@ -134,7 +168,7 @@ class Receiver:
         head = read_sum_head(self.conn.reader, self.p)
         path = self.dest.path(e)
         basis_path, from_partial = self._basis_path(path, btype)
-        append = self.append if phase == 0 else 0
+        append = self.append if phase == 0 and i not in self.redone else 0
         basis = None
         if head.count:
             try:
@@ -148,6 +182,7 @@ class Receiver:
                 if basis is not None:
                     os.close(basis)
             self.out.item(e, iflags)
+            self.finished(i)
             return
         # the partial-dir file is updated in place when both sides support it
         one_inplace = from_partial and basis is not None and self.inplace_partial
@@ -201,9 +236,13 @@ class Receiver:
                 try:
                     patcher.finish(digest)
                 except DataError:
-                    self._failed(e, path, tmp_name, phase, in_place, one_inplace)
-                    if phase == 0:
+                    again = phase == 0 and i not in self.redone
+                    self._failed(e, path, tmp_name, again, in_place, one_inplace)
+                    if again:
+                        self.redone.add(i)
                         self.events.put(("redo", i))
+                    else:
+                        self.finished(i)
                     return
             finally:
                 patcher.close()
@@ -217,9 +256,12 @@ class Receiver:
             ok = True
             self.out.stats.transferred(e)
             self.report_success(i)
+            self.finished(i)
             if progress is not None:
-                progress.finish(self.out.stats.xferred_files, len(self.entries) - i - 1,
-                                len(self.entries))
+                lists = self.lists
+                progress.finish(self.out.stats.xferred_files,
+                                lists.count - lists.position(i) - 1, lists.count,
+                                "to" if lists.eof else "ir")
             else:
                 self.out.item(e, iflags, nbytes=self.conn.bytes_read - read_before)
         finally:
@@ -255,14 +297,14 @@ class Receiver:
         if not same:
             _rename(tmp_name, path)
 
-    def _failed(self, e: FileEntry, path: bytes, tmp_name: bytes, phase: int,
+    def _failed(self, e: FileEntry, path: bytes, tmp_name: bytes, again: bool,
                 in_place: bool, one_inplace: bool) -> None:
         """A whole-file checksum that did not match (upstream: recv_files, recv_ok 0):
         an in-place file stays as it is, --partial keeps the file (in --partial-dir),
-        else it is dropped; phase 0 asks for it again."""
+        else it is dropped; the first time the file is asked for again."""
         kept = ("retained" if in_place else "put into partial-dir" if self.partial_dir
                 else "retained" if self.partial else "discarded")
-        if phase == 0:
+        if again:
             if self.out.o.verbose or self.out.o.itemize:
                 self.out.warning(f"WARNING: {os.fsdecode(e.name)} failed verification -- "
                                  f"update {kept} (will try again).")

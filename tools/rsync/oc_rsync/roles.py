@@ -15,10 +15,12 @@ from oc_wire.flist_codec import FlistOptions
 from oc_wire.flist_decode import FlistDecoder
 from oc_wire.flist_entry import FileEntry
 from oc_wire.flist_order import sorted_list
+from oc_wire.mux import Msg
 from oc_wire.negotiate import CF, Negotiated
 
 from .attrs import Attrs
 from .conn import Conn
+from .flists import FileLists, duplicates
 from .generator import Generator
 from .options import Options
 from .output import Output
@@ -44,36 +46,20 @@ def transfer_spec(neg: Negotiated) -> ChecksumSpec:
                          neg.checksum)
 
 
-def hard_link_groups(received: list[FileEntry], protocol: int) -> dict[int, object]:
+def hard_link_groups(received: list[FileEntry], protocol: int, start: int = 0
+                     ) -> dict[int, object]:
     """-H: id(entry) -> its group, for entries sharing an inode on the sender: from
-    protocol 30 the index of the group's first name in receive order, below it the
-    (dev, ino) pair (upstream: hlink.c match_hard_links)."""
+    protocol 30 the index of the group's first name in receive order (the list's
+    entries count from start), below it the (dev, ino) pair (upstream: hlink.c
+    match_hard_links)."""
     groups = {}
-    for i, e in enumerate(received):
+    for i, e in enumerate(received, start):
         if e.hlinked:
             if protocol >= 30:
                 groups[id(e)] = i if e.hlink_first is None else e.hlink_first
             else:
                 groups[id(e)] = (e.dev, e.ino)
     return groups
-
-
-def duplicates(entries: list[FileEntry]) -> set[int]:
-    """Entries whose name an earlier one already has (several sources can name the same
-    file): one is kept, a directory if there is one, else the first in list order
-    (upstream: flist.c flist_sort_and_clean)."""
-    kept: dict[bytes, FileEntry] = {}
-    dropped: set[int] = set()
-    for e in entries:
-        first = kept.get(e.name)
-        if first is None:
-            kept[e.name] = e
-        elif e.is_dir() and not first.is_dir():
-            kept[e.name] = e
-            dropped.add(id(first))
-        else:
-            dropped.add(id(e))
-    return dropped
 
 
 def pruned_dirs(entries: list[FileEntry]) -> set[int]:
@@ -96,16 +82,22 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     if o.only_write_batch:  # the batch gets the data; nothing here changes
         o = replace(o, dry_run=True)
     dec = FlistDecoder(flist_options(o, neg))
-    start = conn.reader.offset
-    received = dec.read_list(conn.reader)
+
+    def read_list() -> tuple[list[FileEntry], dict]:
+        """One list off the wire: sorted, with its hard-link groups."""
+        start, first = conn.reader.offset, dec.list_start
+        received = dec.read_list(conn.reader)
+        out.stats.flist_size += conn.reader.offset - start
+        out.stats.count_list(received)
+        if dec.io_error:
+            out.io_error |= 1
+        groups = hard_link_groups(received, p, first) if o.hard_links else {}
+        return sorted_list(received, p), groups
+
+    entries, groups = read_list()
     if server_sender:
         out.list_progress(None)
-    out.stats.flist_size = conn.reader.offset - start
-    out.stats.count_list(received)
-    groups = hard_link_groups(received, p) if o.hard_links else {}
-    entries = sorted_list(received, p)
-    if dec.io_error:
-        out.io_error |= 1
+    lists = FileLists(neg.inc_recurse, entries, groups)
     where = Destination(dest, entries, create=not (o.dry_run or o.list_only),
                         mkpath=o.mkpath, keep_dirlinks=o.keep_dirlinks)
     if where.created and (o.verbose or o.itemize or o.progress) and not o.quiet \
@@ -114,11 +106,17 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     attrs = Attrs(o, dict(dec.uid_names), dict(dec.gid_names))
     spec = transfer_spec(neg)
     events: queue.Queue = queue.Queue()
-    gen = Generator(conn, p, spec, where, entries, attrs, events, o, out, rules, groups)
+    gen = Generator(conn, p, spec, where, lists, attrs, events, o, out, rules, groups)
     if o.prune_empty_dirs:
         gen.pruned = pruned_dirs(entries)
     gen.pruned |= duplicates(entries)  # left out like pruned directories
-    receiver = Receiver(conn, p, spec, neg.compression, where, entries, attrs, events, out)
+    receiver = Receiver(conn, p, spec, neg.compression, where, lists, attrs, events, out,
+                        read_list)
+    if lists.inc:  # a file the sender could not send is done with too
+        earlier = conn.on_message
+        conn.on_message = lambda code, payload: (
+            receiver.finished(int.from_bytes(payload[:4], "little", signed=True))
+            if code is Msg.NO_SEND and len(payload) >= 4 else earlier(code, payload))
     receiver.partial = o.partial
     receiver.sparse = o.sparse
     receiver.inplace, receiver.append = o.inplace, o.append
@@ -126,7 +124,10 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     receiver.inplace_partial = bool(neg.compat_flags & CF.INPLACE_PARTIAL_DIR)
     receiver.temp_dir = os.fsencode(o.temp_dir) if o.temp_dir else None
     receiver.discard = o.only_write_batch
+    receiver.dry_run = o.dry_run and not o.only_write_batch
     receiver.remove_sources = o.remove_source_files and not o.dry_run
+    if o.read_batch:
+        receiver.wait_ready, receiver.generator_asks = gen.wait_ready, False
     gen.on_unchanged = receiver.report_success  # an up-to-date file counts as sent too
     thread = threading.Thread(target=gen.run, daemon=True)
     thread.start()

@@ -84,7 +84,9 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None) ->
     choices = SetupChoices(client_info=args.client_info, compress=args.compress,
                            compress_choice=args.compress_choice,
                            checksum_choice=args.checksum_choice,
-                           checksum_seed=args.checksum_seed)
+                           checksum_seed=args.checksum_seed,
+                           allow_inc_recurse=args.wants_inc_recurse()
+                           and not args.server_sends)  # our sender: one list for now
     try:
         neg = server_setup(conn, choices)
         conn.start_mux_out()
@@ -168,6 +170,7 @@ def _receive(conn: Conn, neg, args: ServerArgs, argv: list[str], stderr) -> int:
                                       neg.protocol)
         rules = rules.for_receiver(opts.delete_excluded)
     out = Output(opts, MessageStream(conn, Msg.INFO), MessageStream(conn, Msg.ERROR))
+    out.server = True
     if neg.protocol >= 29:
         out.on_deleted = lambda name, is_dir: conn.send_msg(Msg.DELETED,
                                                             name + (b"\0" if is_dir else b""))

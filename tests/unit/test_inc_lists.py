@@ -1,0 +1,80 @@
+"""The receiving side's file lists with incremental recursion (oc_rsync.flists): index
+arithmetic as upstream numbers it, and the checks that keep a sender's later lists inside
+their directory."""
+import queue
+import stat
+
+import pytest
+from oc_rsync.flists import FileLists, ListQueue
+from oc_wire.errors import ProtocolError
+from oc_wire.flist_entry import FileEntry
+
+D, F = stat.S_IFDIR | 0o755, stat.S_IFREG | 0o644
+
+
+def _first():
+    return [FileEntry(b".", D), FileEntry(b"a", F), FileEntry(b"sub", D),
+            FileEntry(b"zdir", D)]
+
+
+def test_indexes_count_from_one_with_a_gap_per_list():
+    lists = FileLists(True, _first())
+    assert lists.first.start == 1 and lists.first.parent.name == b"."
+    assert [e.name for e in lists.dirs] == [b".", b"sub", b"zdir"]
+    sub = lists.receive(1, [FileEntry(b"sub/x", F), FileEntry(b"sub/y", D)], {}, 0)
+    assert sub.start == 1 + 4 + 1  # one past the gap after the first list
+    assert lists.entry(sub.start - 1).name == b"sub"  # the gap names the directory
+    assert lists.entry(sub.start + 1).name == b"sub/y"
+    assert lists.dirs[-1].name == b"sub/y"
+    assert lists.position(sub.start) == sub.start - 2  # upstream current_file_index
+    assert lists.retire() and lists.retire() and not lists.live
+
+
+def test_without_incremental_recursion_one_list_from_zero():
+    lists = FileLists(False, _first())
+    assert lists.first.start == 0 and lists.eof
+    assert lists.entry(3).name == b"zdir"
+
+
+@pytest.mark.parametrize("d,names", [
+    (7, [b"sub/x"]),             # no such directory
+    (0, [b"x"]),                 # "." gets no list of its own
+    (1, [b"zdir/x"]),            # a name outside the announced directory
+    (1, [b"sub/deep/x"]),        # not directly inside it
+    (1, [b"subx"]),              # a prefix is not a parent
+])
+def test_a_list_outside_its_directory_is_refused(d, names):
+    lists = FileLists(True, _first())
+    with pytest.raises(ProtocolError):
+        lists.receive(d, [FileEntry(n, F) for n in names], {}, 0)
+
+
+def test_a_directory_gets_one_list():
+    lists = FileLists(True, _first())
+    lists.receive(1, [], {}, 0)
+    with pytest.raises(ProtocolError):
+        lists.receive(1, [], {}, 0)
+
+
+def test_an_index_outside_the_live_lists_is_refused():
+    lists = FileLists(True, _first())
+    with pytest.raises(ProtocolError):
+        lists.entry(5)
+    lists.retire()
+    with pytest.raises(ProtocolError):
+        lists.entry(1)
+
+
+def test_the_generator_retires_a_list_only_when_its_transfers_are_done():
+    lists = FileLists(True, _first())
+    events, dones = queue.Queue(), []
+    q = ListQueue(lists.first, events, lambda i, e: None, lambda: dones.append(1),
+                  lambda: None)
+    q.started(2)
+    events.put(("flist", lists.receive(1, [FileEntry(b"sub/x", F)], {}, 0)))
+    assert q.next() is not None and dones == []  # a/ still in flight
+    events.put(("finished", 2))
+    events.put(("eof", None))
+    assert q.next() is None and dones == [1]
+    q.finish()
+    assert dones == [1, 1] and not q.live
