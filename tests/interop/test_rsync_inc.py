@@ -9,7 +9,7 @@ import random
 import subprocess
 
 import pytest
-from test_rsync_interop import OC, RSYNC, _copy, _run, _snapshot, _stub
+from test_rsync_interop import DIRECTIONS, OC, RSYNC, _copy, _run, _snapshot, _stub
 
 
 def _big_tree(root):
@@ -43,28 +43,28 @@ def _big_tree(root):
 
 
 @pytest.mark.parametrize("opts", [["-a"], ["-aH", "--delete"], ["-az", "--delete-delay"],
-                                  ["-ai", "--no-whole-file"], ["-an", "--delete"],
+                                  ["-ai", "--no-whole-file"], ["-aHi"], ["-an", "--delete"],
                                   ["-a", "--inplace"], ["-aH", "--delete", "--protocol=30"]],
-                         ids=["a", "aH-delete", "az-delete-delay", "ai", "an", "inplace",
-                              "p30"])
-@pytest.mark.parametrize("direction", ["oc-pull", "up-push-to-oc"])
+                         ids=["a", "aH-delete", "az-delete-delay", "ai", "aHi", "an",
+                              "inplace", "p30"])
+@pytest.mark.parametrize("direction", DIRECTIONS)
 def test_incremental_transfers_match_upstream(tmp_path, direction, opts):
     src, basis = _big_tree(tmp_path)
     ref, ours = tmp_path / "ref", tmp_path / "ours"
     _copy(basis, ref)
     _copy(basis, ours)
-    if direction == "oc-pull":
-        want = _run("reference", [*opts, "-v"], src, ref, tmp_path)
-    else:  # the same client pushing to upstream's server: its lines say '<'
+    if direction.endswith("push") or direction.endswith("push-to-oc"):
+        # the same client pushing to upstream's server: its lines say '<'
         want = subprocess.run([RSYNC, *opts, "-v", "-e", _stub(tmp_path), f"{src}/",
                                f"localhost:{ref}/"], capture_output=True, timeout=300)
+    else:
+        want = _run("reference", [*opts, "-v"], src, ref, tmp_path)
     got = _run(direction, [*opts, "-v"], src, ours, tmp_path)
     assert got.returncode == want.returncode == 0, got.stderr.decode(errors="replace")
     assert b"incremental file list" in got.stdout
     assert _snapshot(ours, True, True) == _snapshot(ref, True, True)
-    if "-ai" in opts:  # a pulling client prints in the stream's order, as upstream's
-        same = (lambda x: x) if direction == "oc-pull" else sorted
-        assert same(got.stdout.splitlines()[1:-3]) == same(want.stdout.splitlines()[1:-3])
+    if opts[0] in ("-ai", "-aHi"):  # whoever prints, in the stream's order, as upstream
+        assert got.stdout.splitlines()[1:-3] == want.stdout.splitlines()[1:-3]
 
 
 def test_no_inc_recursive_sends_one_list(tmp_path):

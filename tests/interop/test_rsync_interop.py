@@ -17,8 +17,8 @@ import pytest
 RSYNC = "/usr/bin/rsync"
 OC = os.path.join(os.path.dirname(sys.executable), "oc-rsync")
 DIRECTIONS = ["oc-pull", "oc-push", "up-pull-from-oc", "up-push-to-oc", "oc-local"]
-# where -r transfers use incremental recursion (our receiving side; upstream sending)
-INC_DIRECTIONS = {"oc-pull", "up-push-to-oc"}
+# where -r transfers of one source use incremental recursion: all of them
+INC_DIRECTIONS = set(DIRECTIONS)
 
 
 def _tree(root, big: bool):

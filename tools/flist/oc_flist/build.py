@@ -33,7 +33,7 @@ from oc_wire.flist_entry import FileEntry
 from .filters import FilterRules, files_under
 
 __all__ = ["Selection", "ScanErrors", "BuildAbort", "Lines", "ListFormat", "build",
-           "build_items", "entry_from"]
+           "build_items", "entry_from", "IncrementalBuild"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +155,7 @@ class _Builder:
                                     or sel.owner_names)) else None
         self.names = _Names() if sel.owner_names else None
         self.fs_dev = None
+        self.roots: dict | None = None  # incremental recursion: directories to list
 
     def _resolve_link(self, path: bytes, name: bytes, r: ScanRec) -> ScanRec | None:
         """Follow a symlink when -L, --copy-unsafe-links or -k says so."""
@@ -206,7 +207,15 @@ class _Builder:
         yield e
         if is_dir and (s.recurse or dotdir):
             prefix = b"" if name == b"." else name
-            yield from self._directory(path or b".", prefix, walker, s.recurse)
+            if self.roots is None:
+                yield from self._directory(path or b".", prefix, walker, s.recurse)
+            elif not dotdir:  # its contents come in a list of their own
+                self.roots[name] = (path or b".", walker, True, self.fs_dev)
+            elif (items := self._scan(path or b".", prefix, walker, True, True)):
+                for c, full, descend, link in items:  # the first list holds these
+                    yield c
+                    if c.is_dir():
+                        self.roots[c.name] = (full, walker, link, self.fs_dev, descend)
 
     def _implied(self, base: bytes, name: bytes) -> Iterator[FileEntry]:
         parts = name.split(b"/")[:-1]
@@ -248,6 +257,30 @@ class _Builder:
         if self.fmt is not None and (fast := self._fast_directory(path, prefix, recurse)):
             yield from fast
             return
+        items = self._scan(path, prefix, walker, recurse, follow)
+        if items is None:
+            return
+        if self.listing_order:
+            # files first, then directories as if named "name/": the sorted list's order,
+            # so a depth-first walk yields the final order without holding the tree
+            items.sort(key=lambda t: (t[0].is_dir(), t[0].name + b"/" if t[0].is_dir()
+                                      else t[0].name))
+            for e, full, descend, link in items:
+                yield e
+                if descend:
+                    yield from self._directory(full, e.name, walker, recurse, link)
+        else:
+            yield from (item[0] for item in items)
+            for e, full, descend, link in items:
+                if descend:
+                    yield from self._directory(full, e.name, walker, recurse, link)
+        if walker and prefix:
+            walker.leave_dir()
+
+    def _scan(self, path: bytes, prefix: bytes, walker, recurse: bool, follow: bool):
+        """One directory's entries, selected: (entry, full path, descend into it, was a
+        symlink), in the filesystem's order; None (the walker left again) if it cannot
+        be read. The walker enters prefix; the caller leaves it."""
         if walker and prefix:
             walker.enter_dir(prefix)
         try:
@@ -256,8 +289,8 @@ class _Builder:
             self.errors.add(f'opendir "{_full(path)}" failed: {_errtext(e)}')
             if walker and prefix:
                 walker.leave_dir()
-            return
-        items = []  # (entry, full path, is a dir to descend)
+            return None
+        items = []
         for r in listing:
             name = prefix + b"/" + r.name if prefix else r.name
             full = os.path.join(path, r.name)
@@ -279,22 +312,7 @@ class _Builder:
                 continue
             items.append((entry_from(name, r, self.names), full, is_dir and recurse,
                           was_link))
-        if self.listing_order:
-            # files first, then directories as if named "name/": the sorted list's order,
-            # so a depth-first walk yields the final order without holding the tree
-            items.sort(key=lambda t: (t[0].is_dir(), t[0].name + b"/" if t[0].is_dir()
-                                      else t[0].name))
-            for e, full, descend, link in items:
-                yield e
-                if descend:
-                    yield from self._directory(full, e.name, walker, recurse, link)
-        else:
-            yield from (item[0] for item in items)
-            for e, full, descend, link in items:
-                if descend:
-                    yield from self._directory(full, e.name, walker, recurse, link)
-        if walker and prefix:
-            walker.leave_dir()
+        return items
 
 
 def _full(path: bytes) -> str:
@@ -345,3 +363,49 @@ def build_items(sources: list[bytes], sel: Selection, rules: FilterRules | None 
     for arg in sources:
         for e in b.top(arg):
             yield e, (b.base if e.name == b"." else os.path.join(b.base, e.name))
+
+
+class IncrementalBuild:
+    """The sender's lists for incremental recursion (upstream: flist.c send_file_list
+    with inc_recurse, send_extra_file_list, send1extra, add_dirs_to_tree), for one
+    source: first() is the top list (the source, or for a dot dir "." and its own
+    entries); then lists(first_sorted) yields, for each directory of every list in the
+    order upstream sends them (depth first, each list's directories in its sorted
+    order), (its name, [(entry, path)...]) with its entries in scan order; a directory
+    not descended into (-x) gets an empty list. Directories are read as they are
+    needed, so only the walk's path is held."""
+
+    def __init__(self, source: bytes, sel: Selection, rules: FilterRules | None,
+                 errors: ScanErrors, sort_key):
+        self.b = _Builder(sel, rules, errors, False, None)
+        self.b.roots = {}
+        self.source, self.key = source, sort_key
+
+    def _path(self, e: FileEntry) -> bytes:
+        b = self.b
+        return b.base if e.name == b"." else os.path.join(b.base, e.name)
+
+    def first(self) -> list[tuple[FileEntry, bytes]]:
+        return [(e, self._path(e)) for e in self.b.top(self.source)]
+
+    def lists(self, first_sorted: list[FileEntry]):
+        for e in first_sorted:
+            if e.is_dir() and e.name != b".":
+                yield from self._walk(e.name, *self.b.roots.pop(e.name, (None,) * 4))
+
+    def _walk(self, name: bytes, path, walker, follow, fs_dev, descend=True):
+        b = self.b
+        if path is None or not descend:
+            yield name, []
+            return
+        b.fs_dev = fs_dev
+        items = b._scan(path, name, walker, b.sel.recurse, follow)
+        if items is None:
+            yield name, []
+            return
+        yield name, [(e, full) for e, full, _, _ in items]
+        for e, full, sub, link in sorted(items, key=lambda t: self.key(t[0])):
+            if e.is_dir():
+                yield from self._walk(e.name, full, walker, link, fs_dev, sub)
+        if walker:
+            walker.leave_dir()

@@ -21,7 +21,7 @@ import threading
 import time
 from dataclasses import replace
 
-from oc_flist.build import ScanErrors, Selection, build_items
+from oc_flist.build import ScanErrors, Selection
 from oc_flist.files_from import names_in, sources_for, wire_form
 from oc_flist.filters import FilterRules, FilterSyntaxError
 from oc_wire.errors import OcError
@@ -42,8 +42,8 @@ from .options import (
     server_argv,
 )
 from .output import DEBUG_HELP, INFO_HELP, PROG, Output
-from .roles import flist_options, receive_files
-from .sender import Sender, SendItem
+from .roles import build_first, flist_options, receive_files, scan_reporter, send_tree
+from .sender import Sender
 from .setup import SetupChoices, client_setup
 
 __all__ = ["run_client"]
@@ -287,27 +287,22 @@ def _push(o: Options, srcs: list[str], dest, out: Output) -> int:
                     implied_dirs=o.implied_dirs,
                     owner_names=(o.owner or o.group) and not o.numeric_ids)
     began = time.monotonic()
-    out.list_progress("building")
+    out.list_progress("building", neg.inc_recurse)
     sources = [os.fsencode(s) for s in srcs]
     if o.files_from:
         sources = sources_for(sources[0], names_in(_files_from_data(o), o.from0))
-    items = [SendItem(e, path) for e, path in
-             build_items(sources, sel, rules.for_sender(), errors)]
+    items, build = build_first(sources, sel, rules.for_sender(), errors, neg.inc_recurse, p)
     out.list_progress(None)
     out.stats.flist_buildtime = max(1, int((time.monotonic() - began) * 1000))
-    for is_error, text in errors.messages:
-        out.error(text, "sender") if is_error else out.info(text)
     sender = Sender(conn, neg, flist_options(o, neg), False,
                     o.compress_level, lambda t: out.error(t, "sender"),
                     o.copy_links or o.copy_dirlinks or o.copy_unsafe_links, o.dry_run,
                     out.stats, inplace=o.inplace, append=o.append, warn=out.warning,
                     report=out.sent_item, progress_for=out.file_progress,
                     phase_done=out.phase_done, noatime=o.open_noatime)
-    out.stats.count_list([it.entry for it in items])
-    ordered = sender.send_list(items, 1 if errors.io_error else 0)
-    if o.remove_source_files:
-        sender.remove_sources_when_done(ordered)
-    sender.send_files(ordered)
+    send_tree(sender, items, build,
+              scan_reporter(errors, lambda t: out.error(t, "sender"), out.info),
+              o.remove_source_files)
     if batch:  # a client sender's stats go to the batch only
         batch.record(sender.stats())
     sender.goodbye()

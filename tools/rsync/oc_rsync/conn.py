@@ -221,6 +221,16 @@ class Conn:
             else:
                 self.on_message(frame.code, frame.payload)
 
+    def input_ready(self) -> bool:
+        """Whether data is waiting to be read (parsed, or on the file descriptor); a
+        sender with more file lists to send sends one instead of waiting (upstream:
+        io.c perform_io with extra_flist_sending_enabled)."""
+        if self.mux_in:
+            self._pump()
+        if self._data if self.mux_in else self._raw:
+            return True
+        return bool(select.select([self.fd_in], [], [], 0)[0])
+
     def pause_mux_in(self) -> None:
         """Read unframed until resume_mux_in (protocol 30's --files-from names; the
         frames before must have been read with one_frame set)."""

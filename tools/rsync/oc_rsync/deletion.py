@@ -105,7 +105,7 @@ class Deleter:
             present = os.listdir(path)
         except OSError:
             return
-        keep = self.names.get(rel, set())
+        keep = self.names.pop(rel, set())  # each directory is cleaned once
         found = []
         for base in present:
             if base in keep:

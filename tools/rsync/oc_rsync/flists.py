@@ -115,14 +115,18 @@ class ListQueue:
         self.arrived: list[Segment] = []
         self.eof = False
         self.events, self.redo, self.write_done, self.flush = events, redo, write_done, flush
+        self.on_finished = lambda ndx: None  # after a transfer's end is counted
 
     def holds(self, ndx: int) -> bool:
         """Whether ndx still names an entry the sender has (its list is live)."""
         return any(seg.start - 1 <= ndx < seg.start + len(seg.entries) for seg in self.live)
 
     def started(self, ndx: int) -> None:
-        """A transfer of ndx was requested."""
+        """A transfer of ndx was requested (or something else keeps its list live)."""
         segment_for(self.live, ndx).pending += 1
+
+    def finished(self, ndx: int) -> None:
+        segment_for(self.live, ndx).pending -= 1
 
     def poll(self, block: bool) -> bool:
         """Handle one event; False when none was waiting (block: wait for one)."""
@@ -138,7 +142,8 @@ class ListQueue:
         elif kind == "eof":
             self.eof = True
         elif kind == "finished":
-            segment_for(self.live, value).pending -= 1
+            self.finished(value)
+            self.on_finished(value)
         elif kind == "redo":
             seg = segment_for(self.live, value)
             self.redo(value, seg.entries[value - seg.start])

@@ -53,6 +53,7 @@ from .attrs import Attrs
 from .conn import Conn
 from .deletion import Deleter, delete_when
 from .flists import FileLists, ListQueue, duplicates
+from .hardlinks import HardLinks
 from .paths import Destination, drop_partial_dir, partial_path
 
 __all__ = ["Generator", "SUM_LENGTH"]
@@ -71,6 +72,7 @@ class Generator:
         self.entries, self.attrs, self.events, self.o, self.log = (entries, attrs, events,
                                                                      opts, log)
         self.queue: ListQueue | None = None  # incremental recursion
+        self.asked: int | None = None        # the ndx the last entry's generation requested
         self.ready, self.ready_at = threading.Condition(), -1  # --read-batch
         self.ndx = NdxCodec(protocol)
         self.error = None
@@ -80,26 +82,13 @@ class Generator:
                                opts.max_delete, opts.dry_run) if self.when else None
         self.partial_dir = os.fsencode(opts.partial_dir) if opts.partial_dir else None
         self.delayed: list = []  # --delete-delay: found during, removed after
-        self.groups = groups or {}
-        # -H: a group's first name already in the destination is transferred, else its
-        # last; the others are linked to it afterwards (upstream: a missing name that
-        # is not the group's last waits for a leader, hlink.c hard_link_check)
-        self.leaders: dict[object, FileEntry] = {}
-        self._choose_leaders(entries)
-        self.followers: list[tuple[FileEntry, FileEntry, int]] = []
+        self.links = HardLinks(groups or {}, self.path, self._item, self._attr_flags,
+                               log.error, opts.dry_run)
+        self.links.choose(entries)
         self.dirs: list[FileEntry] = []  # in the order they were set up
         self.new_dirs: set[int] = set()  # made here: they take the sender's mode
         self.pruned: set[int] = set()    # -m: directories left out
         self.on_unchanged = lambda i: None  # an entry in place without a transfer
-
-    def _choose_leaders(self, entries) -> None:
-        for e in entries:
-            group = self.groups.get(id(e))
-            if group is None or not e.is_reg():
-                continue
-            leader = self.leaders.get(group)
-            if leader is None or not os.path.lexists(self.path(leader)):
-                self.leaders[group] = e
 
     def path(self, e: FileEntry) -> bytes:
         return self.dest.path(e)
@@ -158,7 +147,7 @@ class Generator:
         self.conn.flush()
         self._wait_done(1, redo=True)
         if not self.o.dry_run:
-            self._link_followers()
+            self.links.link_later()
         self.conn.write(self.ndx.encode(NDX_DONE))
         if self.p >= 29:
             self.conn.write(self.ndx.encode(NDX_DONE))
@@ -187,16 +176,17 @@ class Generator:
 
     def _generate_lists(self) -> None:
         """Phase 0 with incremental recursion."""
-        q = self.queue = ListQueue(self.lists.first, self.events,
-                                   lambda i, e: self._request(i, e, SUM_LENGTH),
-                                   lambda: self.conn.write(self.ndx.encode(NDX_DONE)),
-                                   self.conn.flush)
+        q = self.queue = ListQueue(
+            self.lists.first, self.events, lambda i, e: self._request(i, e, SUM_LENGTH),
+            lambda: self.conn.write(self.ndx.encode(NDX_DONE)), self.conn.flush)
+        if not self.o.read_batch:  # a batch's data comes unasked: link after phase 0
+            self.links.queue, q.on_finished = q, self.links.finished
         if self.o.hard_links:  # most groups whole before choosing (upstream waits too)
             while not q.eof and self.lists.count < LOOKAHEAD:
                 q.poll(True)
             for seg in q.arrived:
                 self._learn(seg)
-            self._choose_leaders(e for seg in q.arrived for e in seg.entries)
+            self.links.choose(e for seg in q.arrived for e in seg.entries)
         seg = self.lists.first
         later: dict[int, tuple[int, FileEntry]] = {}  # directories whose list is to come
         while seg is not None:
@@ -223,12 +213,7 @@ class Generator:
         if self.deleter:
             self.deleter.learn(seg.entries)
         self.pruned |= duplicates(seg.entries)
-        for e in seg.entries:
-            group = seg.groups.get(id(e))
-            if group is not None:
-                self.groups[id(e)] = group
-                if e.is_reg():
-                    self.leaders.setdefault(group, e)
+        self.links.learn(seg.groups, seg.entries)
 
     def _del_stats(self) -> None:
         """From protocol 31 the deletion counts, then the NDX_DONE of the deletion phase."""
@@ -236,35 +221,6 @@ class Generator:
             self.conn.write(self.ndx.encode(NDX_DEL_STATS) + b"".join(
                 varint(v) for v in self.deleter.counts.values()))
         self.conn.write(self.ndx.encode(NDX_DONE))
-
-    def _link_followers(self) -> None:
-        """-H: the other names of a group become hard links to its last name once that
-        one has arrived (upstream: hlink.c finish_hard_link)."""
-        for leader, e, i in self.followers:
-            src, path = self.path(leader), self.path(e)
-            try:
-                if os.path.samefile(src, path):
-                    continue
-            except OSError:
-                pass
-            try:
-                old = os.lstat(path)
-            except FileNotFoundError:
-                old = None
-            flags = ITEM_LOCAL_CHANGE | ITEM_XNAME_FOLLOWS
-            if old is None:
-                flags |= ITEM_IS_NEW
-            else:  # what the name held before it became a link
-                flags |= self._attr_flags(old, e) | (
-                    ITEM_REPORT_SIZE if old.st_size != e.size else 0)
-            tmp = path + b".oc-hlink"
-            try:
-                os.link(src, tmp)
-                os.rename(tmp, path)
-                self._item(i, e, flags, leader.name)
-            except OSError as exc:
-                self.log.error(f'link "{os.fsdecode(path)}" => "{os.fsdecode(src)}" failed: '
-                               f"{exc.strerror} ({exc.errno})")
 
     def _skipped(self, e: FileEntry, st) -> bool:
         """The options that leave a file alone whatever it holds (upstream: generator.c
@@ -281,7 +237,9 @@ class Generator:
                 and int(st.st_mtime) - e.mtime > o.modify_window)
 
     def _generate(self, i: int, e: FileEntry) -> None:
+        self.asked = None
         self._generate_one(i, e)
+        self.links.generated(i, e, self.asked == i)
         self._passed(i)
 
     def _generate_one(self, i: int, e: FileEntry) -> None:
@@ -297,9 +255,7 @@ class Generator:
         except (ProtocolError, OSError) as exc:  # a symlink in the way: this one is skipped
             self.log.error(f"refusing {os.fsdecode(e.name)}: {exc}")
             return
-        group = self.groups.get(id(e))
-        if group is not None and e.is_reg() and self.leaders[group] is not e:
-            self.followers.append((self.leaders[group], e, i))
+        if self.links.follows(i, e):
             return
         try:
             st = os.lstat(path)
@@ -373,6 +329,7 @@ class Generator:
         if self.o.read_batch:  # the batch decides what is sent
             return
         self._request(i, e, 2, st)
+        self.asked = i
         if self.queue is not None:
             self.queue.started(i)
 

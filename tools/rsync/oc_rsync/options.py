@@ -438,10 +438,12 @@ def safe_arg(arg: str, filename: bool = True, am_sender: bool = True) -> str:
 def allow_inc_recurse(o: Options, am_sender: bool) -> bool:
     """Whether this side takes part in incremental recursion (upstream: compat.c
     set_allow_inc_recurse): only with -r and without --no-inc-recursive; a receiver
-    not with --delete-before/-after or -m, which need the whole list first. oc-rsync's
-    sender always sends one list for now."""
-    if am_sender or not (o.recursive and o.inc_recursive):
+    not with --delete-before/-after or -m, which need the whole list first. Our sender
+    lists incrementally for one source without -R or --files-from."""
+    if not (o.recursive and o.inc_recursive):
         return False
+    if am_sender:
+        return len(o.operands) == 2 and not o.relative and not o.files_from
     return o.delete_when not in ("before", "after") and not o.prune_empty_dirs
 
 

@@ -8,13 +8,14 @@ import queue
 import threading
 from dataclasses import replace
 
+from oc_flist.build import IncrementalBuild, ScanErrors, Selection, build_items
 from oc_flist.filters import FilterRules
 from oc_wire.checksums import ChecksumSpec, checksum_spec
 from oc_wire.errors import OcError
 from oc_wire.flist_codec import FlistOptions
 from oc_wire.flist_decode import FlistDecoder
 from oc_wire.flist_entry import FileEntry
-from oc_wire.flist_order import sorted_list
+from oc_wire.flist_order import sort_key, sorted_list
 from oc_wire.mux import Msg
 from oc_wire.negotiate import CF, Negotiated
 
@@ -26,8 +27,10 @@ from .options import Options
 from .output import Output
 from .paths import Destination
 from .receiver import Receiver
+from .sender import Sender, SendItem
 
-__all__ = ["flist_options", "transfer_spec", "hard_link_groups", "receive_files"]
+__all__ = ["flist_options", "transfer_spec", "hard_link_groups", "receive_files",
+           "build_first", "scan_reporter", "send_tree"]
 
 
 def flist_options(o: Options, neg: Negotiated) -> FlistOptions:
@@ -72,6 +75,42 @@ def pruned_dirs(entries: list[FileEntry]) -> set[int]:
             for k in range(1, len(parts) + 1):
                 full.add(b"/".join(parts[:k]))
     return {id(e) for e in entries if e.is_dir() and e.name != b"." and e.name not in full}
+
+
+def build_first(sources: list[bytes], sel: Selection, rules, errors: ScanErrors,
+                inc: bool, protocol: int):
+    """The sender's first list as SendItems, and with incremental recursion the
+    IncrementalBuild whose lists() come after it (else None)."""
+    if inc:
+        b = IncrementalBuild(sources[0], sel, rules, errors, sort_key(protocol))
+        return [SendItem(e, path) for e, path in b.first()], b
+    return [SendItem(e, path) for e, path in build_items(sources, sel, rules, errors)], None
+
+
+def scan_reporter(errors: ScanErrors, error, info):
+    """A callable reporting the scan's messages not reported yet (errors to error(),
+    notes to info()); it returns 1 when one was an error (the list's io_error)."""
+    seen = [0]
+
+    def report() -> int:
+        new = errors.messages[seen[0]:]
+        seen[0] = len(errors.messages)
+        for is_error, text in new:
+            error(text) if is_error else info(text)
+        return 1 if any(is_error for is_error, _ in new) else 0
+    return report
+
+
+def send_tree(sender: Sender, items: list[SendItem], build, report, remove_sources: bool
+              ) -> None:
+    """FLIST and FILES for a sending side: the first list (its io_error: report()'s),
+    the later ones from build (incremental recursion), the files."""
+    ordered = sender.send_list(items, report())
+    if build is not None:
+        sender.more, sender.list_error = build.lists([it.entry for it in ordered]), report
+    if remove_sources:
+        sender.remove_sources_when_done()
+    sender.send_files()
 
 
 def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Output,

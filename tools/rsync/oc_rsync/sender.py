@@ -16,6 +16,12 @@ States, in order:
 3. END: NDX_DONE; a server sender then writes the stats (read, written, total size and
    from 29 two file-list times).
 4. GOODBYE (protocol >= 24): read NDX_DONE; from 31 echo it and read one more.
+With incremental recursion (upstream: flist.c send_extra_file_list, sender.c) the first
+list is the top level only; each directory's contents follow as a list of its own
+(NDX_FLIST_OFFSET - its index among the directories sent, the entries, the end marker),
+depth first, then NDX_FLIST_EOF. Lists go out before each ndx is read while fewer than
+LOOKAHEAD entries wait beyond the oldest live list, and while no input is waiting; in
+phase 0 an NDX_DONE retires the oldest list and is echoed, the last one ends the phase.
 """
 import errno
 import os
@@ -39,7 +45,7 @@ from oc_wire.items import (
     ITEM_XNAME_FOLLOWS,
 )
 from oc_wire.mux import Msg
-from oc_wire.ndx import NDX_DEL_STATS, NDX_DONE, NdxCodec
+from oc_wire.ndx import NDX_DEL_STATS, NDX_DONE, NDX_FLIST_EOF, NDX_FLIST_OFFSET, NdxCodec
 from oc_wire.negotiate import CF, Negotiated
 from oc_wire.sums import encode_sum_head, read_blocks, read_sum_head
 
@@ -48,10 +54,21 @@ from .conn import Conn
 __all__ = ["SendItem", "Sender"]
 
 
+LOOKAHEAD, MAX_LOOKAHEAD = 1000, 10000  # upstream MIN_/MAX_FILECNT_LOOKAHEAD
+
+
 @dataclass(frozen=True, slots=True)
 class SendItem:
     entry: FileEntry
     path: bytes  # where the file is on this machine
+
+
+@dataclass(eq=False, slots=True)
+class _Live:
+    start: int
+    items: list[SendItem]
+    parent: SendItem | None
+    num: int  # upstream flist_num: 1 for the first list with incremental recursion
 
 
 class Sender:
@@ -84,6 +101,17 @@ class Sender:
         self.in_ndx = NdxCodec(neg.protocol)
         self.total_size = 0
         self.io_error = 0
+        self.inc = flist.inc_recurse
+        self.enc = FlistEncoder(flist)
+        self.live: list[_Live] = []
+        self.count = 0                     # entries in every list sent
+        self._next = self._num = 1 if self.inc else 0  # the next list's start and number
+        self._links: dict = {}             # -H: (dev, ino) -> its first name's ndx
+        self.more = None    # incremental recursion: the later lists, (dir name, pairs)
+        self.list_error = lambda: 0        # a later list's new scan errors: io_error bits
+        self.dirs: list[SendItem] = []
+        self.dir_index: dict[bytes, int] = {}
+        self.sent: set[int] = set()        # --append with incremental recursion: redone
 
     def _file_checksum(self, it: SendItem) -> bytes:
         """-c: the whole-file checksum in the list (upstream: checksum.c file_checksum:
@@ -97,23 +125,20 @@ class Sender:
             return bytes(self.flist.checksum_len)
         return s.digest()[:self.flist.checksum_len]
 
-    def remove_sources_when_done(self, items: list[SendItem]) -> None:
+    def remove_sources_when_done(self) -> None:
         """Install removed_on_success in front of the connection's message handler."""
-        remover, earlier = self.removed_on_success(items), self.conn.on_message
+        remover, earlier = self.removed_on_success(), self.conn.on_message
         self.conn.on_message = lambda code, payload: (remover(code, payload)
                                                       or earlier(code, payload))
 
-    def removed_on_success(self, items: list[SendItem]):
+    def removed_on_success(self):
         """--remove-source-files: a message handler that deletes a source file the
         receiver reported safely there (MSG_SUCCESS), if it is still what was sent
         (upstream: sender.c successful_send)."""
         def handle(code: Msg, payload: bytes) -> bool:
             if code is not Msg.SUCCESS or len(payload) < 4:
                 return False
-            i = int.from_bytes(payload[:4], "little", signed=True)
-            if not 0 <= i < len(items):
-                raise ProtocolError(f"a file index 0..{len(items) - 1}", None, str(i))
-            it = items[i]
+            it = self._item(int.from_bytes(payload[:4], "little", signed=True), None)
             try:
                 st = os.lstat(it.path)
                 if st.st_size == it.entry.size and int(st.st_mtime) == it.entry.mtime:
@@ -124,21 +149,73 @@ class Sender:
         return handle
 
     def send_list(self, items: list[SendItem], io_error: int) -> list[SendItem]:
-        """FLIST; returns the items in index order."""
-        enc = FlistEncoder(self.flist)
+        """FLIST (the first list); returns the items in index order. With incremental
+        recursion a "." heading it stands for the list's directory too (ndx 0)."""
+        ordered = self._send_list(items, io_error, None)
+        if self.inc and ordered and ordered[0].entry.name == b"." and ordered[0].entry.is_dir():
+            self.live[0].parent = ordered[0]
+        self.conn.flush()
+        return ordered
+
+    def _send_list(self, items: list[SendItem], io_error: int, parent) -> list[SendItem]:
         if self.flist.preserve_hard_links:
-            _mark_hard_links(items)
+            _mark_hard_links(items, self._links, self._next)
         for it in items:
             if self.flist.always_checksum and it.entry.is_reg():
                 it.entry.checksum = self._file_checksum(it)
-            self.conn.write(enc.entry(it.entry))
-        self.conn.write(enc.end(io_error))
-        self.conn.flush()
-        self.total_size = sum(it.entry.size for it in items
-                              if it.entry.is_reg() or it.entry.is_link())
+            self.conn.write(self.enc.entry(it.entry))
+        self.conn.write(self.enc.end(io_error))
+        if io_error and not self.flist.safe_flist and self.inc:  # the end marker cannot
+            self.conn.send_msg(Msg.IO_ERROR, int32(io_error))     # say so (protocol 30)
+        self.total_size += sum(it.entry.size for it in items
+                               if it.entry.is_reg() or it.entry.is_link())
+        if self.counts is not None:
+            self.counts.count_list([it.entry for it in items])
         order = sorted_list([it.entry for it in items], self.neg.protocol)
         by_entry = {id(it.entry): it for it in items}
-        return [by_entry[id(e)] for e in order]
+        ordered = [by_entry[id(e)] for e in order]
+        self.live.append(_Live(self._next, ordered, parent, self._num))
+        self._next += len(ordered) + 1
+        self._num += 1
+        self.count += len(ordered)
+        if self.inc:  # upstream dir_flist: every list's directories, in its order
+            for it in ordered:
+                if it.entry.is_dir():
+                    self.dir_index[it.entry.name] = len(self.dirs)
+                    self.dirs.append(it)
+        return ordered
+
+    def _send_more(self) -> None:
+        """Later lists: while too few entries wait beyond the oldest live list, and while
+        no input is waiting (up to MAX_LOOKAHEAD, or with only one list live, which the
+        generator cannot retire before it gets another)."""
+        while self.more is not None:
+            waiting = sum(len(x.items) for x in self.live[1:])
+            if waiting >= LOOKAHEAD and (self.conn.input_ready() or (
+                    waiting >= MAX_LOOKAHEAD and len(self.live) > 1)):
+                return
+            try:
+                name, pairs = next(self.more)
+            except StopIteration:
+                self.more = None
+                self.conn.write(self.out_ndx.encode(NDX_FLIST_EOF))
+                return
+            d = self.dir_index[name]
+            self.conn.write(self.out_ndx.encode(NDX_FLIST_OFFSET - d))
+            self._send_list([SendItem(e, path) for e, path in pairs], self.list_error(),
+                            self.dirs[d])
+
+    def _list_of(self, ndx: int, at=None) -> _Live:
+        for x in reversed(self.live):
+            if x.start - (x.parent is not None) <= ndx < x.start + len(x.items):
+                return x
+        raise ProtocolError("a file index within a live file list", at, str(ndx))
+
+    def _item(self, ndx: int, at) -> SendItem:
+        """The entry ndx names in a live list (the index before a list's start names
+        its directory)."""
+        x = self._list_of(ndx, at)
+        return x.parent if ndx < x.start else x.items[ndx - x.start]
 
     def _write_item(self, ndx: int, iflags: int, btype, xname) -> None:
         out = self.out_ndx.encode(ndx)
@@ -150,25 +227,31 @@ class Sender:
             out += vstring(xname)
         self.conn.write(out)
 
-    def send_files(self, items: list[SendItem]) -> None:
+    def send_files(self) -> None:
         """FILES and END."""
         r, p = self.conn.reader, self.neg.protocol
         phase, max_phase = 0, (2 if p >= 29 else 1)
         tokens = token_encoder(self.neg.compression, p, self.level)
         while True:
+            self._send_more()
             at = r.offset
             ndx = self._read_ndx()
             if ndx == NDX_DONE:
-                self.phase_done(len(items))
+                if phase == 0 and self.inc and self.live:
+                    self.live.pop(0)
+                    if self.live:
+                        self.conn.write(self.out_ndx.encode(NDX_DONE))
+                        continue
+                self.phase_done(self.count)
                 phase += 1
                 if phase > max_phase:
                     break
                 self.conn.write(self.out_ndx.encode(NDX_DONE))
                 continue
-            if not 0 <= ndx < len(items):
-                raise ProtocolError(f"a file index 0..{len(items) - 1}", at, str(ndx))
-            item = items[ndx]
+            item = self._item(ndx, at)
             it = read_item(r, p, ndx, item.entry)
+            if it.iflags & ITEM_TRANSFER and not item.entry.is_reg():
+                raise ProtocolError("a transfer request for a regular file", at, str(ndx))
             if not it.iflags & ITEM_TRANSFER or self.dry_run:
                 self.report(item.entry, it.iflags, it.xname,
                             bool(it.iflags & ITEM_TRANSFER), item.path)
@@ -177,7 +260,9 @@ class Sender:
             if phase == 2:
                 raise ProtocolError("no transfer request in phase 2", at)
             head = read_sum_head(r, p)
-            append = self.append if phase == 0 else 0
+            append = self.append if phase == 0 and ndx not in self.sent else 0
+            if self.append and self.inc:  # a second request is a redo
+                self.sent.add(ndx)
             if append:  # the receiver's length only (upstream: sender.c receive_sums)
                 sig, have = None, head.basis_size
             else:
@@ -217,8 +302,10 @@ class Sender:
                 if self.counts is not None:
                     self.counts.transferred(item.entry)
                 if progress is not None:
+                    done = ndx - self._list_of(ndx).num  # upstream current_file_index
                     progress.finish(self.counts.xferred_files if self.counts else 0,
-                                    len(items) - ndx - 1, len(items))
+                                    self.count - done - 1, self.count,
+                                    "ir" if self.more is not None else "to")
                 else:
                     self.report(item.entry, it.iflags, it.xname, True, item.path)
             finally:
@@ -282,12 +369,12 @@ def _same_file(fd: int, e: FileEntry) -> None:
                                    "changed)")
 
 
-def _mark_hard_links(items: list[SendItem]) -> None:
+def _mark_hard_links(items: list[SendItem], first: dict, start: int) -> None:
     """-H: every non-directory with more than one link is flagged; from protocol 30 the
     later names of a (device, inode) point at the first one's index in send order
-    (upstream: flist.c send_file_entry, hlink.c idev_find); below 30 dev/ino go out."""
-    first: dict[tuple[int, int], int] = {}
-    for i, it in enumerate(items):
+    (upstream: flist.c send_file_entry, hlink.c idev_find; first: across lists, whose
+    entries count from start); below 30 dev/ino go out."""
+    for i, it in enumerate(items, start):
         e = it.entry
         if e.is_dir() or e.nlink < 2:
             continue

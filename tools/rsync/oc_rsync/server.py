@@ -9,7 +9,7 @@ import glob as globlib
 import os
 import sys
 
-from oc_flist.build import ScanErrors, Selection, build_items
+from oc_flist.build import ScanErrors, Selection
 from oc_flist.files_from import names_in, read_wire_names, sources_for
 from oc_flist.filters import FilterRules
 from oc_wire.errors import OcError, ProtocolError
@@ -21,8 +21,8 @@ from .conn import Conn, PeerClosed
 from .exitcodes import code_for
 from .options import parse_args
 from .output import MessageStream, Output
-from .roles import receive_files, transfer_spec
-from .sender import Sender, SendItem
+from .roles import build_first, receive_files, scan_reporter, send_tree, transfer_spec
+from .sender import Sender
 from .setup import SetupChoices, server_setup
 
 __all__ = ["run_server"]
@@ -85,8 +85,8 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None) ->
                            compress_choice=args.compress_choice,
                            checksum_choice=args.checksum_choice,
                            checksum_seed=args.checksum_seed,
-                           allow_inc_recurse=args.wants_inc_recurse()
-                           and not args.server_sends)  # our sender: one list for now
+                           allow_inc_recurse=args.wants_inc_recurse() and (
+                               not args.server_sends or _sends_incrementally(args)))
     try:
         neg = server_setup(conn, choices)
         conn.start_mux_out()
@@ -109,10 +109,8 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None) ->
             conn.send_msg(Msg.ERROR, f"{PROG}: [sender] {text}\n".encode())
 
         sel = _selection(args)
-        items = [SendItem(e, path) for e, path in
-                 build_items(sources, sel, rules.for_sender(), errors)]
-        for is_error, text in errors.messages:
-            log(text) if is_error else conn.send_msg(Msg.INFO, (text + "\n").encode())
+        items, build = build_first(sources, sel, rules.for_sender(), errors,
+                                   neg.inc_recurse, neg.protocol)
         flist = args.flist_options(neg.protocol, neg.compat_flags,
                                    transfer_spec(neg).digest_len)
         sender = Sender(conn, neg, flist, True,
@@ -121,10 +119,9 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None) ->
                         dry_run=args.has("n"), inplace=args.inplace, append=args.append,
                         noatime=args.letters.count("U") > 1,
                         warn=lambda text: conn.send_msg(Msg.WARNING, (text + "\n").encode()))
-        ordered = sender.send_list(items, 1 if errors.io_error else 0)
-        if args.remove_source_files:
-            sender.remove_sources_when_done(ordered)
-        sender.send_files(ordered)
+        send_tree(sender, items, build, scan_reporter(
+            errors, log, lambda text: conn.send_msg(Msg.INFO, (text + "\n").encode())),
+            args.remove_source_files)
         sender.goodbye()
         conn.flush()
         return 23 if (errors.io_error or sender.io_error & 1) else \
@@ -140,6 +137,12 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None) ->
                 pass
         stderr.write(text)
         return code_for(e)
+
+
+def _sends_incrementally(args: ServerArgs) -> bool:
+    """Our sender lists incrementally for one source without -R or --files-from (the
+    others get one list, which upstream accepts from a server that does not set 'i')."""
+    return len(args.paths) <= 2 and not args.has("R") and not args.files_from
 
 
 def _files_from(conn: Conn, args: ServerArgs, protocol: int) -> list[bytes]:

@@ -1,0 +1,126 @@
+"""-H on the receiving side (upstream: hlink.c match_hard_links, hard_link_check,
+finish_hard_link).
+
+The names of a group (entries sharing an inode on the sender) are known by a group key
+(flists/roles: the index of the group's first name, or dev/ino below protocol 30). One
+name leads: the first one already in the destination, else the last one known when the
+generator starts (with incremental recursion, after its look-ahead; a group first met
+later is led by its first name). The leader is generated like any file; every other
+name becomes a hard link to it once the leader is in place. Without incremental
+recursion that is after phase 0; with it, when the leader's transfer ends (or at once
+if it needed none), and a waiting name keeps its list live meanwhile, as upstream's
+in_progress count does.
+"""
+import os
+from collections.abc import Callable, Iterable
+
+from oc_wire.flist_entry import FileEntry
+from oc_wire.items import ITEM_IS_NEW, ITEM_LOCAL_CHANGE, ITEM_REPORT_SIZE, ITEM_XNAME_FOLLOWS
+
+__all__ = ["HardLinks"]
+
+
+class HardLinks:
+    def __init__(self, groups: dict, path: Callable[[FileEntry], bytes], item, attr_flags,
+                 error: Callable[[str], None], dry_run: bool = False):
+        self.groups = groups  # id(entry) -> group key
+        self.dry_run = dry_run  # -n: nothing is linked
+        self.path, self.item, self.attr_flags, self.error = path, item, attr_flags, error
+        self.leaders: dict[object, FileEntry] = {}
+        self.later: list[tuple[FileEntry, FileEntry, int]] = []  # linked after phase 0
+        self.waiting: dict[object, list[tuple[FileEntry, int]]] = {}
+        self.ready: set = set()               # groups whose leader is in place
+        self.in_flight: dict[int, object] = {}  # a leader's ndx -> its group
+        self.queue = None                     # incremental recursion: the ListQueue
+
+    def choose(self, entries: Iterable[FileEntry]) -> None:
+        """Leaders among these names: the first in place, else the last."""
+        for e in entries:
+            group = self.groups.get(id(e))
+            if group is None or not e.is_reg():
+                continue
+            leader = self.leaders.get(group)
+            if leader is None or not os.path.lexists(self.path(leader)):
+                self.leaders[group] = e
+
+    def learn(self, groups: dict, entries: list[FileEntry]) -> None:
+        """A later list's groups; a group not seen before is led by its first name."""
+        for e in entries:
+            group = groups.get(id(e))
+            if group is not None:
+                self.groups[id(e)] = group
+                if e.is_reg():
+                    self.leaders.setdefault(group, e)
+
+    def follows(self, i: int, e: FileEntry) -> bool:
+        """Whether e is a name that waits for its leader (then it is taken care of)."""
+        group = self.groups.get(id(e))
+        if group is None or not e.is_reg() or self.leaders[group] is e:
+            return False
+        leader = self.leaders[group]
+        if self.queue is None:
+            self.later.append((leader, e, i))
+        elif group in self.ready:
+            self.link(leader, e, i)
+        else:
+            self.waiting.setdefault(group, []).append((e, i))
+            self.queue.started(i)
+        return True
+
+    def generated(self, i: int, e: FileEntry, requested: bool) -> None:
+        """Incremental recursion: leader e was generated; requested: its transfer is
+        under way (the names wait for finished(i))."""
+        group = self.groups.get(id(e))
+        if self.queue is None or group is None or self.leaders.get(group) is not e:
+            return
+        if requested:
+            self.in_flight[i] = group
+        else:
+            self._ready(group)
+
+    def finished(self, i: int) -> None:
+        """A transfer ended; if a leader's, its names are linked now."""
+        group = self.in_flight.pop(i, None)
+        if group is not None:
+            self._ready(group)
+
+    def _ready(self, group) -> None:
+        self.ready.add(group)
+        leader = self.leaders[group]
+        for e, i in self.waiting.pop(group, []):
+            self.link(leader, e, i)
+            self.queue.finished(i)
+
+    def link_later(self) -> None:
+        """Without incremental recursion: every name, after phase 0."""
+        for leader, e, i in self.later:
+            self.link(leader, e, i)
+
+    def link(self, leader: FileEntry, e: FileEntry, i: int) -> None:
+        """Make e a hard link to its leader and report it (upstream: finish_hard_link)."""
+        if self.dry_run:
+            return
+        src, path = self.path(leader), self.path(e)
+        try:
+            if os.path.samefile(src, path):
+                return
+        except OSError:
+            pass
+        try:
+            old = os.lstat(path)
+        except FileNotFoundError:
+            old = None
+        flags = ITEM_LOCAL_CHANGE | ITEM_XNAME_FOLLOWS
+        if old is None:
+            flags |= ITEM_IS_NEW
+        else:  # what the name held before it became a link
+            flags |= self.attr_flags(old, e) | (
+                ITEM_REPORT_SIZE if old.st_size != e.size else 0)
+        tmp = path + b".oc-hlink"
+        try:
+            os.link(src, tmp)
+            os.rename(tmp, path)
+            self.item(i, e, flags, leader.name)
+        except OSError as exc:
+            self.error(f'link "{os.fsdecode(path)}" => "{os.fsdecode(src)}" failed: '
+                       f"{exc.strerror} ({exc.errno})")
