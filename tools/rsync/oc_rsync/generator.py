@@ -38,6 +38,7 @@ from oc_wire.items import (
     ITEM_IS_NEW,
     ITEM_LOCAL_CHANGE,
     ITEM_REPORT_ATIME,
+    ITEM_REPORT_CHANGE,
     ITEM_REPORT_GROUP,
     ITEM_REPORT_OWNER,
     ITEM_REPORT_PERMS,
@@ -287,6 +288,11 @@ class Generator:
                     self.attrs.apply(path, e, st)
                     self.on_unchanged(i)
                 return
+            # a symlink pointing elsewhere is changed, anything else replaced as new
+            # (upstream: generator.c, itemize with ITEM_REPORT_CHANGE)
+            flags = ITEM_LOCAL_CHANGE | (
+                ITEM_REPORT_CHANGE | self._attr_flags(st, e)
+                if st is not None and stat.S_ISLNK(st.st_mode) else ITEM_IS_NEW)
             if not dry:
                 if st is not None:
                     os.unlink(path)
@@ -294,7 +300,7 @@ class Generator:
                 os.symlink(e.link_target, path)
                 self.attrs.apply(path, e)
                 self.on_unchanged(i)
-            self._item(i, e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE)
+            self._item(i, e, flags)
             return
         if not e.is_reg():
             if not (self.o.devices if e.is_device() else self.o.specials):
@@ -398,11 +404,13 @@ class Generator:
         elif flags := self._attr_flags(st, e):
             self._item(i, e, flags)
 
-    def _attr_flags(self, st: os.stat_result, e: FileEntry) -> int:
+    def _attr_flags(self, st: os.stat_result, e: FileEntry, changed: bool = False) -> int:
         """The report bits for attributes that will change on an entry that stays
-        (upstream: generator.c itemize: times, permissions, owner, group)."""
+        (upstream: generator.c itemize: times, permissions, owner, group); changed: the
+        name gets new contents (a hard link), whose time without -t is the change's."""
         flags = 0
-        if self.o.times and abs(int(st.st_mtime) - e.mtime) > self.o.modify_window:
+        if self.o.times and abs(int(st.st_mtime) - e.mtime) > self.o.modify_window \
+                or changed and not self.o.times:
             flags |= ITEM_REPORT_TIME  # upstream same_time: whole seconds
         if self.o.perms and not e.is_link() and \
                 stat.S_IMODE(st.st_mode) != stat.S_IMODE(e.mode):
@@ -457,14 +465,14 @@ class Generator:
                 basis_path, basis_st, btype = partial, pst, FNAMECMP_PARTIAL_DIR
         basis = (basis_st is not None and stat.S_ISREG(basis_st.st_mode)
                  and (not self.o.whole_file or self.o.append))
-        iflags = ITEM_TRANSFER
+        iflags = ITEM_TRANSFER | (ITEM_REPORT_CHANGE if self.o.checksum and not redo else 0)
         if st is None:
             iflags |= ITEM_IS_NEW
         else:
             if st.st_size != e.size:
                 iflags |= ITEM_REPORT_SIZE
-            if int(st.st_mtime) != e.mtime:
-                iflags |= ITEM_REPORT_TIME
+            if not self.o.times or int(st.st_mtime) != e.mtime:  # without -t the
+                iflags |= ITEM_REPORT_TIME  # time becomes the transfer's (upstream itemize)
             if self.o.perms and stat.S_IMODE(st.st_mode) != stat.S_IMODE(e.mode):
                 iflags |= ITEM_REPORT_PERMS
             if self.o.atimes and int(st.st_atime) != e.atime:

@@ -114,7 +114,7 @@ class HardLinks:
         if old is None:
             flags |= ITEM_IS_NEW
         else:  # what the name held before it became a link
-            flags |= self.attr_flags(old, e) | (
+            flags |= self.attr_flags(old, e, True) | (
                 ITEM_REPORT_SIZE if old.st_size != e.size else 0)
         tmp = path + b".oc-hlink"
         try:

@@ -29,9 +29,10 @@ def has_escape(fmt: str | None, letters: str) -> bool:
 def format_item(fmt: str, e: FileEntry, iflags: int, op: str, *, sending: bool = False,
                 nbytes: int = 0, hlink: bytes | None = None, name: bytes | None = None,
                 links: bool = True, full: bytes | None = None,
-                eight_bit: bool = False) -> str:
+                eight_bit: bool = False, times: bool = True) -> str:
     """One formatted line (without its newline) for entry e. full: the sender's own
-    path of the file (%f); eight_bit: -8, high-bit bytes printed as they are."""
+    path of the file (%f); eight_bit: -8, high-bit bytes printed as they are; times:
+    -t was given (a time change without it shows as 'T': set to the transfer's)."""
     def shown(raw: bytes) -> str:
         return escape_name(raw, eight_bit).decode("utf-8" if eight_bit else "ascii",
                                                   "surrogateescape")
@@ -46,7 +47,7 @@ def format_item(fmt: str, e: FileEntry, iflags: int, op: str, *, sending: bool =
                 raw = raw.ljust(-n) if n < 0 else raw.rjust(n)
             return shown(raw)
         text = _value(code, e, iflags, op, sending, nbytes, hlink, name, links, humanize,
-                      width, shown)
+                      width, shown, times)
         if text is None:
             return m.group(0)
         if width and code != "L":
@@ -70,7 +71,7 @@ def _name(code: str, e: FileEntry, name: bytes | None, full: bytes | None) -> by
 
 
 def _value(code, e, iflags, op, sending, nbytes, hlink, name, links, humanize, width,
-           shown):
+           shown, times):
     if code == "L":
         if hlink:
             arrow, target = " => ", shown(hlink)
@@ -85,7 +86,7 @@ def _value(code, e, iflags, op, sending, nbytes, hlink, name, links, humanize, w
             target = target.ljust(-n) if n < 0 else target.rjust(n)
         return arrow + target
     if code == "i":
-        return itemize(iflags, e.mode, sending)
+        return itemize(iflags, e.mode, sending, times)
     if code == "o":
         return op
     if code == "l":

@@ -111,7 +111,8 @@ class Output:
         fmt = self.o.out_format or ("%i %n%L" if self.o.itemize else "%n%L")
         self._write(self.out, format_item(fmt, e, iflags, op, sending=self.sending,
                                           nbytes=nbytes, hlink=hlink, links=self.o.links,
-                                          full=full, eight_bit=self.o.eight_bit) + "\n")
+                                          full=full, eight_bit=self.o.eight_bit,
+                                          times=self.o.times) + "\n")
 
     def log_file_item(self, e: FileEntry, iflags: int, op: str, nbytes: int = 0,
                       hlink: bytes | None = None, full: bytes | None = None) -> None:
@@ -124,7 +125,7 @@ class Output:
             full = os.path.join(self.log_sender_root, e.name)
         self.log(format_item(self.o.log_file_format or "%i %n%L", e, iflags, op,
                              sending=self.sending, nbytes=nbytes, hlink=hlink,
-                             links=self.o.links, full=full))
+                             links=self.o.links, full=full, times=self.o.times))
 
     def log(self, text: str) -> None:
         """A --log-file line: date, time and our pid first (upstream: log.c logit)."""
