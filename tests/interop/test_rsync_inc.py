@@ -79,3 +79,18 @@ def test_no_inc_recursive_sends_one_list(tmp_path):
     _copy(basis, ref)
     subprocess.run([RSYNC, "-a", f"{src}/", f"{ref}/"], check=True)
     assert _snapshot(ours, True, True) == _snapshot(ref, True, True)
+
+
+@pytest.mark.parametrize("inc", ["--inc-recursive", "--no-inc-recursive"])
+def test_both_sides_writing_much_do_not_block_each_other(tmp_path, inc):
+    """5,000 new files in one directory: the generator's requests fill the pipe while
+    the sender's data fills the other one; a reader keeps pushing its output out (this
+    once hung with --no-inc-recursive)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(5000):
+        (src / f"f{i:04}").write_bytes(b"%d" % i * 300)
+    got = subprocess.run([OC, "-a", inc, f"{src}/", f"{tmp_path / 'ours'}/"],
+                         capture_output=True, timeout=120)
+    assert got.returncode == 0, got.stderr
+    assert _snapshot(tmp_path / "ours", True, True) == _snapshot(src, True, True)

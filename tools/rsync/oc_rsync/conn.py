@@ -1,6 +1,9 @@
 """A connection to the peer over two file descriptors, with rsync's multiplexing
-(upstream: io.c). Blocking I/O: reads flush pending output first, so neither side waits
-for bytes the other still holds.
+(upstream: io.c). Output is non-blocking underneath: a reader waiting for input keeps
+pushing out what is buffered as the peer takes it (upstream: perform_io), so neither side
+waits for bytes the other still holds and two sides that both write a lot never block
+each other; a writer that must wait for room holds the output lock meanwhile, and the
+reading thread then just reads.
 
 Before multiplexing starts both directions are raw. After start_mux_out() writes go out as
 MSG_DATA frames (and send_msg sends other messages); after start_mux_in() reads take the
@@ -53,7 +56,9 @@ class Conn:
         self.fd_in, self.fd_out = fd_in, fd_out
         self.on_message = on_message or (lambda code, payload: None)
         self.mux_out = self.mux_in = False
-        self._out = bytearray()
+        self._out = bytearray()   # data written, not framed yet
+        self._wbuf = bytearray()  # bytes as they go on the wire, not written yet
+        os.set_blocking(fd_out, False)
         self._raw = bytearray()   # bytes read from fd_in, not yet parsed
         self._data = bytearray()  # demultiplexed data not yet consumed
         self._demux = Demuxer()
@@ -126,7 +131,8 @@ class Conn:
         try:
             for i in range(0, len(data), MAX_FRAME):
                 piece = data[i:i + MAX_FRAME]
-                self._write_fd(encode_frame(Msg.DATA, piece) if muxed else piece)
+                with self._lock:
+                    self._write_fd(encode_frame(Msg.DATA, piece) if muxed else piece)
         except ProtocolError:
             pass  # the reader sees the closed connection
         finally:
@@ -143,34 +149,58 @@ class Conn:
         self.flush()
         self.mux_out = True
 
-    def _flush_data(self) -> None:
+    def _frame(self) -> None:
+        """Move the buffered data to the write buffer, framed when multiplexing."""
         if not self._out:
             return
         data, self._out = bytes(self._out), bytearray()
         if self.mux_out:
             data = b"".join(encode_frame(Msg.DATA, data[i:i + MAX_FRAME])
                             for i in range(0, len(data), MAX_FRAME))
-        self._write_fd(data)
+        self._wbuf += data
+
+    def _flush_data(self) -> None:
+        self._frame()
+        self._push(True)
 
     def flush(self) -> None:
         with self._lock:
             self._flush_data()
 
     def _write_fd(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
+        self._wbuf += data
+        self._push(True)
+
+    def _push(self, block: bool) -> None:
+        """Write the write buffer out (the caller holds the lock); block=False: only as
+        much as the peer takes now."""
+        while self._wbuf:
             try:
-                n = os.write(self.fd_out, view)
+                n = os.write(self.fd_out, self._wbuf)
             except BlockingIOError:
+                if not block:
+                    return
                 select.select([], [self.fd_out], [])
                 continue
             except BrokenPipeError:
                 raise PeerClosed(self.bytes_read, self.role) from None
+            del self._wbuf[:n]
             self.bytes_written += n
             self.last_out = time.monotonic()
-            view = view[n:]
             if self.bwlimit:
                 self._throttle()
+
+    def _push_some(self) -> bool:
+        """From the reading side: what the peer takes now, unless another thread is
+        writing; True while output is still waiting here."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            self._frame()
+            self._push(False)
+            return bool(self._wbuf)
+        finally:
+            self._lock.release()
 
     # --- input ---
     def start_mux_in(self) -> None:
@@ -179,15 +209,12 @@ class Conn:
         self._raw.clear()
 
     def _fill(self) -> bool:
-        """Read more from fd_in; False at end of input."""
-        self.flush()
+        """Read more from fd_in (pushing our output meanwhile); False at end of input."""
         while True:
-            if self.timeout:
-                self._wait_readable()
+            self._wait_readable()
             try:
                 chunk = os.read(self.fd_in, 1 << 16)
             except BlockingIOError:
-                select.select([self.fd_in], [], [])
                 continue
             break
         if not chunk:
@@ -201,15 +228,21 @@ class Conn:
         return True
 
     def _wait_readable(self) -> None:
-        """Block until input is ready; IoTimeout once neither input nor output has moved
-        for the timeout (the other thread's writes count, as upstream's last_io_out)."""
+        """Block until input is ready, writing our output as the peer takes it (checked
+        again every 0.2 s, as another thread may add some); IoTimeout once neither input
+        nor output has moved for --timeout (the other thread's writes count, as
+        upstream's last_io_out)."""
         while True:
-            now = time.monotonic()
-            idle = now - max(self.last_in, self.last_out)
-            if idle >= self.timeout:
-                raise IoTimeout(int(idle), self.role)
-            ready, _, _ = select.select([self.fd_in], [], [], self.timeout - idle)
-            if ready:
+            pending = self._push_some()
+            wait = 0.2
+            if self.timeout:
+                idle = time.monotonic() - max(self.last_in, self.last_out)
+                if idle >= self.timeout:
+                    raise IoTimeout(int(idle), self.role)
+                wait = min(wait, self.timeout - idle)
+            ready, _, _ = select.select([self.fd_in], [self.fd_out] if pending else [], [],
+                                        wait)
+            if self.fd_in in ready:
                 return
 
     def _pump(self) -> None:
