@@ -180,7 +180,7 @@ class Conn:
             except BlockingIOError:
                 if not block:
                     return
-                select.select([], [self.fd_out], [])
+                _poll(None, self.fd_out, None)
                 continue
             except BrokenPipeError:
                 raise PeerClosed(self.bytes_read, self.role) from None
@@ -240,9 +240,7 @@ class Conn:
                 if idle >= self.timeout:
                     raise IoTimeout(int(idle), self.role)
                 wait = min(wait, self.timeout - idle)
-            ready, _, _ = select.select([self.fd_in], [self.fd_out] if pending else [], [],
-                                        wait)
-            if self.fd_in in ready:
+            if _poll(self.fd_in, self.fd_out if pending else None, wait)[0]:
                 return
 
     def _pump(self) -> None:
@@ -262,7 +260,7 @@ class Conn:
             self._pump()
         if self._data if self.mux_in else self._raw:
             return True
-        return bool(select.select([self.fd_in], [], [], 0)[0])
+        return _poll(self.fd_in, None, 0)[0]
 
     def pause_mux_in(self) -> None:
         """Read unframed until resume_mux_in (protocol 30's --files-from names; the
@@ -291,3 +289,22 @@ class Conn:
                 return out
             if not self._fill():
                 raise PeerClosed(self.bytes_read, self.role)
+
+
+def _poll(fd_in: int | None, fd_out: int | None, timeout: float | None) -> tuple[bool, bool]:
+    """(readable, writable) within timeout seconds (None: wait); poll, not select, so
+    descriptors above FD_SETSIZE work. An end of input or an error counts as readable."""
+    masks: dict[int, int] = {}
+    if fd_in is not None:
+        masks[fd_in] = select.POLLIN
+    if fd_out is not None:
+        masks[fd_out] = masks.get(fd_out, 0) | select.POLLOUT
+    p = select.poll()
+    for fd, mask in masks.items():
+        p.register(fd, mask)
+    events = p.poll(None if timeout is None else timeout * 1000)
+    readable = any(fd == fd_in and ev & (select.POLLIN | select.POLLHUP | select.POLLERR)
+                   for fd, ev in events)
+    writable = any(fd == fd_out and ev & (select.POLLOUT | select.POLLERR | select.POLLHUP)
+                   for fd, ev in events)
+    return readable, writable

@@ -180,19 +180,19 @@ class ListQueue:
             self._retire()
 
 
-def duplicates(entries: list[FileEntry]) -> set[int]:
+def duplicates(entries: list[FileEntry]) -> dict[int, FileEntry]:
     """Entries whose name an earlier one already has (several sources can name the same
     file): one is kept, a directory if there is one, else the first in list order
     (upstream: flist.c flist_sort_and_clean)."""
     kept: dict[bytes, FileEntry] = {}
-    dropped: set[int] = set()
+    dropped: dict[int, FileEntry] = {}  # by id, holding the entry so the id stays its
     for e in entries:
         first = kept.get(e.name)
         if first is None:
             kept[e.name] = e
         elif e.is_dir() and not first.is_dir():
             kept[e.name] = e
-            dropped.add(id(first))
+            dropped[id(first)] = first
         else:
-            dropped.add(id(e))
+            dropped[id(e)] = e
     return dropped

@@ -83,12 +83,15 @@ class Generator:
                                opts.max_delete, opts.dry_run) if self.when else None
         self.partial_dir = os.fsencode(opts.partial_dir) if opts.partial_dir else None
         self.delayed: list = []  # --delete-delay: found during, removed after
-        self.links = HardLinks(groups or {}, self.path, self._item, self._attr_flags,
-                               log.error, opts.dry_run)
+        self.links = HardLinks(self.path, self._item, self._attr_flags, log.error,
+                               opts.dry_run)
+        self.links.learn(groups or {}, entries)
         self.links.choose(entries)
         self.dirs: list[FileEntry] = []  # in the order they were set up
         self.new_dirs: set[int] = set()  # made here: they take the sender's mode
-        self.pruned: set[int] = set()    # -m: directories left out
+        # -m and duplicates: entries left out, by id (the entry is held, so that with
+        # incremental recursion a later entry cannot take a freed one's id)
+        self.pruned: dict[int, FileEntry] = {}
         self.on_unchanged = lambda i: None  # an entry in place without a transfer
 
     def path(self, e: FileEntry) -> bytes:

@@ -21,9 +21,11 @@ __all__ = ["HardLinks"]
 
 
 class HardLinks:
-    def __init__(self, groups: dict, path: Callable[[FileEntry], bytes], item, attr_flags,
+    def __init__(self, path: Callable[[FileEntry], bytes], item, attr_flags,
                  error: Callable[[str], None], dry_run: bool = False):
-        self.groups = groups  # id(entry) -> group key
+        # id(entry) -> (group key, entry): the entry is held, so that with incremental
+        # recursion a later entry cannot take a freed one's id and its group
+        self.groups: dict[int, tuple[object, FileEntry]] = {}
         self.dry_run = dry_run  # -n: nothing is linked
         self.path, self.item, self.attr_flags, self.error = path, item, attr_flags, error
         self.leaders: dict[object, FileEntry] = {}
@@ -33,10 +35,14 @@ class HardLinks:
         self.in_flight: dict[int, object] = {}  # a leader's ndx -> its group
         self.queue = None                     # incremental recursion: the ListQueue
 
+    def group(self, e: FileEntry):
+        hit = self.groups.get(id(e))
+        return hit[0] if hit is not None and hit[1] is e else None
+
     def choose(self, entries: Iterable[FileEntry]) -> None:
         """Leaders among these names: the first in place, else the last."""
         for e in entries:
-            group = self.groups.get(id(e))
+            group = self.group(e)
             if group is None or not e.is_reg():
                 continue
             leader = self.leaders.get(group)
@@ -44,17 +50,18 @@ class HardLinks:
                 self.leaders[group] = e
 
     def learn(self, groups: dict, entries: list[FileEntry]) -> None:
-        """A later list's groups; a group not seen before is led by its first name."""
+        """A list's groups (id(entry) -> key); a group not seen before is led by its
+        first name until choose() says otherwise."""
         for e in entries:
             group = groups.get(id(e))
             if group is not None:
-                self.groups[id(e)] = group
+                self.groups[id(e)] = (group, e)
                 if e.is_reg():
                     self.leaders.setdefault(group, e)
 
     def follows(self, i: int, e: FileEntry) -> bool:
         """Whether e is a name that waits for its leader (then it is taken care of)."""
-        group = self.groups.get(id(e))
+        group = self.group(e)
         if group is None or not e.is_reg() or self.leaders[group] is e:
             return False
         leader = self.leaders[group]
@@ -70,7 +77,7 @@ class HardLinks:
     def generated(self, i: int, e: FileEntry, requested: bool) -> None:
         """Incremental recursion: leader e was generated; requested: its transfer is
         under way (the names wait for finished(i))."""
-        group = self.groups.get(id(e))
+        group = self.group(e)
         if self.queue is None or group is None or self.leaders.get(group) is not e:
             return
         if requested:

@@ -65,7 +65,7 @@ def hard_link_groups(received: list[FileEntry], protocol: int, start: int = 0
     return groups
 
 
-def pruned_dirs(entries: list[FileEntry]) -> set[int]:
+def pruned_dirs(entries: list[FileEntry]) -> dict[int, FileEntry]:
     """-m: directories with no non-directory anywhere below them (upstream: the
     receiver's file list drops them); the transfer root always stays."""
     full: set[bytes] = set()
@@ -74,7 +74,8 @@ def pruned_dirs(entries: list[FileEntry]) -> set[int]:
             parts = e.name.split(b"/")[:-1]
             for k in range(1, len(parts) + 1):
                 full.add(b"/".join(parts[:k]))
-    return {id(e) for e in entries if e.is_dir() and e.name != b"." and e.name not in full}
+    return {id(e): e for e in entries
+            if e.is_dir() and e.name != b"." and e.name not in full}
 
 
 def build_first(sources: list[bytes], sel: Selection, rules, errors: ScanErrors,
