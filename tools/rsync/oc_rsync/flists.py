@@ -93,8 +93,9 @@ class FileLists:
         return ndx - self.segment(ndx).num if self.inc else ndx
 
 
-def segment_for(live: list[Segment], ndx: int, at: int | None = None) -> Segment:
-    """The live list index ndx belongs to (its directory's index included)."""
+def segment_for(live: list, ndx: int, at: int | None = None):
+    """The live list index ndx belongs to (its directory's index included); any list
+    with start, entries and parent (a Segment here, the sender's lists)."""
     for seg in reversed(live):
         if seg.start - (seg.parent is not None) <= ndx < seg.start + len(seg.entries):
             return seg

@@ -50,6 +50,7 @@ from oc_wire.negotiate import CF, Negotiated
 from oc_wire.sums import encode_sum_head, read_blocks, read_sum_head
 
 from .conn import Conn
+from .flists import segment_for
 
 __all__ = ["SendItem", "Sender"]
 
@@ -65,8 +66,9 @@ class SendItem:
 
 @dataclass(eq=False, slots=True)
 class _Live:
+    """A list sent and not retired (flists.segment_for finds an ndx in them)."""
     start: int
-    items: list[SendItem]
+    entries: list[SendItem]
     parent: SendItem | None
     num: int  # upstream flist_num: 1 for the first list with incremental recursion
 
@@ -190,7 +192,7 @@ class Sender:
         no input is waiting (up to MAX_LOOKAHEAD, or with only one list live, which the
         generator cannot retire before it gets another)."""
         while self.more is not None:
-            waiting = sum(len(x.items) for x in self.live[1:])
+            waiting = sum(len(x.entries) for x in self.live[1:])
             if waiting >= LOOKAHEAD and (self.conn.input_ready() or (
                     waiting >= MAX_LOOKAHEAD and len(self.live) > 1)):
                 return
@@ -205,17 +207,11 @@ class Sender:
             self._send_list([SendItem(e, path) for e, path in pairs], self.list_error(),
                             self.dirs[d])
 
-    def _list_of(self, ndx: int, at=None) -> _Live:
-        for x in reversed(self.live):
-            if x.start - (x.parent is not None) <= ndx < x.start + len(x.items):
-                return x
-        raise ProtocolError("a file index within a live file list", at, str(ndx))
-
     def _item(self, ndx: int, at) -> SendItem:
         """The entry ndx names in a live list (the index before a list's start names
         its directory)."""
-        x = self._list_of(ndx, at)
-        return x.parent if ndx < x.start else x.items[ndx - x.start]
+        x = segment_for(self.live, ndx, at)
+        return x.parent if ndx < x.start else x.entries[ndx - x.start]
 
     def _write_item(self, ndx: int, iflags: int, btype, xname) -> None:
         out = self.out_ndx.encode(ndx)
@@ -302,7 +298,7 @@ class Sender:
                 if self.counts is not None:
                     self.counts.transferred(item.entry)
                 if progress is not None:
-                    done = ndx - self._list_of(ndx).num  # upstream current_file_index
+                    done = ndx - segment_for(self.live, ndx).num  # upstream current_file_index
                     progress.finish(self.counts.xferred_files if self.counts else 0,
                                     self.count - done - 1, self.count,
                                     "ir" if self.more is not None else "to")
