@@ -13,6 +13,7 @@ A directory's list may only hold names directly inside it, and each directory ge
 list: anything else is a ProtocolError (upstream: "ABORTING due to invalid path from
 sender", "refusing malicious duplicate flist").
 """
+import bisect
 from dataclasses import dataclass, field
 
 from oc_wire.errors import ProtocolError
@@ -95,8 +96,11 @@ class FileLists:
 
 def segment_for(live: list, ndx: int, at: int | None = None):
     """The live list index ndx belongs to (its directory's index included); any list
-    with start, entries and parent (a Segment here, the sender's lists)."""
-    for seg in reversed(live):
+    with start, entries and parent (a Segment here, the sender's lists), in start
+    order: a binary search, as thousands of small lists can be live."""
+    k = bisect.bisect_right(live, ndx, key=lambda seg: seg.start - 1) - 1
+    if k >= 0:
+        seg = live[k]
         if seg.start - (seg.parent is not None) <= ndx < seg.start + len(seg.entries):
             return seg
     raise ProtocolError("a file index within a live file list", at, str(ndx))

@@ -107,6 +107,7 @@ class Sender:
         self.enc = FlistEncoder(flist)
         self.live: list[_Live] = []
         self.count = 0                     # entries in every list sent
+        self.retired = 0                   # entries in the lists retired
         self._next = self._num = 1 if self.inc else 0  # the next list's start and number
         self._links: dict = {}             # -H: (dev, ino) -> its first name's ndx
         self.more = None    # incremental recursion: the later lists, (dir name, pairs)
@@ -192,7 +193,7 @@ class Sender:
         no input is waiting (up to MAX_LOOKAHEAD, or with only one list live, which the
         generator cannot retire before it gets another)."""
         while self.more is not None:
-            waiting = sum(len(x.entries) for x in self.live[1:])
+            waiting = self.count - self.retired - (len(self.live[0].entries) if self.live else 0)
             if waiting >= LOOKAHEAD and (self.conn.input_ready() or (
                     waiting >= MAX_LOOKAHEAD and len(self.live) > 1)):
                 return
@@ -234,7 +235,7 @@ class Sender:
             ndx = self._read_ndx()
             if ndx == NDX_DONE:
                 if phase == 0 and self.inc and self.live:
-                    self.live.pop(0)
+                    self.retired += len(self.live.pop(0).entries)
                     if self.live:
                         self.conn.write(self.out_ndx.encode(NDX_DONE))
                         continue
