@@ -72,22 +72,31 @@ def test_we_replay_upstream_incremental_batches(tmp_path, opts):
     assert _snapshot(replay, True, True) == _snapshot(written, True, True)
 
 
-@pytest.mark.parametrize("opts", [["-a"], ["-az", "--delete"], ["-a", "--no-whole-file"]],
-                         ids=["a", "az-delete", "no-whole-file"])
-@pytest.mark.parametrize("mode", ["pull", "local"])
+# (client, server) of each --only-write-batch case; a push's server receives no data
+ONLY_MODES = {"pull": (OC, OC), "local": (OC, None), "push": (OC, RSYNC),
+              "push-to-oc": (OC, OC), "upstream-push-to-oc": (RSYNC, OC)}
+
+
+@pytest.mark.parametrize("opts", [["-a"], ["-az", "--delete"], ["-a", "--no-whole-file"],
+                                  ["-a", "--no-inc-recursive"]],
+                         ids=["a", "az-delete", "no-whole-file", "no-i-r"])
+@pytest.mark.parametrize("mode", list(ONLY_MODES))
 def test_only_write_batch_leaves_dest_alone_and_upstream_replays_it(tmp_path, mode, opts):
     """--only-write-batch: the destination is not touched; upstream's --read-batch of the
-    batch gives what the transfer itself would have given."""
+    batch gives what the transfer itself would have given. Pushing, the client's sender
+    writes the data to the batch only and the server (told --only-write-batch=X)
+    receives none."""
     src, basis = _tree(tmp_path, False)
     untouched, replay, direct = tmp_path / "untouched", tmp_path / "replay", tmp_path / "direct"
     for d in (untouched, replay, direct):
         _copy(basis, d)
-    rsh = ["-e", _stub(tmp_path)]
+    client, server = ONLY_MODES[mode]
+    remote = ["-e", _stub(tmp_path), f"--rsync-path={server}"] if server else []
     batch = tmp_path / "ob"
-    ends = [f"localhost:{src}/", f"{untouched}/"] if mode == "pull" else [f"{src}/",
-                                                                           f"{untouched}/"]
-    r = subprocess.run([OC, *opts, "-v", *(rsh if mode == "pull" else []),
-                        f"--only-write-batch={batch}", *ends], capture_output=True, timeout=120)
+    ends = {"pull": [f"localhost:{src}/", f"{untouched}/"], "local": [f"{src}/", f"{untouched}/"]
+            }.get(mode, [f"{src}/", f"localhost:{untouched}/"])
+    r = subprocess.run([client, *opts, "-v", *remote, f"--only-write-batch={batch}", *ends],
+                       capture_output=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.rstrip().endswith(b"(BATCH ONLY)")  # upstream's closing-line mark
     assert _snapshot(untouched, True, True) == _snapshot(basis, True, True)

@@ -35,6 +35,9 @@ def _tree(root, big: bool):
         files["big"] = rng.randbytes(20 << 20)
     for name, data in files.items():
         (src / name).write_bytes(data)
+    # per-directory filter files, for -F (and -FF, which leaves them out too)
+    (src / ".rsync-filter").write_text("- rand\n")
+    (src / "dir" / ".rsync-filter").write_text("- grow-bad\n+ *\n")
     with open(os.path.join(os.fsencode(src), b"bad\xffname"), "wb") as f:
         f.write(b"not utf-8")
     with open(src / "sparse", "wb") as f:
@@ -154,7 +157,8 @@ P32 = [["-a"], ["-az"], ["-ac"], ["-a", "-W"], ["-rlt"], ["-r"], ["-a", "--zc=zs
        ["-a", "--delete-delay"], ["-a", "--delete-after"], ["-a", "--del", "--max-delete=2"],
        ["-a", "--delete-after", "--exclude=*text"], ["-az", "--timeout=5"], ["-as"],
        ["-as", "--partial-dir=.part", "--delete", "--exclude=*text"],
-       ["-a", "--bwlimit=100000"], ["-ay"], ["-az", "--skip-compress=gz/jpg/*"]]
+       ["-a", "--bwlimit=100000"], ["-ay"], ["-az", "--skip-compress=gz/jpg/*"], ["-aF"],
+       ["-aFF", "--delete"]]
 
 
 @pytest.mark.parametrize("opts", P32, ids=[" ".join(o) for o in P32])
@@ -192,6 +196,34 @@ def test_names_needing_shell_quoting(tmp_path, direction, opts):
     got = _run(direction, opts, odd / "src", ours, tmp_path)
     assert (got.returncode, want.returncode) == (0, 0), got.stderr[-1500:]
     assert _snapshot(ours, True, True) == _snapshot(ref, True, True)
+
+
+@pytest.mark.parametrize("env", ["RSYNC_OLD_ARGS", "RSYNC_PROTECT_ARGS"])
+def test_argument_mode_from_the_environment(tmp_path, env):
+    """RSYNC_OLD_ARGS=1 lets the remote shell split "one two" into two names (as
+    --old-args); RSYNC_PROTECT_ARGS=1 sends the names over the connection (as -s). Both
+    programs get the same environment; the remote command line each ran is logged
+    and must take the same shape."""
+    src, _ = _tree(tmp_path, False)
+    (src / "two").write_bytes(b"2")
+    (src / "one two").write_bytes(b"both")
+    log = tmp_path / "rsh.log"
+    rsh = tmp_path / "logging-rsh"
+    rsh.write_text(f'#!/bin/sh\nshift\necho "$*" >> {log}\nexec sh -c "$*"\n')
+    rsh.chmod(0o755)
+    results = {}
+    for name, prog in (("up", RSYNC), ("oc", OC)):
+        dst = tmp_path / f"dst-{name}"
+        dst.mkdir()
+        log.write_text("")
+        r = subprocess.run([prog, "-a", "-e", str(rsh), f"--rsync-path={prog}",
+                            "localhost:one two", f"{dst}/"], cwd=src, capture_output=True,
+                           timeout=120, env={**os.environ, env: "1"})
+        assert r.returncode == 0, r.stderr
+        words = log.read_text().split()
+        results[name] = (sorted(os.listdir(dst)), len(words), "two" in words)
+    assert results["oc"] == results["up"]
+    assert results["oc"][0] == (["one", "two"] if env == "RSYNC_OLD_ARGS" else ["one two"])
 
 
 @pytest.mark.parametrize("direction", ["oc-pull", "oc-push"])
@@ -396,6 +428,29 @@ def test_files_from(tmp_path, direction, opts):
     got = _run(direction, args, src, ours, tmp_path)
     assert got.returncode == want.returncode, got.stderr.decode(errors="replace")
     assert want.returncode == 0, want.stderr
+    assert _snapshot(ours, True, True) == _snapshot(ref, True, True)
+    assert len(_snapshot(ref, True, True)) >= 6
+
+
+@pytest.mark.parametrize("opts", [["-a"], ["-a", "--from0"], ["-a", "--protocol=30"],
+                                  ["-a", "--protocol=29"]], ids=["a", "from0", "p30", "p29"])
+@pytest.mark.parametrize("direction", DIRECTIONS[:4])
+def test_files_from_on_the_remote_host(tmp_path, direction, opts):
+    """--files-from=HOST:FILE: the list is read on the remote side; pushing, the
+    receiving server reads it and forwards the names to the client's sender (unframed
+    below protocol 31, before the client's input is multiplexed)."""
+    src, _ = _tree(tmp_path, False)
+    sep = "\0" if "--from0" in opts else "\n"
+    names = ["one", "dir/deeper/mid", "sp ace", "link", "dir/deeper/", "empty-dir"]
+    (tmp_path / "list").write_text(sep.join(names) + sep)
+    ref, ours = tmp_path / "ref", tmp_path / "ours"
+    ref.mkdir()
+    ours.mkdir()
+    args = [*opts, f"--files-from=localhost:{tmp_path / 'list'}"]
+    want = _run("reference", args, src, ref, tmp_path)
+    got = _run(direction, args, src, ours, tmp_path)
+    assert want.returncode == 0, want.stderr
+    assert got.returncode == 0, got.stderr.decode(errors="replace")
     assert _snapshot(ours, True, True) == _snapshot(ref, True, True)
     assert len(_snapshot(ref, True, True)) >= 6
 

@@ -1,7 +1,4 @@
 """oc_patch: the receiver: a delta (one-file rsync batch) + basis -> the new file."""
-from .apply import atomic_output, patch_stream, replay_batch
-from .patcher import FilePatcher
-
 __all__ = ["atomic_output", "patch_stream", "FilePatcher", "replay_batch", "run"]
 
 
@@ -10,3 +7,15 @@ def run(argv, stdin=None, stdout=None, stderr=None) -> int:
     from .cli import run_cli
 
     return run_cli(argv, stdin, stdout, stderr)
+
+
+def __getattr__(name: str):
+    """The package's names load on first use: the receiver of oc-rsync needs only
+    patcher, not the batch walker behind apply (start-up time of every process)."""
+    if name == "FilePatcher":
+        from .patcher import FilePatcher
+        return FilePatcher
+    if name in ("atomic_output", "patch_stream", "replay_batch"):
+        from . import apply
+        return getattr(apply, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

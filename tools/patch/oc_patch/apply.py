@@ -25,7 +25,7 @@ from oc_wire.ints import ByteReader
 from oc_wire.stage import spec_for
 from oc_wire.sums import SumHead
 
-from .patcher import FilePatcher
+from .patcher import FilePatcher, pread_at, writer
 
 __all__ = ["patch_stream", "replay_batch", "atomic_output", "writer", "pread_at"]
 
@@ -49,20 +49,6 @@ class atomic_output:
         else:
             os.unlink(self.f.name)
         return False
-
-
-def writer(fd: int):
-    """write(data) straight to fd (no userspace buffer), retrying short writes."""
-    def write(data) -> None:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-    return write
-
-
-def pread_at(fd: int, offset: int, length: int) -> bytes:
-    """read_basis for a file descriptor: `length` bytes at `offset`."""
-    return os.pread(fd, length, offset)
 
 
 def _apply_file(events, patcher: FilePatcher) -> int:

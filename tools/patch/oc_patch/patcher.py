@@ -12,6 +12,7 @@ sits at the write offset is read for the checksum and skipped over instead of re
 there: writing continues at that offset, and account() feeds bytes to the checksum
 without writing them (--append-verify checks the kept prefix too).
 """
+import os
 from collections.abc import Callable
 
 import oc_core
@@ -21,7 +22,7 @@ from oc_wire.errors import DataError
 from oc_wire.sums import SumHead
 from oc_wire.token_events import Literal, Match
 
-__all__ = ["FilePatcher", "MAX_RUN"]
+__all__ = ["FilePatcher", "MAX_RUN", "pread_at", "writer"]
 
 MAX_RUN = 1 << 20
 
@@ -88,3 +89,17 @@ class FilePatcher:
 
     def close(self) -> None:
         self._sum.close()
+
+
+def writer(fd: int):
+    """write(data) straight to fd (no userspace buffer), retrying short writes."""
+    def write(data) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    return write
+
+
+def pread_at(fd: int, offset: int, length: int) -> bytes:
+    """read_basis for a file descriptor: `length` bytes at `offset`."""
+    return os.pread(fd, length, offset)

@@ -4,8 +4,8 @@ start the peer, set up the session and run our role.
 - `SRC... [USER@]HOST:DEST` pushes: we send, the remote `rsync --server` receives.
 - `[USER@]HOST:SRC... DEST` pulls: the remote `rsync --server --sender` sends, we run the
   generator (on a thread) and the receiver.
-- Both local: the peer is `oc-rsync --server --sender` started here on a pipe pair (a
-  pull from ourselves), whole files as upstream's local copies do.
+- Both local: the peer is our own server as a sender, forked on a pipe pair (a pull from
+  ourselves, local_child), whole files as upstream's local copies do.
 - `HOST::MODULE` and rsync:// (daemons) are not supported yet.
 The remote shell is -e/--rsh, else RSYNC_RSH, else ssh; its words are split like a shell
 would, then `HOST` (and `-l USER`), the --rsync-path program and the server's arguments.
@@ -22,16 +22,17 @@ import time
 from dataclasses import replace
 
 from oc_flist.build import ScanErrors, Selection
-from oc_flist.files_from import names_in, sources_for, wire_form
+from oc_flist.files_from import names_in, read_wire_names, sources_for, wire_form
 from oc_flist.filters import FilterRules, FilterSyntaxError
 from oc_wire.errors import OcError
 from oc_wire.mux import Msg
 
 from . import VERSION
-from .batchmode import BatchFile, Unsupported, check_write_batch, read_batch
+from .batchmode import BatchFile, check_write_batch, read_batch
 from .conn import Conn, PeerClosed
 from .exitcodes import closing_line, code_for
 from .helptext import HELP
+from .local_child import fork_server
 from .options import (
     SECLUDED,
     Options,
@@ -65,8 +66,11 @@ def _is_remote(operand: str) -> bool:
         return True
 
 
-def _spawn(o: Options, user, host, args: list[str], local: bool) -> subprocess.Popen:
+def _spawn(o: Options, user, host, args: list[str], local: bool):
     if local:
+        child = fork_server(args)
+        if child:
+            return child
         cmd = [sys.executable, "-c", "import sys; from oc_rsync import run; "
                "sys.exit(run(sys.argv[1:]))", *args]
     secluded = args[args.index(SECLUDED) + 1:] if SECLUDED in args else None
@@ -174,9 +178,6 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
         if dest_remote and any(src_remote):
             raise UsageError("The source and destination cannot both be remote.")
         if dest_remote:
-            if o.only_write_batch:  # upstream's sender writes the data to the batch only
-                raise Unsupported("--only-write-batch with a remote destination is not "
-                                  "supported yet")
             return _push(o, srcs, dest_remote, out)
         if any(src_remote):
             hosts = {(r[0], r[1]) for r in src_remote if r}
@@ -214,7 +215,7 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
         return 1
 
 
-def _setup(o: Options, proc: subprocess.Popen, out: Output, role: str):
+def _setup(o: Options, proc, out: Output, role: str):
     conn = Conn(proc.stdout.fileno(), proc.stdin.fileno(), _messages(out), role)
     conn.set_timeout(o.timeout)
     if o.bwlimit:
@@ -230,7 +231,7 @@ def _start_batch(o: Options, neg) -> BatchFile | None:
     return BatchFile(o.write_batch, o, neg, list(o.raw_argv)) if o.write_batch else None
 
 
-def _finish(proc: subprocess.Popen, code: int) -> int:
+def _finish(proc, code: int) -> int:
     proc.stdin.close()
     rc = proc.wait()
     return max(code, rc)
@@ -269,7 +270,11 @@ def _push(o: Options, srcs: list[str], dest, out: Output) -> int:
     p = neg.protocol
     if p >= 30:
         conn.start_mux_out()
-    conn.start_mux_in()
+    # --files-from=HOST:FILE: the server sends the names; below protocol 31 they come
+    # unframed, before our input is multiplexed (upstream: main.c client_run)
+    remote_names = bool(o.files_from and files_from_host(o.files_from))
+    if p >= 31 or not remote_names:
+        conn.start_mux_in()
     rules = _rules(o)
     # the receiver wants the rules when they decide what --delete spares (upstream:
     # exclude.c receiver_wants_list)
@@ -289,7 +294,12 @@ def _push(o: Options, srcs: list[str], dest, out: Output) -> int:
     began = time.monotonic()
     out.list_progress("building", neg.inc_recurse)
     sources = [os.fsencode(s) for s in srcs]
-    if o.files_from:
+    if remote_names:
+        conn.flush()
+        sources = sources_for(sources[0], list(read_wire_names(conn.reader.read_byte)))
+        if not conn.mux_in:
+            conn.start_mux_in()
+    elif o.files_from:
         sources = sources_for(sources[0], names_in(_files_from_data(o), o.from0))
     items, build = build_first(sources, sel, rules.for_sender(), errors, neg.inc_recurse, p)
     out.list_progress(None)
@@ -300,6 +310,8 @@ def _push(o: Options, srcs: list[str], dest, out: Output) -> int:
                     out.stats, inplace=o.inplace, append=o.append, warn=out.warning,
                     report=out.sent_item, progress_for=out.file_progress,
                     phase_done=out.phase_done, noatime=o.open_noatime)
+    if batch and o.only_write_batch:  # the data goes to the batch only
+        sender.xfer_write = batch.record
     send_tree(sender, items, build,
               scan_reporter(errors, lambda t: out.error(t, "sender"), out.info),
               o.remove_source_files)

@@ -6,6 +6,7 @@ Short options bundle (`-avz`), take values attached or as the next word (`-e ssh
 off (`--no-r`, `--no-D`). -a is -rlptgoD. Unknown options are refused with upstream's
 message and exit code 1. The result is one frozen Options object.
 """
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -320,6 +321,9 @@ def parse_args(argv: list[str]) -> Options:
                 if ch == "P":
                     v["progress"] = v["partial"] = True
                     continue
+                if ch == "F":  # once: dir-merge /.rsync-filter; twice: - .rsync-filter too
+                    v["filters"] = v.get("filters", ()) + (("F", ""),)
+                    continue
                 if ch not in _SHORT:
                     raise UsageError(f"-{ch}: unknown option")
                 name = _SHORT[ch]
@@ -345,6 +349,7 @@ def parse_args(argv: list[str]) -> Options:
             except ValueError:
                 raise UsageError(f"--{key.replace('_', '-')} value is invalid: "
                                  f"{v[key]}") from None
+    _args_env(v)
     if v.get("crtimes"):  # Linux cannot set creation times (upstream's build: same)
         raise UsageError("This rsync does not support --crtimes (-N)")
     if v.get("atimes", 0) > 1:
@@ -389,6 +394,25 @@ def parse_args(argv: list[str]) -> Options:
     if "protocol" in v and not 28 <= v["protocol"] <= 32:
         raise UsageError(f"--protocol={v['protocol']} is not supported (28..32)")
     return Options(operands=tuple(operands), **v)
+
+
+def _atoi(text: str) -> int:
+    m = re.match(r"\s*[-+]?\d+", text)
+    return int(m.group()) if m else 0
+
+
+def _args_env(v: dict) -> None:
+    """--old-args and --secluded-args, and their defaults from RSYNC_OLD_ARGS and
+    RSYNC_PROTECT_ARGS when neither option was given (upstream: options.c, after the
+    parse loop)."""
+    if v.get("old_args") and v.get("secluded_args"):
+        raise UsageError("--secluded-args conflicts with --old-args.")
+    old = os.environ.get("RSYNC_OLD_ARGS")
+    if "old_args" not in v and not v.get("secluded_args") and old:
+        v["old_args"], v["secluded_args"] = _atoi(old) != 0, False
+    protect = os.environ.get("RSYNC_PROTECT_ARGS")
+    if "secluded_args" not in v and not v.get("old_args") and protect:
+        v["secluded_args"] = _atoi(protect) != 0
 
 
 SECLUDED = "\0"  # in server_argv's result: the words after it are sent, not run (-s)
@@ -523,6 +547,7 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
         elif o.delete and not o.delete_excluded:
             args.append("--delete")
         for on, arg in ((o.delete_excluded, "--delete-excluded"), (o.force, "--force"),
+                        (o.only_write_batch, "--only-write-batch=X"),
                         (o.min_size is not None, f"--min-size={o.min_size}"),
                         (o.max_size is not None, f"--max-size={o.max_size}"),
                         (o.size_only, "--size-only"),
@@ -544,9 +569,9 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
         args.append("--inplace")
     if o.copy_unsafe_links and not am_sender:
         args.append("--copy-unsafe-links")
-    if o.files_from and not am_sender:  # a local list goes over the connection
-        host_file = files_from_host(o.files_from)
-        if host_file:
+    host_file = files_from_host(o.files_from) if o.files_from else None
+    if o.files_from and (not am_sender or host_file):  # a local list goes over the
+        if host_file:  # connection; the server reads one on its host (and sends it to us)
             args += ["--files-from", safe_arg(host_file[1]) if shell else host_file[1]]
             if o.from0:
                 args.append("--from0")

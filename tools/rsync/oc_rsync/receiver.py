@@ -24,8 +24,7 @@ import queue
 import shutil
 from dataclasses import replace
 
-from oc_patch.apply import pread_at, writer
-from oc_patch.patcher import FilePatcher
+from oc_patch.patcher import FilePatcher, pread_at, writer
 from oc_wire.batch_stream import read_item, read_stats
 from oc_wire.compress import token_reader
 from oc_wire.errors import DataError, ProtocolError
@@ -91,6 +90,8 @@ class Receiver:
         self.inplace_partial = False   # compat flag I: the partial-dir file is updated in place
         self.temp_dir: bytes | None = None
         self.discard = False           # --only-write-batch: read the data, write nothing
+        self.no_data = False           # a server under --only-write-batch: the client's
+        # sender writes the data to its batch, none comes here (upstream: receiver.c)
 
     def run(self, server_sender: bool) -> None:
         r = self.conn.reader
@@ -108,8 +109,10 @@ class Receiver:
                     break
                 continue
             item = read_item(r, self.p, i, self.lists.entry(i, at))
-            if not item.iflags & ITEM_TRANSFER or self.dry_run:  # a report (upstream:
-                self.out.item(item.entry, item.iflags, hlink=item.xname or None)  # maybe_log_item)
+            if not item.iflags & ITEM_TRANSFER or self.dry_run or self.no_data:  # a report
+                self.out.item(item.entry, item.iflags, hlink=item.xname or None)  # (upstream:
+                if self.no_data and item.iflags & ITEM_TRANSFER:               # maybe_log_item)
+                    self.finished(i)
                 continue
             if not item.entry.is_reg() or i < self.lists.segment(i).start:
                 raise ProtocolError("a transfer request for a regular file", at, str(i))

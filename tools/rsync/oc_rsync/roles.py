@@ -163,7 +163,8 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     receiver.partial_dir = os.fsencode(o.partial_dir) if o.partial_dir else None
     receiver.inplace_partial = bool(neg.compat_flags & CF.INPLACE_PARTIAL_DIR)
     receiver.temp_dir = os.fsencode(o.temp_dir) if o.temp_dir else None
-    receiver.discard = o.only_write_batch
+    receiver.discard = o.only_write_batch and server_sender
+    receiver.no_data = o.only_write_batch and not server_sender
     receiver.dry_run = o.dry_run and not o.only_write_batch
     receiver.remove_sources = o.remove_source_files and not o.dry_run
     if o.read_batch:

@@ -115,6 +115,9 @@ class Sender:
         self.dirs: list[SendItem] = []
         self.dir_index: dict[bytes, int] = {}
         self.sent: set[int] = set()        # --append with incremental recursion: redone
+        # where a file's sum head and delta go: the peer, or with --only-write-batch
+        # the batch alone (upstream: sender.c f_xfer)
+        self.xfer_write = conn.write
 
     def _file_checksum(self, it: SendItem) -> bytes:
         """-c: the whole-file checksum in the list (upstream: checksum.c file_checksum:
@@ -285,7 +288,7 @@ class Sender:
                         self.conn.send_msg(Msg.NO_SEND, int32(ndx))
                     continue
                 self._write_item(ndx, it.iflags, it.basis_type, it.xname)
-                self.conn.write(encode_sum_head(head))
+                self.xfer_write(encode_sum_head(head))
                 updating = self.inplace and (
                     it.basis_type in (None, FNAMECMP_FNAME) if p >= 29 else True) or (
                     it.basis_type == FNAMECMP_PARTIAL_DIR
@@ -295,7 +298,7 @@ class Sender:
                                          counts=self.counts, updating=bool(updating),
                                          append_from=min(have, size) if append else None,
                                          verify_prefix=append == 2):
-                    self.conn.write(chunk)
+                    self.xfer_write(chunk)
                 if self.counts is not None:
                     self.counts.transferred(item.entry)
                 if progress is not None:

@@ -8,9 +8,10 @@ path is the directory the others are relative to.
 import glob as globlib
 import os
 import sys
+import threading
 
 from oc_flist.build import ScanErrors, Selection
-from oc_flist.files_from import names_in, read_wire_names, sources_for
+from oc_flist.files_from import names_in, read_wire_names, sources_for, wire_form
 from oc_flist.filters import FilterRules
 from oc_wire.errors import OcError, ProtocolError
 from oc_wire.filter_list import encode_filter_list, read_filter_list
@@ -145,6 +146,19 @@ def _sends_incrementally(args: ServerArgs) -> bool:
     return len(args.paths) <= 2 and not args.has("R") and not args.files_from
 
 
+def _forward_names(conn: Conn, args: ServerArgs, protocol: int) -> None:
+    """Send the client's sender the --files-from names of a file on this side while
+    its file list comes in (upstream: io.c start_filesfrom_forwarding)."""
+    try:
+        with open(args.files_from, "rb") as f:
+            data = wire_form(f.read(), args.from0)
+    except OSError as e:
+        raise OcError(f"failed to open files-from file {args.files_from}: "
+                      f"{e.strerror}") from None
+    conn.flush()
+    threading.Thread(target=conn.forward, args=(data, protocol >= 31), daemon=True).start()
+
+
 def _files_from(conn: Conn, args: ServerArgs, protocol: int) -> list[bytes]:
     """The --files-from names: from the client over the connection ("-"; unframed
     below protocol 31), or from a file on this side."""
@@ -172,6 +186,8 @@ def _receive(conn: Conn, neg, args: ServerArgs, argv: list[str], stderr) -> int:
         rules = FilterRules.from_wire(encode_filter_list(read_filter_list(conn.reader)),
                                       neg.protocol)
         rules = rules.for_receiver(opts.delete_excluded)
+    if args.files_from and args.files_from != "-":  # --files-from=HOST:FILE of a pushing
+        _forward_names(conn, args, neg.protocol)    # client: the names are read here
     out = Output(opts, MessageStream(conn, Msg.INFO), MessageStream(conn, Msg.ERROR))
     out.server = True
     if neg.protocol >= 29:

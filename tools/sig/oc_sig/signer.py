@@ -9,7 +9,6 @@ BLOCKSUM_BIAS 10, capped at 16 and at the digest length.
 import itertools
 import os
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import oc_core
 from oc_wire.stage import encode_header, spec_for, stage_header
@@ -87,6 +86,8 @@ def block_records(fd: int, size: int, head: SumHead, spec, progress=None) -> Ite
                                    spec.seed_mode, head.s2len)
 
     # libcore releases the GIL: chunks are summed on all cores, written in order.
+    from concurrent.futures import ThreadPoolExecutor  # only for big files
+
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         offsets = iter(range(0, size, chunk))
         window = [pool.submit(records, o) for o in itertools.islice(offsets, 4)]

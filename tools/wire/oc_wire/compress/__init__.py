@@ -4,11 +4,9 @@ Names as negotiated (compat.c valid_compressions): "none", "zlib", "zlibx", "zst
 Every encoder has token(token, literal, block) -> bytes; every reader has
 read_file(reader, block, count) yielding Literal/Match/End. One encoder and one reader
 serve a whole session in each direction (zstd keeps its stream across files).
+Each codec's module (and its compression library) is imported when first asked for.
 """
 from ..tokens import PlainTokenEncoder, PlainTokenReader
-from .lz4_tokens import Lz4TokenDecoder, Lz4TokenEncoder
-from .zlib_tokens import ZlibTokenDecoder, ZlibTokenEncoder
-from .zstd_tokens import ZstdTokenDecoder, ZstdTokenEncoder
 
 __all__ = ["COMPRESSIONS", "token_encoder", "token_reader", "default_level"]
 
@@ -25,10 +23,13 @@ def token_encoder(name: str, protocol: int, level: int | None = None):
     if name == "none":
         return PlainTokenEncoder()
     if name in ("zlib", "zlibx"):
+        from .zlib_tokens import ZlibTokenEncoder
         return ZlibTokenEncoder(protocol, level, insert_matches=name == "zlib")
     if name == "zstd":
+        from .zstd_tokens import ZstdTokenEncoder
         return ZstdTokenEncoder(level)
     if name == "lz4":
+        from .lz4_tokens import Lz4TokenEncoder
         return Lz4TokenEncoder()
     raise ValueError(f"unknown compression {name!r}")
 
@@ -37,9 +38,12 @@ def token_reader(name: str, protocol: int):
     if name == "none":
         return PlainTokenReader()
     if name in ("zlib", "zlibx"):
+        from .zlib_tokens import ZlibTokenDecoder
         return ZlibTokenDecoder(protocol, insert_matches=name == "zlib")
     if name == "zstd":
+        from .zstd_tokens import ZstdTokenDecoder
         return ZstdTokenDecoder()
     if name == "lz4":
+        from .lz4_tokens import Lz4TokenDecoder
         return Lz4TokenDecoder()
     raise ValueError(f"unknown compression {name!r}")
