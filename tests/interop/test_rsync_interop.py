@@ -307,6 +307,30 @@ def test_remove_source_files(tmp_path, direction):
     assert sorted(_snapshot(src_ours, True, False)) == sorted(_snapshot(src_ref, True, False))
 
 
+@pytest.mark.parametrize("opts", [["--delete"], ["--delete-excluded"],
+                                  ["--delete-excluded", "--exclude=*text"]],
+                         ids=["delete", "delete-excluded", "delete-excluded-exclude"])
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_receiver_reads_merge_files_in_the_destination(tmp_path, direction, opts):
+    """A per-directory merge file the destination holds (`: filters`) is read by the
+    receiver's deletion pass: P protects, a plain exclude protects only without
+    --delete-excluded (which makes it the sender's), H is the sender's and ignored."""
+    src, basis = _tree(tmp_path, False)
+    for d in (basis, basis / "dir"):
+        (d / "filters").write_text("P keep-*\n- excl-*\nH hid-*\n")
+        for name in ("keep-me", "excl-me", "hid-me", "plain"):
+            (d / name).write_bytes(b"extra")
+    ref, ours = tmp_path / "ref", tmp_path / "ours"
+    _copy(basis, ref)
+    _copy(basis, ours)
+    args = ["-a", "--filter=: filters", *opts]
+    want = _run("reference", args, src, ref, tmp_path)
+    got = _run(direction, args, src, ours, tmp_path)
+    assert got.returncode == want.returncode == 0, got.stderr
+    assert _snapshot(ours, True, True) == _snapshot(ref, True, True)
+    assert (ref / "keep-me").exists() and not (ref / "plain").exists()
+
+
 @pytest.mark.parametrize("direction", ["oc-pull", "oc-push", "oc-local", "up-push-to-oc"])
 @pytest.mark.parametrize("when", ["--delete-before", "--delete-during", "--delete-delay",
                                   "--delete-after", "--max-delete=2"])

@@ -159,6 +159,10 @@ class FilterRules:
     """The global rule list, in order.  Build with from_options."""
 
     rules: tuple[FilterRule, ...]
+    # the side these rules serve (None: both, as for a listing) and --delete-excluded:
+    # rules read later from per-directory merge files are kept as _on_side says
+    side: str | None = None
+    delete_excluded: bool = False
 
     @classmethod
     def from_options(
@@ -220,19 +224,13 @@ class FilterRules:
 
     def for_sender(self) -> FilterRules:
         """Rules that apply when scanning on the sending side (no protect/risk)."""
-        return FilterRules(tuple(r for r in self.rules if not (r.receiver and not r.sender)))
+        return FilterRules(_on_side(self.rules, "sender", False), "sender")
 
     def for_receiver(self, delete_excluded: bool = False) -> FilterRules:
         """Rules that protect files from deletion on the receiver (no hide/show;
         with --delete-excluded only explicitly receiver-side rules)."""
-        keep = []
-        for r in self.rules:
-            if r.sender and not r.receiver:
-                continue
-            if delete_excluded and not r.receiver and r.kind != "dir-merge":
-                continue
-            keep.append(r)
-        return FilterRules(tuple(keep))
+        return FilterRules(_on_side(self.rules, "receiver", delete_excluded), "receiver",
+                           delete_excluded)
 
     def walker(self, read_file: Reader) -> FilterWalker:
         """A per-directory walker; *read_file(path)* returns a file's bytes or None."""
@@ -342,6 +340,23 @@ def _wire_prefix(r: FilterRule, protocol: int, am_sender: bool, delete_excluded:
     return bytes(op)
 
 
+def _on_side(rules: Iterable[FilterRule], side: str | None, delete_excluded: bool
+             ) -> tuple[FilterRule, ...]:
+    """The rules one side uses (upstream: exclude.c add_rule drops the other side's;
+    parse_rule makes a plain include/exclude sender-side under --delete-excluded)."""
+    if side is None:
+        return tuple(rules)
+    keep = []
+    for r in rules:
+        if side == "sender" and r.receiver and not r.sender:
+            continue
+        if side == "receiver" and (r.sender and not r.receiver or delete_excluded
+                                   and not r.receiver and r.kind != "dir-merge"):
+            continue
+        keep.append(r)
+    return tuple(keep)
+
+
 class FilterWalker:
     """Evaluates names during a depth-first scan, loading dir-merge files.
 
@@ -353,6 +368,7 @@ class FilterWalker:
 
     def __init__(self, rules: FilterRules, read_file: Reader):
         self._global = rules.rules
+        self._side, self._delete_excluded = rules.side, rules.delete_excluded
         self._read = read_file
         # per dir-merge rule index: stack of (inherited rules, rules for this dir)
         self._stacks: dict[int, list[tuple[list[FilterRule], list[FilterRule]]]] = {
@@ -389,7 +405,7 @@ class FilterWalker:
         if not cleared:
             out.pop(0)
         rules = []
-        for r in out:
+        for r in _on_side(out, self._side, self._delete_excluded):
             if r.pattern.startswith(b"/") and r.kind in ("include", "exclude"):
                 pat = b"/" + dirpath + r.pattern if dirpath else r.pattern
                 r = replace(r, pattern=pat, abs_path=True, slash_cnt=pat.count(b"/"))

@@ -3,7 +3,8 @@ generator.c delete_in_dir, do_delete_pass; delete.c delete_item, delete_dir_cont
 
 Only directories whose contents the list carries are cleaned: every directory with -r,
 else the transfer root's "." (-d with a trailing-slash source). A name the receiver's
-filter rules exclude is kept unless --delete-excluded. Within a directory the extraneous
+filter rules exclude is kept (under --delete-excluded only what receiver-side rules
+protect, per-directory merge files in the destination included). Within a directory the extraneous
 names go in reverse list order (subdirectories first, as they sort after files), and an
 extraneous directory's contents go before it, each item counted and reported. With
 --max-delete=N, once N items are gone the rest are skipped and counted; a directory that
@@ -64,7 +65,7 @@ class Deleter:
     info(text) for upstream's FINFO notes, error(text) for a failed removal."""
 
     def __init__(self, root: bytes, entries: list[FileEntry], recursive: bool,
-                 rules: FilterRules | None, delete_excluded: bool, protocol: int,
+                 rules: FilterRules | None, protocol: int,
                  report: Callable[[bytes, int], None], info: Callable[[str], None],
                  error: Callable[[str], None], max_delete: int | None = None,
                  dry_run: bool = False):
@@ -74,8 +75,7 @@ class Deleter:
         self.counts = DeleteCounts()
         self.names: dict[bytes, set[bytes]] = {}
         self.learn(entries)
-        self.walker = rules.walker(files_under(root)) \
-            if rules and rules.rules and not delete_excluded else None
+        self.walker = rules.walker(files_under(root)) if rules and rules.rules else None
         self.stack: list[bytes] = []
 
     def learn(self, entries: list[FileEntry]) -> None:

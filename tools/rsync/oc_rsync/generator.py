@@ -78,8 +78,8 @@ class Generator:
         self.ndx = NdxCodec(protocol)
         self.error = None
         self.when = delete_when(opts, protocol) if not dest.solo else None
-        self.deleter = Deleter(dest.root, entries, opts.recursive, rules, opts.delete_excluded,
-                               protocol, log.deleted, log.info, log.error,
+        self.deleter = Deleter(dest.root, entries, opts.recursive, rules, protocol,
+                               log.deleted, log.info, log.error,
                                opts.max_delete, opts.dry_run) if self.when else None
         self.partial_dir = os.fsencode(opts.partial_dir) if opts.partial_dir else None
         self.delayed: list = []  # --delete-delay: found during, removed after
