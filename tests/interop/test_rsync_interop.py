@@ -331,6 +331,52 @@ def test_receiver_reads_merge_files_in_the_destination(tmp_path, direction, opts
     assert (ref / "keep-me").exists() and not (ref / "plain").exists()
 
 
+def _run_paths(direction: str, opts: list[str], srcs: list[str], dst, tmp):
+    """_run with source operands of the caller's (a remote side gets "localhost:")."""
+    rsh = ["-e", _stub(tmp)]
+    d = f"{dst}/"
+    remote = [f"localhost:{x}" for x in srcs]
+    cmd = {"oc-pull": [OC, *opts, *rsh, *remote, d],
+           "oc-push": [OC, *opts, *rsh, *srcs, f"localhost:{d}"],
+           "up-pull-from-oc": [RSYNC, *opts, *rsh, f"--rsync-path={OC}", *remote, d],
+           "up-push-to-oc": [RSYNC, *opts, *rsh, f"--rsync-path={OC}", *srcs, f"localhost:{d}"],
+           "oc-local": [OC, *opts, *srcs, d],
+           "reference": [RSYNC, *opts, *rsh, *remote, d]}[direction]
+    return subprocess.run(cmd, capture_output=True, timeout=300)
+
+
+DELETE_SCOPE = [(["-rR", "--delete"], ["./dir/deeper"]), (["-rR", "--delete"], ["dir/deeper"]),
+                (["-d", "--delete"], ["dir"]), (["-d", "--delete"], ["dir/"]),
+                (["-rR", "--delete"], ["dir/deeper", "empty-dir"])]
+
+
+@pytest.mark.parametrize("protocol", [32, 29])
+@pytest.mark.parametrize("case", DELETE_SCOPE,
+                         ids=[" ".join(o + p) for o, p in DELETE_SCOPE])
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_delete_only_in_directories_the_list_fills(tmp_path, direction, case, protocol):
+    """--delete cleans only directories whose contents the list carries: not the
+    implied parents of a -R path, not a directory -d names without a trailing slash
+    (the sender's flag from protocol 30, the receiver's inference before it); "./"
+    in a -R path sends "." itself."""
+    src, basis = _tree(tmp_path, False)
+    for d in (basis, basis / "dir", basis / "dir" / "deeper", basis / "deeper"):
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "extra").write_bytes(b"extra")
+    ref, ours = tmp_path / "ref", tmp_path / "ours"
+    _copy(basis, ref)
+    _copy(basis, ours)
+    opts, paths = case
+    srcs = [f"{src}/./{p}" for p in paths] if "-rR" in opts else [f"{src}/{p}" for p in paths]
+    args = [f"--protocol={protocol}", "-lt", *opts]
+    want = _run_paths("reference", args, srcs, ref, tmp_path)
+    got = _run_paths(direction, args, srcs, ours, tmp_path)
+    assert got.returncode == want.returncode == 0, got.stderr
+    assert _snapshot(ours, True, True) == _snapshot(ref, True, True)
+    kept = [name for name in _snapshot(ref, True, True) if name.endswith(b"extra")]
+    assert kept  # some directory was left alone
+
+
 @pytest.mark.parametrize("direction", ["oc-pull", "oc-push", "oc-local", "up-push-to-oc"])
 @pytest.mark.parametrize("when", ["--delete-before", "--delete-during", "--delete-delay",
                                   "--delete-after", "--max-delete=2"])

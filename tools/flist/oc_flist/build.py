@@ -156,6 +156,7 @@ class _Builder:
         self.names = _Names() if sel.owner_names else None
         self.fs_dev = None
         self.roots: dict | None = None  # incremental recursion: directories to list
+        self.implied_dot = False        # -R: "." went out for a "./" path
 
     def _resolve_link(self, path: bytes, name: bytes, r: ScanRec) -> ScanRec | None:
         """Follow a symlink when -L, --copy-unsafe-links or -k says so."""
@@ -179,6 +180,8 @@ class _Builder:
         base, fn, dotdir = _split_arg(arg, s.relative)
         self.base = base or b"."
         path = os.path.join(base, fn) if base else fn
+        if s.relative and not self.implied_dot:
+            yield from self._implied_dot(arg, base)
         try:
             r = scan_path(path or b".", follow=s.copy_links)
             if stat.S_ISLNK(r.mode) and (dotdir or s.copy_dirlinks):
@@ -203,7 +206,9 @@ class _Builder:
         self.fs_dev = r.dev
         r = r if not stat.S_ISLNK(r.mode) else (self._resolve_link(path, name, r) or r)
         e = entry_from(name, r, self.names)
-        e.top_dir = is_dir
+        # the list carries its contents with -r, or with -d a dot dir's (upstream:
+        # send_file_list, FLAG_TOP_DIR | FLAG_CONTENT_DIR)
+        e.top_dir = e.content_dir = is_dir and (s.recurse or dotdir)
         yield e
         if is_dir and (s.recurse or dotdir):
             prefix = b"" if name == b"." else name
@@ -217,6 +222,22 @@ class _Builder:
                     if c.is_dir():
                         self.roots[c.name] = (full, walker, link, self.fs_dev, descend)
 
+    def _implied_dot(self, arg: bytes, base: bytes) -> Iterator[FileEntry]:
+        """-R: a path starting with "./" (after any "/./") sends "." as an implied
+        directory, once, so the destination gets the source directory's attributes
+        (upstream: flist.c send_file_list, implied_dot_dir)."""
+        rest = arg.split(b"/./", 1)[1].lstrip(b"/") if b"/./" in arg else arg
+        if not (rest.startswith(b"./") and len(rest) > 2):
+            return
+        try:
+            r = scan_path(base or b".", follow=True)
+        except OSError:
+            return
+        self.implied_dot = True
+        e = entry_from(b".", r, self.names)
+        e.content_dir, e.implied_dir = False, True
+        yield e
+
     def _implied(self, base: bytes, name: bytes) -> Iterator[FileEntry]:
         parts = name.split(b"/")[:-1]
         for i in range(1, len(parts) + 1):
@@ -225,7 +246,9 @@ class _Builder:
                 r = scan_path(os.path.join(base, sub) if base else sub, follow=True)
             except OSError:
                 continue
-            yield entry_from(sub, r, self.names)
+            e = entry_from(sub, r, self.names)
+            e.content_dir, e.implied_dir = False, True
+            yield e
 
     def _fast_directory(self, path: bytes, prefix: bytes, recurse: bool):
         """A directory listed by libcore; None when an entry needs the Python path."""
@@ -306,12 +329,14 @@ class _Builder:
             is_dir = stat.S_ISDIR(r.mode)
             if walker and walker.excluded(name, is_dir):
                 continue
+            e = entry_from(name, r, self.names)
+            e.content_dir = recurse  # (a directory's; upstream FLAG_CONTENT_DIR)
             if is_dir and self.sel.one_file_system and r.dev != self.fs_dev:
-                if self.sel.one_file_system == 1:
-                    items.append((entry_from(name, r, self.names), full, False, False))
+                if self.sel.one_file_system == 1:  # a mount point: its contents stay out
+                    e.content_dir = False
+                    items.append((e, full, False, False))
                 continue
-            items.append((entry_from(name, r, self.names), full, is_dir and recurse,
-                          was_link))
+            items.append((e, full, is_dir and recurse, was_link))
         return items
 
 

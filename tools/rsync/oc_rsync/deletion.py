@@ -1,15 +1,17 @@
 """--delete: remove what the destination has and the file list does not (upstream:
 generator.c delete_in_dir, do_delete_pass; delete.c delete_item, delete_dir_contents).
 
-Only directories whose contents the list carries are cleaned: every directory with -r,
-else the transfer root's "." (-d with a trailing-slash source). A name the receiver's
-filter rules exclude is kept (under --delete-excluded only what receiver-side rules
-protect, per-directory merge files in the destination included). Within a directory the extraneous
-names go in reverse list order (subdirectories first, as they sort after files), and an
-extraneous directory's contents go before it, each item counted and reported. With
---max-delete=N, once N items are gone the rest are skipped and counted; a directory that
-keeps some of its contents is reported as not empty. The counts become the deletion stats
-a protocol-31 generator sends (files, dirs, symlinks, devices, specials).
+Only directories whose contents the list carries are cleaned (the sender's flag, from
+protocol 30; upstream FLAG_CONTENT_DIR): with -r every directory but the implied parents
+of -R paths and mount points under -x, with -d a trailing-slash source's "." only. A name
+the receiver's filter rules exclude is kept (under --delete-excluded only what
+receiver-side rules protect, per-directory merge files in the destination included).
+Within a directory the extraneous names go in reverse list order (subdirectories first,
+as they sort after files), and an extraneous directory's contents go before it, each item
+counted and reported. With --max-delete=N, once N items are gone the rest are skipped and
+counted; a directory that keeps some of its contents is reported as not empty. The
+counts become the deletion stats a protocol-31 generator sends (files, dirs, symlinks,
+devices, specials).
 
 When (upstream: options.c, compat.c): before the transfer, during it (each directory just
 before its contents are generated; the default from protocol 30, before it --delete
@@ -64,12 +66,12 @@ class Deleter:
     report(name, mode) is called for each item removed (or that would be, with dry_run);
     info(text) for upstream's FINFO notes, error(text) for a failed removal."""
 
-    def __init__(self, root: bytes, entries: list[FileEntry], recursive: bool,
-                 rules: FilterRules | None, protocol: int,
+    def __init__(self, root: bytes, entries: list[FileEntry], rules: FilterRules | None,
+                 protocol: int,
                  report: Callable[[bytes, int], None], info: Callable[[str], None],
                  error: Callable[[str], None], max_delete: int | None = None,
                  dry_run: bool = False):
-        self.root, self.recursive, self.p = root, recursive, protocol
+        self.root, self.p = root, protocol
         self.report, self.info, self.error = report, info, error
         self.max_delete, self.dry_run = max_delete, dry_run
         self.counts = DeleteCounts()
@@ -86,7 +88,7 @@ class Deleter:
                 self.names.setdefault(parent, set()).add(base)
 
     def cleans(self, e: FileEntry) -> bool:
-        return e.is_dir() and (self.recursive or e.name == b".")
+        return e.is_dir() and e.content_dir
 
     def extraneous(self, e: FileEntry) -> Iterator[tuple[bytes, bytes, int]]:
         """(path, name relative to root, mode) of what directory entry e holds that the

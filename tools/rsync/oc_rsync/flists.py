@@ -199,5 +199,9 @@ def duplicates(entries: list[FileEntry]) -> dict[int, FileEntry]:
             kept[e.name] = e
             dropped[id(first)] = first
         else:
+            if e.is_dir():  # the kept one takes what the other's flags say of it
+                first.top_dir |= e.top_dir
+                first.content_dir |= e.content_dir
+                first.implied_dir &= e.implied_dir
             dropped[id(e)] = e
     return dropped

@@ -78,7 +78,7 @@ class Generator:
         self.ndx = NdxCodec(protocol)
         self.error = None
         self.when = delete_when(opts, protocol) if not dest.solo else None
-        self.deleter = Deleter(dest.root, entries, opts.recursive, rules, protocol,
+        self.deleter = Deleter(dest.root, entries, rules, protocol,
                                log.deleted, log.info, log.error,
                                opts.max_delete, opts.dry_run) if self.when else None
         self.partial_dir = os.fsencode(opts.partial_dir) if opts.partial_dir else None
@@ -309,13 +309,31 @@ class Generator:
             if not (self.o.devices if e.is_device() else self.o.specials):
                 self.log.info(f'skipping non-regular file "{os.fsdecode(e.name)}"')
                 return
-            if st is None:
+            # upstream's file types: a device is a device (block or character, alike
+            # when the numbers match, as upstream's quick_check_ok), a special must be
+            # the same kind
+            rdev = os.makedev(e.rdev_major, e.rdev_minor) if e.is_device() else 0
+            kind = _device_kind(e.mode)
+            same = st is not None and _device_kind(st.st_mode) == kind
+            if same and (st.st_rdev == rdev if kind == "device" else
+                         stat.S_IFMT(st.st_mode) == stat.S_IFMT(e.mode)):  # identical
+                if flags := self._attr_flags(st, e):
+                    self._item(i, e, flags)
                 if not dry:
-                    os.mknod(path, e.mode, os.makedev(e.rdev_major, e.rdev_minor))
-                    self.attrs.apply(path, e)
-                self._item(i, e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE)
+                    self.attrs.apply(path, e, st)
+                    self.on_unchanged(i)
+                return
+            # made anew, over whatever stood there (upstream: atomic_create); the same
+            # type with another device number is a change (cDc.T......), not a new one
             if not dry:
+                if st is not None:
+                    os.unlink(path)
+                    self.dest.replaced(path)
+                os.mknod(path, e.mode, rdev)
+                self.attrs.apply(path, e)
                 self.on_unchanged(i)
+            self._item(i, e, ITEM_LOCAL_CHANGE | (
+                ITEM_REPORT_CHANGE | self._attr_flags(st, e, True) if same else ITEM_IS_NEW))
             return
         if st is not None and stat.S_ISREG(st.st_mode) and self._unchanged(path, st, e):
             if self.partial_dir and not dry:  # a partial file is no longer wanted
@@ -506,3 +524,11 @@ def _is_real_dir(path: bytes) -> bool:
         return stat.S_ISDIR(os.lstat(path).st_mode)
     except OSError:
         return False
+
+
+def _device_kind(mode: int) -> str | None:
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+        return "special"
+    return None

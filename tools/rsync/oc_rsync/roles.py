@@ -13,7 +13,7 @@ from oc_flist.filters import FilterRules
 from oc_wire.checksums import ChecksumSpec, checksum_spec
 from oc_wire.errors import OcError
 from oc_wire.flist_codec import FlistOptions
-from oc_wire.flist_decode import FlistDecoder
+from oc_wire.flist_decode import FlistDecoder, mark_content_dirs_pre30
 from oc_wire.flist_entry import FileEntry
 from oc_wire.flist_order import sort_key, sorted_list
 from oc_wire.mux import Msg
@@ -127,6 +127,8 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
         """One list off the wire: sorted, with its hard-link groups."""
         start, first = conn.reader.offset, dec.list_start
         received = dec.read_list(conn.reader)
+        if p < 30:
+            mark_content_dirs_pre30(received, o.recursive, o.relative)
         out.stats.flist_size += conn.reader.offset - start
         out.stats.count_list(received)
         if dec.io_error:

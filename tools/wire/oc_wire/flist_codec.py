@@ -121,7 +121,12 @@ class FlistEncoder:
     def entry(self, e: FileEntry) -> bytes:
         o, s = self.o, self.s
         p = o.protocol
-        x = XMIT_TOP_DIR if (e.is_dir() and e.top_dir) else 0
+        x = 0
+        if e.is_dir():  # upstream: flist.c send_file_entry
+            if p < 30 or e.content_dir:
+                x = XMIT_TOP_DIR if e.top_dir else 0
+            else:
+                x = XMIT_NO_CONTENT_DIR | (XMIT_TOP_DIR if e.implied_dir else 0)
         if e.mode == s.mode:
             x |= XMIT_SAME_MODE
         s.mode = e.mode

@@ -16,6 +16,7 @@ from .flist_codec import (
     XMIT_IO_ERROR_ENDLIST,
     XMIT_LONG_NAME,
     XMIT_MOD_NSEC,
+    XMIT_NO_CONTENT_DIR,
     XMIT_SAME_ATIME,
     XMIT_SAME_GID,
     XMIT_SAME_MODE,
@@ -33,7 +34,7 @@ from .flist_codec import (
 from .flist_entry import FileEntry
 from .ints import ByteReader
 
-__all__ = ["FlistDecoder"]
+__all__ = ["FlistDecoder", "mark_content_dirs_pre30"]
 
 
 class FlistDecoder:
@@ -120,6 +121,10 @@ class FlistDecoder:
             s.mode = r.read_int32() & 0xFFFFFFFF
         e = FileEntry(name=name, mode=s.mode, size=size, mtime=s.mtime, mtime_nsec=nsec,
                       top_dir=bool(x & XMIT_TOP_DIR) and stat.S_ISDIR(s.mode))
+        if p >= 30 and x & XMIT_NO_CONTENT_DIR and e.top_dir:  # (upstream: flist.c
+            e.top_dir, e.content_dir, e.implied_dir = False, False, True  # recv_file_entry)
+        elif p >= 30 and x & XMIT_NO_CONTENT_DIR:
+            e.content_dir = False
         if o.preserve_atimes and not e.is_dir():
             if not x & XMIT_SAME_ATIME:
                 s.atime = r.read_varlong(4)
@@ -204,3 +209,26 @@ class FlistDecoder:
                         names[0] = r.read_bytes(r.read_byte())
         if o.protocol < 30:
             self.io_error = r.read_int32()
+
+
+def mark_content_dirs_pre30(received: list[FileEntry], recurse: bool, relative: bool) -> None:
+    """Below protocol 30 no flag says which directories' contents the list carries: a
+    top directory does, and with -r so does every directory after it inside its tree
+    (with -R only below its own path, not the implied ones before the next top); the
+    others, implied -R parents and -d's directories, do not. received is the list in
+    the order it came (upstream: flist.c recv_file_entry, in_del_hier)."""
+    in_hier, top = False, b""
+    for e in received:
+        if not e.is_dir():
+            continue
+        if e.top_dir:
+            in_hier = recurse
+            top = b"" if e.name == b"." else e.name
+            if relative and top.endswith(b"/."):
+                top = top[:-2]
+            e.content_dir = True
+        elif in_hier and (not relative or not top or e.name.startswith(top + b"/")):
+            e.content_dir = True
+        else:
+            in_hier = False
+            e.content_dir = False

@@ -22,6 +22,10 @@ class FileEntry:
     link_target: bytes | None = None
     checksum: bytes | None = None
     top_dir: bool = False
+    # a directory whose contents the list carries (upstream FLAG_CONTENT_DIR; what
+    # --delete may clean), or one only leading to a -R path (FLAG_IMPLIED_DIR)
+    content_dir: bool = True
+    implied_dir: bool = False
     hlinked: bool = False           # one of several hard links (XMIT_HLINKED)
     hlink_first: int | None = None  # protocol >= 30: index of the first link, None if first
     dev: int = 0                    # protocol < 30: hard-link identity (device, inode)
