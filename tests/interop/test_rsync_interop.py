@@ -226,16 +226,18 @@ def test_argument_mode_from_the_environment(tmp_path, env):
     assert results["oc"][0] == (["one", "two"] if env == "RSYNC_OLD_ARGS" else ["one two"])
 
 
+@pytest.mark.parametrize("human", ["-h", "-hh", "--no-h"])
 @pytest.mark.parametrize("direction", ["oc-pull", "oc-push"])
-def test_stats_block_matches_upstream(tmp_path, direction):
+def test_stats_block_matches_upstream(tmp_path, direction, human):
     """--stats: file counts by type, created and deleted counts, files transferred,
-    sizes, literal and matched data equal upstream's for the same transfer (byte totals
-    and timings depend on buffering and are not compared)."""
+    sizes, literal and matched data equal upstream's for the same transfer, in each -h
+    form (units of 1000 or 1024, plain digits, ',' separators); byte totals and timings
+    depend on buffering and are not compared."""
     src, basis = _tree(tmp_path, False)
     ref, ours = tmp_path / "ref", tmp_path / "ours"
     _copy(basis, ref)
     _copy(basis, ours)
-    opts = ["-a", "--delete", "--stats"]
+    opts = ["-a", "--delete", "--stats", human]
     if direction == "oc-pull":
         want = _run("reference", opts, src, ref, tmp_path)
     else:  # upstream pushing to upstream
@@ -375,6 +377,22 @@ def test_delete_only_in_directories_the_list_fills(tmp_path, direction, case, pr
     assert _snapshot(ours, True, True) == _snapshot(ref, True, True)
     kept = [name for name in _snapshot(ref, True, True) if name.endswith(b"extra")]
     assert kept  # some directory was left alone
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_relative_absolute_sources(tmp_path, direction):
+    """-R with absolute source paths (and a "/./" anchor): the names keep the path
+    without its leading '/', read from where they are, not from the working directory."""
+    src, _ = _tree(tmp_path, False)
+    srcs = [f"{src}/dir/deeper/mid", f"{src}/./dir/text", f"{src}/one"]
+    ref, ours = tmp_path / "ref", tmp_path / "ours"
+    want = _run_paths("reference", ["-aR"], srcs, ref, tmp_path)
+    got = _run_paths(direction, ["-aR"], srcs, ours, tmp_path)
+    assert got.returncode == want.returncode == 0, got.stderr
+    # (the parents of src change as ref and ours appear in them: their times don't count)
+    timed = {name for name in _snapshot(ref, True, True) if b"/src/" in name}
+    assert _snapshot(ours, True, True, timed) == _snapshot(ref, True, True, timed)
+    assert (ref / str(src).lstrip("/") / "dir" / "deeper" / "mid").is_file()
 
 
 @pytest.mark.parametrize("direction", ["oc-pull", "oc-push", "oc-local", "up-push-to-oc"])
@@ -525,18 +543,19 @@ def test_files_from_on_the_remote_host(tmp_path, direction, opts):
     assert len(_snapshot(ref, True, True)) >= 6
 
 
-@pytest.mark.parametrize("direction", DIRECTIONS[:4])
+@pytest.mark.parametrize("direction", DIRECTIONS)
 def test_files_from_comment_lines(tmp_path, direction):
     """A '#' line is a comment when the sending side reads the list file itself (a
-    push); a list forwarded to a remote sender (a pull) goes verbatim, so upstream's
-    sender looks for a file of that name and exits 23. Both sides of that, as upstream."""
+    push, a local copy); a list forwarded to a remote sender (a pull) goes verbatim, so
+    upstream's sender looks for a file of that name and exits 23. Both sides of that,
+    as upstream."""
     src, _ = _tree(tmp_path, False)
     (tmp_path / "list").write_text("one\n# not a file\nsp ace\n")
     ref, ours = tmp_path / "ref", tmp_path / "ours"
     ref.mkdir()
     ours.mkdir()
     args = ["-a", f"--files-from={tmp_path / 'list'}", "-e", _stub(tmp_path)]
-    push = direction in ("oc-push", "up-push-to-oc")
+    push = direction in ("oc-push", "up-push-to-oc", "oc-local")
     ends = [f"{src}/", f"localhost:{ref}/"] if push else [f"localhost:{src}/", f"{ref}/"]
     want = subprocess.run([RSYNC, *args, *ends], capture_output=True, timeout=300)
     got = _run(direction, args[:2], src, ours, tmp_path)

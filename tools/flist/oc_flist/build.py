@@ -349,8 +349,8 @@ def _split_arg(arg: bytes, relative: bool) -> tuple[bytes, bytes, bool]:
     """(base dir, name to send, dot dir?) for a source argument."""
     if relative:
         base, sep, fn = arg.partition(b"/./")
-        if not sep:
-            base, fn = b"", arg
+        if not sep:  # an absolute path is opened as such, sent without its leading '/'
+            base, fn = (b"/" if arg.startswith(b"/") else b""), arg
         parts = [p for p in fn.split(b"/") if p not in (b"", b".")]  # upstream clean_fname
         if b".." in parts:
             raise BuildAbort(f'found ".." dir in relative path: {os.fsdecode(fn)}', 1)

@@ -14,7 +14,7 @@ import time
 
 from oc_wire.flist_entry import FileEntry
 
-__all__ = ["permstring", "human_num", "timestring", "escape_name", "list_line"]
+__all__ = ["permstring", "human_num", "human_dnum", "timestring", "escape_name", "list_line"]
 
 _PERM = "rwxrwxrwx"
 _ESCAPED_BACKSLASH = re.compile(rb"\\#[0-9]{3}")
@@ -49,6 +49,16 @@ def human_num(num: int, human: int = 1) -> str:
                 d, units = d / mult, units[1:]
             return f"{-d if num < 0 else d:.2f}{units[0]}"
     return f"{num:,}" if human else str(num)
+
+
+def human_dnum(num: float, human: int, digits: int) -> str:
+    """upstream do_big_dnum: below 1000 (or at level 0) the plain decimal, else the
+    integer part as human_num gives it (units at 2/3), the fraction kept without units."""
+    text = f"{num:.{digits}f}"
+    if not human or -1000.0 < num < 1000.0:
+        return text
+    whole = human_num(int(num), human)
+    return whole if whole[-1:].isalpha() else whole + text[len(text.split(".")[0]):]
 
 
 def timestring(t: int) -> str:

@@ -340,7 +340,10 @@ def _pull(o: Options, srcs: list[str], dest: str, user, host, out: Output,
     conn.flush()
     if o.files_from and not files_from_host(o.files_from):
         # the sender reads the names while it sends the list: forward them alongside
-        data = wire_form(_files_from_data(o), o.from0)
+        raw, from0 = _files_from_data(o), o.from0
+        if local:  # upstream's local sender reads the file itself: no comment lines
+            raw, from0 = b"\0".join(names_in(raw, from0)), True
+        data = wire_form(raw, from0)
         threading.Thread(target=conn.forward, args=(data, p >= 31), daemon=True).start()
     batch = _start_batch(o, neg)
     if batch:

@@ -219,7 +219,7 @@ class Output:
         if (self.o.verbose or self.o.stats) and not self.o.quiet:
             self._write(self.out, summary_text(self.stats, protocol, sent, received,
                                                self.o.stats, self.o.dry_run,
-                                               self.o.only_write_batch))
+                                               self.o.only_write_batch, self.o.human))
 
 
 class FileProgress:

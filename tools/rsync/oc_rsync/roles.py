@@ -13,7 +13,7 @@ from oc_flist.filters import FilterRules
 from oc_wire.checksums import ChecksumSpec, checksum_spec
 from oc_wire.errors import OcError
 from oc_wire.flist_codec import FlistOptions
-from oc_wire.flist_decode import FlistDecoder, mark_content_dirs_pre30
+from oc_wire.flist_decode import FlistDecoder, mark_content_dirs_pre30, strip_roots
 from oc_wire.flist_entry import FileEntry
 from oc_wire.flist_order import sort_key, sorted_list
 from oc_wire.mux import Msg
@@ -121,7 +121,7 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     p = neg.protocol
     if o.only_write_batch:  # the batch gets the data; nothing here changes
         o = replace(o, dry_run=True)
-    dec = FlistDecoder(flist_options(o, neg))
+    dec = FlistDecoder(flist_options(o, neg), absolute_names=o.relative)
 
     def read_list() -> tuple[list[FileEntry], dict]:
         """One list off the wire: sorted, with its hard-link groups."""
@@ -134,7 +134,10 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
         if dec.io_error:
             out.io_error |= 1
         groups = hard_link_groups(received, p, first) if o.hard_links else {}
-        return sorted_list(received, p), groups
+        ordered = sorted_list(received, p)
+        if o.relative:
+            strip_roots(ordered)
+        return ordered, groups
 
     entries, groups = read_list()
     if server_sender:

@@ -34,15 +34,18 @@ from .flist_codec import (
 from .flist_entry import FileEntry
 from .ints import ByteReader
 
-__all__ = ["FlistDecoder", "mark_content_dirs_pre30"]
+__all__ = ["FlistDecoder", "mark_content_dirs_pre30", "strip_roots"]
 
 
 class FlistDecoder:
     """Decodes one file list from a ByteReader: read_entry() returns a FileEntry, or None
     at the end of the list (then io_error and the id maps are set)."""
 
-    def __init__(self, opts: FlistOptions, max_entries: int = 1 << 24):
+    def __init__(self, opts: FlistOptions, max_entries: int = 1 << 24,
+                 absolute_names: bool = False):
         self.o = opts
+        # -R: a sender keeps an absolute source's leading '/' (strip_roots, after sorting)
+        self.absolute_names = absolute_names
         self.s = ElisionState()
         self.io_error = 0
         self.uid_names: dict[int, bytes] = {}
@@ -192,7 +195,7 @@ class FlistDecoder:
         self.current = []
 
     def _check_name(self, name: bytes, at: int) -> None:
-        if not name or name.startswith(b"/") or b"\0" in name:
+        if not name or b"\0" in name or (name.startswith(b"/") and not self.absolute_names):
             raise ProtocolError("a relative, non-empty file name", at, repr(name))
         if b".." in name.split(b"/"):
             raise ProtocolError("a file name without '..' components", at, repr(name))
@@ -232,3 +235,11 @@ def mark_content_dirs_pre30(received: list[FileEntry], recurse: bool, relative: 
         else:
             in_hier = False
             e.content_dir = False
+
+
+def strip_roots(entries: list[FileEntry]) -> None:
+    """-R: names of absolute sources lose their leading slashes once the list is sorted
+    with them (upstream: flist.c flist_sort_and_clean, strip_root)."""
+    for e in entries:
+        if e.name.startswith(b"/"):
+            e.name = e.name.lstrip(b"/") or b"."
