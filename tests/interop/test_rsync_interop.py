@@ -263,7 +263,7 @@ OUT_FORMATS = [["-ai"], ["-aHi"], ["-av", "--delete"], ["-ai8"],
 def test_itemize_output_matches_upstream(tmp_path, direction, fresh, opts):
     """-i, -v and --out-format lines (the set of them: our generator and receiver
     interleave differently) equal what an upstream client prints for the same
-    transfer (upstream pulling, or pushing for oc-push)."""
+    transfer (upstream pulling, pushing for oc-push, copying locally for oc-local)."""
     src, basis = _tree(tmp_path, False)
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
@@ -274,6 +274,9 @@ def test_itemize_output_matches_upstream(tmp_path, direction, fresh, opts):
     if direction == "oc-push":
         want = subprocess.run([RSYNC, *opts, "-e", _stub(tmp_path), f"{src}/",
                                f"localhost:{ref}/"], capture_output=True, timeout=300)
+    elif direction == "oc-local":
+        want = subprocess.run([RSYNC, *opts, f"{src}/", f"{ref}/"], capture_output=True,
+                              timeout=300)
     else:
         want = _run("reference", opts, src, ref, tmp_path)
     got = _run(direction, opts, src, ours, tmp_path)
@@ -377,6 +380,30 @@ def test_delete_only_in_directories_the_list_fills(tmp_path, direction, case, pr
     assert _snapshot(ours, True, True) == _snapshot(ref, True, True)
     kept = [name for name in _snapshot(ref, True, True) if name.endswith(b"extra")]
     assert kept  # some directory was left alone
+
+
+@pytest.mark.parametrize("protocol", [32, 30])
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_a_fatal_error_of_the_server_ends_the_client_with_its_code(tmp_path, direction,
+                                                                   protocol):
+    """A destination whose parent is missing is fatal on the receiving side (exit 11):
+    a receiving server says why and sends MSG_ERROR_EXIT, and the client exits with
+    that code (not 12, "connection unexpectedly closed"), as upstream's does."""
+    src, _ = _tree(tmp_path, False)
+    ref, ours = tmp_path / "up" / "a" / "b", tmp_path / "oc" / "a" / "b"
+    opts = [f"--protocol={protocol}", "-a"]
+    # the same shape upstream to upstream: below 31 a receiving server dies without
+    # MSG_ERROR_EXIT, and its pushing (or local) client ends with 12
+    shape = {"oc-push": [f"{src}/", f"localhost:{ref}/"],
+             "up-push-to-oc": [f"{src}/", f"localhost:{ref}/"],
+             "oc-local": [f"{src}/", f"{ref}/"]}.get(direction)
+    want = subprocess.run([RSYNC, *opts, "-e", _stub(tmp_path), *shape], capture_output=True,
+                          timeout=120) if shape else _run("reference", opts, src, ref, tmp_path)
+    got = _run(direction, opts, src, ours, tmp_path)
+    assert got.returncode == want.returncode, got.stderr
+    assert want.returncode == (12 if shape and protocol < 31 else 11)
+    assert b'mkdir "' in got.stderr and b"failed: No such file or directory (2)" in got.stderr
+    assert (b"unexpectedly closed" in got.stderr) == (b"unexpectedly closed" in want.stderr)
 
 
 @pytest.mark.parametrize("direction", DIRECTIONS)

@@ -10,6 +10,7 @@ start the peer, set up the session and run our role.
 The remote shell is -e/--rsh, else RSYNC_RSH, else ssh; its words are split like a shell
 would, then `HOST` (and `-l USER`), the --rsync-path program and the server's arguments.
 """
+import contextlib
 import os
 import re
 import shlex
@@ -29,7 +30,7 @@ from oc_wire.mux import Msg
 
 from . import VERSION
 from .batchmode import BatchFile, check_write_batch, read_batch
-from .conn import Conn, PeerClosed
+from .conn import Conn, PeerClosed, PeerExited
 from .exitcodes import closing_line, code_for
 from .helptext import HELP
 from .local_child import fork_server
@@ -108,6 +109,8 @@ def _messages(out: Output):
                         stat.S_IFDIR if payload.endswith(b"\0") else stat.S_IFREG)
         elif code is Msg.IO_ERROR and len(payload) >= 4:
             out.io_error |= int.from_bytes(payload[:4], "little")
+        elif code is Msg.ERROR_EXIT and len(payload) == 4:  # the server's fatal error
+            raise PeerExited(int.from_bytes(payload, "little", signed=True))
     return handle
 
 
@@ -184,18 +187,17 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
             if len(hosts) != 1 or not all(src_remote):
                 raise UsageError("all sources must be on the same remote host")
             (user, host), = hosts
-            return _pull(o, [r[2] for r in src_remote], dest, user, host, out, local=False)
-        if o.whole_file is None:
+            return _pull(o, [r[2] for r in src_remote], dest, user, host, out)
+        if o.whole_file is None and not o.append:  # (--append sends only what is new)
             o = replace(o, whole_file=True)
-        first = os.path.abspath(srcs[0])
-        out.log_sender_root = os.fsencode(first if srcs[0].endswith("/")
-                                          else os.path.dirname(first))
-        # our server runs here, in this directory: the sources go as typed (-R keeps
-        # their path, "/./" included)
-        return _pull(o, srcs, dest, None, None, out, local=True)
+        # as upstream's local copy: we send, our own server (forked here, in this
+        # directory) receives
+        return _push(o, srcs, (None, None, dest), out, local=True)
     except (UsageError, FilterSyntaxError) as e:
         stderr.write(f"{PROG}: {e}\n" + closing_line(PROG, 1))
         return 1
+    except PeerExited as e:  # its messages said it all
+        return e.exit_code
     except (OcError, OSError) as e:
         code = code_for(e)
         if isinstance(e, OSError) and e.filename:
@@ -262,97 +264,112 @@ def _files_from_data(o: Options) -> bytes:
                          f"{e.strerror}") from None
 
 
-def _push(o: Options, srcs: list[str], dest, out: Output) -> int:
+@contextlib.contextmanager
+def _ending_on_error(conn: Conn, protocol: int):
+    """A fatal error of ours after set-up tells the server (MSG_ERROR_EXIT from
+    protocol 31) and waits for it to hang up before the error is reported."""
+    try:
+        yield
+    except PeerExited:
+        raise
+    except (OcError, OSError) as e:
+        try:
+            conn.error_exit(code_for(e), protocol)
+        except (OcError, OSError):
+            pass
+        raise
+
+
+def _push(o: Options, srcs: list[str], dest, out: Output, local: bool = False) -> int:
     user, host, path = dest
-    out.sending = True  # itemized lines start with '<'
-    proc = _spawn(o, user, host, server_argv(o, True, [path]), local=False)
+    out.sending = True  # itemized lines start with '<' (a local copy's with '>')
+    out.local = local
+    proc = _spawn(o, user, host, server_argv(o, True, [path], shell=not local), local)
     conn, neg = _setup(o, proc, out, "sender")
-    p = neg.protocol
-    if p >= 30:
-        conn.start_mux_out()
-    # --files-from=HOST:FILE: the server sends the names; below protocol 31 they come
-    # unframed, before our input is multiplexed (upstream: main.c client_run)
-    remote_names = bool(o.files_from and files_from_host(o.files_from))
-    if p >= 31 or not remote_names:
-        conn.start_mux_in()
-    rules = _rules(o)
-    # the receiver wants the rules when they decide what --delete spares (upstream:
-    # exclude.c receiver_wants_list)
-    if o.prune_empty_dirs or (o.delete and (not o.delete_excluded or p >= 29)):
-        conn.write(rules.to_wire(p, am_sender=True, delete_excluded=o.delete_excluded))
-    batch = _start_batch(o, neg)
-    if batch:
-        conn.flush()
-        conn.tee_out = batch.record
-    errors = ScanErrors()
-    sel = Selection(recurse=o.recursive, xfer_dirs=o.recursive or o.dirs,
-                    preserve_links=o.links, copy_links=o.copy_links,
-                    copy_dirlinks=o.copy_dirlinks, copy_unsafe_links=o.copy_unsafe_links,
-                    one_file_system=o.one_file_system, relative=o.relative,
-                    implied_dirs=o.implied_dirs,
-                    owner_names=(o.owner or o.group) and not o.numeric_ids)
-    began = time.monotonic()
-    out.list_progress("building", neg.inc_recurse)
-    sources = [os.fsencode(s) for s in srcs]
-    if remote_names:
-        conn.flush()
-        sources = sources_for(sources[0], list(read_wire_names(conn.reader.read_byte)))
-        if not conn.mux_in:
+    with _ending_on_error(conn, neg.protocol):
+        p = neg.protocol
+        if p >= 30:
+            conn.start_mux_out()
+        # --files-from=HOST:FILE: the server sends the names; below protocol 31 they come
+        # unframed, before our input is multiplexed (upstream: main.c client_run)
+        remote_names = bool(o.files_from and files_from_host(o.files_from))
+        if p >= 31 or not remote_names:
             conn.start_mux_in()
-    elif o.files_from:
-        sources = sources_for(sources[0], names_in(_files_from_data(o), o.from0))
-    items, build = build_first(sources, sel, rules.for_sender(), errors, neg.inc_recurse, p)
-    out.list_progress(None)
-    out.stats.flist_buildtime = max(1, int((time.monotonic() - began) * 1000))
-    sender = Sender(conn, neg, flist_options(o, neg), False,
-                    o.compress_level, lambda t: out.error(t, "sender"),
-                    o.copy_links or o.copy_dirlinks or o.copy_unsafe_links, o.dry_run,
-                    out.stats, inplace=o.inplace, append=o.append, warn=out.warning,
-                    report=out.sent_item, progress_for=out.file_progress,
-                    phase_done=out.phase_done, noatime=o.open_noatime)
-    if batch and o.only_write_batch:  # the data goes to the batch only
-        sender.xfer_write = batch.record
-    send_tree(sender, items, build,
-              scan_reporter(errors, lambda t: out.error(t, "sender"), out.info),
-              o.remove_source_files)
-    if batch:  # a client sender's stats go to the batch only
-        batch.record(sender.stats())
-    sender.goodbye()
-    conn.flush()
-    if batch:
-        batch.close()
-    out.summary(p, conn.bytes_written, conn.bytes_read)
-    out.end_line()
-    return _finish(proc, out.exit_code(sender.io_error))
+        rules = _rules(o)
+        # the receiver wants the rules when they decide what --delete spares (upstream:
+        # exclude.c receiver_wants_list)
+        if o.prune_empty_dirs or (o.delete and (not o.delete_excluded or p >= 29)):
+            conn.write(rules.to_wire(p, am_sender=True, delete_excluded=o.delete_excluded))
+        batch = _start_batch(o, neg)
+        if batch:
+            conn.flush()
+            conn.tee_out = batch.record
+        errors = ScanErrors()
+        sel = Selection(recurse=o.recursive, xfer_dirs=o.recursive or o.dirs,
+                        preserve_links=o.links, copy_links=o.copy_links,
+                        copy_dirlinks=o.copy_dirlinks, copy_unsafe_links=o.copy_unsafe_links,
+                        one_file_system=o.one_file_system, relative=o.relative,
+                        implied_dirs=o.implied_dirs,
+                        owner_names=(o.owner or o.group) and not o.numeric_ids)
+        began = time.monotonic()
+        out.list_progress("building", neg.inc_recurse)
+        sources = [os.fsencode(s) for s in srcs]
+        if remote_names:
+            conn.flush()
+            sources = sources_for(sources[0], list(read_wire_names(conn.reader.read_byte)))
+            if not conn.mux_in:
+                conn.start_mux_in()
+        elif o.files_from:
+            sources = sources_for(sources[0], names_in(_files_from_data(o), o.from0))
+        items, build = build_first(sources, sel, rules.for_sender(), errors, neg.inc_recurse, p)
+        out.list_progress(None)
+        out.stats.flist_buildtime = max(1, int((time.monotonic() - began) * 1000))
+        sender = Sender(conn, neg, flist_options(o, neg), False,
+                        o.compress_level, lambda t: out.error(t, "sender"),
+                        o.copy_links or o.copy_dirlinks or o.copy_unsafe_links, o.dry_run,
+                        out.stats, inplace=o.inplace, append=o.append, warn=out.warning,
+                        report=out.sent_item, progress_for=out.file_progress,
+                        phase_done=out.phase_done, noatime=o.open_noatime)
+        if batch and o.only_write_batch:  # the data goes to the batch only
+            sender.xfer_write = batch.record
+        send_tree(sender, items, build,
+                  scan_reporter(errors, lambda t: out.error(t, "sender"), out.info),
+                  o.remove_source_files)
+        if batch:  # a client sender's stats go to the batch only
+            batch.record(sender.stats())
+        sender.goodbye()
+        conn.flush()
+        if batch:
+            batch.close()
+        out.summary(p, conn.bytes_written, conn.bytes_read)
+        out.end_line()
+        return _finish(proc, out.exit_code(sender.io_error))
 
 
-def _pull(o: Options, srcs: list[str], dest: str, user, host, out: Output,
-          local: bool) -> int:
-    args = server_argv(o, False, srcs, shell=not local)
-    proc = _spawn(o, user, host, args, local)
+def _pull(o: Options, srcs: list[str], dest: str, user, host, out: Output) -> int:
+    args = server_argv(o, False, srcs)
+    proc = _spawn(o, user, host, args, local=False)
     conn, neg = _setup(o, proc, out, "Receiver")
-    p = neg.protocol
-    conn.start_mux_in()
-    if p >= 30:
-        conn.start_mux_out()
-    rules = _rules(o)
-    conn.write(rules.to_wire(p, am_sender=False, delete_excluded=o.delete_excluded))
-    conn.flush()
-    if o.files_from and not files_from_host(o.files_from):
-        # the sender reads the names while it sends the list: forward them alongside
-        raw, from0 = _files_from_data(o), o.from0
-        if local:  # upstream's local sender reads the file itself: no comment lines
-            raw, from0 = b"\0".join(names_in(raw, from0)), True
-        data = wire_form(raw, from0)
-        threading.Thread(target=conn.forward, args=(data, p >= 31), daemon=True).start()
-    batch = _start_batch(o, neg)
-    if batch:
-        conn.tee_in = batch.record
-    out.list_progress("building" if local else "receiving", neg.inc_recurse)
-    receive_files(conn, neg, o, os.fsencode(dest), out, server_sender=True,
-                            rules=rules.for_receiver(o.delete_excluded))
-    if batch:
-        batch.close()
-    out.summary(p, conn.bytes_written, conn.bytes_read)
-    out.end_line()
-    return _finish(proc, out.exit_code())
+    with _ending_on_error(conn, neg.protocol):
+        p = neg.protocol
+        conn.start_mux_in()
+        if p >= 30:
+            conn.start_mux_out()
+        rules = _rules(o)
+        conn.write(rules.to_wire(p, am_sender=False, delete_excluded=o.delete_excluded))
+        conn.flush()
+        if o.files_from and not files_from_host(o.files_from):
+            # the sender reads the names while it sends the list: forward them alongside
+            data = wire_form(_files_from_data(o), o.from0)
+            threading.Thread(target=conn.forward, args=(data, p >= 31), daemon=True).start()
+        batch = _start_batch(o, neg)
+        if batch:
+            conn.tee_in = batch.record
+        out.list_progress("receiving", neg.inc_recurse)
+        receive_files(conn, neg, o, os.fsencode(dest), out, server_sender=True,
+                      rules=rules.for_receiver(o.delete_excluded))
+        if batch:
+            batch.close()
+        out.summary(p, conn.bytes_written, conn.bytes_read)
+        out.end_line()
+        return _finish(proc, out.exit_code())

@@ -19,11 +19,11 @@ import select
 import threading
 import time
 
-from oc_wire.errors import NEED_DATA, ProtocolError
+from oc_wire.errors import NEED_DATA, OcError, ProtocolError
 from oc_wire.mux import MAX_FRAME, Demuxer, Msg, encode_frame
 from oc_wire.stream import PullReader
 
-__all__ = ["Conn", "PeerClosed", "IoTimeout"]
+__all__ = ["Conn", "PeerClosed", "PeerExited", "IoTimeout"]
 
 _OUT_LIMIT = 1 << 16
 
@@ -38,6 +38,16 @@ class PeerClosed(ProtocolError):
         self.expected, self.offset, self.got = "more data", None, None
         Exception.__init__(self, f"connection unexpectedly closed ({received:,} bytes "
                                  f"received so far) [{role}]")
+
+
+class PeerExited(OcError):
+    """The peer said it exits with an error (MSG_ERROR_EXIT; its messages came before):
+    we end with its code and say nothing more (upstream: io.c, _exit_cleanup with a
+    negative line)."""
+
+    def __init__(self, code: int):
+        self.exit_code = code
+        super().__init__(f"the peer exited with code {code}")
 
 
 class IoTimeout(ProtocolError):
@@ -67,6 +77,7 @@ class Conn:
         self.tee_in = self.tee_out = None
         self.reader = PullReader(self.read)
         self._lock = threading.RLock()  # a generator thread writes while the receiver reads
+        self._reader: threading.Thread | None = None  # the thread that reads
         self.timeout = 0
         self.bwlimit = 0
         self.forwarding = False  # forward() owns the output
@@ -183,12 +194,25 @@ class Conn:
                 _poll(None, self.fd_out, None)
                 continue
             except BrokenPipeError:
+                self._last_words()
                 raise PeerClosed(self.bytes_read, self.role) from None
             del self._wbuf[:n]
             self.bytes_written += n
             self.last_out = time.monotonic()
             if self.bwlimit:
                 self._throttle()
+
+    def _last_words(self) -> None:
+        """The peer hung up while we wrote: what it said before (its error messages,
+        a MSG_ERROR_EXIT) is still to be read, when this thread is the one reading."""
+        if not self.mux_in or self._reader is not threading.current_thread():
+            return
+        try:  # (a peer that has exited has closed its end: the reads end soon)
+            while _poll(self.fd_in, None, 5)[0] and (chunk := os.read(self.fd_in, 1 << 16)):
+                self._demux.receive_data(chunk)
+            self._pump()
+        except OSError:
+            pass
 
     def _push_some(self) -> bool:
         """From the reading side: what the peer takes now, unless another thread is
@@ -275,8 +299,29 @@ class Conn:
         self._demux.receive_data(bytes(self._raw))
         self._raw.clear()
 
+    def error_exit(self, code: int, protocol: int) -> None:
+        """A fatal error's end from protocol 31 (its messages sent first): MSG_ERROR_EXIT
+        with the code, then input is read until the peer hangs up, so it reads all we
+        said (upstream: cleanup.c _exit_cleanup; not for I/O, protocol, signal or
+        timeout codes)."""
+        if self.mux_out and protocol >= 31 and code not in (10, 12, 20, 30):
+            self.send_msg(Msg.ERROR_EXIT, code.to_bytes(4, "little"))
+            self.wait_for_close()
+
+    def wait_for_close(self) -> None:
+        """Read and drop input until the peer hangs up (upstream: io.c
+        noop_io_until_death)."""
+        self.flush()
+        self.on_message = lambda code, payload: None
+        while self._fill():
+            self._data.clear()
+            self._raw.clear()
+            if self.mux_in:
+                self._demux = Demuxer()
+
     def read(self, n: int) -> bytes:
         """Up to n bytes of data; PeerClosed at the end of input."""
+        self._reader = threading.current_thread()
         while True:
             src = self._data if self.mux_in else self._raw
             if self.mux_in and len(src) < n:  # frames are parsed as the data runs out

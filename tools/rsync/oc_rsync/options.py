@@ -66,7 +66,7 @@ _LONG = {
     "timeout": ("timeout", "value"), "contimeout": ("contimeout", "value"),
     "delete-excluded": ("delete_excluded", "flag"), "force": ("force", "flag"),
     # what a client may pass to its server that changes nothing here yet
-    "log-format": (None, "ignored-value"), "msgs2stderr": (None, "ignored"),
+    "log-format": ("out_format", "value"), "msgs2stderr": (None, "ignored"),
     "out-format": ("out_format", "value"), "log-file": ("log_file", "value"),
     "files-from": ("files_from", "value"), "atimes": ("atimes", "count"),
     "secluded-args": ("secluded_args", "flag"), "protect-args": ("secluded_args", "flag"),

@@ -50,7 +50,8 @@ class Output:
         self._needs_newline = False
         self._overall = None    # --info=progress2
         self.log_file = None    # --log-file
-        self.log_sender_root: bytes | None = None  # a local copy's source directory
+        self.local = False  # a local copy: we send, but a transfer's arrow is '>'
+        # (upstream: log.c, '<' only when not local_server)
         if opts is not None and getattr(opts, "log_file", None):
             try:
                 self.log_file = open(opts.log_file, "a", encoding="utf-8",
@@ -109,23 +110,20 @@ class Output:
                                                or self.o.progress or self.o.out_format):
             return
         fmt = self.o.out_format or ("%i %n%L" if self.o.itemize else "%n%L")
-        self._write(self.out, format_item(fmt, e, iflags, op, sending=self.sending,
+        arrow_out = self.sending and not self.local
+        self._write(self.out, format_item(fmt, e, iflags, op, sending=arrow_out,
                                           nbytes=nbytes, hlink=hlink, links=self.o.links,
                                           full=full, eight_bit=self.o.eight_bit,
                                           times=self.o.times) + "\n")
 
     def log_file_item(self, e: FileEntry, iflags: int, op: str, nbytes: int = 0,
                       hlink: bytes | None = None, full: bytes | None = None) -> None:
-        """The --log-file line of an item. In a local copy upstream's sending process
-        writes them: "send", and %f under the source directory (log_sender_root)."""
+        """The --log-file line of an item."""
         if self.log_file is None or self.o.dry_run:
             return
-        if self.log_sender_root is not None and op == "recv":
-            op = "send"
-            full = os.path.join(self.log_sender_root, e.name)
         self.log(format_item(self.o.log_file_format or "%i %n%L", e, iflags, op,
-                             sending=self.sending, nbytes=nbytes, hlink=hlink,
-                             links=self.o.links, full=full, times=self.o.times))
+                             sending=self.sending and not self.local, nbytes=nbytes,
+                             hlink=hlink, links=self.o.links, full=full, times=self.o.times))
 
     def log(self, text: str) -> None:
         """A --log-file line: date, time and our pid first (upstream: log.c logit)."""

@@ -18,8 +18,8 @@ from oc_wire.filter_list import encode_filter_list, read_filter_list
 from oc_wire.mux import Msg
 from oc_wire.server_args import ServerArgs, parse_server_args
 
-from .conn import Conn, PeerClosed
-from .exitcodes import code_for
+from .conn import Conn, PeerClosed, PeerExited
+from .exitcodes import closing_line, code_for
 from .options import parse_args
 from .output import MessageStream, Output
 from .roles import build_first, receive_files, scan_reporter, send_tree, transfer_spec
@@ -77,7 +77,7 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None) ->
     if args.has("s"):  # -s: the command line stops at the letters
         argv = [*argv, *_read_secluded(fd_in)]
         args = parse_server_args(["--server", *argv])
-    conn = Conn(fd_in, fd_out, on_message=lambda code, payload: None,
+    conn = Conn(fd_in, fd_out, on_message=_client_exit,
                 role="sender" if args.server_sends else "receiver")
     conn.set_timeout(args.timeout)
     if args.bwlimit:
@@ -128,16 +128,39 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None) ->
         return 23 if (errors.io_error or sender.io_error & 1) else \
             24 if sender.io_error else 0
     except (OcError, OSError) as e:
-        role = "sender" if args.server_sends else "receiver"
-        text = f"{PROG}: [{role}] {e}\n"
-        if conn.mux_out:
-            try:
-                conn.send_msg(Msg.ERROR, text.encode())
-                conn.flush()
-            except OcError:
-                pass
+        return _fatal(conn, e, args.server_sends, locals().get("neg"), stderr)
+
+
+def _client_exit(code: Msg, payload: bytes) -> None:
+    """The client's MSG_ERROR_EXIT: it failed and said why itself."""
+    if code is Msg.ERROR_EXIT and len(payload) == 4:
+        raise PeerExited(int.from_bytes(payload, "little", signed=True))
+
+
+def _fatal(conn: Conn, e: BaseException, sending: bool, neg, stderr) -> int:
+    """A fatal error (upstream: log.c rprintf FERROR, cleanup.c _exit_cleanup): the
+    message and the closing line go to the client when output is multiplexed, else to
+    stderr; then Conn.error_exit. A client's own fatal error ends us quietly."""
+    if isinstance(e, PeerExited):
+        return e.exit_code
+    code = code_for(e)
+    role = "Sender" if sending else "Receiver"
+    what = f"{e.strerror} ({e.errno})" if isinstance(e, OSError) and e.strerror else str(e)
+    text = (f"{PROG}: {e}\n" if isinstance(e, PeerClosed) else
+            f"{PROG}: [{role.lower()}] {what}\n") + \
+        closing_line(PROG, code).rstrip("\n") + f" [{role}]\n"
+    if not conn.mux_out or isinstance(e, PeerClosed):  # (a client gone hears nothing)
         stderr.write(text)
-        return code_for(e)
+        return code
+    try:
+        for line in text.splitlines(keepends=True):  # one message a line, as upstream
+            conn.send_msg(Msg.ERROR, line.encode())
+        if neg is not None:
+            conn.error_exit(code, neg.protocol)
+        conn.flush()
+    except OcError:
+        pass
+    return code
 
 
 def _sends_incrementally(args: ServerArgs) -> bool:
