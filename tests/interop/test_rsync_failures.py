@@ -245,3 +245,28 @@ def test_help_and_duplicate_sources(tmp_path):
         outs.append(sorted(line for line in r.stdout.splitlines() if line.startswith(("x", "z"))))
     assert outs[0] == outs[1] == ["x/", "x/y", "z"]
     assert (tmp_path / "oc" / "x" / "y").read_bytes() == b"3"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to plant another user's symlink")
+@pytest.mark.parametrize("option", ["--write-batch", "--log-file", "--exclude-from",
+                                    "--files-from"])
+def test_a_planted_symlink_is_not_followed_for_an_operator_path(tmp_path, option):
+    """A file the operator names (batch, log, rules or names list) is not reached
+    through a symlink another user planted: the victim stays as it was and the exit
+    code is upstream's (11 for a batch or a rules file, 1 for a names list, refused
+    before connecting; the transfer goes on without a log)."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "f").write_bytes(b"x")
+    codes = {}
+    for prog, name in ((RSYNC, "up"), (OC, "oc")):
+        victim = tmp_path / f"victim-{name}"
+        victim.write_bytes(b"precious\n")
+        planted = tmp_path / f"planted-{name}"
+        os.symlink(victim, planted)
+        os.lchown(planted, 65534, 65534)
+        r = subprocess.run([prog, "-a", f"{option}={planted}", f"{tmp_path / 'src'}/",
+                            f"{tmp_path / ('dst-' + name)}/"], capture_output=True, timeout=60)
+        assert victim.read_bytes() == b"precious\n", r.stderr
+        assert b"unexpectedly closed" not in r.stderr
+        codes[name] = r.returncode
+    assert codes["oc"] == codes["up"], codes

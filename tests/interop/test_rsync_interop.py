@@ -6,6 +6,7 @@ mtimes, symlink targets) and the exit code.
 Directions: oc client pulling from / pushing to upstream `rsync --server`, upstream
 client pulling from / pushing to `oc-rsync --server`, and an oc-rsync local copy."""
 import hashlib
+import json
 import os
 import random
 import stat
@@ -224,6 +225,26 @@ def test_argument_mode_from_the_environment(tmp_path, env):
         results[name] = (sorted(os.listdir(dst)), len(words), "two" in words)
     assert results["oc"] == results["up"]
     assert results["oc"][0] == (["one", "two"] if env == "RSYNC_OLD_ARGS" else ["one two"])
+
+
+def test_version_lists_capabilities_as_upstream_does():
+    """-V: upstream's sections (capabilities, optimizations, checksum and compression
+    lists) with what we do; -VV: the same as JSON with upstream's keys; the lists are
+    the ones our negotiation offers, so a script choosing from them gets a working one."""
+    up = subprocess.run([RSYNC, "-V"], capture_output=True, text=True).stdout
+    oc = subprocess.run([OC, "-V"], capture_output=True, text=True).stdout
+    heads = [x for x in up.splitlines() if x.endswith(":") and not x.startswith(" ")]
+    assert [x for x in oc.splitlines() if x.endswith(":") and not x.startswith(" ")] == heads
+    assert "protocol version 32" in oc.splitlines()[0]
+    up_json = json.loads(subprocess.run([RSYNC, "-VV"], capture_output=True).stdout)
+    oc_json = json.loads(subprocess.run([OC, "-VV"], capture_output=True).stdout)
+    assert set(oc_json) == set(up_json)
+    assert set(oc_json["capabilities"]) == set(up_json["capabilities"])
+    assert oc_json["compress_list"] == up_json["compress_list"]
+    assert [c for c in up_json["checksum_list"] if c != "none"] == \
+        [c for c in oc_json["checksum_list"] if c != "none"]
+    for algo in oc_json["compress_list"] + oc_json["checksum_list"]:
+        assert algo in oc  # the -V text names them too
 
 
 @pytest.mark.parametrize("human", ["-h", "-hh", "--no-h"])

@@ -15,7 +15,7 @@ from oc_wire.errors import OcError
 
 from .build import BuildAbort, Lines, ListFormat, ScanErrors, Selection, build
 from .files_from import names_in, sources_for
-from .filters import FilterRules, FilterSyntaxError
+from .filters import FilterFileError, FilterRules, FilterSyntaxError
 from .listing import list_line
 from .wire import decode_list, encode_list, list_header, sorted_unique
 
@@ -132,6 +132,9 @@ def command(**o):
     except FilterSyntaxError as e:
         err.write(f"oc-flist: {e}\n")
         return 1
+    except FilterFileError as e:  # (upstream: exit 11)
+        err.write(f"oc-flist: {e}\n")
+        return e.exit_code
     recurse = o["recursive"] or o["archive"]
     sources = operands
     relative = o["relative"]

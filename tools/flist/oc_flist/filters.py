@@ -36,6 +36,7 @@ __all__ = [
     "FilterWalker",
     "FilterRule",
     "FilterSyntaxError",
+    "FilterFileError",
     "FilterWireError",
     "files_under",
     "MAX_WIRE_RULE",
@@ -98,6 +99,26 @@ def _cvs_extras(out: list[FilterRule], extras: list[FilterRule]) -> list[FilterR
     return result
 
 
+class FilterFileError(OcError):
+    """A rules file named on the command line cannot be read (upstream: exclude.c
+    parse_filter_file with XFLG_FATAL_ERRORS, exit 11)."""
+
+    exit_code = 11
+
+
+def _rules_file(read_file: Reader | None, name: bytes, include: bool) -> bytes:
+    """The contents of an --exclude-from/--include-from or merge file; a reader may
+    return None or raise OSError (then its reason is told)."""
+    what = f"failed to open {'in' if include else 'ex'}clude file {os.fsdecode(name)}"
+    try:
+        data = read_file(name) if read_file else None
+    except OSError as e:
+        raise FilterFileError(f"{what}: {e.strerror} ({e.errno})") from None
+    if data is None:
+        raise FilterFileError(what)
+    return data
+
+
 def _add(rule: FilterRule, read_file: Reader | None, out: list[FilterRule], depth: int) -> None:
     if rule.kind == "clear":
         out.clear()
@@ -105,9 +126,7 @@ def _add(rule: FilterRule, read_file: Reader | None, out: list[FilterRule], dept
     if rule.kind == "merge":
         if depth > 16:
             raise FilterSyntaxError("merge files nested too deeply")
-        data = read_file(rule.pattern) if read_file else None
-        if data is None:
-            raise FilterSyntaxError(f"failed to open merge file {rule.pattern!r}")
+        data = _rules_file(read_file, rule.pattern, rule.include)
         if rule.exclude_self:
             out.append(FilterRule(kind="exclude", pattern=rule.pattern.rsplit(b"/", 1)[-1]))
         _merge_contents(rule, data, read_file, out, depth + 1)
@@ -194,10 +213,8 @@ class FilterRules:
             elif opt in ("exclude", "include"):
                 _add(parse_rule(raw, opt), read_file, out, 0)
             elif opt in ("exclude-from", "include-from"):
-                data = read_file(raw) if read_file else None
-                if data is None:
-                    raise FilterSyntaxError(f"failed to open {opt} file {raw!r}")
                 kind = opt.split("-")[0]
+                data = _rules_file(read_file, raw, kind == "include")
                 for text in split_merge_text(data, False, nul):
                     _add(parse_rule(text, kind), read_file, out, 0)
             elif opt == "F":

@@ -20,14 +20,12 @@ class Attrs:
         os.umask(self.umask)
         self.user_names, self.group_names = user_names or {}, group_names or {}
         self.root = os.geteuid() == 0
-        self._ids: dict[tuple[int, int], int] = {}
+        self._uids: dict[int, int] = {}
+        self._gids: dict[int, int] = {}
 
-    def _local_id(self, wire_id: int, names: dict, lookup) -> int:
+    def _local_id(self, wire_id: int, names: dict, lookup, seen: dict) -> int:
         """The local id for a sender's id: by name unless --numeric-ids or unknown here
         (upstream: uidlist.c match_uid/match_gid, which also maps each id once)."""
-        key = (id(names), wire_id)
-        if key in self._ids:
-            return self._ids[key]
         local = wire_id
         name = names.get(wire_id)
         if name and not self.o.numeric_ids:
@@ -35,14 +33,18 @@ class Attrs:
                 local = lookup(os.fsdecode(name))
             except KeyError:
                 pass
-        self._ids[key] = local
+        seen[wire_id] = local
         return local
 
     def _uid(self, e: FileEntry) -> int:
-        return self._local_id(e.uid, self.user_names, lambda n: pwd.getpwnam(n).pw_uid)
+        uid = self._uids.get(e.uid)
+        return uid if uid is not None else self._local_id(
+            e.uid, self.user_names, lambda n: pwd.getpwnam(n).pw_uid, self._uids)
 
     def _gid(self, e: FileEntry) -> int:
-        return self._local_id(e.gid, self.group_names, lambda n: grp.getgrnam(n).gr_gid)
+        gid = self._gids.get(e.gid)
+        return gid if gid is not None else self._local_id(
+            e.gid, self.group_names, lambda n: grp.getgrnam(n).gr_gid, self._gids)
 
     def mode_for(self, e: FileEntry, old_mode: int | None = None) -> int:
         """upstream rsync.c dest_mode: -p gives the sender's bits; otherwise an existing

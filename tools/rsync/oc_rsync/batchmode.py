@@ -19,6 +19,7 @@ from oc_wire.errors import OcError
 from oc_wire.negotiate import Negotiated
 
 from .conn import Conn
+from .operator_paths import open_operator_path
 from .options import Options, UsageError
 from .output import Output
 
@@ -51,12 +52,30 @@ def check_write_batch(o: Options) -> None:
         raise UsageError("--write-batch cannot be combined with --checksum-choice")
 
 
+class BatchOpenError(OcError):
+    """The batch (or its script) could not be opened (upstream: batch.c
+    open_batch_files, exit 11)."""
+
+    exit_code = 11
+
+
+def _open_batch(path: str, flags: int, mode: int) -> int:
+    try:
+        return open_operator_path(path, flags, mode)
+    except OSError as e:
+        raise BatchOpenError(f"Batch file {os.path.abspath(path)} open error: "
+                             f"{e.strerror} ({e.errno})") from None
+
+
+_WRITE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+
+
 class BatchFile:
     """The batch being written, and its FILE.sh beside it."""
 
     def __init__(self, path: str, o: Options, neg: Negotiated, raw_argv: list[str]):
         self.path, self.o, self.neg, self.argv = path, o, neg, raw_argv
-        self.f = open(path, "wb")
+        self.f = os.fdopen(_open_batch(path, _WRITE, 0o600), "wb")
         self.f.write(encode_header(BatchHeader(stream_flags(o, neg.protocol), neg.protocol,
                                                neg.compat_flags, neg.checksum_seed)))
 
@@ -67,7 +86,7 @@ class BatchFile:
         self.f.close()
         rules = [f"- {v}" if k == "exclude" else f"+ {v}" if k == "include" else v
                  for k, v in self.o.filters if k in ("exclude", "include", "filter")]
-        with open(self.path + ".sh", "w") as f:
+        with os.fdopen(_open_batch(self.path + ".sh", _WRITE, 0o700), "w") as f:
             f.write(batch_script(self.argv, list(self.o.operands), rules, self.neg.protocol))
         os.chmod(self.path + ".sh", 0o700)
 
@@ -76,7 +95,7 @@ def read_batch(path: str, o: Options, dest: str, out: Output) -> int:
     """Replay a batch into dest; returns the exit code."""
     from .roles import receive_files
 
-    fd = os.open(path, os.O_RDONLY)
+    fd = _open_batch(path, os.O_RDONLY, 0)
     null = os.open(os.devnull, os.O_WRONLY)
     try:
         conn = Conn(fd, null, role="receiver")

@@ -28,12 +28,12 @@ from oc_flist.filters import FilterRules, FilterSyntaxError
 from oc_wire.errors import OcError
 from oc_wire.mux import Msg
 
-from . import VERSION
 from .batchmode import BatchFile, check_write_batch, read_batch
 from .conn import Conn, PeerClosed, PeerExited
 from .exitcodes import closing_line, code_for
 from .helptext import HELP
 from .local_child import fork_server
+from .operator_paths import open_operator_path
 from .options import (
     SECLUDED,
     Options,
@@ -135,7 +135,8 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
         stderr.write(f"{PROG}: {e}\n" + closing_line(PROG, 1))
         return 1
     if o.version:
-        stdout.write(f"oc-rsync  version {VERSION}  protocol version 32\n")
+        from .version import version_text
+        stdout.write(version_text(o.version))
         return 0
     if o.read_batch:
         if len(o.operands) != 1:
@@ -243,13 +244,15 @@ def _rules(o: Options) -> FilterRules:
     def read(name: bytes):
         if name == b"-":  # a merge or exclude-from file named "-" is standard input
             return sys.stdin.buffer.read()
-        try:
-            with open(name, "rb") as f:
-                return f.read()
-        except OSError:
-            return None
-    home = os.path.join(os.fsencode(os.environ.get("HOME", "")), b".cvsignore")
-    return FilterRules.from_options(list(o.filters), read, dict(os.environ), read(home))
+        with os.fdopen(open_operator_path(name, os.O_RDONLY), "rb") as f:
+            return f.read()  # (an OSError says why it cannot be read)
+    try:
+        with open(os.path.join(os.fsencode(os.environ.get("HOME", "")), b".cvsignore"),
+                  "rb") as f:
+            home = f.read()
+    except OSError:
+        home = None
+    return FilterRules.from_options(list(o.filters), read, dict(os.environ), home)
 
 
 def _files_from_data(o: Options) -> bytes:
@@ -257,7 +260,7 @@ def _files_from_data(o: Options) -> bytes:
     if o.files_from == "-":
         return sys.stdin.buffer.read()
     try:
-        with open(o.files_from, "rb") as f:
+        with os.fdopen(open_operator_path(o.files_from, os.O_RDONLY), "rb") as f:
             return f.read()
     except OSError as e:
         raise UsageError(f"failed to open files-from file {o.files_from}: "
@@ -284,6 +287,9 @@ def _push(o: Options, srcs: list[str], dest, out: Output, local: bool = False) -
     user, host, path = dest
     out.sending = True  # itemized lines start with '<' (a local copy's with '>')
     out.local = local
+    rules = _rules(o)  # (read before connecting, as upstream parses them with the options)
+    remote_names = bool(o.files_from and files_from_host(o.files_from))
+    names = _files_from_data(o) if o.files_from and not remote_names else None
     proc = _spawn(o, user, host, server_argv(o, True, [path], shell=not local), local)
     conn, neg = _setup(o, proc, out, "sender")
     with _ending_on_error(conn, neg.protocol):
@@ -292,10 +298,8 @@ def _push(o: Options, srcs: list[str], dest, out: Output, local: bool = False) -
             conn.start_mux_out()
         # --files-from=HOST:FILE: the server sends the names; below protocol 31 they come
         # unframed, before our input is multiplexed (upstream: main.c client_run)
-        remote_names = bool(o.files_from and files_from_host(o.files_from))
         if p >= 31 or not remote_names:
             conn.start_mux_in()
-        rules = _rules(o)
         # the receiver wants the rules when they decide what --delete spares (upstream:
         # exclude.c receiver_wants_list)
         if o.prune_empty_dirs or (o.delete and (not o.delete_excluded or p >= 29)):
@@ -319,8 +323,8 @@ def _push(o: Options, srcs: list[str], dest, out: Output, local: bool = False) -
             sources = sources_for(sources[0], list(read_wire_names(conn.reader.read_byte)))
             if not conn.mux_in:
                 conn.start_mux_in()
-        elif o.files_from:
-            sources = sources_for(sources[0], names_in(_files_from_data(o), o.from0))
+        elif names is not None:
+            sources = sources_for(sources[0], names_in(names, o.from0))
         items, build = build_first(sources, sel, rules.for_sender(), errors, neg.inc_recurse, p)
         out.list_progress(None)
         out.stats.flist_buildtime = max(1, int((time.monotonic() - began) * 1000))
@@ -347,6 +351,9 @@ def _push(o: Options, srcs: list[str], dest, out: Output, local: bool = False) -
 
 
 def _pull(o: Options, srcs: list[str], dest: str, user, host, out: Output) -> int:
+    rules = _rules(o)
+    names = _files_from_data(o) if o.files_from and not files_from_host(o.files_from) \
+        else None
     args = server_argv(o, False, srcs)
     proc = _spawn(o, user, host, args, local=False)
     conn, neg = _setup(o, proc, out, "Receiver")
@@ -355,12 +362,11 @@ def _pull(o: Options, srcs: list[str], dest: str, user, host, out: Output) -> in
         conn.start_mux_in()
         if p >= 30:
             conn.start_mux_out()
-        rules = _rules(o)
         conn.write(rules.to_wire(p, am_sender=False, delete_excluded=o.delete_excluded))
         conn.flush()
-        if o.files_from and not files_from_host(o.files_from):
+        if names is not None:
             # the sender reads the names while it sends the list: forward them alongside
-            data = wire_form(_files_from_data(o), o.from0)
+            data = wire_form(names, o.from0)
             threading.Thread(target=conn.forward, args=(data, p >= 31), daemon=True).start()
         batch = _start_batch(o, neg)
         if batch:

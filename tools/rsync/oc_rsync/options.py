@@ -45,7 +45,7 @@ _LONG = {
     "dry-run": ("dry_run", "flag"), "numeric-ids": ("numeric_ids", "flag"),
     "inc-recursive": ("inc_recursive", "flag"), "i-r": ("inc_recursive", "flag"),
     "block-size": ("block_size", "value"), "8-bit-output": ("eight_bit", "flag"),
-    "version": ("version", "flag"), "help": ("help", "flag"), "from0": ("from0", "flag"),
+    "version": ("version", "count"), "help": ("help", "flag"), "from0": ("from0", "flag"),
     "write-batch": ("write_batch", "value"), "read-batch": ("read_batch", "value"),
     "only-write-batch": ("only_write_batch", "value"),
     "remove-source-files": ("remove_source_files", "flag"),
@@ -145,7 +145,7 @@ class Options:
     inc_recursive: bool = True
     block_size: int = 0
     eight_bit: bool = False
-    version: bool = False
+    version: int = 0  # -V; -VV: as JSON
     help: bool = False
     from0: bool = False
     files_from: str | None = None  # a file, "-" (stdin), or [USER@]HOST:FILE

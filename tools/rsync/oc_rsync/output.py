@@ -12,6 +12,7 @@ from oc_wire.flist_entry import FileEntry
 from oc_wire.items import ITEM_DELETED, ITEM_IS_NEW, ITEM_LOCAL_CHANGE, SIGNIFICANT_ITEM_FLAGS
 
 from .logformat import format_item, has_escape
+from .operator_paths import open_operator_path
 from .stats import TransferStats, summary_text
 
 __all__ = ["Output", "FileProgress", "MessageStream", "INFO_HELP", "DEBUG_HELP"]
@@ -54,8 +55,9 @@ class Output:
         # (upstream: log.c, '<' only when not local_server)
         if opts is not None and getattr(opts, "log_file", None):
             try:
-                self.log_file = open(opts.log_file, "a", encoding="utf-8",
-                                     errors="backslashreplace")
+                fd = open_operator_path(opts.log_file,
+                                        os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
+                self.log_file = os.fdopen(fd, "a", encoding="utf-8", errors="backslashreplace")
             except OSError as exc:  # upstream: a warning, and the run goes on
                 self.warning(f"failed to open log-file {opts.log_file}: {exc.strerror} "
                              f"({exc.errno})")

@@ -148,7 +148,7 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     if where.created and (o.verbose or o.itemize or o.progress) and not o.quiet \
             and not o.list_only:
         out.info(f"created directory {os.fsdecode(dest).rstrip('/') or '/'}")
-    attrs = Attrs(o, dict(dec.uid_names), dict(dec.gid_names))
+    attrs = Attrs(o, dec.uid_names, dec.gid_names)  # (later lists add names)
     spec = transfer_spec(neg)
     events: queue.Queue = queue.Queue()
     gen = Generator(conn, p, spec, where, lists, attrs, events, o, out, rules, groups)
