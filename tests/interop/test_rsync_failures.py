@@ -270,3 +270,35 @@ def test_a_planted_symlink_is_not_followed_for_an_operator_path(tmp_path, option
         assert b"unexpectedly closed" not in r.stderr
         codes[name] = r.returncode
     assert codes["oc"] == codes["up"], codes
+
+
+@pytest.mark.parametrize("partial", [False, True], ids=["plain", "partial"])
+def test_ctrl_c_on_a_local_copy_leaves_no_temp_file(tmp_path, partial):
+    """SIGINT to the whole process group (a terminal's Ctrl-C) during a local copy: both
+    processes unwind (exit 20); the receiving one removes its temp file, or with
+    --partial keeps what came under the final name, as upstream's local copy does."""
+    (tmp_path / "src").mkdir()
+    data = os.urandom(1 << 20) * 300
+    (tmp_path / "src" / "huge").write_bytes(data)
+    dst = tmp_path / "dst"
+    dst.mkdir()
+    proc = subprocess.Popen([OC, "-a", "--bwlimit=40000", *(["--partial"] if partial else []),
+                             f"{tmp_path / 'src'}/", f"{dst}/"], stderr=subprocess.PIPE,
+                            start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # until data is flowing into the temp file
+        temps = [p for p in dst.iterdir() if p.name.startswith(".huge.")]
+        if temps and temps[0].stat().st_size > (1 << 20):
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    time.sleep(0.2)  # (the receiving process may finish its clean-up just after)
+    assert proc.returncode == 20, err
+    left = sorted(p.name for p in dst.iterdir())
+    if partial:
+        assert left == ["huge"] and 0 < (dst / "huge").stat().st_size < len(data)
+        assert (dst / "huge").read_bytes() == data[:(dst / "huge").stat().st_size]
+    else:
+        assert left == []
+    assert b"Traceback" not in err and b"Exception" not in err

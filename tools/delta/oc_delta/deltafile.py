@@ -107,7 +107,10 @@ def file_tokens(sig: SigTable, spec, fd: int, size: int, encoder, progress=None,
     finally:
         hasher.wait()
         if isinstance(mm, mmap.mmap):
-            mm.close()
+            try:
+                mm.close()
+            except BufferError:  # interrupted while a view of it was still held:
+                pass             # the mapping goes with its last view
 
 
 def _read_all(fd: int, size: int) -> bytes:

@@ -30,7 +30,7 @@ from oc_wire.mux import Msg
 
 from .batchmode import BatchFile, check_write_batch, read_batch
 from .conn import Conn, PeerClosed, PeerExited
-from .exitcodes import closing_line, code_for
+from .exitcodes import closing_line, code_for, on_signal
 from .helptext import HELP
 from .local_child import fork_server
 from .operator_paths import open_operator_path
@@ -114,21 +114,11 @@ def _messages(out: Output):
     return handle
 
 
-class Interrupted(OcError):
-    """SIGINT, SIGTERM or SIGHUP (upstream exit code 20)."""
-
-    exit_code = 20
-
-
-def _on_signal(signum, frame):
-    raise Interrupted(f"received {signal.Signals(signum).name}")
-
-
 def run_client(argv: list[str], stdout=None, stderr=None) -> int:
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, _on_signal)
+            signal.signal(sig, on_signal)
     try:
         o = parse_args(argv)
     except UsageError as e:

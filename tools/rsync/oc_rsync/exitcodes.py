@@ -1,8 +1,10 @@
 """Exit codes and their words (upstream: errcode.h, log.c rerr_names), and the closing
 line every failing run prints: `oc-rsync error: WORDS (code N)`."""
-from oc_wire.errors import DataError, ProtocolError
+import signal
 
-__all__ = ["RERR", "words", "closing_line", "code_for"]
+from oc_wire.errors import DataError, OcError, ProtocolError
+
+__all__ = ["RERR", "words", "closing_line", "code_for", "Interrupted", "on_signal"]
 
 RERR = {1: "syntax or usage error", 2: "protocol incompatibility",
         3: "errors selecting input/output files, dirs",
@@ -38,3 +40,15 @@ def code_for(exc: BaseException) -> int:
     if isinstance(exc, ProtocolError):
         return 2
     return 1
+
+
+class Interrupted(OcError):
+    """SIGINT, SIGTERM or SIGHUP (upstream exit code 20)."""
+
+    exit_code = 20
+
+
+def on_signal(signum, frame):
+    """The handler of both processes of a transfer: the error unwinds the role, which
+    removes its temp file or keeps it with --partial (upstream: cleanup.c)."""
+    raise Interrupted(f"received {signal.Signals(signum).name}")

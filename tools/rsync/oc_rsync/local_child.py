@@ -34,6 +34,7 @@ class LocalChild:
 def fork_server(args: list[str]) -> LocalChild | None:
     if threading.active_count() != 1:
         return None
+    from .exitcodes import on_signal
     from .server import run_server  # imported here so the child need not
 
     child_in, to_child = os.pipe()
@@ -48,7 +49,7 @@ def fork_server(args: list[str]) -> LocalChild | None:
     code = 1
     try:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, signal.SIG_DFL)
+            signal.signal(sig, on_signal)
         os.close(to_child)
         os.close(from_child)
         os.dup2(child_in, 0)
