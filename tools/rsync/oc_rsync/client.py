@@ -4,8 +4,8 @@ start the peer, set up the session and run our role.
 - `SRC... [USER@]HOST:DEST` pushes: we send, the remote `rsync --server` receives.
 - `[USER@]HOST:SRC... DEST` pulls: the remote `rsync --server --sender` sends, we run the
   generator (on a thread) and the receiver.
-- Both local: the peer is our own server as a sender, forked on a pipe pair (a pull from
-  ourselves, local_child), whole files as upstream's local copies do.
+- Both local: as upstream's local copy, we send and our own server receives, forked on
+  a pipe pair (local_child), whole files by default.
 - `HOST::MODULE` and rsync:// (daemons) are not supported yet.
 The remote shell is -e/--rsh, else RSYNC_RSH, else ssh; its words are split like a shell
 would, then `HOST` (and `-l USER`), the --rsync-path program and the server's arguments.
