@@ -248,13 +248,15 @@ def test_help_and_duplicate_sources(tmp_path):
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to plant another user's symlink")
+@pytest.mark.parametrize("insecure", [False, True], ids=["default", "insecure-links"])
 @pytest.mark.parametrize("option", ["--write-batch", "--log-file", "--exclude-from",
                                     "--files-from"])
-def test_a_planted_symlink_is_not_followed_for_an_operator_path(tmp_path, option):
+def test_a_planted_symlink_is_not_followed_for_an_operator_path(tmp_path, option, insecure):
     """A file the operator names (batch, log, rules or names list) is not reached
     through a symlink another user planted: the victim stays as it was and the exit
     code is upstream's (11 for a batch or a rules file, 1 for a names list, refused
-    before connecting; the transfer goes on without a log)."""
+    before connecting; the transfer goes on without a log). --insecure-links follows
+    it, as upstream's does: the victim ends the same for both."""
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "f").write_bytes(b"x")
     codes = {}
@@ -264,12 +266,27 @@ def test_a_planted_symlink_is_not_followed_for_an_operator_path(tmp_path, option
         planted = tmp_path / f"planted-{name}"
         os.symlink(victim, planted)
         os.lchown(planted, 65534, 65534)
-        r = subprocess.run([prog, "-a", f"{option}={planted}", f"{tmp_path / 'src'}/",
+        r = subprocess.run([prog, "-a", *(["--insecure-links"] if insecure else []),
+                            f"{option}={planted}", f"{tmp_path / 'src'}/",
                             f"{tmp_path / ('dst-' + name)}/"], capture_output=True, timeout=60)
-        assert victim.read_bytes() == b"precious\n", r.stderr
         assert b"unexpectedly closed" not in r.stderr
-        codes[name] = r.returncode
+        got = victim.read_bytes()
+        codes[name] = (r.returncode, got == b"precious\n",
+                       option != "--write-batch" or got.startswith(b"\x1f\x00"))
+        if not insecure:
+            assert got == b"precious\n", r.stderr
     assert codes["oc"] == codes["up"], codes
+
+
+def test_read_batch_refuses_what_is_not_a_file(tmp_path):
+    """--read-batch of a device: refused with exit 11 before anything is read (a FIFO
+    is accepted, as Debian's 3.5.0 accepts it)."""
+    (tmp_path / "d").mkdir()
+    for prog in (RSYNC, OC):
+        r = subprocess.run([prog, "-a", "--read-batch=/dev/null", f"{tmp_path / 'd'}/"],
+                           capture_output=True, timeout=60)
+        assert r.returncode == 11, r.stderr
+        assert b"neither a regular file nor a FIFO" in r.stderr
 
 
 @pytest.mark.parametrize("partial", [False, True], ids=["plain", "partial"])

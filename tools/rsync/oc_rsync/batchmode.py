@@ -11,6 +11,7 @@ Replaying runs the receiving side on the file: the receiver reads the recorded s
 the generator makes directories, links and attributes and its requests go nowhere.
 """
 import os
+import stat
 from dataclasses import replace
 
 from oc_wire.batch import STREAM_FLAGS, BatchHeader, encode_header, read_header
@@ -59,9 +60,9 @@ class BatchOpenError(OcError):
     exit_code = 11
 
 
-def _open_batch(path: str, flags: int, mode: int) -> int:
+def _open_batch(path: str, flags: int, mode: int, insecure: bool) -> int:
     try:
-        return open_operator_path(path, flags, mode)
+        return open_operator_path(path, flags, mode, insecure)
     except OSError as e:
         raise BatchOpenError(f"Batch file {os.path.abspath(path)} open error: "
                              f"{e.strerror} ({e.errno})") from None
@@ -75,7 +76,7 @@ class BatchFile:
 
     def __init__(self, path: str, o: Options, neg: Negotiated, raw_argv: list[str]):
         self.path, self.o, self.neg, self.argv = path, o, neg, raw_argv
-        self.f = os.fdopen(_open_batch(path, _WRITE, 0o600), "wb")
+        self.f = os.fdopen(_open_batch(path, _WRITE, 0o600, o.insecure_links), "wb")
         self.f.write(encode_header(BatchHeader(stream_flags(o, neg.protocol), neg.protocol,
                                                neg.compat_flags, neg.checksum_seed)))
 
@@ -86,7 +87,8 @@ class BatchFile:
         self.f.close()
         rules = [f"- {v}" if k == "exclude" else f"+ {v}" if k == "include" else v
                  for k, v in self.o.filters if k in ("exclude", "include", "filter")]
-        with os.fdopen(_open_batch(self.path + ".sh", _WRITE, 0o700), "w") as f:
+        with os.fdopen(_open_batch(self.path + ".sh", _WRITE, 0o700, self.o.insecure_links),
+                       "w") as f:
             f.write(batch_script(self.argv, list(self.o.operands), rules, self.neg.protocol))
         os.chmod(self.path + ".sh", 0o700)
 
@@ -95,7 +97,14 @@ def read_batch(path: str, o: Options, dest: str, out: Output) -> int:
     """Replay a batch into dest; returns the exit code."""
     from .roles import receive_files
 
-    fd = _open_batch(path, os.O_RDONLY, 0)
+    if path == "-":
+        fd = os.dup(0)
+    else:  # its bytes drive the protocol parser: a regular file or a FIFO only, as
+        fd = _open_batch(path, os.O_RDONLY, 0, o.insecure_links)  # Debian's 3.5.0
+        if not (stat.S_ISREG(mode := os.fstat(fd).st_mode) or stat.S_ISFIFO(mode)):
+            os.close(fd)
+            raise BatchOpenError(f'Batch file "{os.path.abspath(path)}" is neither a regular '
+                                 "file nor a FIFO")
     null = os.open(os.devnull, os.O_WRONLY)
     try:
         conn = Conn(fd, null, role="receiver")

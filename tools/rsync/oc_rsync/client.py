@@ -234,7 +234,7 @@ def _rules(o: Options) -> FilterRules:
     def read(name: bytes):
         if name == b"-":  # a merge or exclude-from file named "-" is standard input
             return sys.stdin.buffer.read()
-        with os.fdopen(open_operator_path(name, os.O_RDONLY), "rb") as f:
+        with os.fdopen(open_operator_path(name, os.O_RDONLY, 0, o.insecure_links), "rb") as f:
             return f.read()  # (an OSError says why it cannot be read)
     try:
         with open(os.path.join(os.fsencode(os.environ.get("HOME", "")), b".cvsignore"),
@@ -250,7 +250,8 @@ def _files_from_data(o: Options) -> bytes:
     if o.files_from == "-":
         return sys.stdin.buffer.read()
     try:
-        with os.fdopen(open_operator_path(o.files_from, os.O_RDONLY), "rb") as f:
+        with os.fdopen(open_operator_path(o.files_from, os.O_RDONLY, 0, o.insecure_links),
+                       "rb") as f:
             return f.read()
     except OSError as e:
         raise UsageError(f"failed to open files-from file {o.files_from}: "

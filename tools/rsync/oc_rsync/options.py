@@ -71,6 +71,7 @@ _LONG = {
     "files-from": ("files_from", "value"), "atimes": ("atimes", "count"),
     "secluded-args": ("secluded_args", "flag"), "protect-args": ("secluded_args", "flag"),
     "old-args": ("old_args", "flag"), "bwlimit": ("bwlimit", "value"),
+    "insecure-links": ("insecure_links", "flag"),
     "skip-compress": ("skip_compress", "value"),
     "fuzzy": ("fuzzy", "count"),
     "crtimes": ("crtimes", "flag"), "open-noatime": ("open_noatime", "flag"),
@@ -151,6 +152,7 @@ class Options:
     files_from: str | None = None  # a file, "-" (stdin), or [USER@]HOST:FILE
     secluded_args: bool = False    # -s: the arguments go over the connection, not argv
     old_args: bool = False         # --old-args: names go unescaped; the remote shell splits
+    insecure_links: bool = False   # operator paths follow any symlink (operator_paths)
     bwlimit: int = 0               # --bwlimit, bytes per second of socket output (0: none)
     fuzzy: int = 0                 # -y: accepted; no fuzzy basis search yet (whole file)
     # --skip-compress LIST: passed on; upstream 3.5.0's per-file level change is

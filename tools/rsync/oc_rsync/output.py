@@ -55,8 +55,8 @@ class Output:
         # (upstream: log.c, '<' only when not local_server)
         if opts is not None and getattr(opts, "log_file", None):
             try:
-                fd = open_operator_path(opts.log_file,
-                                        os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
+                fd = open_operator_path(opts.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+                                        0o666, getattr(opts, "insecure_links", False))
                 self.log_file = os.fdopen(fd, "a", encoding="utf-8", errors="backslashreplace")
             except OSError as exc:  # upstream: a warning, and the run goes on
                 self.warning(f"failed to open log-file {opts.log_file}: {exc.strerror} "
