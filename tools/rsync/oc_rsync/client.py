@@ -67,7 +67,17 @@ def _is_remote(operand: str) -> bool:
         return True
 
 
-def _spawn(o: Options, user, host, args: list[str], local: bool):
+_PLAIN_ARG = re.compile(r"[A-Za-z0-9,.\-_=+@/]*")
+
+
+def _child_argv_line(cmd: list[str]) -> str:
+    """-vv: the remote-shell command as upstream's print_child_argv shows it (a word
+    with other characters in double quotes, the count at the end)."""
+    words = "".join((w if _PLAIN_ARG.fullmatch(w) else f'"{w}"') + " " for w in cmd)
+    return f"opening connection using: {words} ({len(cmd)} args)\n"
+
+
+def _spawn(o: Options, user, host, args: list[str], local: bool, out: Output | None = None):
     if local:
         child = fork_server(args)
         if child:
@@ -81,6 +91,8 @@ def _spawn(o: Options, user, host, args: list[str], local: bool):
         rsh = o.rsh or os.environ.get("RSYNC_RSH") or "ssh"
         cmd = shlex.split(rsh) + [host] + (["-l", user] if user else []) + \
             shlex.split(o.rsync_path) + args
+        if out is not None and o.verbose >= 2:
+            out.stdout_text(_child_argv_line(cmd))
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         if secluded is not None and not local:  # -s: the other arguments, before set-up
@@ -281,7 +293,7 @@ def _push(o: Options, srcs: list[str], dest, out: Output, local: bool = False) -
     rules = _rules(o)  # (read before connecting, as upstream parses them with the options)
     remote_names = bool(o.files_from and files_from_host(o.files_from))
     names = _files_from_data(o) if o.files_from and not remote_names else None
-    proc = _spawn(o, user, host, server_argv(o, True, [path], shell=not local), local)
+    proc = _spawn(o, user, host, server_argv(o, True, [path], shell=not local), local, out)
     conn, neg = _setup(o, proc, out, "sender")
     with _ending_on_error(conn, neg.protocol):
         p = neg.protocol
@@ -346,7 +358,7 @@ def _pull(o: Options, srcs: list[str], dest: str, user, host, out: Output) -> in
     names = _files_from_data(o) if o.files_from and not files_from_host(o.files_from) \
         else None
     args = server_argv(o, False, srcs)
-    proc = _spawn(o, user, host, args, local=False)
+    proc = _spawn(o, user, host, args, False, out)
     conn, neg = _setup(o, proc, out, "Receiver")
     with _ending_on_error(conn, neg.protocol):
         p = neg.protocol

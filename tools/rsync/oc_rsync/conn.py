@@ -276,6 +276,16 @@ class Conn:
             else:
                 self.on_message(frame.code, frame.payload)
 
+    def take_messages(self) -> None:
+        """Handle the messages that have already come (the reading thread only): a
+        sender logs a file after them, as upstream's perform_io reads input while it
+        writes (a generator's notes on later files come before the name)."""
+        if not self.mux_in or self._reader is not threading.current_thread():
+            return
+        while _poll(self.fd_in, None, 0)[0] and self._fill():
+            pass
+        self._pump()
+
     def input_ready(self) -> bool:
         """Whether data is waiting to be read (parsed, or on the file descriptor); a
         sender with more file lists to send sends one instead of waiting (upstream:

@@ -83,8 +83,10 @@ class Generator:
                                opts.max_delete, opts.dry_run) if self.when else None
         self.partial_dir = os.fsencode(opts.partial_dir) if opts.partial_dir else None
         self.delayed: list = []  # --delete-delay: found during, removed after
+        # -ii, or -i with -vv: unchanged entries are itemized too (upstream: itemize)
+        self.all_items = opts.itemize > 1 or bool(opts.itemize and opts.verbose >= 2)
         self.links = HardLinks(self.path, self._item, self._attr_flags, log.error,
-                               opts.dry_run)
+                               opts.dry_run, self._uptodate)
         self.links.learn(groups or {}, entries)
         self.links.choose(entries)
         self.dirs: list[FileEntry] = []  # in the order they were set up
@@ -285,11 +287,7 @@ class Generator:
                 self.log.info(f'skipping non-regular file "{os.fsdecode(e.name)}"')
                 return
             if st is not None and stat.S_ISLNK(st.st_mode) and os.readlink(path) == e.link_target:
-                if flags := self._attr_flags(st, e):
-                    self._item(i, e, flags)
-                if not dry:
-                    self.attrs.apply(path, e, st)
-                    self.on_unchanged(i)
+                self._keep(i, e, path, st)
                 return
             # a symlink pointing elsewhere is changed, anything else replaced as new
             # (upstream: generator.c, itemize with ITEM_REPORT_CHANGE)
@@ -317,11 +315,7 @@ class Generator:
             same = st is not None and _device_kind(st.st_mode) == kind
             if same and (st.st_rdev == rdev if kind == "device" else
                          stat.S_IFMT(st.st_mode) == stat.S_IFMT(e.mode)):  # identical
-                if flags := self._attr_flags(st, e):
-                    self._item(i, e, flags)
-                if not dry:
-                    self.attrs.apply(path, e, st)
-                    self.on_unchanged(i)
+                self._keep(i, e, path, st)
                 return
             # made anew, over whatever stood there (upstream: atomic_create); the same
             # type with another device number is a change (cDc.T......), not a new one
@@ -341,11 +335,7 @@ class Generator:
                 if os.path.isfile(partial):
                     os.unlink(partial)
                     drop_partial_dir(partial, self.partial_dir)
-            if flags := self._attr_flags(st, e):
-                self._item(i, e, flags)
-            if not dry:
-                self.attrs.apply(path, e, st)
-                self.on_unchanged(i)
+            self._keep(i, e, path, st)
             return
         if self.o.append and st is not None and stat.S_ISREG(st.st_mode) \
                 and st.st_size >= e.size:
@@ -422,8 +412,29 @@ class Generator:
                 os.mkdir(path, 0o700)
                 self.new_dirs.add(id(e))
             self._item(i, e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE)
-        elif flags := self._attr_flags(st, e):
+        elif (flags := self._attr_flags(st, e)) or self.all_items:
             self._item(i, e, flags)
+
+    def _keep(self, i: int, e: FileEntry, path: bytes, st: os.stat_result) -> None:
+        """An entry that stays as it is: its attribute changes reported and made; with
+        -vv (not -i) one that needs none is said to be up to date (upstream: rsync.c
+        set_file_attrs with ATTRS_REPORT)."""
+        flags = self._attr_flags(st, e)
+        if flags or self.all_items:
+            self._item(i, e, flags)
+        if not flags:
+            self._uptodate(e)
+        if not self.o.dry_run:
+            self.attrs.apply(path, e, st)
+            self.on_unchanged(i)
+
+    def _uptodate(self, e: FileEntry, i: int | None = None) -> None:
+        """An entry with nothing to change: -vv says so; -ii (or -i with -vv) itemizes
+        it all the same (a hard link already in place: "hf", with no target)."""
+        if self.o.verbose >= 2 and not self.o.itemize:
+            self.log.info(f"{os.fsdecode(e.name)} is uptodate")
+        if i is not None and self.all_items:
+            self._item(i, e, ITEM_LOCAL_CHANGE | ITEM_XNAME_FOLLOWS, b"")
 
     def _attr_flags(self, st: os.stat_result, e: FileEntry, changed: bool = False) -> int:
         """The report bits for attributes that will change on an entry that stays

@@ -22,12 +22,13 @@ __all__ = ["HardLinks"]
 
 class HardLinks:
     def __init__(self, path: Callable[[FileEntry], bytes], item, attr_flags,
-                 error: Callable[[str], None], dry_run: bool = False):
+                 error: Callable[[str], None], dry_run: bool = False, uptodate=None):
         # id(entry) -> (group key, entry): the entry is held, so that with incremental
         # recursion a later entry cannot take a freed one's id and its group
         self.groups: dict[int, tuple[object, FileEntry]] = {}
         self.dry_run = dry_run  # -n: nothing is linked
         self.path, self.item, self.attr_flags, self.error = path, item, attr_flags, error
+        self.uptodate = uptodate or (lambda e, i: None)  # a name already linked (-vv)
         self.leaders: dict[object, FileEntry] = {}
         self.later: list[tuple[FileEntry, FileEntry, int]] = []  # linked after phase 0
         self.waiting: dict[object, list[tuple[FileEntry, int]]] = {}
@@ -110,6 +111,7 @@ class HardLinks:
         src, path = self.path(leader), self.path(e)
         try:
             if os.path.samefile(src, path):
+                self.uptodate(e, i)
                 return
         except OSError:
             pass

@@ -362,6 +362,8 @@ def parse_args(argv: list[str]) -> Options:
         v["write_batch"], v["only_write_batch"] = v["only_write_batch"], True
     if v.get("out_format") and "%i" in v["out_format"].replace("%%", ""):
         v["itemize"] = max(v.get("itemize", 0), 1)  # upstream stdout_format_has_i
+    if v.get("out_format") and "%I" in v["out_format"].replace("%%", ""):
+        v["itemize"] = max(v.get("itemize", 0), 2)  # a client's -ii, told to its server
     explicit_r = v.pop("_explicit_recursive", False)
     explicit_rel = v.pop("_explicit_relative", False)
     if v.get("files_from"):  # upstream: -a's -r is off, -d and -R are implied

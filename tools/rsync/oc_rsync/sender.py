@@ -301,6 +301,7 @@ class Sender:
                     self.xfer_write(chunk)
                 if self.counts is not None:
                     self.counts.transferred(item.entry)
+                self.conn.take_messages()
                 if progress is not None:
                     done = ndx - segment_for(self.live, ndx).num  # upstream current_file_index
                     progress.finish(self.counts.xferred_files if self.counts else 0,
