@@ -127,6 +127,23 @@ CASES = [
     ("dirmerge_anchored_sub", ["--filter=: .rules"], {"src/.rules": "- /deep/x.c\n"}),
     ("dirmerge_clear", ["--filter=: .rules"], {".rules": "- *.txt\n", "foo/.rules": "!\n- *.md\n"}),
     ("dirmerge_minus", ["--filter=:- .ex"], {"docs/.ex": "*.md\n"}),
+    (  # a dir-merge rule inside a per-directory file: active from there down
+        "dirmerge_nested",
+        ["--filter=: .rules"],
+        {"src/.rules": "- *.h\n: .more\n", "src/.more": "- main.c\n",
+         "src/deep/.more": "- *.txt\n+ x.c\n- *.c\n", "lib/.more": "- *.a\n"},
+    ),
+    (  # ... inherited below, cleared by "!", not duplicated by the same name again
+        "dirmerge_nested_clear",
+        ["--filter=: .rules"],
+        {"src/.rules": ":n .more\n", "src/.more": "- *.o\n",
+         "src/deep/.more": "- x.c\n", "src/deep/.rules": "!\n: .rules\n- y.o\n"},
+    ),
+    (  # ":C" inside a per-directory file (per-directory .cvsignore from there down)
+        "dirmerge_nested_cvs",
+        ["--filter=: .rules"],
+        {"src/.rules": ":C\n", "src/.cvsignore": "util.h\n", "src/deep/.cvsignore": "*.c\n"},
+    ),
     ("dirmerge_word", ["--filter=:w .rules"], {"src/.rules": "-_*.c +_x.c\n-_*.h"}),
     (
         "dirmerge_override_earlier",

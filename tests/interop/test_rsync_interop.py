@@ -347,8 +347,10 @@ def test_receiver_reads_merge_files_in_the_destination(tmp_path, direction, opts
     src, basis = _tree(tmp_path, False)
     for d in (basis, basis / "dir"):
         (d / "filters").write_text("P keep-*\n- excl-*\nH hid-*\n")
-        for name in ("keep-me", "excl-me", "hid-me", "plain"):
+        for name in ("keep-me", "excl-me", "hid-me", "plain", "from-root"):
             (d / name).write_bytes(b"extra")
+    with open(basis / "filters", "a") as f:  # inherited by dir and below
+        f.write("P from-root\n")
     ref, ours = tmp_path / "ref", tmp_path / "ours"
     _copy(basis, ref)
     _copy(basis, ours)

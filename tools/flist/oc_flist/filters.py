@@ -381,34 +381,52 @@ class FilterWalker:
     root, else the path relative to it), leave_dir() when done with it, and
     excluded(relpath, is_dir) for each entry.  upstream: exclude.c
     push_local_filters, pop_local_filters, check_filter.
+
+    A dir-merge rule read from a per-directory file is itself active from that
+    directory down (inherited like the file's other rules), so its files are loaded
+    too; one naming a file an active dir-merge rule already reads adds nothing
+    (upstream: add_rule finds the existing mergelist).
     """
 
     def __init__(self, rules: FilterRules, read_file: Reader):
         self._global = rules.rules
         self._side, self._delete_excluded = rules.side, rules.delete_excluded
         self._read = read_file
-        # per dir-merge rule index: stack of (inherited rules, rules for this dir)
-        self._stacks: dict[int, list[tuple[list[FilterRule], list[FilterRule]]]] = {
-            i: [] for i, r in enumerate(self._global) if r.kind == "dir-merge"
-        }
+        # one frame per entered directory: id(dir-merge rule) -> (what its
+        # subdirectories inherit, its rules here)
+        self._frames: list[dict[int, tuple[list[FilterRule], list[FilterRule]]]] = []
 
     def enter_dir(self, dirpath: bytes) -> None:
-        """Load each dir-merge file found in *dirpath* (relative; b"" = root).
+        """Load each active dir-merge rule's file found in *dirpath* (relative; b"" =
+        the root). A merge-file name's directory part is dropped: the file is looked
+        up by its base name in each scanned directory (the transfer root's parents are
+        not scanned)."""
+        parent = self._frames[-1] if self._frames else {}
+        frame: dict[int, tuple[list[FilterRule], list[FilterRule]]] = {}
+        names: set[bytes] = set()
 
-        The merge-file name's directory part is dropped: a per-directory file
-        is always looked up by its base name in each scanned directory (the
-        pre-scan of the transfer root's parents is not done here)."""
-        for i, stack in self._stacks.items():
-            mrule = self._global[i]
-            inherited = list(stack[-1][0]) if stack else []
+        def load(mrule: FilterRule) -> None:
             name = mrule.pattern.rsplit(b"/", 1)[-1]
+            if id(mrule) in frame or name in names:
+                return
+            names.add(name)
+            before = parent.get(id(mrule))
+            inherited = list(before[0]) if before else []
             data = self._read(dirpath + b"/" + name if dirpath else name)
             local: list[FilterRule] = []
             cleared = False
             if data is not None:
                 local, cleared = self._parse_local(mrule, data, dirpath)
             active = local + ([] if cleared else inherited)
-            stack.append(([] if mrule.no_inherit else active, active))
+            frame[id(mrule)] = ([] if mrule.no_inherit else active, active)
+            for r in active:
+                if r.kind == "dir-merge":
+                    load(r)
+
+        for r in self._global:
+            if r.kind == "dir-merge":
+                load(r)
+        self._frames.append(frame)
 
     def _parse_local(
         self, mrule: FilterRule, data: bytes, dirpath: bytes
@@ -416,7 +434,12 @@ class FilterWalker:
         out: list[FilterRule] = []
         sentinel = FilterRule(kind="exclude", pattern=b"\0")
         out.append(sentinel)
-        _merge_contents(mrule, data, None, out, 0)
+
+        def here(name: bytes) -> bytes:  # a merge file named in it: relative to its
+            data = self._read(name if name.startswith(b"/") or not dirpath  # directory;
+                              else dirpath + b"/" + name)                   # a missing
+            return b"" if data is None else data                            # one: none
+        _merge_contents(mrule, data, here, out, 0)
         out = _cvs_extras(out, [])
         cleared = not out or out[0] is not sentinel
         if not cleared:
@@ -431,21 +454,22 @@ class FilterWalker:
 
     def leave_dir(self) -> None:
         """Drop the rules loaded by the matching enter_dir."""
-        for stack in self._stacks.values():
-            if stack:
-                stack.pop()
+        if self._frames:
+            self._frames.pop()
 
-    def _iter(self, rules: Iterable[FilterRule], top: bool) -> Iterable[FilterRule]:
-        for i, r in enumerate(rules):
+    def _iter(self, rules: Iterable[FilterRule]) -> Iterable[FilterRule]:
+        frame = self._frames[-1] if self._frames else {}
+        for r in rules:
             if r.kind == "dir-merge":
-                if top and self._stacks.get(i):
-                    yield from self._stacks[i][-1][1]
+                here = frame.get(id(r))
+                if here is not None:
+                    yield from self._iter(here[1])
                 continue
             yield r
 
     def match(self, relpath: bytes, is_dir: bool) -> FilterRule | None:
         """The first rule matching *relpath*, or None.  upstream: check_filter."""
-        for r in self._iter(self._global, True):
+        for r in self._iter(self._global):
             if rule_matches(r, relpath, is_dir):
                 return r
         return None

@@ -97,7 +97,8 @@ class Deleter:
             return
         rel = b"" if e.name == b"." else e.name
         if self.walker:
-            while self.stack and not (rel + b"/").startswith(self.stack[-1] + b"/"):
+            while self.stack and self.stack[-1] and \
+                    not (rel + b"/").startswith(self.stack[-1] + b"/"):  # (b"": the root)
                 self.stack.pop()
                 self.walker.leave_dir()
             self.walker.enter_dir(rel)
