@@ -153,6 +153,18 @@ CASES = [
     ("dirmerge_cvs_mod", ["--filter=:C"], {"src/.cvsignore": "*.h main.c\n"}),
     ("F_once", ["-F"], {".rsync-filter": "- *.o\n", "docs/.rsync-filter": "- *.png\n"}),
     ("F_twice", ["-FF"], {".rsync-filter": "- *.o\n", "docs/.rsync-filter": "- *.png\n"}),
+    (  # -F reads the transfer root's parents' files first (nearest first; an anchored
+        # rule counts from its own directory)
+        "F_parent_dirs",
+        ["-F"],
+        {"../.rsync-filter": "- *.o\n- /src/keep.log\n- /src/lib/inc/\n+ core\n- /elsewhere\n",
+         ".rsync-filter": "- core\n", "docs/.rsync-filter": "- *.png\n"},
+    ),
+    (
+        "F_parent_dirs_cleared",
+        ["-F"],
+        {"../.rsync-filter": "- *.c\n", ".rsync-filter": "!\n- *.h\n"},
+    ),
     ("C_default", ["-C"], {}),
     ("C_cvsignore", ["-C"], {"src/.cvsignore": "*.h\n", "lib/.cvsignore": "inc"}),
     ("C_with_include", ["--include=core", "-C"], {}),
@@ -218,7 +230,7 @@ def _walk_ours(src, rules):
         except OSError:
             return None
 
-    w = rules.walker(read)
+    w = rules.walker(read, os.fsencode(src))
     kept = set()
 
     def visit(rel):

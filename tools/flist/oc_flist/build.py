@@ -191,7 +191,8 @@ class _Builder:
         except OSError as e:
             self.errors.add(f'link_stat "{_full(path)}" failed: {_errtext(e)}')
             return
-        walker = self.rules.walker(files_under(base or b".")) if self.rules else None
+        walker = self.rules.walker(files_under(base or b"."), base or b".") if self.rules \
+            else None
         if walker:
             walker.enter_dir(b"")
         name = b"." if dotdir and not s.relative else fn

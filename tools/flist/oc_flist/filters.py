@@ -249,9 +249,11 @@ class FilterRules:
         return FilterRules(_on_side(self.rules, "receiver", delete_excluded), "receiver",
                            delete_excluded)
 
-    def walker(self, read_file: Reader) -> FilterWalker:
-        """A per-directory walker; *read_file(path)* returns a file's bytes or None."""
-        return FilterWalker(self, read_file)
+    def walker(self, read_file: Reader, root: bytes | None = None) -> FilterWalker:
+        """A per-directory walker; *read_file(path)* returns a file's bytes or None
+        (a path relative to the transfer root, or absolute); *root*: the transfer
+        root's path, for the parent-directory scan of "/NAME" merge files."""
+        return FilterWalker(self, read_file, root)
 
     def to_wire(
         self, protocol: int, am_sender: bool = False, delete_excluded: bool = False
@@ -386,12 +388,19 @@ class FilterWalker:
     directory down (inherited like the file's other rules), so its files are loaded
     too; one naming a file an active dir-merge rule already reads adds nothing
     (upstream: add_rule finds the existing mergelist).
+
+    A global dir-merge rule whose name has an absolute directory part that is the
+    transfer root or one of its parents (-F's "/.rsync-filter") first reads the file
+    in each directory from there down to the root's parent, as rules the root
+    inherits (the nearest first); their anchored rules count from that directory
+    (upstream: exclude.c setup_merge_file, the parent_dirscan).
     """
 
-    def __init__(self, rules: FilterRules, read_file: Reader):
+    def __init__(self, rules: FilterRules, read_file: Reader, root: bytes | None = None):
         self._global = rules.rules
         self._side, self._delete_excluded = rules.side, rules.delete_excluded
         self._read = read_file
+        self._root = os.path.abspath(root) if root is not None else None
         # one frame per entered directory: id(dir-merge rule) -> (what its
         # subdirectories inherit, its rules here)
         self._frames: list[dict[int, tuple[list[FilterRule], list[FilterRule]]]] = []
@@ -401,7 +410,7 @@ class FilterWalker:
         the root). A merge-file name's directory part is dropped: the file is looked
         up by its base name in each scanned directory (the transfer root's parents are
         not scanned)."""
-        parent = self._frames[-1] if self._frames else {}
+        parent = self._frames[-1] if self._frames else self._parent_scan()
         frame: dict[int, tuple[list[FilterRule], list[FilterRule]]] = {}
         names: set[bytes] = set()
 
@@ -428,9 +437,36 @@ class FilterWalker:
                 load(r)
         self._frames.append(frame)
 
+    def _parent_scan(self) -> dict[int, tuple[list[FilterRule], list[FilterRule]]]:
+        """What the transfer root inherits from its parents' merge files."""
+        out: dict[int, tuple[list[FilterRule], list[FilterRule]]] = {}
+        if self._root is None:
+            return out
+        for mrule in self._global:
+            if mrule.kind != "dir-merge" or not mrule.pattern.startswith(b"/"):
+                continue
+            top, _, name = mrule.pattern.rpartition(b"/")
+            top = os.path.normpath(top or b"/")
+            if self._root != top and not self._root.startswith(top.rstrip(b"/") + b"/"):
+                continue  # not a parent of the transfer: no scan (upstream too)
+            chain: list[FilterRule] = []
+            d = top
+            while d != self._root:
+                below = os.path.relpath(self._root, d)  # from d down to the root
+                data = self._read(os.path.join(d, name))
+                if data is not None:
+                    local, cleared = self._parse_local(mrule, data, b"", below)
+                    chain = [] if mrule.no_inherit else local + ([] if cleared else chain)
+                d = os.path.join(d, below.split(b"/")[0])
+            out[id(mrule)] = (chain, chain)
+        return out
+
     def _parse_local(
-        self, mrule: FilterRule, data: bytes, dirpath: bytes
+        self, mrule: FilterRule, data: bytes, dirpath: bytes, above: bytes | None = None
     ) -> tuple[list[FilterRule], bool]:
+        """One merge file's rules (anchored ones made to count from its directory);
+        above: for a parent of the transfer root, the path from it down to the root
+        (an anchored rule that cannot reach into the root is dropped)."""
         out: list[FilterRule] = []
         sentinel = FilterRule(kind="exclude", pattern=b"\0")
         out.append(sentinel)
@@ -447,7 +483,12 @@ class FilterWalker:
         rules = []
         for r in _on_side(out, self._side, self._delete_excluded):
             if r.pattern.startswith(b"/") and r.kind in ("include", "exclude"):
-                pat = b"/" + dirpath + r.pattern if dirpath else r.pattern
+                if above is not None:
+                    if not r.pattern.startswith(b"/" + above + b"/"):
+                        continue
+                    pat = r.pattern[len(above) + 1:]
+                else:
+                    pat = b"/" + dirpath + r.pattern if dirpath else r.pattern
                 r = replace(r, pattern=pat, abs_path=True, slash_cnt=pat.count(b"/"))
             rules.append(r)
         return rules, cleared
