@@ -1,7 +1,8 @@
 """-V and -VV (upstream: usage.c print_rsync_version): the version line, then what this
 build can do in upstream's words, or with -VV the same as JSON. Every entry says what
 oc-rsync really does, so a peer or a script reading it is not misled: no ACLs, xattrs,
-iconv or daemon, pipes rather than socketpairs for a local copy."""
+iconv or daemon, pipes rather than socketpairs for a local copy, -H links regular files
+only (not devices, specials or symlinks)."""
 import json
 
 import oc_core
@@ -17,8 +18,8 @@ PROTOCOL = 32
 _CAPABILITIES = (
     ("64-bit files", True), ("64-bit inums", True), ("64-bit timestamps", True),
     ("64-bit long ints", True), ("socketpairs", False), ("symlinks", True),
-    ("symtimes", True), ("hardlinks", True), ("hardlink-specials", True),
-    ("hardlink-symlinks", True), ("IPv6", False), ("atimes", True), ("batchfiles", True),
+    ("symtimes", True), ("hardlinks", True), ("hardlink-specials", False),
+    ("hardlink-symlinks", False), ("IPv6", False), ("atimes", True), ("batchfiles", True),
     ("inplace", True), ("append", True), ("ACLs", False), ("ACL-at", False),
     ("xattrs", False), ("optional secluded-args", True), ("iconv", False),
     ("prealloc", False), ("stop-at", False), ("crtimes", False))
