@@ -24,13 +24,7 @@ from .operator_paths import open_operator_path
 from .options import Options, UsageError
 from .output import Output
 
-__all__ = ["BatchFile", "Unsupported", "stream_flags", "read_batch", "check_write_batch"]
-
-
-class Unsupported(OcError):
-    """Something upstream can do that oc-rsync cannot yet (exit code 4)."""
-
-    exit_code = 4
+__all__ = ["BatchFile", "stream_flags", "read_batch", "check_write_batch"]
 
 
 def stream_flags(o: Options, protocol: int) -> int:

@@ -234,6 +234,7 @@ class Conn:
 
     def _fill(self) -> bool:
         """Read more from fd_in (pushing our output meanwhile); False at end of input."""
+        self._reader = threading.current_thread()
         while True:
             self._wait_readable()
             try:
@@ -331,7 +332,6 @@ class Conn:
 
     def read(self, n: int) -> bytes:
         """Up to n bytes of data; PeerClosed at the end of input."""
-        self._reader = threading.current_thread()
         while True:
             src = self._data if self.mux_in else self._raw
             if self.mux_in and len(src) < n:  # frames are parsed as the data runs out
