@@ -223,6 +223,13 @@ class _Builder:
                     if c.is_dir():
                         self.roots[c.name] = (full, walker, link, self.fs_dev, descend)
 
+    def _implied_entry(self, name: bytes, r: ScanRec) -> FileEntry:
+        """A directory sent only as a parent of a -R path (upstream FLAG_IMPLIED_DIR:
+        its contents are not in the list)."""
+        e = entry_from(name, r, self.names)
+        e.content_dir, e.implied_dir = False, True
+        return e
+
     def _implied_dot(self, arg: bytes, base: bytes) -> Iterator[FileEntry]:
         """-R: a path starting with "./" (after any "/./") sends "." as an implied
         directory, once, so the destination gets the source directory's attributes
@@ -235,9 +242,7 @@ class _Builder:
         except OSError:
             return
         self.implied_dot = True
-        e = entry_from(b".", r, self.names)
-        e.content_dir, e.implied_dir = False, True
-        yield e
+        yield self._implied_entry(b".", r)
 
     def _implied(self, base: bytes, name: bytes) -> Iterator[FileEntry]:
         parts = name.split(b"/")[:-1]
@@ -247,9 +252,7 @@ class _Builder:
                 r = scan_path(os.path.join(base, sub) if base else sub, follow=True)
             except OSError:
                 continue
-            e = entry_from(sub, r, self.names)
-            e.content_dir, e.implied_dir = False, True
-            yield e
+            yield self._implied_entry(sub, r)
 
     def _fast_directory(self, path: bytes, prefix: bytes, recurse: bool):
         """A directory listed by libcore; None when an entry needs the Python path."""

@@ -29,7 +29,7 @@ from oc_wire.errors import OcError
 from oc_wire.mux import Msg
 
 from .batchmode import BatchFile, check_write_batch, read_batch
-from .conn import Conn, PeerClosed, PeerExited
+from .conn import Conn, PeerClosed, PeerExited, check_error_exit
 from .exitcodes import closing_line, code_for, on_signal
 from .helptext import HELP
 from .local_child import fork_server
@@ -121,8 +121,8 @@ def _messages(out: Output):
                         stat.S_IFDIR if payload.endswith(b"\0") else stat.S_IFREG)
         elif code is Msg.IO_ERROR and len(payload) >= 4:
             out.io_error |= int.from_bytes(payload[:4], "little")
-        elif code is Msg.ERROR_EXIT and len(payload) == 4:  # the server's fatal error
-            raise PeerExited(int.from_bytes(payload, "little", signed=True))
+        else:
+            check_error_exit(code, payload)  # the server's fatal error
     return handle
 
 
@@ -242,29 +242,30 @@ def _finish(proc, code: int) -> int:
     return max(code, rc)
 
 
+def _operator_file(o: Options, name) -> bytes:
+    """A file the operator named (a rules file, a --files-from list): "-" is standard
+    input; otherwise opened through trusted symlinks only; an OSError says why not."""
+    if name in (b"-", "-"):
+        return sys.stdin.buffer.read()
+    with os.fdopen(open_operator_path(name, os.O_RDONLY, 0, o.insecure_links), "rb") as f:
+        return f.read()
+
+
 def _rules(o: Options) -> FilterRules:
-    def read(name: bytes):
-        if name == b"-":  # a merge or exclude-from file named "-" is standard input
-            return sys.stdin.buffer.read()
-        with os.fdopen(open_operator_path(name, os.O_RDONLY, 0, o.insecure_links), "rb") as f:
-            return f.read()  # (an OSError says why it cannot be read)
     try:
         with open(os.path.join(os.fsencode(os.environ.get("HOME", "")), b".cvsignore"),
                   "rb") as f:
             home = f.read()
     except OSError:
         home = None
-    return FilterRules.from_options(list(o.filters), read, dict(os.environ), home)
+    return FilterRules.from_options(list(o.filters), lambda name: _operator_file(o, name),
+                                    dict(os.environ), home)
 
 
 def _files_from_data(o: Options) -> bytes:
     """The --files-from list on this machine ("-": standard input)."""
-    if o.files_from == "-":
-        return sys.stdin.buffer.read()
     try:
-        with os.fdopen(open_operator_path(o.files_from, os.O_RDONLY, 0, o.insecure_links),
-                       "rb") as f:
-            return f.read()
+        return _operator_file(o, o.files_from)
     except OSError as e:
         raise UsageError(f"failed to open files-from file {o.files_from}: "
                          f"{e.strerror}") from None
@@ -369,8 +370,7 @@ def _pull(o: Options, srcs: list[str], dest: str, user, host, out: Output) -> in
         conn.flush()
         if names is not None:
             # the sender reads the names while it sends the list: forward them alongside
-            data = wire_form(names, o.from0)
-            threading.Thread(target=conn.forward, args=(data, p >= 31), daemon=True).start()
+            conn.start_forward(wire_form(names, o.from0), p)
         batch = _start_batch(o, neg)
         if batch:
             conn.tee_in = batch.record

@@ -23,7 +23,7 @@ from oc_wire.errors import NEED_DATA, OcError, ProtocolError
 from oc_wire.mux import MAX_FRAME, Demuxer, Msg, encode_frame
 from oc_wire.stream import PullReader
 
-__all__ = ["Conn", "PeerClosed", "PeerExited", "IoTimeout"]
+__all__ = ["Conn", "PeerClosed", "PeerExited", "IoTimeout", "check_error_exit"]
 
 _OUT_LIMIT = 1 << 16
 
@@ -48,6 +48,12 @@ class PeerExited(OcError):
     def __init__(self, code: int):
         self.exit_code = code
         super().__init__(f"the peer exited with code {code}")
+
+
+def check_error_exit(code: Msg, payload: bytes) -> None:
+    """For an on_message handler: the peer's MSG_ERROR_EXIT ends us with its code."""
+    if code is Msg.ERROR_EXIT and len(payload) == 4:
+        raise PeerExited(int.from_bytes(payload, "little", signed=True))
 
 
 class IoTimeout(ProtocolError):
@@ -133,11 +139,16 @@ class Conn:
             self._flush_data()
             self._write_fd(encode_frame(code, payload))
 
+    def start_forward(self, data: bytes, protocol: int) -> None:
+        """--files-from names for a remote sender, written on a thread of their own while
+        this one reads the file list (upstream: io.c start_filesfrom_forwarding)."""
+        self.flush()
+        threading.Thread(target=self.forward, args=(data, protocol >= 31), daemon=True).start()
+
     def forward(self, data: bytes, muxed: bool) -> None:
-        """--files-from names for a remote sender, written while the main thread reads
-        the file list (upstream: io.c forward_filesfrom_data). Below protocol 31 they go
-        unframed even when output is multiplexed. Nothing else writes meanwhile: the
-        caller has flushed, and keep-alives wait."""
+        """The forwarding itself (upstream: io.c forward_filesfrom_data). Below protocol
+        31 the names go unframed even when output is multiplexed. Nothing else writes
+        meanwhile: start_forward flushed, and keep-alives wait."""
         self.forwarding = True
         try:
             for i in range(0, len(data), MAX_FRAME):

@@ -112,11 +112,16 @@ class Output:
                                                or self.o.progress or self.o.out_format):
             return
         fmt = self.o.out_format or ("%i %n%L" if self.o.itemize else "%n%L")
-        arrow_out = self.sending and not self.local
-        self._write(self.out, format_item(fmt, e, iflags, op, sending=arrow_out,
+        self._write(self.out, format_item(fmt, e, iflags, op, sending=self._arrow_out,
                                           nbytes=nbytes, hlink=hlink, links=self.o.links,
                                           full=full, eight_bit=self.o.eight_bit,
                                           times=self.o.times) + "\n")
+
+    @property
+    def _arrow_out(self) -> bool:
+        """A transfer's arrow is '<' when we send to a remote receiver (upstream: log.c,
+        not for local_server)."""
+        return self.sending and not self.local
 
     def log_file_item(self, e: FileEntry, iflags: int, op: str, nbytes: int = 0,
                       hlink: bytes | None = None, full: bytes | None = None) -> None:
@@ -124,7 +129,7 @@ class Output:
         if self.log_file is None or self.o.dry_run:
             return
         self.log(format_item(self.o.log_file_format or "%i %n%L", e, iflags, op,
-                             sending=self.sending and not self.local, nbytes=nbytes,
+                             sending=self._arrow_out, nbytes=nbytes,
                              hlink=hlink, links=self.o.links, full=full, times=self.o.times))
 
     def log(self, text: str) -> None:

@@ -8,7 +8,6 @@ path is the directory the others are relative to.
 import glob as globlib
 import os
 import sys
-import threading
 
 from oc_flist.build import ScanErrors, Selection
 from oc_flist.files_from import names_in, read_wire_names, sources_for, wire_form
@@ -18,7 +17,7 @@ from oc_wire.filter_list import encode_filter_list, read_filter_list
 from oc_wire.mux import Msg
 from oc_wire.server_args import ServerArgs, parse_server_args
 
-from .conn import Conn, PeerClosed, PeerExited
+from .conn import Conn, PeerClosed, PeerExited, check_error_exit
 from .exitcodes import closing_line, code_for
 from .options import parse_args
 from .output import MessageStream, Output
@@ -77,7 +76,7 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None) ->
     if args.has("s"):  # -s: the command line stops at the letters
         argv = [*argv, *_read_secluded(fd_in)]
         args = parse_server_args(["--server", *argv])
-    conn = Conn(fd_in, fd_out, on_message=_client_exit,
+    conn = Conn(fd_in, fd_out, on_message=check_error_exit,  # (the client's fatal error)
                 role="sender" if args.server_sends else "receiver")
     conn.set_timeout(args.timeout)
     if args.bwlimit:
@@ -88,6 +87,7 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None) ->
                            checksum_seed=args.checksum_seed,
                            allow_inc_recurse=args.wants_inc_recurse() and (
                                not args.server_sends or _sends_incrementally(args)))
+    neg = None
     try:
         neg = server_setup(conn, choices)
         conn.start_mux_out()
@@ -128,13 +128,7 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None) ->
         return 23 if (errors.io_error or sender.io_error & 1) else \
             24 if sender.io_error else 0
     except (OcError, OSError) as e:
-        return _fatal(conn, e, args.server_sends, locals().get("neg"), stderr)
-
-
-def _client_exit(code: Msg, payload: bytes) -> None:
-    """The client's MSG_ERROR_EXIT: it failed and said why itself."""
-    if code is Msg.ERROR_EXIT and len(payload) == 4:
-        raise PeerExited(int.from_bytes(payload, "little", signed=True))
+        return _fatal(conn, e, args.server_sends, neg, stderr)
 
 
 def _fatal(conn: Conn, e: BaseException, sending: bool, neg, stderr) -> int:
@@ -178,8 +172,7 @@ def _forward_names(conn: Conn, args: ServerArgs, protocol: int) -> None:
     except OSError as e:
         raise OcError(f"failed to open files-from file {args.files_from}: "
                       f"{e.strerror}") from None
-    conn.flush()
-    threading.Thread(target=conn.forward, args=(data, protocol >= 31), daemon=True).start()
+    conn.start_forward(data, protocol)
 
 
 def _files_from(conn: Conn, args: ServerArgs, protocol: int) -> list[bytes]:

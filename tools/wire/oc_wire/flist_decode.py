@@ -124,10 +124,10 @@ class FlistDecoder:
             s.mode = r.read_int32() & 0xFFFFFFFF
         e = FileEntry(name=name, mode=s.mode, size=size, mtime=s.mtime, mtime_nsec=nsec,
                       top_dir=bool(x & XMIT_TOP_DIR) and stat.S_ISDIR(s.mode))
-        if p >= 30 and x & XMIT_NO_CONTENT_DIR and e.top_dir:  # (upstream: flist.c
-            e.top_dir, e.content_dir, e.implied_dir = False, False, True  # recv_file_entry)
-        elif p >= 30 and x & XMIT_NO_CONTENT_DIR:
+        if p >= 30 and x & XMIT_NO_CONTENT_DIR:  # (upstream: flist.c recv_file_entry)
             e.content_dir = False
+            if e.top_dir:  # both flags: an implied -R parent
+                e.top_dir, e.implied_dir = False, True
         if o.preserve_atimes and not e.is_dir():
             if not x & XMIT_SAME_ATIME:
                 s.atime = r.read_varlong(4)
