@@ -243,3 +243,55 @@ def test_session_dump_on_mutated_captures_never_raises(direction, e, cut):
     assert recs
     if cut >= len(SESSION_SAMPLES[direction]) and not e:
         assert recs[-1]["event"] != "error", recs[-1]
+
+
+def _entry_strategy():
+    import stat as s
+
+    from oc_wire.flist_entry import FileEntry
+
+    kinds = st.sampled_from([s.S_IFREG | 0o644, s.S_IFDIR | 0o755, s.S_IFLNK | 0o777,
+                             s.S_IFCHR | 0o600, s.S_IFIFO | 0o644])
+    return st.builds(
+        lambda i, mode, size, mtime, nsec, uid, link: FileEntry(
+            name=b"d/" + b"x" * (i % 300) + b"%d" % i, mode=mode, size=size, mtime=mtime,
+            mtime_nsec=nsec, uid=uid, gid=uid + 1, user=b"u%d" % uid, group=b"g%d" % uid,
+            rdev_major=uid, rdev_minor=size & 0xFFFF,
+            link_target=b"t" * link if s.S_ISLNK(mode) else None),
+        st.integers(0, 10**6), kinds, st.integers(0, 1 << 40), st.integers(0, (1 << 31) - 1),
+        st.integers(0, 10**9 - 1), st.integers(0, 70000), st.integers(1, 500))
+
+
+@SETTINGS
+@given(st.lists(_entry_strategy(), min_size=1, max_size=30, unique_by=lambda e: e.name),
+       st.sampled_from([(28, 0), (29, 0), (30, 0x1FF), (31, 0x1FE), (32, 0x1FF)]),
+       st.lists(st.integers(1, 64), min_size=1, max_size=50))
+def test_buffered_flist_decoding_equals_whole_buffer_decoding(entries, proto, steps):
+    """A list read from a buffered stream that shows a few more bytes at a time (entries
+    cut anywhere, decoded again once complete, the running state restored) comes out as
+    the same entries as from one whole buffer, and every byte is consumed exactly once."""
+    from oc_wire.flist_codec import FlistEncoder
+
+    p, compat = proto
+    opts = FlistOptions(p, compat, preserve_uid=True, preserve_gid=True,
+                        preserve_links=True, preserve_devices=True, preserve_specials=True)
+    enc = FlistEncoder(opts)
+    data = b"".join(enc.entry(e) for e in sorted(entries, key=lambda e: e.name)) + enc.end()
+    whole = FlistDecoder(opts, max_entries=len(entries)).read_list(ByteReader(data + b"tail"))
+    state = {"shown": 0, "used": 0, "step": 0}
+
+    def peek(n: int) -> bytes:
+        while state["shown"] - state["used"] < n:
+            if state["shown"] >= len(data) + 4:
+                raise AssertionError("read past the stream")
+            state["shown"] += steps[state["step"] % len(steps)]
+            state["step"] += 1
+        return (data + b"tail")[state["used"]:state["shown"]]
+
+    def consume(n: int) -> None:
+        state["used"] += n
+
+    r = PullReader(lambda n: b"", peek=peek, consume=consume)
+    got = FlistDecoder(opts, max_entries=len(entries)).read_list(r)  # (an entry decoded
+    assert got == whole                                              # twice counts once)
+    assert state["used"] == r.offset == len(data)

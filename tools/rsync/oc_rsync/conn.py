@@ -81,7 +81,7 @@ class Conn:
         self.bytes_read = self.bytes_written = 0
         # --write-batch: data read (a receiver) or written (a sender) is also recorded
         self.tee_in = self.tee_out = None
-        self.reader = PullReader(self.read)
+        self.reader = PullReader(self.read, peek=self.peek, consume=self.consume)
         self._lock = threading.RLock()  # a generator thread writes while the receiver reads
         self._reader: threading.Thread | None = None  # the thread that reads
         self.timeout = 0
@@ -355,6 +355,25 @@ class Conn:
                 return out
             if not self._fill():
                 raise PeerClosed(self.bytes_read, self.role)
+
+    def peek(self, n: int) -> bytes:
+        """What input is buffered (data, when multiplexing), at least n bytes, without
+        consuming it; PeerClosed when the input ends first."""
+        src = self._data if self.mux_in else self._raw
+        while True:
+            if self.mux_in and len(src) < n:
+                self._pump()
+            if len(src) >= n:
+                return bytes(src)
+            if not self._fill():
+                raise PeerClosed(self.bytes_read, self.role)
+
+    def consume(self, n: int) -> None:
+        """Drop the first n bytes that peek() showed, as read() would have returned them."""
+        src = self._data if self.mux_in else self._raw
+        if self.tee_in is not None:
+            self.tee_in(bytes(src[:n]))
+        del src[:n]
 
 
 def _poll(fd_in: int | None, fd_out: int | None, timeout: float | None) -> tuple[bool, bool]:

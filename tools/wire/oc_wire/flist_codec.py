@@ -117,27 +117,35 @@ class FlistEncoder:
         self.group_names = group_names or {}
         self.list_start = 1 if opts.inc_recurse else 0  # index of this list's first entry
         self.count = 0
+        self._varint, self._inc = opts.varint_flags, opts.inc_recurse
 
     def entry(self, e: FileEntry) -> bytes:
         o, s = self.o, self.s
         p = o.protocol
+        mode = e.mode
+        fmt = stat.S_IFMT(mode)
+        is_dir = fmt == stat.S_IFDIR
+        is_device = fmt == stat.S_IFCHR or fmt == stat.S_IFBLK
         x = 0
-        if e.is_dir():  # upstream: flist.c send_file_entry
+        if is_dir:  # upstream: flist.c send_file_entry
             if p < 30 or e.content_dir:
                 x = XMIT_TOP_DIR if e.top_dir else 0
             else:
                 x = XMIT_NO_CONTENT_DIR | (XMIT_TOP_DIR if e.implied_dir else 0)
-        if e.mode == s.mode:
+        if mode == s.mode:
             x |= XMIT_SAME_MODE
-        s.mode = e.mode
+        s.mode = mode
         rdev_major = e.rdev_major
-        if o.preserve_devices and e.is_device():
+        sends_rdev = False
+        if o.preserve_devices and is_device:
+            sends_rdev = True
             if rdev_major == s.rdev_major:
                 x |= XMIT_SAME_RDEV_MAJOR
             s.rdev_major = rdev_major
             if p < 30 and e.rdev_minor <= 0xFF:
                 x |= XMIT_RDEV_MINOR_8_pre30
-        elif o.preserve_specials and e.is_special() and p < 31:
+        elif o.preserve_specials and p < 31 and (fmt == stat.S_IFIFO or fmt == stat.S_IFSOCK):
+            sends_rdev = True
             rdev_major = s.rdev_major
             x |= XMIT_SAME_RDEV_MAJOR | (XMIT_RDEV_MINOR_8_pre30 if p < 30 else 0)
         user = group = None
@@ -147,7 +155,7 @@ class FlistEncoder:
             s.uid = e.uid
             if not o.numeric_ids and e.uid not in self.uids:
                 user = self.uids[e.uid] = e.user or self.user_names.get(e.uid, b"")
-                if o.inc_recurse and user:
+                if self._inc and user:
                     x |= XMIT_USER_NAME_FOLLOWS
         if not o.preserve_gid or (e.gid == s.gid and s.name):
             x |= XMIT_SAME_GID
@@ -155,18 +163,18 @@ class FlistEncoder:
             s.gid = e.gid
             if not o.numeric_ids and e.gid not in self.gids:
                 group = self.gids[e.gid] = e.group or self.group_names.get(e.gid, b"")
-                if o.inc_recurse and group:
+                if self._inc and group:
                     x |= XMIT_GROUP_NAME_FOLLOWS
         if e.mtime == s.mtime:
             x |= XMIT_SAME_TIME
         s.mtime = e.mtime
         if e.mtime_nsec and p >= 31:
             x |= XMIT_MOD_NSEC
-        if o.preserve_atimes and not e.is_dir():
+        if o.preserve_atimes and not is_dir:
             if e.atime == s.atime:
                 x |= XMIT_SAME_ATIME
             s.atime = e.atime
-        if o.preserve_hard_links and e.hlinked and not e.is_dir():
+        if o.preserve_hard_links and e.hlinked and not is_dir:
             x |= XMIT_HLINKED
             if p >= 30 and e.hlink_first is None:
                 x |= XMIT_HLINK_FIRST
@@ -174,19 +182,21 @@ class FlistEncoder:
                 if e.dev == s.dev:
                     x |= XMIT_SAME_DEV_pre30
                 s.dev = e.dev
-        l1 = 0
-        while l1 < min(len(s.name), len(e.name), 255) and e.name[l1] == s.name[l1]:
-            l1 += 1
-        suffix = e.name[l1:]
+        name, prev = e.name, s.name
+        l1 = min(len(prev), len(name), 255)  # the shared prefix: up to the first bit
+        if l1:                                 # that differs
+            diff = int.from_bytes(name[:l1], "big") ^ int.from_bytes(prev[:l1], "big")
+            l1 -= (diff.bit_length() + 7) // 8
+        suffix = name[l1:]
         if l1:
             x |= XMIT_SAME_NAME
         if len(suffix) > 255:
             x |= XMIT_LONG_NAME
         out = bytearray()
-        if o.varint_flags:
+        if self._varint:
             out += varint(x or XMIT_EXTENDED_FLAGS)
         else:
-            if not x and not e.is_dir():
+            if not x and not is_dir:
                 x |= XMIT_TOP_DIR
             if (x & 0xFF00) or not x:
                 x |= XMIT_EXTENDED_FLAGS
@@ -197,7 +207,7 @@ class FlistEncoder:
             out += byte(l1)
         out += self._v30(len(suffix)) if x & XMIT_LONG_NAME else byte(len(suffix))
         out += suffix
-        s.name = e.name
+        s.name = name
         self.count += 1
         if x & XMIT_HLINKED and p >= 30 and e.hlink_first is not None:
             out += varint(e.hlink_first)
@@ -209,32 +219,33 @@ class FlistEncoder:
         if x & XMIT_MOD_NSEC:
             out += varint(e.mtime_nsec)
         if not x & XMIT_SAME_MODE:
-            out += int32(e.mode)
-        if o.preserve_atimes and not e.is_dir() and not x & XMIT_SAME_ATIME:
+            out += int32(mode)
+        if o.preserve_atimes and not is_dir and not x & XMIT_SAME_ATIME:
             out += varlong(e.atime, 4)
-        for keep, same, follows, value, name in (
-                (o.preserve_uid, XMIT_SAME_UID, XMIT_USER_NAME_FOLLOWS, e.uid, user),
-                (o.preserve_gid, XMIT_SAME_GID, XMIT_GROUP_NAME_FOLLOWS, e.gid, group)):
-            if keep and not x & same:
-                out += int32(value) if p < 30 else varint(value)
-                if x & follows:
-                    out += byte(len(name)) + name
-        if o.sends_rdev(e.mode):
+        if o.preserve_uid and not x & XMIT_SAME_UID:
+            out += self._v30(e.uid)
+            if x & XMIT_USER_NAME_FOLLOWS:
+                out += byte(len(user)) + user
+        if o.preserve_gid and not x & XMIT_SAME_GID:
+            out += self._v30(e.gid)
+            if x & XMIT_GROUP_NAME_FOLLOWS:
+                out += byte(len(group)) + group
+        if sends_rdev:
             if not x & XMIT_SAME_RDEV_MAJOR:
                 out += self._v30(rdev_major)
-            minor = e.rdev_minor if o.preserve_devices and e.is_device() else 0
+            minor = e.rdev_minor if is_device else 0
             if p >= 30:
                 out += varint(minor)
             else:
                 out += byte(minor) if x & XMIT_RDEV_MINOR_8_pre30 else int32(minor)
-        if o.preserve_links and e.is_link():
+        if fmt == stat.S_IFLNK and o.preserve_links:
             target = e.link_target or b""
             out += self._v30(len(target)) + target
         if x & XMIT_HLINKED and p < 30:
             if not x & XMIT_SAME_DEV_pre30:
                 out += longint(e.dev + 1)
             out += longint(e.ino)
-        if o.always_checksum and e.is_reg():
+        if o.always_checksum and fmt == stat.S_IFREG:
             out += (e.checksum or b"\0" * o.checksum_len)[:o.checksum_len]
         return bytes(out)
 

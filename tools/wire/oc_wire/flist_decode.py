@@ -5,7 +5,7 @@ that are empty, absolute or contain '..' are a ProtocolError naming the offset.
 """
 import stat
 
-from .errors import ProtocolError
+from .errors import NeedData, ProtocolError
 from .flist_codec import (
     MAXPATHLEN,
     XMIT_CRTIME_EQ_MTIME,
@@ -36,6 +36,8 @@ from .ints import ByteReader
 
 __all__ = ["FlistDecoder", "mark_content_dirs_pre30", "strip_roots"]
 
+_CHECKED = XMIT_HLINKED | XMIT_CRTIME_EQ_MTIME | XMIT_SAME_ATIME  # see _check_flags
+
 
 class FlistDecoder:
     """Decodes one file list from a ByteReader: read_entry() returns a FileEntry, or None
@@ -54,21 +56,51 @@ class FlistDecoder:
         self.max_entries = max_entries
         self.list_start = 1 if opts.inc_recurse else 0
         self.current: list[FileEntry] = []  # this list's entries in wire order
+        self._varint = opts.varint_flags
+        self._v30_varint = opts.protocol >= 30
 
     def read_list(self, r: ByteReader) -> list[FileEntry]:
+        if getattr(r, "buffered", False):
+            return self._read_buffered(r)
         out = []
         while (e := self.read_entry(r)) is not None:
             out.append(e)
         return out
 
+    def _read_buffered(self, r) -> list[FileEntry]:
+        """read_list over a buffered stream (stream.PullReader with a window): whole
+        entries are decoded from the buffered bytes; one cut short by the end of the
+        buffer is undone (the running state restored) and decoded again once more
+        bytes have come."""
+        out: list[FileEntry] = []
+        want = 1
+        while True:
+            buf = r.window(want)
+            br = ByteReader(buf, r.offset)
+            done = 0
+            try:
+                while True:
+                    saved, count = dict(vars(self.s)), self.count
+                    e = self.read_entry(br)
+                    done = br.pos
+                    if e is None:
+                        r.advance(done)
+                        return out
+                    out.append(e)
+            except NeedData:
+                vars(self.s).update(saved)
+                self.count = count
+                r.advance(done)
+                want = len(buf) - done + 1
+
     def _v30(self, r: ByteReader) -> int:
-        return r.read_int32() if self.o.protocol < 30 else r.read_varint()
+        return r.read_varint() if self._v30_varint else r.read_int32()
 
     def read_entry(self, r: ByteReader) -> FileEntry | None:
         o, s = self.o, self.s
         p = o.protocol
         at = r.offset
-        if o.varint_flags:
+        if self._varint:
             x = r.read_varint()
             if x == 0:
                 self.io_error = r.read_varint()
@@ -88,12 +120,8 @@ class FlistDecoder:
                     self._read_tail(r)
                     self._next_list()
                     return None
-        if x & XMIT_HLINKED and not o.preserve_hard_links:
-            raise ProtocolError("no hard-link entries (-H was not recorded)", at)
-        if x & XMIT_CRTIME_EQ_MTIME and o.varint_flags:
-            raise ProtocolError("an entry without crtime data (not supported)", at)
-        if x & XMIT_SAME_ATIME and o.varint_flags and not o.preserve_atimes:
-            raise ProtocolError("an entry without atime data (-U was not given)", at)
+        if x & _CHECKED:
+            self._check_flags(x, at)
         self.count += 1
         if self.count > self.max_entries:
             raise ProtocolError(f"at most {self.max_entries} file-list entries", at)
@@ -104,7 +132,8 @@ class FlistDecoder:
         if l2 < 0 or l1 + l2 >= MAXPATHLEN:
             raise ProtocolError(f"a name shorter than {MAXPATHLEN} bytes", at, str(l1 + l2))
         name = s.name[:l1] + r.read_bytes(l2)
-        self._check_name(name, at)
+        if not name or name[0] == 47 or b"\0" in name or b".." in name:  # 47: '/'
+            self._check_name(name, at)
         s.name = name
         if x & XMIT_HLINKED and p >= 30 and not x & XMIT_HLINK_FIRST:
             first_at = r.offset
@@ -122,13 +151,16 @@ class FlistDecoder:
         nsec = r.read_varint() if x & XMIT_MOD_NSEC else 0
         if not x & XMIT_SAME_MODE:
             s.mode = r.read_int32() & 0xFFFFFFFF
-        e = FileEntry(name=name, mode=s.mode, size=size, mtime=s.mtime, mtime_nsec=nsec,
-                      top_dir=bool(x & XMIT_TOP_DIR) and stat.S_ISDIR(s.mode))
+        mode = s.mode
+        fmt = stat.S_IFMT(mode)
+        is_dir = fmt == stat.S_IFDIR
+        e = FileEntry(name, mode, size, s.mtime, nsec,
+                      top_dir=bool(x & XMIT_TOP_DIR) and is_dir)
         if p >= 30 and x & XMIT_NO_CONTENT_DIR:  # (upstream: flist.c recv_file_entry)
             e.content_dir = False
             if e.top_dir:  # both flags: an implied -R parent
                 e.top_dir, e.implied_dir = False, True
-        if o.preserve_atimes and not e.is_dir():
+        if o.preserve_atimes and not is_dir:
             if not x & XMIT_SAME_ATIME:
                 s.atime = r.read_varlong(4)
             e.atime = s.atime
@@ -141,31 +173,47 @@ class FlistDecoder:
             if x & XMIT_GROUP_NAME_FOLLOWS:
                 self.gid_names[s.gid] = r.read_bytes(r.read_byte())
         e.uid, e.gid = s.uid, s.gid
-        e.user, e.group = self.uid_names.get(s.uid), self.gid_names.get(s.gid)
-        if o.sends_rdev(e.mode):
-            if not x & XMIT_SAME_RDEV_MAJOR:
+        if self.uid_names:
+            e.user = self.uid_names.get(s.uid)
+        if self.gid_names:
+            e.group = self.gid_names.get(s.gid)
+        is_device = fmt == stat.S_IFCHR or fmt == stat.S_IFBLK
+        if ((o.preserve_devices and is_device)
+                or (o.preserve_specials and p < 31
+                    and (fmt == stat.S_IFIFO or fmt == stat.S_IFSOCK))):
+            if not x & XMIT_SAME_RDEV_MAJOR:  # (upstream: the sender's sends_rdev)
                 s.rdev_major = self._v30(r)
             if p >= 30:
                 minor = r.read_varint()
             else:
                 minor = r.read_byte() if x & XMIT_RDEV_MINOR_8_pre30 else r.read_int32()
-            if e.is_device():
+            if is_device:
                 e.rdev_major, e.rdev_minor = s.rdev_major, minor
-        if o.preserve_links and e.is_link():
+        if fmt == stat.S_IFLNK and o.preserve_links:
             n = self._v30(r)
             e.link_target = r.read_bytes(n, MAXPATHLEN, "symlink target")
         if x & XMIT_HLINKED:
-            e.hlinked = not e.is_dir()
+            e.hlinked = not is_dir
             if p >= 30:
                 e.hlink_first = None if x & XMIT_HLINK_FIRST else first
             else:
                 if not x & XMIT_SAME_DEV_pre30:
                     s.dev = r.read_longint() - 1
                 e.dev, e.ino = s.dev, r.read_longint()
-        if o.always_checksum and e.is_reg():
+        if o.always_checksum and fmt == stat.S_IFREG:
             e.checksum = r.read_bytes(o.checksum_len)
         self.current.append(e)
         return e
+
+    def _check_flags(self, x: int, at: int) -> None:
+        """Flags naming data this list cannot carry."""
+        o = self.o
+        if x & XMIT_HLINKED and not o.preserve_hard_links:
+            raise ProtocolError("no hard-link entries (-H was not recorded)", at)
+        if x & XMIT_CRTIME_EQ_MTIME and self._varint:
+            raise ProtocolError("an entry without crtime data (not supported)", at)
+        if x & XMIT_SAME_ATIME and self._varint and not o.preserve_atimes:
+            raise ProtocolError("an entry without atime data (-U was not given)", at)
 
     def _copy_link(self, name: bytes, first: int, x: int) -> FileEntry:
         """A later hard link in the same list: everything but the name is the first's

@@ -13,6 +13,8 @@ from .errors import LimitError, NeedData, ProtocolError
 __all__ = ["int32", "uint32", "shortint", "byte", "longint", "varint", "varlong", "vstring",
            "ByteReader"]
 
+_INT32 = struct.Struct("<i")
+_BYTES = [bytes((i,)) for i in range(256)]
 _EXTRA = [0] * 32 + [1] * 16 + [2] * 8 + [3] * 4 + [4] * 2 + [5, 6]
 
 
@@ -29,7 +31,7 @@ def shortint(v: int) -> bytes:
 
 
 def byte(v: int) -> bytes:
-    return bytes((v & 0xFF,))
+    return _BYTES[v & 0xFF]
 
 
 def longint(v: int) -> bytes:
@@ -38,29 +40,27 @@ def longint(v: int) -> bytes:
     return b"\xff\xff\xff\xff" + struct.pack("<q", v)
 
 
-def _var(raw: bytes, min_bytes: int) -> bytes:
-    """raw: the value's little-endian bytes (8 for varlong, 4 for varint)."""
-    b = bytearray(b"\0") + bytearray(raw)
-    cnt = len(raw)
-    while cnt > min_bytes and b[cnt] == 0:
-        cnt -= 1
+def _var(v: int, min_bytes: int, width: int) -> bytes:
+    """v as a two's-complement value of `width` bytes, at least min_bytes written: the
+    lead byte's high bits count the extra bytes (upstream: io.c write_var_number)."""
+    raw = v & ((1 << 8 * width) - 1)
+    cnt = max(min_bytes, (raw.bit_length() + 7) // 8)
+    top = raw >> 8 * (cnt - 1)
     bit = 1 << (7 - cnt + min_bytes)
-    if b[cnt] >= bit:
-        cnt += 1
-        b[0] = ~(bit - 1) & 0xFF
-    elif cnt > min_bytes:
-        b[0] = (b[cnt] | ~(bit * 2 - 1)) & 0xFF
-    else:
-        b[0] = b[cnt]
-    return bytes(b[:cnt])
+    if top >= bit:  # the top byte goes whole: one more byte, the lead only counts
+        return _BYTES[~(bit - 1) & 0xFF] + raw.to_bytes(cnt, "little")
+    lead = top | (~(bit * 2 - 1) & 0xFF) if cnt > min_bytes else top
+    return _BYTES[lead] + (raw & ((1 << 8 * (cnt - 1)) - 1)).to_bytes(cnt - 1, "little")
 
 
 def varint(v: int) -> bytes:
-    return _var(struct.pack("<i", v), 1)
+    if 0 <= v < 0x80:
+        return _BYTES[v]
+    return _var(v, 1, 4)
 
 
 def varlong(v: int, min_bytes: int) -> bytes:
-    return _var(struct.pack("<q", v), min_bytes)
+    return _var(v, min_bytes, 8)
 
 
 def vstring(s: bytes) -> bytes:
@@ -97,14 +97,24 @@ class ByteReader:
         self.pos += n
         return out
 
+    # The fast paths below read self.buf directly when the value is all there (a
+    # PullReader's buf is empty: it always takes the general path through read_bytes).
     def read_byte(self) -> int:
+        pos = self.pos
+        if pos < len(self.buf):
+            self.pos = pos + 1
+            return self.buf[pos]
         return self.read_bytes(1)[0]
 
     def read_shortint(self) -> int:
         return struct.unpack("<H", self.read_bytes(2))[0]
 
     def read_int32(self) -> int:
-        return struct.unpack("<i", self.read_bytes(4))[0]
+        pos = self.pos
+        if pos + 4 <= len(self.buf):
+            self.pos = pos + 4
+            return _INT32.unpack_from(self.buf, pos)[0]
+        return _INT32.unpack(self.read_bytes(4))[0]
 
     def read_uint32(self) -> int:
         return struct.unpack("<I", self.read_bytes(4))[0]
@@ -116,6 +126,10 @@ class ByteReader:
         return struct.unpack("<q", self.read_bytes(8))[0]
 
     def read_varint(self) -> int:
+        pos = self.pos
+        if pos < len(self.buf) and self.buf[pos] < 0x80:
+            self.pos = pos + 1
+            return self.buf[pos]
         start = self.offset
         ch = self.read_byte()
         extra = _EXTRA[ch // 4]
@@ -128,6 +142,11 @@ class ByteReader:
         return struct.unpack("<i", (raw + b"\0\0\0\0")[:4])[0]
 
     def read_varlong(self, min_bytes: int) -> int:
+        pos, buf = self.pos, self.buf
+        if pos + min_bytes <= len(buf) and buf[pos] < 0x80:  # no extra bytes
+            self.pos = pos + min_bytes
+            return (int.from_bytes(buf[pos + 1:pos + min_bytes], "little")
+                    | buf[pos] << 8 * (min_bytes - 1))
         start = self.offset
         head = self.read_bytes(min_bytes)
         extra = _EXTRA[head[0] // 4]

@@ -8,9 +8,27 @@ __all__ = ["PullReader"]
 
 
 class PullReader(ByteReader):
-    def __init__(self, read, base: int = 0):
+    """peek(n) and consume(n), when the source has a buffer, let a decoder parse whole
+    items from what is buffered (window/advance) instead of reading field by field."""
+
+    def __init__(self, read, base: int = 0, peek=None, consume=None):
         super().__init__(b"", base)
         self._read = read
+        self._peek, self._consume = peek, consume
+
+    @property
+    def buffered(self) -> bool:
+        return self._peek is not None
+
+    def window(self, at_least: int) -> bytes:
+        """What is buffered, at least at_least bytes, without consuming it (the source
+        raises at the end of input)."""
+        return self._peek(at_least)
+
+    def advance(self, n: int) -> None:
+        """Consume n bytes of the window."""
+        self._consume(n)
+        self.base += n
 
     @property
     def offset(self) -> int:
