@@ -92,3 +92,10 @@ int oc_scan_order(const oc_scan *s, uint32_t *out);
 size_t oc_scan_errors(const oc_scan *s);   /* entries whose statx/readlink failed */
 int64_t oc_scan_format(const oc_scan *s, const uint32_t *idx, size_t n, const uint8_t *prefix,
                        size_t plen, int human, int links, int allow8, uint8_t *out, size_t cap);
+
+/* glibc's allocator returns freed memory to the system early (trim and mmap thresholds
+ * start at 128 KiB), so a process that allocates and frees buffers of ~100 KiB for every
+ * file takes fresh, zeroed pages (page faults) again and again. This keeps up to
+ * trim_threshold bytes of freed heap for reuse and serves requests below mmap_threshold
+ * from the heap (mallopt M_TRIM_THRESHOLD, M_MMAP_THRESHOLD). Returns 1 when both took. */
+int oc_keep_freed_memory(size_t trim_threshold, size_t mmap_threshold);

@@ -12,6 +12,7 @@ both with load_backend() and check they agree. Every backend module offers:
 - match(sig, data, algo, seed, seed_mode) -> iter of (lit_offset, lit_len, token)
                                           match.c hash_search: one record per matched()
 - simd_level() -> int                    2 with AVX2, 0 scalar
+- keep_freed_memory(trim, mmap) -> bool  allocator tuning (oc_core.h); pure: a no-op
 
 FileSum is the whole-file digest (upstream sum_init/sum_update/sum_end) for either backend.
 """
@@ -26,7 +27,8 @@ from ._types import CHUNK_SIZE, MAX_CHAIN_LEN, Checksum, SeedMode, SigTable
 
 __all__ = ["BACKEND", "Checksum", "SeedMode", "SigTable", "CHUNK_SIZE", "MAX_CHAIN_LEN",
            "FileSum", "load_backend", "features", "digest_len", "rolling_checksum",
-           "block_sums", "strong_sum", "block_strong_sums", "sig_records", "md4", "match"]
+           "block_sums", "strong_sum", "block_strong_sums", "sig_records", "md4", "match",
+           "keep_freed_memory"]
 
 _DIGEST_LEN = {Checksum.NONE: 0, Checksum.MD4: 16, Checksum.MD5: 16, Checksum.SHA1: 20,
                Checksum.XXH64: 8, Checksum.XXH3: 8, Checksum.XXH128: 16}
@@ -53,6 +55,7 @@ block_strong_sums = _backend.block_strong_sums
 sig_records = _backend.sig_records
 md4 = _backend.md4
 match = _backend.match
+keep_freed_memory = _backend.keep_freed_memory
 
 
 class FileSum:

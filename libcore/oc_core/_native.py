@@ -13,6 +13,10 @@ def simd_level() -> int:
     return lib.oc_simd_level()
 
 
+def keep_freed_memory(trim_threshold: int, mmap_threshold: int) -> bool:
+    return lib.oc_keep_freed_memory(trim_threshold, mmap_threshold) == 1
+
+
 def force_scalar(on: bool) -> None:
     """Tests only: route the rolling sum through the scalar path."""
     lib.oc_force_scalar(1 if on else 0)

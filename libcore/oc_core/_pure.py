@@ -20,6 +20,10 @@ def simd_level() -> int:
     return 0
 
 
+def keep_freed_memory(trim_threshold: int, mmap_threshold: int) -> bool:
+    return False  # (the allocator is left as it is)
+
+
 def _signed(b: int) -> int:
     return b - 256 if b >= 128 else b
 

@@ -1,11 +1,10 @@
 """The receiving side's file lists with incremental recursion (oc_rsync.flists): index
 arithmetic as upstream numbers it, and the checks that keep a sender's later lists inside
 their directory."""
-import queue
 import stat
 
 import pytest
-from oc_rsync.flists import FileLists, ListQueue
+from oc_rsync.flists import FileLists, ListQueue, ReceiverEvents
 from oc_wire.errors import ProtocolError
 from oc_wire.flist_entry import FileEntry
 
@@ -67,14 +66,27 @@ def test_an_index_outside_the_live_lists_is_refused():
 
 def test_the_generator_retires_a_list_only_when_its_transfers_are_done():
     lists = FileLists(True, _first())
-    events, dones = queue.Queue(), []
+    events, dones = ReceiverEvents(), []
     q = ListQueue(lists.first, events, lambda i, e: None, lambda: dones.append(1),
                   lambda: None)
     q.started(2)
     events.put(("flist", lists.receive(1, [FileEntry(b"sub/x", F)], {}, 0)))
     assert q.next() is not None and dones == []  # a/ still in flight
-    events.put(("finished", 2))
+    events.end(2)
+    assert events.empty()  # an end is only noted: it goes with the next event
     events.put(("eof", None))
     assert q.next() is None and dones == [1]
     q.finish()
     assert dones == [1, 1] and not q.live
+
+
+def test_ends_go_to_the_generator_in_batches_and_before_the_receiver_waits():
+    events = ReceiverEvents(batch=3)
+    for ndx in (5, 6):
+        events.end(ndx)
+    assert events.empty()
+    events.end(7)  # a full batch goes
+    assert events.get_nowait() == ("finished", [5, 6, 7])
+    events.end(8)
+    events.post_ends()  # (Conn.before_wait)
+    assert events.get_nowait() == ("finished", [8]) and events.empty()

@@ -1,5 +1,7 @@
 """Multiplexed frames both ways, and the size checks upstream's read_a_msg makes."""
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from oc_wire.errors import NEED_DATA, LimitError, ProtocolError
 from oc_wire.mux import Demuxer, Frame, Msg, encode_frame
 
@@ -37,3 +39,24 @@ def test_log_text_is_bounded_before_it_is_buffered():
     d.receive_data(((7 + Msg.ERROR) << 24 | 6000).to_bytes(4, "little"))
     with pytest.raises(LimitError):
         d.next_event()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.binary(max_size=40), st.integers(0, 50)),
+                max_size=40))
+def test_chunks_is_a_byte_fifo(ops):
+    """Chunks (the demuxer's and the connection's buffer) against a bytearray: whatever
+    pieces go in and whatever sizes are taken or peeked, the same bytes come out."""
+    from oc_wire.chunks import Chunks
+
+    c, ref = Chunks(), bytearray()
+    for add, data, n in ops:
+        if add:
+            c.append(data)
+            ref += data
+        else:
+            assert c.peek(n) == bytes(ref[:n])
+            assert c.take(n) == bytes(ref[:n])
+            del ref[:n]
+        assert len(c) == len(ref)
+    assert c.take(len(c)) == bytes(ref)

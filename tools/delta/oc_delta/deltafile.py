@@ -84,11 +84,13 @@ def file_tokens(sig: SigTable, spec, fd: int, size: int, encoder, progress=None,
 
     start = 0 if append_from is None or verify_prefix else append_from
     hasher = FdSum(oc_core.FileSum(spec.algo, spec.file_prefix), fd, size, start=start)
-    if append_from is None:
+    if append_from is not None:
+        records = _appended(append_from, size, release)
+    elif not sig.count:  # no basis: all literal, in upstream's pieces, no matcher to build
+        records = _appended(0, size, release)
+    else:
         records = oc_core.match(sig, mm, spec.algo, spec.seed, spec.seed_mode,
                                 on_progress=release, updating=updating)
-    else:
-        records = _appended(append_from, size)
     sees = getattr(encoder, "sees_blocks", True)  # only old-style zlib needs the bytes
     try:
         out = bytearray()
@@ -123,11 +125,13 @@ def _read_all(fd: int, size: int) -> bytes:
     return b"".join(parts)
 
 
-def _appended(start: int, size: int) -> Iterator[tuple[int, int, int]]:
-    """Matcher records for --append: literal pieces from start, flushed every CHUNK_SIZE
-    bytes as upstream's no-blocks path does."""
+def _appended(start: int, size: int, on_progress) -> Iterator[tuple[int, int, int]]:
+    """Matcher records without blocks to match (--append, or no basis): literal pieces
+    from start, flushed every CHUNK_SIZE bytes as upstream's no-blocks path does (match.c
+    match_sums)."""
     last = start
     for j in range(start + oc_core.CHUNK_SIZE, size, oc_core.CHUNK_SIZE):
         yield last, j - last, -2
         last = j
+        on_progress(last)
     yield last, size - last, -1

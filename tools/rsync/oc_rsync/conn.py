@@ -19,6 +19,7 @@ import select
 import threading
 import time
 
+from oc_wire.chunks import Chunks
 from oc_wire.errors import NEED_DATA, OcError, ProtocolError
 from oc_wire.mux import MAX_FRAME, Demuxer, Msg, encode_frame
 from oc_wire.stream import PullReader
@@ -75,8 +76,8 @@ class Conn:
         self._out = bytearray()   # data written, not framed yet
         self._wbuf = bytearray()  # bytes as they go on the wire, not written yet
         os.set_blocking(fd_out, False)
-        self._raw = bytearray()   # bytes read from fd_in, not yet parsed
-        self._data = bytearray()  # demultiplexed data not yet consumed
+        self._raw = Chunks()   # bytes read from fd_in, not yet parsed
+        self._data = Chunks()  # demultiplexed data not yet consumed
         self._demux = Demuxer()
         self.bytes_read = self.bytes_written = 0
         # --write-batch: data read (a receiver) or written (a sender) is also recorded
@@ -88,6 +89,7 @@ class Conn:
         self.bwlimit = 0
         self.forwarding = False  # forward() owns the output
         self.one_frame = False   # _pump stops after each data frame
+        self.before_wait = None  # called by the reading thread before it waits for input
         self.last_in = self.last_out = time.monotonic()
         self._keepalive: threading.Thread | None = None
 
@@ -240,12 +242,13 @@ class Conn:
     # --- input ---
     def start_mux_in(self) -> None:
         self.mux_in = True
-        self._demux.receive_data(bytes(self._raw))
-        self._raw.clear()
+        self._demux.receive_data(self._raw.take(len(self._raw)))
 
     def _fill(self) -> bool:
         """Read more from fd_in (pushing our output meanwhile); False at end of input."""
         self._reader = threading.current_thread()
+        if self.before_wait is not None:
+            self.before_wait()
         while True:
             self._wait_readable()
             try:
@@ -260,7 +263,7 @@ class Conn:
         if self.mux_in:
             self._demux.receive_data(chunk)
         else:
-            self._raw += chunk
+            self._raw.append(chunk)
         return True
 
     def _wait_readable(self) -> None:
@@ -282,7 +285,7 @@ class Conn:
     def _pump(self) -> None:
         while (frame := self._demux.next_event()) is not NEED_DATA:
             if frame.code is Msg.DATA:
-                self._data += frame.payload
+                self._data.append(frame.payload)
                 if self.one_frame:  # unframed bytes may follow this one
                     return
             else:
@@ -311,15 +314,14 @@ class Conn:
     def pause_mux_in(self) -> None:
         """Read unframed until resume_mux_in (protocol 30's --files-from names; the
         frames before must have been read with one_frame set)."""
-        self._raw = self._data + self._demux.take_pending()
-        self._data = bytearray()
+        self._raw = Chunks(self._data.take(len(self._data)))
+        self._raw.append(self._demux.take_pending())
         self.mux_in = False
 
     def resume_mux_in(self) -> None:
         self._demux = Demuxer()
         self.mux_in = True
-        self._demux.receive_data(bytes(self._raw))
-        self._raw.clear()
+        self._demux.receive_data(self._raw.take(len(self._raw)))
 
     def error_exit(self, code: int, protocol: int) -> None:
         """A fatal error's end from protocol 31 (its messages sent first): MSG_ERROR_EXIT
@@ -348,8 +350,7 @@ class Conn:
             if self.mux_in and len(src) < n:  # frames are parsed as the data runs out
                 self._pump()
             if src:
-                out = bytes(src[:n])
-                del src[:n]
+                out = src.take(n)
                 if self.tee_in is not None:
                     self.tee_in(out)
                 return out
@@ -364,16 +365,16 @@ class Conn:
             if self.mux_in and len(src) < n:
                 self._pump()
             if len(src) >= n:
-                return bytes(src)
+                return src.peek(len(src))
             if not self._fill():
                 raise PeerClosed(self.bytes_read, self.role)
 
     def consume(self, n: int) -> None:
         """Drop the first n bytes that peek() showed, as read() would have returned them."""
         src = self._data if self.mux_in else self._raw
+        data = src.take(n)
         if self.tee_in is not None:
-            self.tee_in(bytes(src[:n]))
-        del src[:n]
+            self.tee_in(data)
 
 
 def _poll(fd_in: int | None, fd_out: int | None, timeout: float | None) -> tuple[bool, bool]:

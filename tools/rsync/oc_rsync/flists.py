@@ -14,6 +14,7 @@ list: anything else is a ProtocolError (upstream: "ABORTING due to invalid path 
 sender", "refusing malicious duplicate flist").
 """
 import bisect
+import queue
 from dataclasses import dataclass, field
 
 from oc_wire.errors import ProtocolError
@@ -106,13 +107,41 @@ def segment_for(live: list, ndx: int, at: int | None = None):
     raise ProtocolError("a file index within a live file list", at, str(ndx))
 
 
+class ReceiverEvents(queue.Queue):
+    """The receiver's events for the generator. A file's end (end()) is only noted: the
+    ends go over as one ("finished", [ndx, ...]) event when enough have gathered, before
+    any other event (the order stays), and when the receiver is about to wait for input
+    (post_ends, Conn.before_wait), so the generator is not woken once per file, yet never
+    waits for an end that is only noted. Only the receiver's thread puts."""
+
+    def __init__(self, batch: int = 256):
+        super().__init__()
+        self._ends: list[int] = []
+        self._batch = batch
+
+    def end(self, ndx: int) -> None:
+        self._ends.append(ndx)
+        if len(self._ends) >= self._batch:
+            self.post_ends()
+
+    def post_ends(self) -> None:
+        if self._ends:
+            ends, self._ends = self._ends, []
+            super().put(("finished", ends))
+
+    def put(self, item, block: bool = True, timeout: float | None = None) -> None:
+        self.post_ends()
+        super().put(item, block, timeout)
+
+
 class ListQueue:
     """The generator's side of incremental recursion (upstream: generator.c
     generate_files, check_for_finished_files): lists are generated in the order they
     arrive; a list is finished once the generator has moved past it and none of its
     transfers is still in flight (a redo keeps it in flight), and each finished list is
-    retired, oldest first, by one NDX_DONE to the sender. The receiver's events:
-    ("flist", Segment), ("eof", None), ("finished", ndx), ("redo", ndx)."""
+    retired, oldest first, by one NDX_DONE to the sender. The receiver's events
+    (ReceiverEvents): ("flist", Segment), ("eof", None), ("finished", [ndx, ...]),
+    ("redo", ndx)."""
 
     def __init__(self, first: Segment, events, redo, write_done, flush):
         self.live = [first]
@@ -147,8 +176,9 @@ class ListQueue:
         elif kind == "eof":
             self.eof = True
         elif kind == "finished":
-            self.finished(value)
-            self.on_finished(value)
+            for ndx in value:
+                self.finished(ndx)
+                self.on_finished(ndx)
         elif kind == "redo":
             seg = segment_for(self.live, value)
             self.redo(value, seg.entries[value - seg.start])

@@ -20,7 +20,6 @@ the receiver also refuses to write through a symlinked parent inside the destina
 """
 import errno
 import os
-import queue
 import shutil
 from dataclasses import replace
 
@@ -38,7 +37,7 @@ from oc_wire.token_events import Literal, Match
 
 from .attrs import Attrs
 from .conn import Conn
-from .flists import FileLists
+from .flists import FileLists, ReceiverEvents
 from .output import Output
 from .paths import Destination, drop_partial_dir, partial_path
 
@@ -68,7 +67,7 @@ def sparse_writer(fd: int):
 
 class Receiver:
     def __init__(self, conn: Conn, protocol: int, spec, compression: str, dest: Destination,
-                 lists: FileLists, attrs: Attrs, events: queue.Queue, out: Output,
+                 lists: FileLists, attrs: Attrs, events: ReceiverEvents, out: Output,
                  read_list=None):
         self.conn, self.p, self.spec, self.dest = conn, protocol, spec, dest
         self.lists, self.attrs, self.events, self.out = lists, attrs, events, out
@@ -134,7 +133,7 @@ class Receiver:
         """File i is done with, for better or worse (the generator counts them, unless
         a batch, not the generator, said which files come)."""
         if self.lists.inc and self.generator_asks:
-            self.events.put(("finished", i))
+            self.events.end(i)
 
     def _read_ndx(self) -> int:
         """The next ndx; deletion stats a server sender echoes are read past, and so
@@ -339,13 +338,23 @@ class Receiver:
 _TEMP_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
+_random = {"pool": b""}
+
+
+def _random_tail() -> bytes:
+    """Six random name characters; the random bytes are fetched 256 names at a time."""
+    pool = _random["pool"] or os.urandom(6 * 256)
+    _random["pool"] = pool[6:]
+    return bytes(_TEMP_CHARS[b % 62] for b in pool[:6])
+
+
 def temp_file(directory: bytes, base: bytes) -> tuple[int, bytes]:
     """A new file ".BASE.XXXXXX" in directory, created exclusively, never through a
     symlink, mode 0600 (upstream: receiver.c get_tmpname and do_mkstemp); the name is
     shortened to fit NAME_MAX."""
     base = base[:255 - 8]
     while True:
-        tail = bytes(_TEMP_CHARS[b % 62] for b in os.urandom(6))
+        tail = _random_tail()
         name = os.path.join(directory, b"." + base + b"." + tail)
         try:
             return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW

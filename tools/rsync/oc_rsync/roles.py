@@ -4,7 +4,6 @@ receive_files: the receiving side (upstream: main.c do_recv): read the file list
 generator on a thread and the receiver here, then check the generator's outcome.
 """
 import os
-import queue
 import threading
 from dataclasses import replace
 
@@ -21,7 +20,7 @@ from oc_wire.negotiate import CF, Negotiated
 
 from .attrs import Attrs
 from .conn import Conn
-from .flists import FileLists, duplicates
+from .flists import FileLists, ReceiverEvents, duplicates
 from .generator import Generator
 from .options import Options
 from .output import Output
@@ -150,7 +149,8 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
         out.info(f"created directory {os.fsdecode(dest).rstrip('/') or '/'}")
     attrs = Attrs(o, dec.uid_names, dec.gid_names)  # (later lists add names)
     spec = transfer_spec(neg)
-    events: queue.Queue = queue.Queue()
+    events = ReceiverEvents()
+    conn.before_wait = events.post_ends
     gen = Generator(conn, p, spec, where, lists, attrs, events, o, out, rules, groups)
     if o.prune_empty_dirs:
         gen.pruned = pruned_dirs(entries)

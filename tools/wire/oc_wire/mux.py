@@ -7,6 +7,7 @@ log text or small fixed-size values, whose sizes upstream checks and so do we.
 from dataclasses import dataclass
 from enum import IntEnum
 
+from .chunks import Chunks
 from .errors import NEED_DATA, LimitError, ProtocolError
 
 __all__ = ["MPLEX_BASE", "MAX_FRAME", "Msg", "Frame", "encode_frame", "Demuxer"]
@@ -63,11 +64,11 @@ class Demuxer:
     """receive_data(bytes); next_event() -> Frame or NEED_DATA; typed errors with offsets."""
 
     def __init__(self):
-        self._buf = bytearray()
+        self._buf = Chunks()
         self._base = 0
 
     def receive_data(self, data: bytes) -> None:
-        self._buf += data
+        self._buf.append(data)
 
     def pending(self) -> int:
         """Bytes received that do not yet make a whole frame."""
@@ -75,14 +76,15 @@ class Demuxer:
 
     def take_pending(self) -> bytes:
         """Hand back the bytes not parsed yet (the stream stops being multiplexed)."""
-        data, self._buf = bytes(self._buf), bytearray()
+        data = self._buf.take(len(self._buf))
         self._base += len(data)
         return data
 
     def next_event(self):
-        if len(self._buf) < 4:
+        buf = self._buf
+        if len(buf) < 4:
             return NEED_DATA
-        word = int.from_bytes(self._buf[:4], "little")
+        word = int.from_bytes(buf.peek(4), "little")
         tag, length = (word >> 24) - MPLEX_BASE, word & MAX_FRAME
         code = _BY_TAG.get(tag)
         if code is None:
@@ -94,9 +96,8 @@ class Demuxer:
         if code in _TEXT and length >= MAX_TEXT:
             raise LimitError(f"MSG_{code.name} text under {MAX_TEXT} bytes", self._base,
                              str(length))
-        if len(self._buf) < 4 + length:
+        if len(buf) < 4 + length:
             return NEED_DATA
-        payload = bytes(self._buf[4:4 + length])
-        del self._buf[:4 + length]
+        buf.take(4)
         self._base += 4 + length
-        return Frame(code, payload)
+        return Frame(code, buf.take(length))

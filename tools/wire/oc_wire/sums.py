@@ -4,10 +4,13 @@ generator.c generate_and_send_sums, sender.c receive_sums).
 Sum head: int32 count, int32 block length, int32 strong-sum length (protocol >= 27),
 int32 remainder. Then per block: int32 rolling sum and s2length strong-sum bytes.
 """
+import struct
 from dataclasses import dataclass
 
 from .errors import LimitError
 from .ints import ByteReader, int32
+
+_HEAD = struct.Struct("<4i")
 
 __all__ = ["SumHead", "MAX_BLOCK_SIZE", "OLD_MAX_BLOCK_SIZE", "MAX_DIGEST_LEN",
            "encode_sum_head", "read_sum_head", "encode_block", "read_blocks"]
@@ -37,24 +40,19 @@ def encode_sum_head(h: SumHead) -> bytes:
 
 
 def read_sum_head(r: ByteReader, protocol: int, max_s2len: int = MAX_DIGEST_LEN) -> SumHead:
-    """upstream read_sum_head's checks, as LimitError/ProtocolError with the offset."""
+    """upstream read_sum_head's checks, as LimitError/ProtocolError with the offset of the
+    field (the four int32s are read at once)."""
     at = r.offset
-    count = r.read_int32()
+    count, block_len, s2len, remainder = _HEAD.unpack(r.read_bytes(16))
     if not 0 <= count <= MAX_SUM_COUNT:
         raise LimitError(f"a block count 0..{MAX_SUM_COUNT}", at, str(count))
-    at = r.offset
-    block_len = r.read_int32()
     max_blen = OLD_MAX_BLOCK_SIZE if protocol < 30 else MAX_BLOCK_SIZE
     if not 0 <= block_len <= max_blen or (count and block_len == 0):
-        raise LimitError(f"a block length 1..{max_blen}", at, str(block_len))
-    at = r.offset
-    s2len = r.read_int32()
+        raise LimitError(f"a block length 1..{max_blen}", at + 4, str(block_len))
     if not 0 <= s2len <= max_s2len:
-        raise LimitError(f"a strong-sum length 0..{max_s2len}", at, str(s2len))
-    at = r.offset
-    remainder = r.read_int32()
+        raise LimitError(f"a strong-sum length 0..{max_s2len}", at + 8, str(s2len))
     if not 0 <= remainder <= block_len:
-        raise LimitError(f"a remainder 0..{block_len}", at, str(remainder))
+        raise LimitError(f"a remainder 0..{block_len}", at + 12, str(remainder))
     return SumHead(count, block_len, s2len, remainder)
 
 
