@@ -27,6 +27,7 @@ $(STAMP)/venv: $(STAMP)/sysdeps pyproject.toml
 
 $(STAMP)/core: $(STAMP)/venv $(CORE_SRC) setup.py
 	$(PY) -m pip install -q --no-build-isolation --no-deps -e .
+	$(PY) scripts/plain_pth.py
 	$(PY) -c "import oc_core; print('libcore backend:', oc_core.BACKEND, oc_core.features())"
 	@touch $@
 
@@ -45,6 +46,7 @@ lint: install
 
 bench: install
 	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) scripts/plain_pth.py
 	$(PY) bench/run.py
 
 clean:

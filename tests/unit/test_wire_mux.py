@@ -42,21 +42,27 @@ def test_log_text_is_bounded_before_it_is_buffered():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.booleans(), st.binary(max_size=40), st.integers(0, 50)),
-                max_size=40))
+@given(st.lists(st.tuples(st.sampled_from(["add", "take", "drop"]), st.binary(max_size=40),
+                          st.integers(0, 50)), max_size=40))
 def test_chunks_is_a_byte_fifo(ops):
-    """Chunks (the demuxer's and the connection's buffer) against a bytearray: whatever
-    pieces go in and whatever sizes are taken or peeked, the same bytes come out."""
+    """Chunks (the demuxer's and the connection's buffers) against a bytearray: whatever
+    pieces go in and whatever sizes are taken, dropped or peeked, the same bytes come
+    out, and the pieces writev is given start where the data does."""
     from oc_wire.chunks import Chunks
 
     c, ref = Chunks(), bytearray()
-    for add, data, n in ops:
-        if add:
+    for op, data, n in ops:
+        if op == "add":
             c.append(data)
             ref += data
-        else:
+        elif op == "take":
             assert c.peek(n) == bytes(ref[:n])
             assert c.take(n) == bytes(ref[:n])
             del ref[:n]
+        else:
+            c.drop(n)
+            del ref[:n]
         assert len(c) == len(ref)
+        assert bytes(ref).startswith(b"".join(c.views(3)))
+        assert b"".join(c.views(1000)) == bytes(ref)
     assert c.take(len(c)) == bytes(ref)

@@ -93,19 +93,21 @@ def file_tokens(sig: SigTable, spec, fd: int, size: int, encoder, progress=None,
                                 on_progress=release, updating=updating)
     sees = getattr(encoder, "sees_blocks", True)  # only old-style zlib needs the bytes
     try:
-        out = bytearray()
+        out, held = [], 0
         for off, n, token in records:
             block = mm[off + n:off + n + sig.length_of(token)] \
                 if token >= 0 and sees else None
-            out += encoder.token(token, mm[off:off + n], block)
+            piece = encoder.token(token, mm[off:off + n], block)
+            out.append(piece)
+            held += len(piece)
             if counts is not None:
                 counts.literal += n
                 counts.matched += sig.length_of(token) if token >= 0 else 0
-            if len(out) >= 1 << 20:
-                yield bytes(out)
-                out.clear()
-        out += hasher.digest()
-        yield bytes(out)
+            if held >= 1 << 20:
+                yield b"".join(out)
+                out, held = [], 0
+        out.append(hasher.digest())
+        yield b"".join(out)
     finally:
         hasher.wait()
         if isinstance(mm, mmap.mmap):

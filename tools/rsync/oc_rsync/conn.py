@@ -21,12 +21,13 @@ import time
 
 from oc_wire.chunks import Chunks
 from oc_wire.errors import NEED_DATA, OcError, ProtocolError
-from oc_wire.mux import MAX_FRAME, Demuxer, Msg, encode_frame
+from oc_wire.mux import MAX_FRAME, Demuxer, Msg, encode_frame, frame_header
 from oc_wire.stream import PullReader
 
 __all__ = ["Conn", "PeerClosed", "PeerExited", "IoTimeout", "check_error_exit"]
 
 _OUT_LIMIT = 1 << 16
+_IOV_MAX = 64  # pieces per writev
 
 
 class PeerClosed(ProtocolError):
@@ -73,8 +74,9 @@ class Conn:
         self.fd_in, self.fd_out = fd_in, fd_out
         self.on_message = on_message or (lambda code, payload: None)
         self.mux_out = self.mux_in = False
-        self._out = bytearray()   # data written, not framed yet
-        self._wbuf = bytearray()  # bytes as they go on the wire, not written yet
+        self._out: list[bytes] = []  # data written, not framed yet (_out_len bytes)
+        self._out_len = 0
+        self._wbuf = Chunks()  # bytes as they go on the wire, not written yet
         os.set_blocking(fd_out, False)
         self._raw = Chunks()   # bytes read from fd_in, not yet parsed
         self._data = Chunks()  # demultiplexed data not yet consumed
@@ -130,10 +132,13 @@ class Conn:
     # --- output ---
     def write(self, data: bytes) -> None:
         with self._lock:
+            if type(data) is not bytes:  # (the caller may reuse its buffer)
+                data = bytes(data)
             if self.tee_out is not None:
                 self.tee_out(data)
-            self._out += data
-            if len(self._out) >= _OUT_LIMIT:
+            self._out.append(data)
+            self._out_len += len(data)
+            if self._out_len >= _OUT_LIMIT:
                 self._flush_data()
 
     def send_msg(self, code: Msg, payload: bytes = b"") -> None:
@@ -175,13 +180,17 @@ class Conn:
 
     def _frame(self) -> None:
         """Move the buffered data to the write buffer, framed when multiplexing."""
-        if not self._out:
+        if not self._out_len:
             return
-        data, self._out = bytes(self._out), bytearray()
-        if self.mux_out:
-            data = b"".join(encode_frame(Msg.DATA, data[i:i + MAX_FRAME])
-                            for i in range(0, len(data), MAX_FRAME))
-        self._wbuf += data
+        data = self._out[0] if len(self._out) == 1 else b"".join(self._out)
+        self._out, self._out_len = [], 0
+        if not self.mux_out:
+            self._wbuf.append(data)
+            return
+        for i in range(0, len(data), MAX_FRAME):  # the header and the payload go out
+            piece = data[i:i + MAX_FRAME] if len(data) > MAX_FRAME else data  # side by side
+            self._wbuf.append(frame_header(Msg.DATA, len(piece)))
+            self._wbuf.append(piece)
 
     def _flush_data(self) -> None:
         self._frame()
@@ -192,7 +201,7 @@ class Conn:
             self._flush_data()
 
     def _write_fd(self, data: bytes) -> None:
-        self._wbuf += data
+        self._wbuf.append(data)
         self._push(True)
 
     def _push(self, block: bool) -> None:
@@ -200,7 +209,7 @@ class Conn:
         much as the peer takes now."""
         while self._wbuf:
             try:
-                n = os.write(self.fd_out, self._wbuf)
+                n = os.writev(self.fd_out, self._wbuf.views(_IOV_MAX))
             except BlockingIOError:
                 if not block:
                     return
@@ -209,7 +218,7 @@ class Conn:
             except BrokenPipeError:
                 self._last_words()
                 raise PeerClosed(self.bytes_read, self.role) from None
-            del self._wbuf[:n]
+            self._wbuf.drop(n)
             self.bytes_written += n
             self.last_out = time.monotonic()
             if self.bwlimit:

@@ -67,6 +67,29 @@ class Chunks:
             got += len(piece)
         return b"".join(parts)[:n]
 
+    def views(self, most: int) -> list[memoryview]:
+        """The first `most` pieces as they are (no copies), for os.writev."""
+        out = []
+        for piece in self._q:
+            out.append(memoryview(piece)[self._off:] if not out else memoryview(piece))
+            if len(out) == most:
+                break
+        return out
+
+    def drop(self, n: int) -> None:
+        """Remove the first n bytes (as take, without building them)."""
+        n = min(n, self._len)
+        self._len -= n
+        q = self._q
+        while n:
+            avail = len(q[0]) - self._off
+            if avail > n:
+                self._off += n
+                return
+            q.popleft()
+            self._off = 0
+            n -= avail
+
     def clear(self) -> None:
         self._q.clear()
         self._off = self._len = 0

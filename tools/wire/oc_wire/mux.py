@@ -10,7 +10,8 @@ from enum import IntEnum
 from .chunks import Chunks
 from .errors import NEED_DATA, LimitError, ProtocolError
 
-__all__ = ["MPLEX_BASE", "MAX_FRAME", "Msg", "Frame", "encode_frame", "Demuxer"]
+__all__ = ["MPLEX_BASE", "MAX_FRAME", "Msg", "Frame", "frame_header", "encode_frame",
+           "Demuxer"]
 
 MPLEX_BASE = 7
 MAX_FRAME = 0xFFFFFF
@@ -50,11 +51,16 @@ class Frame:
     payload: bytes
 
 
+def frame_header(code: Msg, length: int) -> bytes:
+    """The 4 bytes before a payload of `length` (at most 0xFFFFFF) bytes."""
+    if length > MAX_FRAME:
+        raise ValueError("a multiplexed frame carries at most 0xFFFFFF bytes")
+    return (((MPLEX_BASE + code) << 24) | length).to_bytes(4, "little")
+
+
 def encode_frame(code: Msg, payload: bytes = b"") -> bytes:
     """One frame; payloads over 0xFFFFFF bytes must be split by the caller (MSG_DATA)."""
-    if len(payload) > MAX_FRAME:
-        raise ValueError("a multiplexed frame carries at most 0xFFFFFF bytes")
-    return (((MPLEX_BASE + code) << 24) | len(payload)).to_bytes(4, "little") + payload
+    return frame_header(code, len(payload)) + payload
 
 
 _BY_TAG = {m.value: m for m in Msg}

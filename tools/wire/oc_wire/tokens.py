@@ -12,12 +12,14 @@ __all__ = ["encode_literal", "encode_match", "encode_end", "TokenDecoder", "read
 
 
 def encode_literal(data) -> bytes:
-    out = bytearray()
+    if len(data) <= CHUNK_SIZE:
+        return int32(len(data)) + data if data else b""
+    view = memoryview(data)
+    parts = []
     for off in range(0, len(data), CHUNK_SIZE):
-        piece = data[off:off + CHUNK_SIZE]
-        out += int32(len(piece))
-        out += piece
-    return bytes(out)
+        piece = view[off:off + CHUNK_SIZE]
+        parts += (int32(len(piece)), piece)
+    return b"".join(parts)
 
 
 def encode_match(index: int) -> bytes:
