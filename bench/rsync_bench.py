@@ -1,10 +1,11 @@
-"""oc-rsync vs upstream rsync, one run each, same machine: wall time and peak RSS
+"""oc-rsync vs upstream rsync, same machine, the median of a few runs: wall time and peak RSS
 (/usr/bin/time -f %M) for a local initial copy of a tree, a no-change rerun, a -c
 rerun, and a big-file delta over the remote-shell transport (a stub `-e` that runs the
 server here), both programs with the same options."""
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,7 +33,10 @@ def _timed(cmd: list[str]) -> tuple[float, int]:
     return time.perf_counter() - t, int(r.stderr.strip().splitlines()[-1])
 
 
-def main(big_mib: int = 512, files: int = 5000) -> list[tuple[str, float, int, float, int]]:
+def main(big_mib: int = 512, files: int = 5000,
+         rounds: int = 3) -> list[tuple[str, float, int, float, int]]:
+    """Each scenario `rounds` times per program, the programs taking turns run by run (so
+    drift of the disk and the cache hits both alike); the median time and peak RSS."""
     base = tempfile.mkdtemp(prefix="oc-rsync-bench-")
     rows = []
     try:
@@ -53,27 +57,35 @@ def main(big_mib: int = 512, files: int = 5000) -> list[tuple[str, float, int, f
             data[at:at + 64] = rng.randbytes(64)
         with open(os.path.join(big, "new"), "wb") as f:
             f.write(data)
+        del data
         progs = (("upstream", [RSYNC]), ("oc", [OC, f"--rsync-path={OC}"]))
-        for name, _ in progs:
+
+        def prepare(kind: str, name: str) -> list[str]:
+            """The destination as the scenario starts from it; the operands."""
+            if kind == "initial":
+                shutil.rmtree(os.path.join(base, f"dst-{name}"), ignore_errors=True)
+            if kind in ("initial", "rerun"):
+                return [f"{src}/", os.path.join(base, f"dst-{name}") + "/"]
             bdst = os.path.join(base, f"bigdst-{name}")
-            os.makedirs(bdst)
+            os.makedirs(bdst, exist_ok=True)
             shutil.copy(os.path.join(big, "old"), os.path.join(bdst, "f"))
             os.utime(os.path.join(bdst, "f"), (1, 1))
-        scenarios = (("initial copy", ["-a"], "src"), ("no-change rerun", ["-a"], "src"),
-                     ("-c rerun", ["-ac"], "src"),
+            return [f"localhost:{big}/new", os.path.join(bdst, "f")]
+
+        scenarios = (("initial copy", ["-a"], "initial"), ("no-change rerun", ["-a"], "rerun"),
+                     ("-c rerun", ["-ac"], "rerun"),
                      (f"{big_mib} MiB delta (-e)", ["-a", "-e", stub], "big"))
-        # the two programs take turns, scenario by scenario, so disk and cache drift
-        # hits both alike; over -e each talks to its own server
         for scenario, opts, kind in scenarios:
+            runs: dict[str, list[tuple[float, int]]] = {name: [] for name, _ in progs}
+            for _ in range(rounds):
+                for name, prog in progs:
+                    operands = prepare(kind, name)
+                    subprocess.run(["sync"])
+                    runs[name].append(_timed([*prog, *opts, *operands]))
             row = [scenario]
-            for name, prog in progs:
-                if kind == "src":
-                    cmd = [*prog, *opts, f"{src}/", os.path.join(base, f"dst-{name}") + "/"]
-                else:
-                    cmd = [*prog, *opts, f"localhost:{big}/new",
-                           os.path.join(base, f"bigdst-{name}", "f")]
-                subprocess.run(["sync"])
-                row += _timed(cmd)
+            for name, _ in progs:
+                row += [statistics.median(t for t, _ in runs[name]),
+                        int(statistics.median(m for _, m in runs[name]))]
             rows.append(tuple(row))
     finally:
         shutil.rmtree(base)

@@ -63,7 +63,7 @@ def main() -> None:
                  f"{rows[1][2] / rows[0][2]:.2f} |")
     files = int(os.environ.get("BENCH_FILES", "5000"))
     lines += ["", f"oc-rsync vs rsync 3.5.0 ({files:,} files of 100 B-100 kB; a {size} MiB "
-              "file with 200 scattered edits over the `-e` transport), one run each:", "",
+              "file with 200 scattered edits over the `-e` transport), median of 3 runs each:", "",
               "| scenario | rsync | oc-rsync | time ratio | rsync RSS | oc RSS | RSS ratio |",
               "|---|---|---|---|---|---|---|"]
     scenarios = rsync_bench.main(size, files)
