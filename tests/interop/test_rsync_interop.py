@@ -247,20 +247,30 @@ def test_version_lists_capabilities_as_upstream_does():
         assert algo in oc  # the -V text names them too
 
 
-@pytest.mark.parametrize("human", ["-h", "-hh", "--no-h"])
-@pytest.mark.parametrize("direction", ["oc-pull", "oc-push"])
-def test_stats_block_matches_upstream(tmp_path, direction, human):
+STATS_CASES = [("oc-pull", "-h", False), ("oc-pull", "-hh", False), ("oc-pull", "--no-h", False),
+               ("oc-push", "-h", False), ("oc-push", "-hh", False), ("oc-push", "--no-h", False),
+               ("oc-pull", "-h", True), ("oc-push", "-h", True), ("oc-local", "-h", True),
+               ("oc-local", "-h", False)]
+
+
+@pytest.mark.parametrize("direction,human,fresh", STATS_CASES,
+                         ids=[f"{d}{h}{'-fresh' if f else ''}" for d, h, f in STATS_CASES])
+def test_stats_block_matches_upstream(tmp_path, direction, human, fresh):
     """--stats: file counts by type, created and deleted counts, files transferred,
     sizes, literal and matched data equal upstream's for the same transfer, in each -h
-    form (units of 1000 or 1024, plain digits, ',' separators); byte totals and timings
-    depend on buffering and are not compared."""
+    form (units of 1000 or 1024, plain digits, ',' separators), onto a basis or into a
+    new destination (where a sending client counts what the generator says is new);
+    byte totals and timings depend on buffering and are not compared."""
     src, basis = _tree(tmp_path, False)
     ref, ours = tmp_path / "ref", tmp_path / "ours"
-    _copy(basis, ref)
-    _copy(basis, ours)
+    if not fresh:
+        _copy(basis, ref)
+        _copy(basis, ours)
     opts = ["-a", "--delete", "--stats", human]
     if direction == "oc-pull":
         want = _run("reference", opts, src, ref, tmp_path)
+    elif direction == "oc-local":
+        want = subprocess.run([RSYNC, *opts, f"{src}/", f"{ref}/"], capture_output=True)
     else:  # upstream pushing to upstream
         want = subprocess.run([RSYNC, *opts, "-e", _stub(tmp_path), f"{src}/",
                                f"localhost:{ref}/"], capture_output=True)
@@ -699,3 +709,23 @@ def test_directory_in_the_way(tmp_path, direction, opts):
     assert got.returncode == want.returncode, got.stderr
     timed = set(_snapshot(src, False, False))
     assert _snapshot(ours, True, True, timed) == _snapshot(ref, True, True, timed)
+
+
+@pytest.mark.parametrize("direction,opts", [("oc-pull", ["-avv"]), ("oc-local", ["-avv"]),
+                                            ("oc-local", ["-avv", "--no-whole-file"]),
+                                            ("oc-pull", ["-avvW"])])
+def test_vv_says_whether_delta_transmission_is_on(tmp_path, direction, opts):
+    """-vv: the generating side says "delta-transmission enabled" or "... disabled for
+    local transfer or --whole-file" once, as upstream's generator does."""
+    src, _ = _tree(tmp_path, False)
+    if direction == "oc-local":
+        want = subprocess.run([RSYNC, *opts, f"{src}/", f"{tmp_path / 'ref'}/"],
+                              capture_output=True)
+    else:
+        want = _run("reference", opts, src, tmp_path / "ref", tmp_path)
+    got = _run(direction, opts, src, tmp_path / "ours", tmp_path)
+
+    def said(out: bytes) -> list[str]:
+        return [x for x in out.decode(errors="replace").splitlines()
+                if x.startswith("delta-transmission")]
+    assert said(got.stdout) == said(want.stdout) and len(said(want.stdout)) == 1

@@ -318,9 +318,10 @@ class _Builder:
                 walker.leave_dir()
             return None
         items = []
+        inside = path + b"/" if path and not path.endswith(b"/") else path  # (os.path.join)
         for r in listing:
             name = prefix + b"/" + r.name if prefix else r.name
-            full = os.path.join(path, r.name)
+            full = inside + r.name
             if r.err:
                 self.errors.add(f'readlink_stat("{_full(full)}") failed: '
                                 f"{os.strerror(r.err)} ({r.err})")

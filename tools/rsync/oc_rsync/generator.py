@@ -144,6 +144,10 @@ class Generator:
         if self.when == "before":
             for e in self.entries:
                 self.deleter.in_dir(e)
+        if self.o.verbose >= 2:  # (upstream: generator.c generate_files, debug FLIST)
+            whole = self.o.whole_file and not self.o.append
+            self.log.info("delta-transmission " + (
+                "disabled for local transfer or --whole-file" if whole else "enabled"))
         if self.lists.inc:
             self._generate_lists()
         else:

@@ -41,6 +41,7 @@ from oc_wire.items import (
     FNAMECMP_FNAME,
     FNAMECMP_PARTIAL_DIR,
     ITEM_BASIS_TYPE_FOLLOWS,
+    ITEM_IS_NEW,
     ITEM_TRANSFER,
     ITEM_XNAME_FOLLOWS,
 )
@@ -250,6 +251,9 @@ class Sender:
                 continue
             item = self._item(ndx, at)
             it = read_item(r, p, ndx, item.entry)
+            if it.iflags & ITEM_IS_NEW and self.counts is not None and (
+                    phase == 0 or not it.iflags & ITEM_TRANSFER):  # (not again on a redo;
+                self.counts.created_one(item.entry.mode)        # upstream: sender.c)
             if it.iflags & ITEM_TRANSFER and not item.entry.is_reg():
                 raise ProtocolError("a transfer request for a regular file", at, str(ndx))
             if not it.iflags & ITEM_TRANSFER or self.dry_run:

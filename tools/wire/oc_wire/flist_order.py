@@ -101,21 +101,26 @@ def f_name_cmp(a: FileEntry, b: FileEntry, protocol: int) -> int:
 
 
 def sort_key(protocol: int):
-    """A key function ordering entries as f_name_cmp does (tests check the two agree):
-    one (type, bytes) pair per path component, where a directory component is bytes
-    plus '/'. From protocol 29 directories rank after the files of their level and a
-    directory entry compares with its '/' and "." is empty; before 29 both are plain items."""
+    """A key function ordering entries as f_name_cmp does (tests check the two agree).
+    The order is that of one (type, bytes) pair per path component, where a directory
+    component is bytes plus '/': from protocol 29 directories rank after the files of
+    their level and a directory entry compares with its '/', and "." is empty; before 29
+    both are plain items. The key is those pairs as one byte string, each component its
+    type byte (1 + type), its bytes and a NUL (names hold no NUL, so a component that
+    ends first ranks first, as a shorter bytes object does)."""
     path_type = 1 if protocol >= 29 else 0
+    dir_part = bytes((1 + path_type,))
+    between = b"/\0" + dir_part
 
-    def key(e: FileEntry) -> tuple:
-        if e.name == b"." and path_type:
-            return ()
-        parts = e.name.split(b"/")
-        out = [(path_type, p + b"/") for p in parts[:-1]]
-        last = parts[-1]
-        dir_entry = stat.S_ISDIR(e.mode) and path_type
-        out.append((1, last + b"/") if dir_entry else (0, last))
-        return tuple(out)
+    def key(e: FileEntry) -> bytes:
+        name = e.name
+        if name == b"." and path_type:
+            return b""
+        cut = name.rfind(b"/")
+        head = dir_part + name[:cut].replace(b"/", between) + b"/\0" if cut >= 0 else b""
+        if path_type and stat.S_ISDIR(e.mode):
+            return head + b"\x02" + name[cut + 1:] + b"/\0"
+        return head + b"\x01" + name[cut + 1:] + b"\0"
     return key
 
 

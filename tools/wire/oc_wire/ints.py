@@ -60,6 +60,9 @@ def varint(v: int) -> bytes:
 
 
 def varlong(v: int, min_bytes: int) -> bytes:
+    if 0 <= v < 1 << (8 * min_bytes - 1):  # no extra bytes: the top byte leads
+        top = 8 * (min_bytes - 1)
+        return _BYTES[v >> top] + (v & ((1 << top) - 1)).to_bytes(min_bytes - 1, "little")
     return _var(v, min_bytes, 8)
 
 
