@@ -51,6 +51,9 @@ int oc_matcher_run(oc_matcher *m, const uint8_t *data, int64_t len, oc_match_rec
                    int cap, int *done);
 /* Lowest file offset the matcher may still read (pages below it can be dropped). */
 int64_t oc_matcher_low_water(const oc_matcher *m);
+/* upstream match_report's counters so far: matches, hash_hits (offsets whose bucket was
+ * not empty), false_alarms (a sum1 hit the strong sum refuted) into out3[0..2]. */
+void oc_matcher_counts(const oc_matcher *m, int64_t *out3);
 
 /* Directory scanner (scan.c): getdents64 + statx, packed records and one name buffer.
  * name/link offsets index oc_scan_names(). err is the errno of a failed statx/readlink

@@ -11,6 +11,7 @@ both with load_backend() and check they agree. Every backend module offers:
 - md4(data) -> bytes, Md4()              MD4 for protocols < 30
 - match(sig, data, algo, seed, seed_mode) -> iter of (lit_offset, lit_len, token)
                                           match.c hash_search: one record per matched()
+                                          (counts=MatchCounts(): match_report's totals)
 - simd_level() -> int                    2 with AVX2, 0 scalar
 - keep_freed_memory(trim, mmap) -> bool  allocator tuning (oc_core.h); pure: a no-op
 
@@ -23,9 +24,10 @@ from types import ModuleType
 
 import xxhash
 
-from ._types import CHUNK_SIZE, MAX_CHAIN_LEN, Checksum, SeedMode, SigTable
+from ._types import CHUNK_SIZE, MAX_CHAIN_LEN, Checksum, MatchCounts, SeedMode, SigTable
 
-__all__ = ["BACKEND", "Checksum", "SeedMode", "SigTable", "CHUNK_SIZE", "MAX_CHAIN_LEN",
+__all__ = ["BACKEND", "Checksum", "SeedMode", "SigTable", "MatchCounts", "CHUNK_SIZE",
+           "MAX_CHAIN_LEN",
            "FileSum", "load_backend", "features", "digest_len", "rolling_checksum",
            "block_sums", "strong_sum", "block_strong_sums", "sig_records", "md4", "match",
            "keep_freed_memory"]

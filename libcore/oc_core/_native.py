@@ -91,9 +91,10 @@ class Md4:
 
 
 def match(sig: SigTable, data, algo: int, seed: int, seed_mode: int, on_progress=None,
-          updating: bool = False):
+          updating: bool = False, counts=None):
     """Yields (lit_offset, lit_len, token) records exactly as _pure.match does; updating:
-    the receiver rewrites its basis in place.
+    the receiver rewrites its basis in place; counts: a MatchCounts to add this file's
+    counters to once the records are all taken.
 
     `data` is the whole new file (bytes or an mmap). on_progress(low_water) is called after
     each batch with the lowest offset still needed, so the caller can drop mapped pages."""
@@ -117,3 +118,7 @@ def match(sig: SigTable, data, algo: int, seed: int, seed_mode: int, on_progress
             yield (r.lit_offset, r.lit_len, r.token)
         if on_progress is not None:
             on_progress(lib.oc_matcher_low_water(m))
+    if counts is not None:
+        got = ffi.new("int64_t[3]")
+        lib.oc_matcher_counts(m, got)
+        counts.add(got[0], got[1], got[2])

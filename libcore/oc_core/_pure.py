@@ -133,12 +133,13 @@ def sig_records(algo: int, data, block_len: int, seed: int, seed_mode: int,
 
 
 def match(sig: SigTable, data, algo: int, seed: int, seed_mode: int, on_progress=None,
-          updating: bool = False):
+          updating: bool = False, counts=None):
     """upstream match.c match_sums/hash_search: yields (lit_offset, lit_len, token) records,
     one per call of upstream's matched(); token >= 0 is a block, -2 a flush, -1 the end.
     updating: the receiver rewrites its basis in place (upstream updating_basis_file): a
     block behind the offset is usable only where it already sits. on_progress is accepted
-    for parity with the native backend and not called."""
+    for parity with the native backend and not called. counts: a MatchCounts to add this
+    file's counters to once the records are all taken."""
     data = bytes(data)
     size = len(data)
     state = {"last": 0}
@@ -153,6 +154,7 @@ def match(sig: SigTable, data, algo: int, seed: int, seed_mode: int, on_progress
             yield emit(j, -2)
         yield emit(size, -1)
         return
+    matches = hash_hits = false_alarms = 0
     tablesize = max(sig.count // 8 * 10 + 11, 1 << 16)
     traditional = tablesize == 1 << 16
     buckets: dict[int, list[int]] = {}
@@ -175,6 +177,7 @@ def match(sig: SigTable, data, algo: int, seed: int, seed_mode: int, on_progress
         strong = None
         chain_len = 0
         chain = buckets.get(h, [])
+        hash_hits += bool(chain)
         for i in list(chain):
             if updating and i * sig.block_len < offset and i not in same:
                 chain.remove(i)  # behind us and overwritten: never usable again
@@ -190,6 +193,7 @@ def match(sig: SigTable, data, algo: int, seed: int, seed_mode: int, on_progress
             if strong is None:
                 strong = strong_of(offset, length)
             if strong != sig.strong(i):
+                false_alarms += 1
                 continue
             if updating:
                 while aligned_offset < offset:
@@ -219,6 +223,7 @@ def match(sig: SigTable, data, algo: int, seed: int, seed_mode: int, on_progress
             k = min(sig.block_len, size - offset)
             again = rolling_checksum(data[offset:offset + k])
             s1, s2 = again & 0xFFFF, again >> 16
+            matches += 1
             break
         backup = max(offset - state["last"], 0)
         more = offset + k < size
@@ -236,3 +241,5 @@ def match(sig: SigTable, data, algo: int, seed: int, seed_mode: int, on_progress
         if offset >= end:
             break
     yield emit(size, -1)
+    if counts is not None:
+        counts.add(matches, hash_hits, false_alarms)

@@ -59,3 +59,19 @@ class SigTable:
 
     def strong(self, i: int) -> bytes:
         return self.sum2[i * self.s2len:(i + 1) * self.s2len]
+
+
+class MatchCounts:
+    """upstream match.c's totals for match_report (-vv on a sender): blocks matched,
+    offsets whose hash bucket held candidates, sum1 hits the strong sum refuted (the
+    matcher adds these), and literal bytes sent (data; its caller adds those)."""
+
+    __slots__ = ("matches", "hash_hits", "false_alarms", "data")
+
+    def __init__(self):
+        self.matches = self.hash_hits = self.false_alarms = self.data = 0
+
+    def add(self, matches: int, hash_hits: int, false_alarms: int) -> None:
+        self.matches += matches
+        self.hash_hits += hash_hits
+        self.false_alarms += false_alarms

@@ -44,6 +44,8 @@ struct oc_matcher {
     uint8_t *same_offset; /* NULL unless in-place; per block: matched at its own offset */
     int64_t aligned_offset;
     int32_t aligned_i;
+    /* upstream's match_report counters */
+    int64_t matches, hash_hits, false_alarms;
 };
 
 static int32_t block_len(const oc_matcher *m, int32_t i)
@@ -182,6 +184,8 @@ static void search_step(oc_matcher *m, const uint8_t *data, int64_t len, oc_matc
     int32_t i;
     int done_csum2 = 0, chain_len = 0;
     uint8_t sum2[32];
+    if (*prev >= 0)
+        m->hash_hits++;
     for (i = *prev; i >= 0; i = m->chain[i]) {
         if (m->same_offset && (int64_t)i * m->blength < offset && !m->same_offset[i]) {
             *prev = m->chain[i]; /* behind us and overwritten: never usable again */
@@ -199,8 +203,10 @@ static void search_step(oc_matcher *m, const uint8_t *data, int64_t len, oc_matc
             oc_strong_sum(m->algo, data + offset, (size_t)l, m->seed, m->seed_mode, sum2);
             done_csum2 = 1;
         }
-        if (!strong_eq(m, sum2, i))
+        if (!strong_eq(m, sum2, i)) {
+            m->false_alarms++;
             continue;
+        }
         if (m->same_offset)
             i = prefer_aligned(m, data, len, &offset, i, l, sum, sum2);
         int32_t w = m->want_i;
@@ -215,6 +221,7 @@ static void search_step(oc_matcher *m, const uint8_t *data, int64_t len, oc_matc
         sum = oc_rolling_checksum(data + offset, (size_t)k);
         s1 = sum & 0xffff;
         s2 = sum >> 16;
+        m->matches++;
         break;
     }
     int64_t backup = offset - m->last_match;
@@ -263,4 +270,11 @@ int oc_matcher_run(oc_matcher *m, const uint8_t *data, int64_t len, oc_match_rec
     }
     *done = m->phase == 3;
     return n;
+}
+
+void oc_matcher_counts(const oc_matcher *m, int64_t *out3)
+{
+    out3[0] = m->matches;
+    out3[1] = m->hash_hits;
+    out3[2] = m->false_alarms;
 }

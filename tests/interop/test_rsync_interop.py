@@ -729,3 +729,32 @@ def test_vv_says_whether_delta_transmission_is_on(tmp_path, direction, opts):
         return [x for x in out.decode(errors="replace").splitlines()
                 if x.startswith("delta-transmission")]
     assert said(got.stdout) == said(want.stdout) and len(said(want.stdout)) == 1
+
+
+@pytest.mark.parametrize("direction", ["oc-push", "up-pull-from-oc", "oc-local"])
+@pytest.mark.parametrize("opts", [["-avv", "--no-whole-file"], ["-avvW"],
+                                  ["-avv", "--no-whole-file", "--inplace", "--exclude=*link*"]])
+def test_vv_match_report_equals_upstream(tmp_path, direction, opts):
+    """-vv: the sending side ends with upstream's match report ("total: matches=...
+    hash_hits=... false_alarms=... data=..."), the same numbers for the same basis and
+    signature (ours from the C matcher's counters; the hash table is upstream's). With
+    --inplace the basis's hard links to rand are left out: updating one in place changes
+    the others under a generator that may already have sent their sums (a race in
+    upstream too, ending in a redo or not by timing)."""
+    src, basis = _tree(tmp_path, False)
+    ref, ours = tmp_path / "ref", tmp_path / "ours"
+    _copy(basis, ref)
+    _copy(basis, ours)
+    if direction == "oc-push":
+        want = subprocess.run([RSYNC, *opts, "-e", _stub(tmp_path), f"{src}/",
+                               f"localhost:{ref}/"], capture_output=True, timeout=300)
+    elif direction == "oc-local":
+        want = subprocess.run([RSYNC, *opts, f"{src}/", f"{ref}/"], capture_output=True,
+                              timeout=300)
+    else:
+        want = _run("reference", opts, src, ref, tmp_path)
+    got = _run(direction, opts, src, ours, tmp_path)
+
+    def report(out: bytes) -> list[str]:
+        return [x for x in out.decode(errors="replace").splitlines() if x.startswith("total:")]
+    assert report(got.stdout) == report(want.stdout) and len(report(want.stdout)) == 1

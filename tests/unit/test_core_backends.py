@@ -7,7 +7,7 @@ import pytest
 import xxhash
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from oc_core import Checksum, FileSum, SeedMode, SigTable, load_backend
+from oc_core import Checksum, FileSum, MatchCounts, SeedMode, SigTable, load_backend
 
 NATIVE = load_backend("native")
 PURE = load_backend("pure")
@@ -129,9 +129,14 @@ def test_native_matcher_equals_pure_matcher(basis, edits, block, seed):
     new = bytes(new)
     sig = _signature(basis, block, Checksum.MD4, 2, seed, SeedMode.AFTER)
     args = (sig, new, Checksum.MD4, seed, SeedMode.AFTER)
-    pure = list(PURE.match(*args))
-    assert list(NATIVE.match(*args)) == pure
+    pc, nc = MatchCounts(), MatchCounts()
+    pure = list(PURE.match(*args, counts=pc))
+    assert list(NATIVE.match(*args, counts=nc)) == pure
     assert _rebuild(pure, new, sig, basis) == new
+    # match_report's counters: equal, and the matches are the block tokens
+    assert (nc.matches, nc.hash_hits, nc.false_alarms) == \
+        (pc.matches, pc.hash_hits, pc.false_alarms)
+    assert nc.matches == sum(1 for *_, t in pure if t >= 0) <= nc.hash_hits or not new
 
 
 def test_matcher_flushes_literals_before_they_pass_a_chunk_plus_a_block():
@@ -195,9 +200,12 @@ def test_in_place_matcher_never_reads_what_it_overwrote(basis, edits, block, zer
     new = bytes(new)
     sig = _signature(basis, block, Checksum.MD5, 16)
     args = (sig, new, Checksum.MD5, 0, SeedMode.NONE)
-    pure = list(PURE.match(*args, updating=True))
-    assert list(NATIVE.match(*args, updating=True)) == pure
+    pc, nc = MatchCounts(), MatchCounts()
+    pure = list(PURE.match(*args, updating=True, counts=pc))
+    assert list(NATIVE.match(*args, updating=True, counts=nc)) == pure
     assert _rebuild_in_place(pure, new, sig, basis) == new
+    assert (nc.matches, nc.hash_hits, nc.false_alarms) == \
+        (pc.matches, pc.hash_hits, pc.false_alarms)
 
 
 def test_in_place_matcher_keeps_blocks_at_their_own_offsets():

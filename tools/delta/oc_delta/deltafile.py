@@ -60,11 +60,13 @@ def delta(sig_reader: ByteReader, fd: int, name: bytes, *, checksum: str | None 
 
 def file_tokens(sig: SigTable, spec, fd: int, size: int, encoder, progress=None,
                 counts=None, updating: bool = False, append_from: int | None = None,
-                verify_prefix: bool = False) -> Iterator[bytes]:
+                verify_prefix: bool = False,
+                report: oc_core.MatchCounts | None = None) -> Iterator[bytes]:
     """The token stream of the file open at fd against sig, through encoder (any
     oc_wire.compress token encoder), then the whole-file checksum; in pieces of about
     1 MiB. Matched blocks are handed to the encoder for codecs that keep history.
-    counts, when given, gets .literal and .matched incremented (bytes).
+    counts, when given, gets .literal and .matched incremented (bytes); report, when
+    given, the matcher's counters and the literal bytes (upstream's match_report).
     updating: the receiver rewrites its basis in place (--inplace).
     append_from: --append: the receiver has the first bytes already; only the rest goes,
     as literal data, and the checksum covers it alone unless verify_prefix
@@ -90,7 +92,7 @@ def file_tokens(sig: SigTable, spec, fd: int, size: int, encoder, progress=None,
         records = _appended(0, size, release)
     else:
         records = oc_core.match(sig, mm, spec.algo, spec.seed, spec.seed_mode,
-                                on_progress=release, updating=updating)
+                                on_progress=release, updating=updating, counts=report)
     sees = getattr(encoder, "sees_blocks", True)  # only old-style zlib needs the bytes
     try:
         out, held = [], 0
@@ -103,6 +105,8 @@ def file_tokens(sig: SigTable, spec, fd: int, size: int, encoder, progress=None,
             if counts is not None:
                 counts.literal += n
                 counts.matched += sig.length_of(token) if token >= 0 else 0
+            if report is not None:
+                report.data += n
             if held >= 1 << 20:
                 yield b"".join(out)
                 out, held = [], 0

@@ -337,7 +337,8 @@ def _push(o: Options, srcs: list[str], dest, out: Output, local: bool = False) -
                         o.copy_links or o.copy_dirlinks or o.copy_unsafe_links, o.dry_run,
                         out.stats, inplace=o.inplace, append=o.append, warn=out.warning,
                         report=out.sent_item, progress_for=out.file_progress,
-                        phase_done=out.phase_done, noatime=o.open_noatime)
+                        phase_done=out.phase_done, noatime=o.open_noatime,
+                        note=out.info, match_report=o.verbose >= 2)
         if batch and o.only_write_batch:  # the data goes to the batch only
             sender.xfer_write = batch.record
         send_tree(sender, items, build,

@@ -27,7 +27,7 @@ import errno
 import os
 from dataclasses import dataclass
 
-from oc_core import FileSum, SigTable
+from oc_core import FileSum, MatchCounts, SigTable
 from oc_delta import file_tokens
 from oc_wire.batch_stream import read_item
 from oc_wire.checksums import checksum_spec
@@ -79,7 +79,8 @@ class Sender:
                  compress_level: int | None = None, log=None, follow_links: bool = False,
                  dry_run: bool = False, counts=None, inplace: bool = False,
                  append: int = 0, warn=None, report=None, progress_for=None,
-                 phase_done=None, noatime: bool = False):
+                 phase_done=None, noatime: bool = False, note=None,
+                 match_report: bool = False):
         self.conn, self.neg, self.flist, self.am_server = conn, neg, flist, am_server
         self.level = compress_level
         self.dry_run = dry_run  # -n: a transfer item is only echoed (no sums, no data)
@@ -98,6 +99,9 @@ class Sender:
         self.progress_for = progress_for or (lambda e, iflags: None)
         # --info=progress2 redraws its line at each NDX_DONE: phase_done(list length)
         self.phase_done = phase_done or (lambda total: None)
+        # -vv: the matcher's totals at the end (upstream: match.c match_report), by note()
+        self.note = note or (lambda text: None)
+        self.delta = MatchCounts() if match_report else None
         self.spec = checksum_spec(neg.protocol, neg.compat_flags, neg.checksum_seed & 0xFFFFFFFF,
                                   neg.checksum)
         self.out_ndx = NdxCodec(neg.protocol)
@@ -301,7 +305,7 @@ class Sender:
                 for chunk in file_tokens(sig, self.spec, fd, size, tokens, progress,
                                          counts=self.counts, updating=bool(updating),
                                          append_from=min(have, size) if append else None,
-                                         verify_prefix=append == 2):
+                                         verify_prefix=append == 2, report=self.delta):
                     self.xfer_write(chunk)
                 if self.counts is not None:
                     self.counts.transferred(item.entry)
@@ -317,6 +321,10 @@ class Sender:
                 os.close(fd)
         if self.io_error and p >= 30:
             self.conn.send_msg(Msg.IO_ERROR, int32(self.io_error))
+        if self.delta is not None:
+            d = self.delta
+            self.note(f"total: matches={d.matches}  hash_hits={d.hash_hits}  "
+                      f"false_alarms={d.false_alarms} data={d.data}")
         self.conn.write(self.out_ndx.encode(NDX_DONE))
         if self.am_server:
             self.conn.write(self.stats())

@@ -119,7 +119,9 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None) ->
                         sel.copy_links or sel.copy_dirlinks or sel.copy_unsafe_links,
                         dry_run=args.has("n"), inplace=args.inplace, append=args.append,
                         noatime=args.letters.count("U") > 1,
-                        warn=lambda text: conn.send_msg(Msg.WARNING, (text + "\n").encode()))
+                        warn=lambda text: conn.send_msg(Msg.WARNING, (text + "\n").encode()),
+                        note=lambda text: conn.send_msg(Msg.INFO, (text + "\n").encode()),
+                        match_report=args.letters.count("v") >= 2)
         send_tree(sender, items, build, scan_reporter(
             errors, log, lambda text: conn.send_msg(Msg.INFO, (text + "\n").encode())),
             args.remove_source_files)
