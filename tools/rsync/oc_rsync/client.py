@@ -346,11 +346,13 @@ def _push(o: Options, srcs: list[str], dest, out: Output, local: bool = False) -
                   o.remove_source_files)
         if batch:  # a client sender's stats go to the batch only
             batch.record(sender.stats())
-        sender.goodbye()
+        conn.flush()
+        sent, received = conn.counted_out, conn.counted_in  # (before the goodbye, as
+        sender.goodbye()                                    # upstream's handle_stats)
         conn.flush()
         if batch:
             batch.close()
-        out.summary(p, conn.bytes_written, conn.bytes_read)
+        out.summary(p, sent, received)
         out.end_line()
         return _finish(proc, out.exit_code(sender.io_error))
 
@@ -380,6 +382,6 @@ def _pull(o: Options, srcs: list[str], dest: str, user, host, out: Output) -> in
                       rules=rules.for_receiver(o.delete_excluded))
         if batch:
             batch.close()
-        out.summary(p, conn.bytes_written, conn.bytes_read)
+        out.summary(p, *(out.stats.peer_bytes or (conn.counted_out, conn.counted_in)))
         out.end_line()
         return _finish(proc, out.exit_code())

@@ -82,6 +82,7 @@ class Conn:
         self._data = Chunks()  # demultiplexed data not yet consumed
         self._demux = Demuxer()
         self.bytes_read = self.bytes_written = 0
+        self._setup_in = self._setup_out = 0  # what count_from_here() leaves out
         # --write-batch: data read (a receiver) or written (a sender) is also recorded
         self.tee_in = self.tee_out = None
         self.reader = PullReader(self.read, peek=self.peek, consume=self.consume)
@@ -94,6 +95,22 @@ class Conn:
         self.before_wait = None  # called by the reading thread before it waits for input
         self.last_in = self.last_out = time.monotonic()
         self._keepalive: threading.Thread | None = None
+
+    def count_from_here(self) -> None:
+        """The set-up exchange is over: the byte counts rsync reports (counted_in and
+        counted_out: "sent N bytes  received M bytes", the stats a server sender sends)
+        leave it out, as upstream reads and writes it unbuffered, uncounted (io.c
+        read_buf and write_buf before buffering starts)."""
+        self.flush()
+        self._setup_in, self._setup_out = self.reader.offset, self.bytes_written
+
+    @property
+    def counted_in(self) -> int:
+        return self.bytes_read - self._setup_in
+
+    @property
+    def counted_out(self) -> int:
+        return self.bytes_written - self._setup_out
 
     def set_bwlimit(self, rate: int) -> None:
         """--bwlimit: at most rate bytes per second of output, on average (upstream:

@@ -190,5 +190,6 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     if receiver.stats is not None:
         out.stats.flist_buildtime = receiver.stats.flist_buildtime
         out.stats.flist_xfertime = receiver.stats.flist_xfertime
+        out.stats.peer_bytes = (receiver.stats.total_read, receiver.stats.total_written)
     conn.flush()
     return entries

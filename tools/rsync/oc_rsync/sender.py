@@ -334,7 +334,7 @@ class Sender:
         """The stats block (upstream: main.c handle_stats): read, written, total size and
         from protocol 29 the two file-list times."""
         p = self.neg.protocol
-        values = [self.conn.bytes_read, self.conn.bytes_written, self.total_size]
+        values = [self.conn.counted_in, self.conn.counted_out, self.total_size]
         if p >= 29:
             values += [0, 0]
         return b"".join(longint(v) if p < 30 else varlong(v, 3) for v in values)

@@ -99,7 +99,7 @@ def server_setup(conn: Conn, c: SetupChoices, env=None) -> Negotiated:
     seed &= 0xFFFFFFFF
     seed = seed - (1 << 32) if seed >= 1 << 31 else seed
     conn.write(int32(seed))
-    conn.flush()
+    conn.count_from_here()
     return Negotiated(protocol, compat, checksum, compression, seed)
 
 
@@ -112,4 +112,5 @@ def client_setup(conn: Conn, c: SetupChoices, env=None) -> Negotiated:
     strings = protocol >= 30 and bool(compat & CF.VARINT_FLIST_FLAGS)
     checksum, compression = _strings(conn, c, strings, False, env, protocol)
     seed = conn.reader.read_int32()
+    conn.count_from_here()
     return Negotiated(protocol, compat, checksum, compression, seed)

@@ -37,6 +37,9 @@ class TransferStats:
     matched: int = 0
     flist_size: int = 0
     flist_buildtime: int = 0  # milliseconds, from the sender
+    # a sending server's byte counts as (sent, received) from our side: what a
+    # receiving client reports (upstream main.c handle_stats)
+    peer_bytes: tuple[int, int] | None = None
     flist_xfertime: int = 0
     start: float = field(default_factory=time.time)
 
