@@ -22,13 +22,11 @@ import threading
 import time
 from dataclasses import replace
 
-from oc_flist.build import ScanErrors, Selection
 from oc_flist.files_from import names_in, read_wire_names, sources_for, wire_form
 from oc_flist.filters import FilterRules, FilterSyntaxError
 from oc_wire.errors import OcError
 from oc_wire.mux import Msg
 
-from .batchmode import BatchFile, check_write_batch, read_batch
 from .conn import Conn, PeerClosed, PeerExited, check_error_exit
 from .exitcodes import closing_line, code_for, on_signal
 from .helptext import HELP
@@ -44,9 +42,10 @@ from .options import (
     server_argv,
 )
 from .output import DEBUG_HELP, INFO_HELP, PROG, Output
-from .roles import build_first, flist_options, receive_files, scan_reporter, send_tree
-from .sender import Sender
-from .setup import SetupChoices, client_setup
+
+# The roles' modules (file lists, sender, receiver, generator, batches) are imported
+# where they are first needed, after the server is spawned: the two interpreters then
+# load their modules at the same time instead of one after the other.
 
 __all__ = ["run_client"]
 
@@ -147,6 +146,7 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
             return 1
         out = Output(o, stdout, stderr)
         try:
+            from .batchmode import read_batch
             return read_batch(o.read_batch, o, o.operands[0], out)
         except (OcError, OSError) as e:
             stderr.write(f"{PROG}: {e}\n" + closing_line(PROG, code_for(e)))
@@ -174,6 +174,7 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
         (list(o.operands[:-1]), o.operands[-1])
     try:
         if o.write_batch:
+            from .batchmode import check_write_batch
             check_write_batch(o)
             o = replace(o, raw_argv=("oc-rsync", *argv))
         if o.files_from and len(srcs) != 1:
@@ -225,6 +226,7 @@ def _setup(o: Options, proc, out: Output, role: str):
     conn.set_timeout(o.timeout)
     if o.bwlimit:
         conn.set_bwlimit(o.bwlimit)
+    from .setup import SetupChoices, client_setup
     choices = SetupChoices(protocol=o.protocol, client_info="LsfxCIvu", compress=o.compress,
                            compress_choice=o.compress_choice,
                            checksum_choice=o.checksum_choice,
@@ -232,8 +234,12 @@ def _setup(o: Options, proc, out: Output, role: str):
     return conn, client_setup(conn, choices)
 
 
-def _start_batch(o: Options, neg) -> BatchFile | None:
-    return BatchFile(o.write_batch, o, neg, list(o.raw_argv)) if o.write_batch else None
+def _start_batch(o: Options, neg):
+    """The --write-batch file (a batchmode.BatchFile), or None."""
+    if not o.write_batch:
+        return None
+    from .batchmode import BatchFile
+    return BatchFile(o.write_batch, o, neg, list(o.raw_argv))
 
 
 def _finish(proc, code: int) -> int:
@@ -296,6 +302,10 @@ def _push(o: Options, srcs: list[str], dest, out: Output, local: bool = False) -
     names = _files_from_data(o) if o.files_from and not remote_names else None
     proc = _spawn(o, user, host, server_argv(o, True, [path], shell=not local), local, out)
     conn, neg = _setup(o, proc, out, "sender")
+    from oc_flist.build import ScanErrors, Selection
+
+    from .roles import build_first, flist_options, scan_reporter, send_tree
+    from .sender import Sender
     with _ending_on_error(conn, neg.protocol):
         p = neg.protocol
         if p >= 30:
@@ -364,6 +374,7 @@ def _pull(o: Options, srcs: list[str], dest: str, user, host, out: Output) -> in
     args = server_argv(o, False, srcs)
     proc = _spawn(o, user, host, args, False, out)
     conn, neg = _setup(o, proc, out, "Receiver")
+    from .roles import receive_files
     with _ending_on_error(conn, neg.protocol):
         p = neg.protocol
         conn.start_mux_in()
