@@ -126,6 +126,18 @@ def _run(direction: str, opts: list[str], src, dst, tmp) -> subprocess.Completed
     return subprocess.run(cmd, capture_output=True, timeout=300)
 
 
+def _reference_for(direction: str, opts: list[str], src, dst, tmp) -> subprocess.CompletedProcess:
+    """The upstream-to-upstream run a direction is compared with: a push for pushes, a
+    local copy for oc-local, a pull otherwise."""
+    if direction in ("oc-push", "up-push-to-oc"):
+        return subprocess.run([RSYNC, *opts, "-e", _stub(tmp), f"{src}/",
+                               f"localhost:{dst}/"], capture_output=True, timeout=300)
+    if direction == "oc-local":
+        return subprocess.run([RSYNC, *opts, f"{src}/", f"{dst}/"], capture_output=True,
+                              timeout=300)
+    return _run("reference", opts, src, dst, tmp)
+
+
 def _case(tmp_path, direction, opts, big=False):
     src, basis = _tree(tmp_path, big)
     ref, ours = tmp_path / "ref", tmp_path / "ours"
@@ -267,13 +279,7 @@ def test_stats_block_matches_upstream(tmp_path, direction, human, fresh):
         _copy(basis, ref)
         _copy(basis, ours)
     opts = ["-a", "--delete", "--stats", human]
-    if direction == "oc-pull":
-        want = _run("reference", opts, src, ref, tmp_path)
-    elif direction == "oc-local":
-        want = subprocess.run([RSYNC, *opts, f"{src}/", f"{ref}/"], capture_output=True)
-    else:  # upstream pushing to upstream
-        want = subprocess.run([RSYNC, *opts, "-e", _stub(tmp_path), f"{src}/",
-                               f"localhost:{ref}/"], capture_output=True)
+    want = _reference_for(direction, opts, src, ref, tmp_path)
     got = _run(direction, opts, src, ours, tmp_path)
 
     def block(out: bytes) -> list[str]:
@@ -302,14 +308,7 @@ def test_itemize_output_matches_upstream(tmp_path, direction, fresh, opts):
     if not fresh:
         _copy(basis, ref)
         _copy(basis, ours)
-    if direction == "oc-push":
-        want = subprocess.run([RSYNC, *opts, "-e", _stub(tmp_path), f"{src}/",
-                               f"localhost:{ref}/"], capture_output=True, timeout=300)
-    elif direction == "oc-local":
-        want = subprocess.run([RSYNC, *opts, f"{src}/", f"{ref}/"], capture_output=True,
-                              timeout=300)
-    else:
-        want = _run("reference", opts, src, ref, tmp_path)
+    want = _reference_for(direction, opts, src, ref, tmp_path)
     got = _run(direction, opts, src, ours, tmp_path)
     assert got.returncode == want.returncode == 0, got.stderr
 
@@ -718,11 +717,7 @@ def test_vv_says_whether_delta_transmission_is_on(tmp_path, direction, opts):
     """-vv: the generating side says "delta-transmission enabled" or "... disabled for
     local transfer or --whole-file" once, as upstream's generator does."""
     src, _ = _tree(tmp_path, False)
-    if direction == "oc-local":
-        want = subprocess.run([RSYNC, *opts, f"{src}/", f"{tmp_path / 'ref'}/"],
-                              capture_output=True)
-    else:
-        want = _run("reference", opts, src, tmp_path / "ref", tmp_path)
+    want = _reference_for(direction, opts, src, tmp_path / "ref", tmp_path)
     got = _run(direction, opts, src, tmp_path / "ours", tmp_path)
 
     def said(out: bytes) -> list[str]:
@@ -745,14 +740,7 @@ def test_vv_match_report_equals_upstream(tmp_path, direction, opts):
     ref, ours = tmp_path / "ref", tmp_path / "ours"
     _copy(basis, ref)
     _copy(basis, ours)
-    if direction == "oc-push":
-        want = subprocess.run([RSYNC, *opts, "-e", _stub(tmp_path), f"{src}/",
-                               f"localhost:{ref}/"], capture_output=True, timeout=300)
-    elif direction == "oc-local":
-        want = subprocess.run([RSYNC, *opts, f"{src}/", f"{ref}/"], capture_output=True,
-                              timeout=300)
-    else:
-        want = _run("reference", opts, src, ref, tmp_path)
+    want = _reference_for(direction, opts, src, ref, tmp_path)
     got = _run(direction, opts, src, ours, tmp_path)
 
     def report(out: bytes) -> list[str]:
@@ -770,11 +758,46 @@ def test_byte_totals_leave_out_the_set_up_exchange(tmp_path):
     _copy(basis, ref)
     _copy(basis, ours)
     opts = ["-a", "--stats"]
-    want = subprocess.run([RSYNC, *opts, "-e", _stub(tmp_path), f"{src}/",
-                           f"localhost:{ref}/"], capture_output=True, timeout=300)
+    want = _reference_for("oc-push", opts, src, ref, tmp_path)
     got = _run("oc-push", opts, src, ours, tmp_path)
 
     def received(out: bytes) -> list[str]:
         return [x for x in out.decode(errors="replace").splitlines()
                 if x.startswith("Total bytes received")]
     assert received(got.stdout) == received(want.stdout) and received(want.stdout)
+
+
+def _owners_tree(root):
+    """Hard-linked files, devices and a fifo whose owners change from entry to entry."""
+    src = root / "src"
+    src.mkdir()
+    for i in range(1, 6):
+        (src / f"f{i}").write_bytes(b"%d\n" % i)
+        os.link(src / f"f{i}", src / f"h{i}")
+        os.chown(src / f"f{i}", 1000 + i % 3, 2000 + i % 2)
+    for i, minor in enumerate((3, 5, 7, 300)):
+        os.mknod(src / f"dev{i}", stat.S_IFCHR | 0o600, os.makedev(1, minor))
+        os.chown(src / f"dev{i}", 1000 + i, 2000 + i)
+    os.mkfifo(src / "fifo")
+    os.chown(src / "fifo", 1005, 2005)
+    return src
+
+
+@pytest.mark.parametrize("protocol", [28, 29, 30])
+@pytest.mark.parametrize("direction", ["oc-pull", "oc-push", "up-pull-from-oc",
+                                       "up-push-to-oc"])
+def test_owners_changing_beside_hard_links_and_devices_below_30(tmp_path, direction,
+                                                                 protocol):
+    """Below protocol 30 the file list's bits 10 and 11 say "same device" (-H) and
+    "8-bit minor" (devices); from 30 the same bits say a user or group name follows. A
+    list where owners change beside hard links and devices is read as upstream reads it
+    (our decoder once read a name after a pre-30 entry and hung)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root (devices, owners)")
+    src = _owners_tree(tmp_path)
+    opts = ["-aH", f"--protocol={protocol}"]
+    ref, ours = tmp_path / "ref", tmp_path / "ours"
+    want = _reference_for(direction, opts, src, ref, tmp_path)
+    got = _run(direction, opts, src, ours, tmp_path)
+    assert got.returncode == want.returncode == 0, got.stderr.decode(errors="replace")
+    assert _snapshot(ours, protocol >= 31, True) == _snapshot(ref, protocol >= 31, True)

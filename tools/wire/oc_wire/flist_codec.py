@@ -222,13 +222,14 @@ class FlistEncoder:
             out += int32(mode)
         if o.preserve_atimes and not is_dir and not x & XMIT_SAME_ATIME:
             out += varlong(e.atime, 4)
+        # (below 30 the names' bits mean XMIT_SAME_DEV_pre30 and XMIT_RDEV_MINOR_8_pre30)
         if o.preserve_uid and not x & XMIT_SAME_UID:
             out += self._v30(e.uid)
-            if x & XMIT_USER_NAME_FOLLOWS:
+            if p >= 30 and x & XMIT_USER_NAME_FOLLOWS:
                 out += byte(len(user)) + user
         if o.preserve_gid and not x & XMIT_SAME_GID:
             out += self._v30(e.gid)
-            if x & XMIT_GROUP_NAME_FOLLOWS:
+            if p >= 30 and x & XMIT_GROUP_NAME_FOLLOWS:
                 out += byte(len(group)) + group
         if sends_rdev:
             if not x & XMIT_SAME_RDEV_MAJOR:

@@ -164,30 +164,28 @@ class FlistDecoder:
             if not x & XMIT_SAME_ATIME:
                 s.atime = r.read_varlong(4)
             e.atime = s.atime
+        # (below 30 the names' bits mean XMIT_SAME_DEV_pre30 and XMIT_RDEV_MINOR_8_pre30)
         if o.preserve_uid and not x & XMIT_SAME_UID:
             s.uid = self._v30(r)
-            if x & XMIT_USER_NAME_FOLLOWS:
+            if p >= 30 and x & XMIT_USER_NAME_FOLLOWS:
                 self.uid_names[s.uid] = r.read_bytes(r.read_byte())
         if o.preserve_gid and not x & XMIT_SAME_GID:
             s.gid = self._v30(r)
-            if x & XMIT_GROUP_NAME_FOLLOWS:
+            if p >= 30 and x & XMIT_GROUP_NAME_FOLLOWS:
                 self.gid_names[s.gid] = r.read_bytes(r.read_byte())
         e.uid, e.gid = s.uid, s.gid
         if self.uid_names:
             e.user = self.uid_names.get(s.uid)
         if self.gid_names:
             e.group = self.gid_names.get(s.gid)
-        is_device = fmt == stat.S_IFCHR or fmt == stat.S_IFBLK
-        if ((o.preserve_devices and is_device)
-                or (o.preserve_specials and p < 31
-                    and (fmt == stat.S_IFIFO or fmt == stat.S_IFSOCK))):
-            if not x & XMIT_SAME_RDEV_MAJOR:  # (upstream: the sender's sends_rdev)
+        if (o.preserve_devices or o.preserve_specials) and o.sends_rdev(mode):
+            if not x & XMIT_SAME_RDEV_MAJOR:
                 s.rdev_major = self._v30(r)
             if p >= 30:
                 minor = r.read_varint()
             else:
                 minor = r.read_byte() if x & XMIT_RDEV_MINOR_8_pre30 else r.read_int32()
-            if is_device:
+            if fmt == stat.S_IFCHR or fmt == stat.S_IFBLK:
                 e.rdev_major, e.rdev_minor = s.rdev_major, minor
         if fmt == stat.S_IFLNK and o.preserve_links:
             n = self._v30(r)
