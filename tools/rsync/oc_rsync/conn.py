@@ -369,39 +369,36 @@ class Conn:
             if self.mux_in:
                 self._demux = Demuxer()
 
-    def read(self, n: int) -> bytes:
-        """Up to n bytes of data; PeerClosed at the end of input."""
+    def _input(self, n: int, least: int) -> Chunks:
+        """The input buffer (data, when multiplexing) once it holds at least `least`
+        bytes, frames parsed while it holds fewer than n; PeerClosed when the input ends
+        first."""
         while True:
             src = self._data if self.mux_in else self._raw
             if self.mux_in and len(src) < n:  # frames are parsed as the data runs out
                 self._pump()
-            if src:
-                out = src.take(n)
-                if self.tee_in is not None:
-                    self.tee_in(out)
-                return out
+            if len(src) >= least:
+                return src
             if not self._fill():
                 raise PeerClosed(self.bytes_read, self.role)
+
+    def read(self, n: int) -> bytes:
+        """Up to n bytes of data; PeerClosed at the end of input."""
+        return self.consume(n, self._input(n, 1))
 
     def peek(self, n: int) -> bytes:
-        """What input is buffered (data, when multiplexing), at least n bytes, without
-        consuming it; PeerClosed when the input ends first."""
-        src = self._data if self.mux_in else self._raw
-        while True:
-            if self.mux_in and len(src) < n:
-                self._pump()
-            if len(src) >= n:
-                return src.peek(len(src))
-            if not self._fill():
-                raise PeerClosed(self.bytes_read, self.role)
+        """What input is buffered, at least n bytes, without consuming it."""
+        src = self._input(n, n)
+        return src.peek(len(src))
 
-    def consume(self, n: int) -> None:
-        """Drop the first n bytes that peek() showed, as read() would have returned them."""
-        src = self._data if self.mux_in else self._raw
+    def consume(self, n: int, src: Chunks | None = None) -> bytes:
+        """Take the first n bytes of the input buffer (as peek() showed them)."""
+        if src is None:
+            src = self._data if self.mux_in else self._raw
         data = src.take(n)
         if self.tee_in is not None:
             self.tee_in(data)
-
+        return data
 
 def _poll(fd_in: int | None, fd_out: int | None, timeout: float | None) -> tuple[bool, bool]:
     """(readable, writable) within timeout seconds (None: wait); poll, not select, so

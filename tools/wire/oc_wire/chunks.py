@@ -27,45 +27,27 @@ class Chunks:
 
     def take(self, n: int) -> bytes:
         """The first n bytes (all there are, when fewer), removed."""
-        n = min(n, self._len)
-        if n <= 0:
-            return b""
-        piece, off = self._q[0], self._off
-        if off + n < len(piece):  # within the first piece
+        piece, off = (self._q[0], self._off) if self._q else (b"", 0)
+        if 0 < n and off + n < len(piece):  # within the first piece (most reads)
             self._off = off + n
             self._len -= n
             return piece[off:off + n]
-        q, parts = self._q, []
-        self._len -= n
-        while n:
-            piece, off = q[0], self._off
-            avail = len(piece) - off
-            if avail <= n:
-                parts.append(piece[off:] if off else piece)
-                q.popleft()
-                self._off = 0
-                n -= avail
-            else:
-                parts.append(piece[off:off + n])
-                self._off = off + n
-                n = 0
-        return parts[0] if len(parts) == 1 else b"".join(parts)
+        out = self.peek(n)
+        self.drop(len(out))
+        return out
 
     def peek(self, n: int) -> bytes:
         """The first n bytes (all there are, when fewer), left in place."""
         n = min(n, self._len)
-        if not n:
-            return b""
-        piece, off = self._q[0], self._off
-        if len(piece) - off >= n:
-            return piece[off:off + n]
-        parts, got = [piece[off:]], len(piece) - off
-        for piece in list(self._q)[1:]:
+        parts, got = [], 0
+        for piece in self._q:
             if got >= n:
                 break
-            parts.append(piece)
-            got += len(piece)
-        return b"".join(parts)[:n]
+            start = self._off if not parts else 0
+            part = piece[start:start + n - got]
+            parts.append(part)
+            got += len(part)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def views(self, most: int) -> list[memoryview]:
         """The first `most` pieces as they are (no copies), for os.writev."""

@@ -136,16 +136,14 @@ class FlistEncoder:
             x |= XMIT_SAME_MODE
         s.mode = mode
         rdev_major = e.rdev_major
-        sends_rdev = False
-        if o.preserve_devices and is_device:
-            sends_rdev = True
+        sends_rdev = o.sends_rdev(mode)
+        if sends_rdev and is_device:
             if rdev_major == s.rdev_major:
                 x |= XMIT_SAME_RDEV_MAJOR
             s.rdev_major = rdev_major
             if p < 30 and e.rdev_minor <= 0xFF:
                 x |= XMIT_RDEV_MINOR_8_pre30
-        elif o.preserve_specials and p < 31 and (fmt == stat.S_IFIFO or fmt == stat.S_IFSOCK):
-            sends_rdev = True
+        elif sends_rdev:  # a special below 31 (its numbers are not sent: zeros)
             rdev_major = s.rdev_major
             x |= XMIT_SAME_RDEV_MAJOR | (XMIT_RDEV_MINOR_8_pre30 if p < 30 else 0)
         user = group = None

@@ -178,7 +178,7 @@ class FlistDecoder:
             e.user = self.uid_names.get(s.uid)
         if self.gid_names:
             e.group = self.gid_names.get(s.gid)
-        if (o.preserve_devices or o.preserve_specials) and o.sends_rdev(mode):
+        if o.sends_rdev(mode):
             if not x & XMIT_SAME_RDEV_MAJOR:
                 s.rdev_major = self._v30(r)
             if p >= 30:
