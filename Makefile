@@ -32,6 +32,8 @@ $(STAMP)/core: $(STAMP)/venv $(CORE_SRC) setup.py
 	@touch $@
 
 install: $(STAMP)/core
+	@# byte-compiled ahead: a run never compiles (PYTHONDONTWRITEBYTECODE or a read-only tree)
+	$(PY) -m compileall -q tools libcore/oc_core
 
 demo: install
 	bash scripts/demo.sh

@@ -102,3 +102,27 @@ int64_t oc_scan_format(const oc_scan *s, const uint32_t *idx, size_t n, const ui
  * trim_threshold bytes of freed heap for reuse and serves requests below mmap_threshold
  * from the heap (mallopt M_TRIM_THRESHOLD, M_MMAP_THRESHOLD). Returns 1 when both took. */
 int oc_keep_freed_memory(size_t trim_threshold, size_t mmap_threshold);
+
+/* copy.c: one whole file copied locally into a new temp file (O_EXCL, never through a
+ * symlink, 0600), given its owner, group, mode and mtime (those whose OC_SET_ bit is set;
+ * the access time is left alone) and renamed to dst. src is opened with src_flags
+ * (O_NOFOLLOW or 0); with ino nonzero it must be that file (dev, ino) or ELOOP. stop,
+ * when not NULL and nonzero, ends the copy between chunks (EINTR). Returns 0, or -errno
+ * with *stage saying which step failed; after a failure no temp file is left. */
+enum { OC_SET_OWNER = 1, OC_SET_GROUP = 2, OC_SET_MODE = 4, OC_SET_MTIME = 8 };
+enum { OC_STAGE_OPEN = 1, OC_STAGE_TEMP = 2, OC_STAGE_WRITE = 3, OC_STAGE_RENAME = 4 };
+typedef struct {
+    const char *src;
+    int src_flags;
+    uint64_t dev, ino;
+    const char *tmp;
+    const char *dst;
+    int set;
+    uint32_t uid, gid, mode;
+    int64_t mtime_sec, mtime_nsec;
+    volatile int *stop;
+} oc_copy_job;
+int oc_copy_install(const oc_copy_job *job, int *stage);
+/* 1 when files a (opened with a_flags) and b (never through a symlink) hold the same
+ * bytes, 0 when not, -errno when one cannot be read (-c's comparison of a local copy). */
+int oc_files_equal(const char *a, int a_flags, const char *b);

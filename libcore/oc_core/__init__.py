@@ -14,6 +14,9 @@ both with load_backend() and check they agree. Every backend module offers:
                                           (counts=MatchCounts(): match_report's totals)
 - simd_level() -> int                    2 with AVX2, 0 scalar
 - keep_freed_memory(trim, mmap) -> bool  allocator tuning (oc_core.h); pure: a no-op
+- copy_install(src, ..., stop) -> (rc, stage)  one local file copied, its attributes set
+                                          and renamed into place (copy.c); StopFlag ends it
+- files_equal(a, a_flags, b) -> int       1 same bytes, 0 not, -errno (copy.c)
 
 FileSum is the whole-file digest (upstream sum_init/sum_update/sum_end) for either backend.
 """
@@ -24,13 +27,29 @@ from types import ModuleType
 
 import xxhash
 
-from ._types import CHUNK_SIZE, MAX_CHAIN_LEN, Checksum, MatchCounts, SeedMode, SigTable
+from ._types import (
+    CHUNK_SIZE,
+    MAX_CHAIN_LEN,
+    SET_GROUP,
+    SET_MODE,
+    SET_MTIME,
+    SET_OWNER,
+    STAGE_OPEN,
+    STAGE_RENAME,
+    STAGE_TEMP,
+    STAGE_WRITE,
+    Checksum,
+    MatchCounts,
+    SeedMode,
+    SigTable,
+)
 
 __all__ = ["BACKEND", "Checksum", "SeedMode", "SigTable", "MatchCounts", "CHUNK_SIZE",
-           "MAX_CHAIN_LEN",
+           "MAX_CHAIN_LEN", "SET_OWNER", "SET_GROUP", "SET_MODE", "SET_MTIME", "STAGE_OPEN",
+           "STAGE_TEMP", "STAGE_WRITE", "STAGE_RENAME",
            "FileSum", "load_backend", "features", "digest_len", "rolling_checksum",
            "block_sums", "strong_sum", "block_strong_sums", "sig_records", "md4", "match",
-           "keep_freed_memory"]
+           "keep_freed_memory", "copy_install", "StopFlag", "files_equal"]
 
 _DIGEST_LEN = {Checksum.NONE: 0, Checksum.MD4: 16, Checksum.MD5: 16, Checksum.SHA1: 20,
                Checksum.XXH64: 8, Checksum.XXH3: 8, Checksum.XXH128: 16}
@@ -58,6 +77,9 @@ sig_records = _backend.sig_records
 md4 = _backend.md4
 match = _backend.match
 keep_freed_memory = _backend.keep_freed_memory
+copy_install = _backend.copy_install
+files_equal = _backend.files_equal
+StopFlag = _backend.StopFlag
 
 
 class FileSum:

@@ -1,9 +1,11 @@
 """Thin wrappers over libcore (cffi API mode). Same functions as _pure.py."""
+from . import _types
 from ._oc_core import ffi, lib
 from ._types import SigTable
 
 __all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums",
-           "sig_records", "md4", "Md4", "match", "simd_level", "force_scalar"]
+           "sig_records", "md4", "Md4", "match", "simd_level", "force_scalar",
+           "StopFlag", "copy_install", "files_equal"]
 
 NAME = "native"
 _BATCH = 512
@@ -122,3 +124,29 @@ def match(sig: SigTable, data, algo: int, seed: int, seed_mode: int, on_progress
         got = ffi.new("int64_t[3]")
         lib.oc_matcher_counts(m, got)
         counts.add(got[0], got[1], got[2])
+
+
+class StopFlag(_types.StopFlag):
+    """Set it to end the copies in progress between chunks (copy_install)."""
+
+    def __init__(self):
+        super().__init__(ffi.new("int *"))
+
+
+def copy_install(src: bytes, src_flags: int, dev: int, ino: int, tmp: bytes, dst: bytes,
+                 set_bits: int, uid: int, gid: int, mode: int, mtime: int, mtime_nsec: int,
+                 stop: StopFlag | None = None) -> tuple[int, int]:
+    """copy.c oc_copy_install: (0 or -errno, the step that failed)."""
+    keep = [ffi.new("char[]", src), ffi.new("char[]", tmp), ffi.new("char[]", dst)]
+    job = ffi.new("oc_copy_job *", {
+        "src": keep[0], "src_flags": src_flags, "dev": dev, "ino": ino, "tmp": keep[1],
+        "dst": keep[2], "set": set_bits, "uid": uid, "gid": gid, "mode": mode,
+        "mtime_sec": mtime, "mtime_nsec": mtime_nsec,
+        "stop": stop.cell if stop is not None else ffi.NULL})
+    stage = ffi.new("int *")
+    return lib.oc_copy_install(job, stage), stage[0]
+
+
+def files_equal(a: bytes, a_flags: int, b: bytes) -> int:
+    """copy.c oc_files_equal: 1 same bytes, 0 not, -errno."""
+    return lib.oc_files_equal(a, a_flags, b)

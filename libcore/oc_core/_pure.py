@@ -2,15 +2,33 @@
 
 upstream: checksum.c get_checksum1/get_checksum2, lib/mdfour.c, match.c hash_search.
 """
+import errno
 import hashlib
+import os
 import struct
 
 import xxhash
 
-from ._types import CHUNK_SIZE, MAX_CHAIN_LEN, Checksum, SeedMode, SigTable
+from ._types import (
+    CHUNK_SIZE,
+    MAX_CHAIN_LEN,
+    SET_GROUP,
+    SET_MODE,
+    SET_MTIME,
+    SET_OWNER,
+    STAGE_OPEN,
+    STAGE_RENAME,
+    STAGE_TEMP,
+    STAGE_WRITE,
+    Checksum,
+    SeedMode,
+    SigTable,
+    StopFlag,
+)
 
 __all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums",
-           "sig_records", "md4", "Md4", "match", "simd_level"]
+           "sig_records", "md4", "Md4", "match", "simd_level", "StopFlag", "copy_install",
+           "files_equal"]
 
 NAME = "pure"
 _M32 = 0xFFFFFFFF
@@ -243,3 +261,76 @@ def match(sig: SigTable, data, algo: int, seed: int, seed_mode: int, on_progress
     yield emit(size, -1)
     if counts is not None:
         counts.add(matches, hash_hits, false_alarms)
+
+
+def copy_install(src: bytes, src_flags: int, dev: int, ino: int, tmp: bytes, dst: bytes,
+                 set_bits: int, uid: int, gid: int, mode: int, mtime: int, mtime_nsec: int,
+                 stop: StopFlag | None = None) -> tuple[int, int]:
+    """The reference of copy.c oc_copy_install: (0 or -errno, the step that failed)."""
+    stage = STAGE_OPEN
+    try:
+        fd_in = os.open(src, os.O_RDONLY | os.O_CLOEXEC | src_flags)
+    except OSError as e:
+        return -e.errno, stage
+    out = None
+    try:
+        if ino:
+            st = os.fstat(fd_in)
+            if (st.st_dev, st.st_ino) != (dev, ino):
+                return -errno.ELOOP, stage
+        stage = STAGE_TEMP
+        out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                      | os.O_CLOEXEC, 0o600)
+        stage = STAGE_WRITE
+        while chunk := os.read(fd_in, 1 << 20):
+            if stop is not None and stop.is_set():
+                raise InterruptedError(errno.EINTR, "stopped")
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(out, view):]
+        if set_bits & (SET_OWNER | SET_GROUP):
+            os.fchown(out, uid if set_bits & SET_OWNER else -1,
+                      gid if set_bits & SET_GROUP else -1)
+        if set_bits & SET_MODE:
+            os.fchmod(out, mode)
+        if set_bits & SET_MTIME:
+            os.utime(out, ns=(os.fstat(out).st_atime_ns, mtime * 10**9 + mtime_nsec))
+        fd, out = out, None
+        os.close(fd)
+        stage = STAGE_RENAME
+        os.rename(tmp, dst)
+        return 0, stage
+    except OSError as e:
+        if stage >= STAGE_WRITE:
+            os.unlink(tmp)
+        return -e.errno, stage
+    finally:
+        os.close(fd_in)
+        if out is not None:
+            os.close(out)
+
+
+def files_equal(a: bytes, a_flags: int, b: bytes) -> int:
+    """The reference of copy.c oc_files_equal: 1 same bytes, 0 not, -errno."""
+    try:
+        fa = os.open(a, os.O_RDONLY | os.O_CLOEXEC | a_flags)
+    except OSError as e:
+        return -e.errno
+    try:
+        fb = os.open(b, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except OSError as e:
+        os.close(fa)
+        return -e.errno
+    try:
+        with open(fa, "rb", closefd=False) as x, open(fb, "rb", closefd=False) as y:
+            while True:
+                p, q = x.read(1 << 18), y.read(1 << 18)
+                if p != q:
+                    return 0
+                if not p:
+                    return 1
+    except OSError as e:
+        return -e.errno
+    finally:
+        os.close(fa)
+        os.close(fb)

@@ -2,7 +2,9 @@
 from dataclasses import dataclass
 from enum import IntEnum
 
-__all__ = ["Checksum", "SeedMode", "SigTable", "CHUNK_SIZE", "MAX_CHAIN_LEN"]
+__all__ = ["Checksum", "SeedMode", "SigTable", "CHUNK_SIZE", "MAX_CHAIN_LEN", "SET_OWNER",
+           "SET_GROUP", "SET_MODE", "SET_MTIME", "STAGE_OPEN", "STAGE_TEMP", "STAGE_WRITE",
+           "STAGE_RENAME", "StopFlag"]
 
 CHUNK_SIZE = 32 * 1024
 MAX_CHAIN_LEN = 1024
@@ -75,3 +77,21 @@ class MatchCounts:
         self.matches += matches
         self.hash_hits += hash_hits
         self.false_alarms += false_alarms
+
+
+# copy_install (copy.c): which attributes to set, and which step failed
+SET_OWNER, SET_GROUP, SET_MODE, SET_MTIME = 1, 2, 4, 8
+STAGE_OPEN, STAGE_TEMP, STAGE_WRITE, STAGE_RENAME = 1, 2, 3, 4
+
+
+class StopFlag:
+    """Set it to end the copies in progress between chunks (copy_install)."""
+
+    def __init__(self, cell=None):
+        self.cell = cell if cell is not None else [0]  # (the C backend's: an int *)
+
+    def set(self) -> None:
+        self.cell[0] = 1
+
+    def is_set(self) -> bool:
+        return bool(self.cell[0])

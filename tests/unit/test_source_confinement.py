@@ -5,7 +5,7 @@ import os
 
 import pytest
 from oc_flist.build import ScanErrors, Selection, build_items
-from oc_rsync.sender import _same_file
+from oc_rsync.sender import open_listed
 
 
 def _tree(tmp_path):
@@ -38,10 +38,7 @@ def test_the_sender_refuses_a_file_that_is_not_the_listed_one(tmp_path):
     src, outside = _tree(tmp_path)
     (e, _), = [(e, p) for e, p in build_items([os.fsencode(src / "sub" / "f0")],
                                               Selection(xfer_dirs=True))]
-    fd = os.open(outside / "f0", os.O_RDONLY)
     with pytest.raises(OSError) as info:
-        _same_file(fd, e)
+        open_listed(os.fsencode(outside / "f0"), os.O_RDONLY, e)
     assert info.value.errno == 40
-    fd = os.open(src / "sub" / "f0", os.O_RDONLY)
-    _same_file(fd, e)  # the listed file itself passes
-    os.close(fd)
+    os.close(open_listed(os.fsencode(src / "sub" / "f0"), os.O_RDONLY, e))  # the listed one

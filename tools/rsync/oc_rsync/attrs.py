@@ -8,6 +8,7 @@ import os
 import pwd
 import stat
 
+from oc_core import SET_GROUP, SET_MODE, SET_MTIME, SET_OWNER
 from oc_wire.flist_entry import FileEntry
 
 __all__ = ["Attrs"]
@@ -94,6 +95,18 @@ class Attrs:
             os.utime(path, ns=(ans if set_atime else now.st_atime_ns,
                                ns if set_mtime else now.st_mtime_ns),
                      follow_symlinks=not link)
+
+    def for_new_file(self, e: FileEntry, old_mode: int | None) -> tuple[int, int, int, int]:
+        """What apply() sets on a new regular file, for oc_core.copy_install: (which
+        attributes as SET_ bits, uid, gid, mode)."""
+        bits, uid, gid = SET_MODE, 0, 0
+        if self.root and self.o.owner:
+            bits, uid = bits | SET_OWNER, self._uid(e)
+        if self.root and self.o.group:
+            bits, gid = bits | SET_GROUP, self._gid(e)
+        if self.o.times:
+            bits |= SET_MTIME
+        return bits, uid, gid, self.mode_for(e, old_mode)
 
     def _mtime_differs(self, st: os.stat_result, ns: int) -> bool:
         if self.o.checksum:

@@ -185,18 +185,25 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
         if dest_remote and any(src_remote):
             raise UsageError("The source and destination cannot both be remote.")
         if dest_remote:
-            return _push(o, srcs, dest_remote, out)
-        if any(src_remote):
+            code = _push(o, srcs, dest_remote, out)
+        elif any(src_remote):
             hosts = {(r[0], r[1]) for r in src_remote if r}
             if len(hosts) != 1 or not all(src_remote):
                 raise UsageError("all sources must be on the same remote host")
             (user, host), = hosts
-            return _pull(o, [r[2] for r in src_remote], dest, user, host, out)
-        if o.whole_file is None and not o.append:  # (--append sends only what is new)
-            o = replace(o, whole_file=True)
-        # as upstream's local copy: we send, our own server (forked here, in this
-        # directory) receives
-        return _push(o, srcs, (None, None, dest), out, local=True)
+            code = _pull(o, [r[2] for r in src_remote], dest, user, host, out)
+        else:
+            if o.whole_file is None and not o.append:  # (--append sends only what is new)
+                o = replace(o, whole_file=True)
+            from .localcopy import copy_locally, eligible
+            if eligible(o):  # in this process: nothing depends on the protocol's traffic
+                code = copy_locally(o, srcs, dest, _rules(o), out)
+            else:  # as upstream's local copy: we send, our own server (forked here, in
+                # this directory) receives
+                code = _push(o, srcs, (None, None, dest), out, local=True)
+        if code:  # upstream's client ends every failed run so (cleanup.c log_exit)
+            stderr.write(closing_line(PROG, code))
+        return code
     except (UsageError, FilterSyntaxError) as e:
         stderr.write(f"{PROG}: {e}\n" + closing_line(PROG, 1))
         return 1
@@ -302,9 +309,9 @@ def _push(o: Options, srcs: list[str], dest, out: Output, local: bool = False) -
     names = _files_from_data(o) if o.files_from and not remote_names else None
     proc = _spawn(o, user, host, server_argv(o, True, [path], shell=not local), local, out)
     conn, neg = _setup(o, proc, out, "sender")
-    from oc_flist.build import ScanErrors, Selection
+    from oc_flist.build import ScanErrors
 
-    from .roles import build_first, flist_options, scan_reporter, send_tree
+    from .roles import build_first, flist_options, scan_reporter, selection_for, send_tree
     from .sender import Sender
     with _ending_on_error(conn, neg.protocol):
         p = neg.protocol
@@ -323,12 +330,7 @@ def _push(o: Options, srcs: list[str], dest, out: Output, local: bool = False) -
             conn.flush()
             conn.tee_out = batch.record
         errors = ScanErrors()
-        sel = Selection(recurse=o.recursive, xfer_dirs=o.recursive or o.dirs,
-                        preserve_links=o.links, copy_links=o.copy_links,
-                        copy_dirlinks=o.copy_dirlinks, copy_unsafe_links=o.copy_unsafe_links,
-                        one_file_system=o.one_file_system, relative=o.relative,
-                        implied_dirs=o.implied_dirs,
-                        owner_names=(o.owner or o.group) and not o.numeric_ids)
+        sel = selection_for(o)
         began = time.monotonic()
         out.list_progress("building", neg.inc_recurse)
         sources = [os.fsencode(s) for s in srcs]

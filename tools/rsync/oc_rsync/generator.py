@@ -175,14 +175,18 @@ class Generator:
         if self.p >= 31 and late:
             self._del_stats()
             self.conn.flush()
+        self.touch_up_dirs()
+        if self.p >= 24:
+            self.conn.write(self.ndx.encode(NDX_DONE))
+        self.conn.flush()
+
+    def touch_up_dirs(self) -> None:
+        """Directory modes and times, last, deepest first (upstream: touch_up_dirs)."""
         for e in reversed(self.dirs):
             if not self.o.dry_run and not self.o.list_only and id(e) not in self.pruned \
                     and _is_real_dir(self.path(e)):  # not a -K symlink
                 path = self.path(e)
                 self.attrs.apply(path, e, None if id(e) in self.new_dirs else os.lstat(path))
-        if self.p >= 24:
-            self.conn.write(self.ndx.encode(NDX_DONE))
-        self.conn.flush()
 
     def _generate_lists(self) -> None:
         """Phase 0 with incremental recursion."""

@@ -18,9 +18,7 @@ done.
 Paths from the wire were checked by the file-list decoder (no absolute or '..' names);
 the receiver also refuses to write through a symlinked parent inside the destination.
 """
-import errno
 import os
-import shutil
 from dataclasses import replace
 
 from oc_patch.patcher import FilePatcher, pread_at, writer
@@ -38,6 +36,7 @@ from oc_wire.token_events import Literal, Match
 from .attrs import Attrs
 from .conn import Conn
 from .flists import FileLists, ReceiverEvents
+from .install import install, rename_into_place, temp_file
 from .output import Output
 from .paths import Destination, drop_partial_dir, partial_path
 
@@ -290,14 +289,7 @@ class Receiver:
         self.conn.reader.read_bytes(self.spec.digest_len)
 
     def _install(self, e: FileEntry, path: bytes, tmp_name: bytes, same: bool) -> None:
-        """Give the new file its attributes and its name (upstream: finish_transfer)."""
-        try:
-            old_mode = os.lstat(path).st_mode
-        except FileNotFoundError:
-            old_mode = None
-        self.attrs.apply(tmp_name, e, old_mode=old_mode)
-        if not same:
-            _rename(tmp_name, path)
+        install(self.attrs, e, path, tmp_name, same)
 
     def _failed(self, e: FileEntry, path: bytes, tmp_name: bytes, again: bool,
                 in_place: bool, one_inplace: bool) -> None:
@@ -329,53 +321,6 @@ class Receiver:
             except OSError:
                 os.unlink(tmp_name)
                 return
-            _rename(tmp_name, target)
+            rename_into_place(tmp_name, target)
             return
         self._install(replace(e, mtime=0, mtime_nsec=0), path, tmp_name, False)
-
-
-
-_TEMP_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-
-
-_random = {"pool": b""}
-
-
-def _random_tail() -> bytes:
-    """Six random name characters; the random bytes are fetched 256 names at a time."""
-    pool = _random["pool"] or os.urandom(6 * 256)
-    _random["pool"] = pool[6:]
-    return bytes(_TEMP_CHARS[b % 62] for b in pool[:6])
-
-
-def temp_file(directory: bytes, base: bytes) -> tuple[int, bytes]:
-    """A new file ".BASE.XXXXXX" in directory, created exclusively, never through a
-    symlink, mode 0600 (upstream: receiver.c get_tmpname and do_mkstemp); the name is
-    shortened to fit NAME_MAX."""
-    base = base[:255 - 8]
-    while True:
-        tail = _random_tail()
-        name = os.path.join(directory, b"." + base + b"." + tail)
-        try:
-            return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-                           | os.O_CLOEXEC, 0o600), name
-        except FileExistsError:
-            continue
-
-
-def _rename(src: bytes, dst: bytes) -> None:
-    """rename, or across file systems (-T elsewhere) a copy into a temp file beside dst
-    renamed into place, so dst is never half written (upstream: util1.c robust_rename)."""
-    try:
-        os.rename(src, dst)
-        return
-    except OSError as exc:
-        if exc.errno != errno.EXDEV:
-            raise
-    d, base = os.path.split(dst)
-    fd, tmp = temp_file(d or b".", base)
-    with os.fdopen(fd, "wb") as out, open(src, "rb") as f:
-        shutil.copyfileobj(f, out, 1 << 20)
-    shutil.copystat(src, tmp, follow_symlinks=False)
-    os.rename(tmp, dst)
-    os.unlink(src)

@@ -29,7 +29,7 @@ from .receiver import Receiver
 from .sender import Sender, SendItem
 
 __all__ = ["flist_options", "transfer_spec", "hard_link_groups", "receive_files",
-           "build_first", "scan_reporter", "send_tree"]
+           "build_first", "scan_reporter", "selection_for", "send_tree"]
 
 
 def flist_options(o: Options, neg: Negotiated) -> FlistOptions:
@@ -75,6 +75,16 @@ def pruned_dirs(entries: list[FileEntry]) -> dict[int, FileEntry]:
                 full.add(b"/".join(parts[:k]))
     return {id(e): e for e in entries
             if e.is_dir() and e.name != b"." and e.name not in full}
+
+
+def selection_for(o: Options) -> Selection:
+    """What a sending client's scan takes in (the server's comes from its argv)."""
+    return Selection(recurse=o.recursive, xfer_dirs=o.recursive or o.dirs,
+                     preserve_links=o.links, copy_links=o.copy_links,
+                     copy_dirlinks=o.copy_dirlinks, copy_unsafe_links=o.copy_unsafe_links,
+                     one_file_system=o.one_file_system, relative=o.relative,
+                     implied_dirs=o.implied_dirs,
+                     owner_names=(o.owner or o.group) and not o.numeric_ids)
 
 
 def build_first(sources: list[bytes], sel: Selection, rules, errors: ScanErrors,

@@ -53,7 +53,7 @@ from oc_wire.sums import encode_sum_head, read_blocks, read_sum_head
 from .conn import Conn
 from .flists import segment_for
 
-__all__ = ["SendItem", "Sender"]
+__all__ = ["SendItem", "Sender", "open_failed", "open_listed"]
 
 
 LOOKAHEAD, MAX_LOOKAHEAD = 1000, 10000  # upstream MIN_/MAX_FILECNT_LOOKAHEAD
@@ -277,13 +277,9 @@ class Sender:
                 sum1, strong = read_blocks(r, head)
                 sig = SigTable(head.block_len, head.remainder, head.s2len, sum1, strong)
             try:
-                fd = os.open(item.path, self.open_flags)
-                _same_file(fd, item.entry)
+                fd = open_listed(item.path, self.open_flags, item.entry)
             except OSError as e:
-                self.io_error |= 2 if e.errno == 2 else 1  # IOERR_VANISHED / IOERR_GENERAL
-                what = ("file has vanished" if e.errno == 2 else "send_files failed to open")
-                self.log(f'{what}: "{os.fsdecode(os.path.abspath(item.path))}"'
-                         + ("" if e.errno == 2 else f": {e.strerror} ({e.errno})"))
+                self.io_error |= open_failed(e, item.path, self.warn, self.log)
                 if p >= 30:
                     self.conn.send_msg(Msg.NO_SEND, int32(ndx))
                 continue
@@ -369,17 +365,31 @@ class Sender:
             raise ProtocolError("NDX_DONE at the end of the session", r.offset, str(i))
 
 
-def _same_file(fd: int, e: FileEntry) -> None:
-    """The file opened must be the one listed: a directory above it swapped for a
-    symlink after the scan would otherwise hand over a file from outside the tree
-    (upstream opens through its confined walk instead). Closes fd and raises ELOOP."""
+def open_listed(path: bytes, flags: int, e: FileEntry) -> int:
+    """Open a listed file to send it. It must be the one listed: a directory above it
+    swapped for a symlink after the scan would otherwise hand over a file from outside
+    the tree (upstream opens through its confined walk instead): ELOOP."""
+    fd = os.open(path, flags | os.O_CLOEXEC)
     if not e.ino:
-        return
+        return fd
     st = os.fstat(fd)
     if (st.st_ino, st.st_dev) != (e.ino, e.dev):
         os.close(fd)
         raise OSError(errno.ELOOP, "not the file that was listed (a directory above it "
                                    "changed)")
+    return fd
+
+
+def open_failed(exc: OSError, path: bytes, warn, error) -> int:
+    """Say why a listed file could not be opened, as upstream's sender does (sender.c
+    send_files): a vanished file is a warning, anything else an error; returns the
+    io_error bit (IOERR_VANISHED, exit 24; IOERR_GENERAL, exit 23)."""
+    full = os.fsdecode(os.path.abspath(path))
+    if exc.errno == errno.ENOENT:
+        warn(f'file has vanished: "{full}"')
+        return 2
+    error(f'send_files failed to open "{full}": {exc.strerror} ({exc.errno})')
+    return 1
 
 
 def _mark_hard_links(items: list[SendItem], first: dict, start: int) -> None:

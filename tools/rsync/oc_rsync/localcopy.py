@@ -1,0 +1,245 @@
+"""A local copy in one process, for the option sets whose result does not depend on the
+protocol's own traffic (the issue allows local copies a fast path whose result equals
+upstream's).
+
+Upstream copies locally with three processes over pipes: the sender reads every file into
+the stream, the receiver writes it out again and checks its checksum. Here the sender's
+scan (oc_flist, the same selection and filter rules, upstream's order) feeds the
+generator's own decisions (quick check, -c, -u and the other skips, symlinks, devices,
+directories, attribute fixes, directory times last); a file the generator would ask for
+is copied by the kernel (copy_file_range) into a temp file beside its final name, given
+its attributes and renamed, as the receiver installs one. -c compares the two files'
+contents, which is what equal checksums stand for, and reads no file without a
+same-sized counterpart (upstream's sender sums every file).
+
+Eligible (`eligible`): nothing is printed but errors, warnings and skip notes (no -v, -i,
+--stats, --progress, --out-format, --log-file), whole files, and no option outside
+`_MAY_DIFFER` changed from its default (deletion, hard links, partial files, backups,
+batches, -R, --files-from, -n... all take upstream's way: our sender and a forked
+receiver over a pipe pair). A new option is therefore never taken here by accident.
+"""
+import errno
+import os
+import queue
+import threading
+from dataclasses import fields
+
+import oc_core
+from oc_flist.build import IncrementalBuild, ScanErrors, build_items
+from oc_flist.filters import FilterRules
+from oc_wire.flist_entry import FileEntry
+from oc_wire.flist_order import sort_key
+
+from .attrs import Attrs
+from .flists import FileLists, duplicates
+from .generator import Generator
+from .install import temp_name
+from .options import Options
+from .output import Output
+from .paths import Destination
+from .roles import scan_reporter, selection_for
+from .sender import open_failed
+
+__all__ = ["eligible", "copy_locally"]
+
+PROTOCOL = 32
+# options that may take any value here: what they change is done by the shared scan,
+# generator and attribute code, or they concern only a connection
+_MAY_DIFFER = frozenset({
+    "recursive", "dirs", "links", "copy_links", "copy_unsafe_links", "copy_dirlinks",
+    "keep_dirlinks", "perms", "executability", "owner", "group", "devices", "specials",
+    "times", "checksum", "one_file_system", "quiet", "human", "filters", "numeric_ids",
+    "update", "existing", "ignore_existing", "size_only", "ignore_times", "max_size",
+    "min_size", "modify_window", "omit_dir_times", "omit_link_times", "mkpath",
+    "operands", "raw_argv", "rsync_path", "rsh", "timeout", "contimeout", "compress",
+    "compress_choice", "compress_level", "skip_compress", "checksum_choice",
+    "checksum_seed", "block_size", "eight_bit", "inc_recursive", "whole_file", "debug",
+    "secluded_args", "old_args", "insecure_links", "fuzzy"})
+_DEFAULTS = Options()
+
+
+def eligible(o: Options) -> bool:
+    """Whether this local copy may run here (o: the client's options, whole-file
+    already settled)."""
+    return o.whole_file is True and all(
+        f.name in _MAY_DIFFER or getattr(o, f.name) == getattr(_DEFAULTS, f.name)
+        for f in fields(Options))
+
+
+class _Workers:
+    """Threads running the copies and -c comparisons the generator hands over, so the
+    kernel's work (reading, writing, copying, renaming) overlaps the generator's Python
+    work on a second core. At most LIMIT jobs wait; the first failure is raised to the
+    generator at its next hand-over and at the end; stop() ends a copy at its next chunk
+    and leaves no temp file behind."""
+
+    LIMIT = 512
+
+    def __init__(self, count: int = 2):
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.room = threading.Semaphore(self.LIMIT)
+        self.error: BaseException | None = None
+        self.stop = oc_core.StopFlag()
+        self.threads = [threading.Thread(target=self._work, daemon=True)
+                        for _ in range(count)]
+        for t in self.threads:
+            t.start()
+
+    def submit(self, job) -> None:
+        if self.error is not None:
+            raise self.error
+        self.room.acquire()
+        self.jobs.put(job)
+
+    def _work(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            try:
+                if self.error is None and not self.stop.is_set():
+                    job()
+            except BaseException as exc:  # noqa: BLE001 - raised in the generator's thread
+                if self.error is None:
+                    self.error = exc
+            finally:
+                self.room.release()
+
+    def finish(self, stop: bool = False) -> None:
+        if stop:
+            self.stop.set()
+        for _ in self.threads:
+            self.jobs.put(None)
+        for t in self.threads:
+            t.join()
+        if self.error is not None and not stop:
+            raise self.error
+
+
+class _LocalGenerator(Generator):
+    """The generator's decisions, with the transfer done here instead of asked for."""
+
+    def __init__(self, dest: Destination, lists: FileLists, attrs: Attrs, o: Options,
+                 out: Output, workers: _Workers):
+        super().__init__(None, PROTOCOL, None, dest, lists, attrs, None, o, out)
+        self.workers = workers
+        self.source = b""   # the entry being generated: the path the sender opens
+        self.io_error = 0
+        self.io_lock = threading.Lock()
+        self.same: dict[int, tuple[threading.Event, dict]] = {}  # -c, by id(entry)
+        # -L/-k/--copy-unsafe-links listed some links as their referents
+        self.open_flags = os.O_RDONLY | (
+            0 if o.copy_links or o.copy_dirlinks or o.copy_unsafe_links else os.O_NOFOLLOW)
+
+    def copy(self, lists) -> None:
+        """Every list (its entries with their source paths, in list order), then, once
+        every copy is in, the directories' attributes."""
+        i = 0
+        for pairs in lists:
+            if self.o.checksum:
+                self._compare_ahead(pairs)
+            for e, self.source in pairs:
+                self._generate(i, e)
+                i += 1
+        self.workers.finish()
+        self.touch_up_dirs()
+
+    def _compare_ahead(self, pairs) -> None:
+        """-c: a list's regular files are compared with their namesakes on the workers,
+        a few at a time, while the generator goes through the list."""
+        regular = [(e, src) for e, src in pairs if e.is_reg()]
+        for k in range(0, len(regular), 32):
+            chunk, done, results = regular[k:k + 32], threading.Event(), {}
+            for e, _ in chunk:
+                self.same[id(e)] = (done, results)
+
+            def compare(chunk=chunk, done=done, results=results):
+                try:
+                    for e, src in chunk:
+                        same = oc_core.files_equal(src, self.open_flags, self.path(e))
+                        results[id(e)] = same == 1
+                finally:
+                    done.set()
+            self.workers.submit(compare)
+
+    def _item(self, i: int, e: FileEntry, iflags: int, xname: bytes | None = None) -> None:
+        self.log.item(e, iflags, hlink=xname)
+
+    def _unchanged(self, path: bytes, st: os.stat_result, e: FileEntry) -> bool:
+        if not self.o.checksum:
+            return super()._unchanged(path, st, e)
+        if st.st_size != e.size:
+            return False
+        ahead = self.same.pop(id(e), None)
+        if ahead is None:
+            return oc_core.files_equal(self.source, self.open_flags, path) == 1
+        ahead[0].wait()
+        if self.workers.error is not None:
+            raise self.workers.error
+        return ahead[1][id(e)]
+
+    def _request(self, i: int, e: FileEntry, s2len: int, st=None) -> None:
+        path = self.path(e)
+        old_mode = st.st_mode if st is not None else None
+        self.workers.submit(lambda src=self.source: self._transfer(e, src, path, old_mode))
+
+    def _transfer(self, e: FileEntry, source: bytes, path: bytes, old_mode) -> None:
+        """(On a worker) the sender's open (upstream: sender.c send_files, "file has
+        vanished"), the receiver's temp file, attributes and rename: in one C call."""
+        bits, uid, gid, mode = self.attrs.for_new_file(e, old_mode)
+        d, base = os.path.split(path)
+        while True:
+            rc, stage = oc_core.copy_install(
+                source, self.open_flags, e.dev if e.ino else 0, e.ino or 0,
+                temp_name(d or b".", base), path, bits, uid, gid, mode, e.mtime,
+                e.mtime_nsec, self.workers.stop)
+            if rc != -errno.EEXIST or stage != oc_core.STAGE_TEMP:  # (a name taken: again)
+                break
+        if rc == 0 or self.workers.stop.is_set():
+            return
+        exc = OSError(-rc, os.strerror(-rc))
+        if stage == oc_core.STAGE_OPEN:
+            bit = open_failed(exc, source, self.log.warning,
+                              lambda t: self.log.error(t, "sender"))
+            with self.io_lock:
+                self.io_error |= bit
+            return
+        raise OSError(-rc, os.strerror(-rc), path)  # named like the receiver's write errors
+
+
+def _sorted(pairs, key) -> list:
+    return sorted(pairs, key=lambda t: key(t[0]))
+
+
+def copy_locally(o: Options, srcs: list[str], dest: str, rules: FilterRules,
+                 out: Output) -> int:
+    """The whole copy; returns the exit code (23/24 after a scan or open error)."""
+    errors = ScanErrors()
+    report = scan_reporter(errors, lambda t: out.error(t, "sender"), out.info)
+    sel, key = selection_for(o), sort_key(PROTOCOL)
+    sources = [os.fsencode(s) for s in srcs]
+    sender_rules = rules.for_sender()
+    if len(sources) == 1:  # directory by directory, as incremental recursion sends them
+        build = IncrementalBuild(sources[0], sel, sender_rules, errors, key)
+        first = _sorted(build.first(), key)
+        later = (_sorted(pairs, key) for _, pairs in build.lists([e for e, _ in first]))
+    else:
+        first = _sorted(build_items(sources, sel, sender_rules, errors), key)
+        later = iter(())
+    io_error = report()
+    entries = [e for e, _ in first]
+    lists = FileLists(False, entries)
+    where = Destination(os.fsencode(dest), entries, mkpath=o.mkpath,
+                        keep_dirlinks=o.keep_dirlinks)
+    workers = _Workers()
+    gen = _LocalGenerator(where, lists, Attrs(o), o, out, workers)
+    gen.pruned |= duplicates(entries)
+
+    def each_list():
+        yield first
+        for pairs in later:
+            yield pairs
+            nonlocal io_error
+            io_error |= report()
+    try:
+        gen.copy(each_list())
+    finally:
+        workers.finish(stop=True)  # (after an error or a signal: no temp file stays)
+    return out.exit_code(io_error | gen.io_error)
