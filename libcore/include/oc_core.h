@@ -124,5 +124,6 @@ typedef struct {
 } oc_copy_job;
 int oc_copy_install(const oc_copy_job *job, int *stage);
 /* 1 when files a (opened with a_flags) and b (never through a symlink) hold the same
- * bytes, 0 when not, -errno when one cannot be read (-c's comparison of a local copy). */
-int oc_files_equal(const char *a, int a_flags, const char *b);
+ * bytes, 0 when not (b not a regular file of size bytes: without reading either), -errno
+ * when one cannot be opened or read (-c's comparison of a local copy). */
+int oc_files_equal(const char *a, int a_flags, const char *b, int64_t size);

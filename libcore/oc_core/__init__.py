@@ -16,7 +16,7 @@ both with load_backend() and check they agree. Every backend module offers:
 - keep_freed_memory(trim, mmap) -> bool  allocator tuning (oc_core.h); pure: a no-op
 - copy_install(src, ..., stop) -> (rc, stage)  one local file copied, its attributes set
                                           and renamed into place (copy.c); StopFlag ends it
-- files_equal(a, a_flags, b) -> int       1 same bytes, 0 not, -errno (copy.c)
+- files_equal(a, a_flags, b, size) -> int 1 same bytes, 0 not, -errno (copy.c)
 
 FileSum is the whole-file digest (upstream sum_init/sum_update/sum_end) for either backend.
 """

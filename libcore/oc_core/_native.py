@@ -147,6 +147,7 @@ def copy_install(src: bytes, src_flags: int, dev: int, ino: int, tmp: bytes, dst
     return lib.oc_copy_install(job, stage), stage[0]
 
 
-def files_equal(a: bytes, a_flags: int, b: bytes) -> int:
-    """copy.c oc_files_equal: 1 same bytes, 0 not, -errno."""
-    return lib.oc_files_equal(a, a_flags, b)
+def files_equal(a: bytes, a_flags: int, b: bytes, size: int) -> int:
+    """copy.c oc_files_equal: 1 same bytes, 0 not (or b not a regular file of size
+    bytes), -errno."""
+    return lib.oc_files_equal(a, a_flags, b, size)

@@ -5,6 +5,7 @@ upstream: checksum.c get_checksum1/get_checksum2, lib/mdfour.c, match.c hash_sea
 import errno
 import hashlib
 import os
+import stat
 import struct
 
 import xxhash
@@ -310,16 +311,21 @@ def copy_install(src: bytes, src_flags: int, dev: int, ino: int, tmp: bytes, dst
             os.close(out)
 
 
-def files_equal(a: bytes, a_flags: int, b: bytes) -> int:
-    """The reference of copy.c oc_files_equal: 1 same bytes, 0 not, -errno."""
-    try:
-        fa = os.open(a, os.O_RDONLY | os.O_CLOEXEC | a_flags)
-    except OSError as e:
-        return -e.errno
+def files_equal(a: bytes, a_flags: int, b: bytes, size: int) -> int:
+    """The reference of copy.c oc_files_equal: 1 same bytes, 0 not (or b not a regular
+    file of size bytes), -errno."""
     try:
         fb = os.open(b, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
     except OSError as e:
-        os.close(fa)
+        return -e.errno
+    st = os.fstat(fb)
+    if not stat.S_ISREG(st.st_mode) or st.st_size != size:
+        os.close(fb)
+        return 0
+    try:
+        fa = os.open(a, os.O_RDONLY | os.O_CLOEXEC | a_flags)
+    except OSError as e:
+        os.close(fb)
         return -e.errno
     try:
         with open(fa, "rb", closefd=False) as x, open(fb, "rb", closefd=False) as y:

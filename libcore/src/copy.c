@@ -118,18 +118,23 @@ static int read_full(int fd, char *buf, size_t want)
     return (int)got;
 }
 
-int oc_files_equal(const char *a, int a_flags, const char *b)
+int oc_files_equal(const char *a, int a_flags, const char *b, int64_t size)
 {
     enum { BUF = 1 << 18 };
     static __thread char x[BUF], y[BUF];
+    struct stat st;
     int rc = -1;
-    int fa = open(a, O_RDONLY | O_CLOEXEC | a_flags);
-    if (fa < 0)
-        return -errno;
     int fb = open(b, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fb < 0) {
+    if (fb < 0)
+        return -errno;
+    if (fstat(fb, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size != size) {
+        close(fb);
+        return 0;
+    }
+    int fa = open(a, O_RDONLY | O_CLOEXEC | a_flags);
+    if (fa < 0) {
         rc = -errno;
-        close(fa);
+        close(fb);
         return rc;
     }
     for (;;) {

@@ -13,19 +13,13 @@ from .attrs import Attrs
 __all__ = ["install", "rename_into_place", "temp_file", "temp_name"]
 
 
-_LOOK = -1
-
-
-def install(attrs: Attrs, e: FileEntry, path: bytes, tmp_name: bytes, same: bool = False,
-            old_mode: int | None = _LOOK) -> None:
-    """Give the new file its attributes and its name; same: it was written in place;
-    old_mode: the mode of the file it replaces (None: there is none), looked up unless
-    given."""
-    if old_mode == _LOOK:
-        try:
-            old_mode = os.lstat(path).st_mode
-        except FileNotFoundError:
-            old_mode = None
+def install(attrs: Attrs, e: FileEntry, path: bytes, tmp_name: bytes, same: bool = False
+            ) -> None:
+    """Give the new file its attributes and its name; same: it was written in place."""
+    try:
+        old_mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        old_mode = None
     attrs.apply(tmp_name, e, old_mode=old_mode)
     if not same:
         rename_into_place(tmp_name, path)

@@ -70,8 +70,8 @@ class _Workers:
     """Threads running the copies and -c comparisons the generator hands over, so the
     kernel's work (reading, writing, copying, renaming) overlaps the generator's Python
     work on a second core. At most LIMIT jobs wait; the first failure is raised to the
-    generator at its next hand-over and at the end; stop() ends a copy at its next chunk
-    and leaves no temp file behind."""
+    generator at its next hand-over and at the end; finish(stop=True) ends a copy at its
+    next chunk and leaves no temp file behind."""
 
     LIMIT = 512
 
@@ -103,11 +103,13 @@ class _Workers:
                 self.room.release()
 
     def finish(self, stop: bool = False) -> None:
+        """Wait for the jobs handed over (stop: end them at once); once only."""
         if stop:
             self.stop.set()
-        for _ in self.threads:
+        threads, self.threads = self.threads, []
+        for _ in threads:
             self.jobs.put(None)
-        for t in self.threads:
+        for t in threads:
             t.join()
         if self.error is not None and not stop:
             raise self.error
@@ -138,6 +140,7 @@ class _LocalGenerator(Generator):
             for e, self.source in pairs:
                 self._generate(i, e)
                 i += 1
+            self.same.clear()  # (those of entries the generator did not compare)
         self.workers.finish()
         self.touch_up_dirs()
 
@@ -153,7 +156,7 @@ class _LocalGenerator(Generator):
             def compare(chunk=chunk, done=done, results=results):
                 try:
                     for e, src in chunk:
-                        same = oc_core.files_equal(src, self.open_flags, self.path(e))
+                        same = oc_core.files_equal(src, self.open_flags, self.path(e), e.size)
                         results[id(e)] = same == 1
                 finally:
                     done.set()
@@ -169,7 +172,7 @@ class _LocalGenerator(Generator):
             return False
         ahead = self.same.pop(id(e), None)
         if ahead is None:
-            return oc_core.files_equal(self.source, self.open_flags, path) == 1
+            return oc_core.files_equal(self.source, self.open_flags, path, e.size) == 1
         ahead[0].wait()
         if self.workers.error is not None:
             raise self.workers.error
@@ -194,14 +197,12 @@ class _LocalGenerator(Generator):
                 break
         if rc == 0 or self.workers.stop.is_set():
             return
-        exc = OSError(-rc, os.strerror(-rc))
-        if stage == oc_core.STAGE_OPEN:
-            bit = open_failed(exc, source, self.log.warning,
-                              lambda t: self.log.error(t, "sender"))
-            with self.io_lock:
-                self.io_error |= bit
-            return
-        raise OSError(-rc, os.strerror(-rc), path)  # named like the receiver's write errors
+        if stage != oc_core.STAGE_OPEN:  # named like the receiver's write errors
+            raise OSError(-rc, os.strerror(-rc), path)
+        bit = open_failed(OSError(-rc, os.strerror(-rc)), source, self.log.warning,
+                          lambda t: self.log.error(t, "sender"))
+        with self.io_lock:
+            self.io_error |= bit
 
 
 def _sorted(pairs, key) -> list:
@@ -240,6 +241,7 @@ def copy_locally(o: Options, srcs: list[str], dest: str, rules: FilterRules,
             io_error |= report()
     try:
         gen.copy(each_list())
-    finally:
+    except BaseException:
         workers.finish(stop=True)  # (after an error or a signal: no temp file stays)
+        raise
     return out.exit_code(io_error | gen.io_error)
