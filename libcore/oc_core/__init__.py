@@ -20,7 +20,6 @@ both with load_backend() and check they agree. Every backend module offers:
 
 FileSum is the whole-file digest (upstream sum_init/sum_update/sum_end) for either backend.
 """
-import hashlib
 import importlib
 import os
 from types import ModuleType
@@ -92,10 +91,9 @@ class FileSum:
         self.algo = Checksum(algo)
         if self.algo is Checksum.MD4:
             self._h = _backend.Md4()
-        elif self.algo is Checksum.MD5:
-            self._h = hashlib.md5()
-        elif self.algo is Checksum.SHA1:
-            self._h = hashlib.sha1()
+        elif self.algo in (Checksum.MD5, Checksum.SHA1):
+            import hashlib  # (OpenSSL: slow to load, and most runs use xxh)
+            self._h = hashlib.new(self.algo.name.lower())
         elif self.algo is Checksum.XXH64:
             self._h = xxhash.xxh64()
         elif self.algo is Checksum.XXH3:

@@ -1,6 +1,7 @@
 """Types shared by both backends: algorithms, seed placement, the signature table."""
-from dataclasses import dataclass
 from enum import IntEnum
+
+from .record import record
 
 __all__ = ["Checksum", "SeedMode", "SigTable", "CHUNK_SIZE", "MAX_CHAIN_LEN", "SET_OWNER",
            "SET_GROUP", "SET_MODE", "SET_MTIME", "STAGE_OPEN", "STAGE_TEMP", "STAGE_WRITE",
@@ -37,7 +38,7 @@ class SeedMode(IntEnum):
     HASH = 3
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class SigTable:
     """A basis file's block signature as the generator sends it (upstream: sum_struct).
 

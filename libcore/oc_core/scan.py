@@ -7,8 +7,8 @@ costs its packed size, not an object per file.
 """
 import os
 import struct
+from collections import namedtuple
 from collections.abc import Iterator
-from typing import NamedTuple
 
 from ._oc_core import ffi, lib
 
@@ -21,24 +21,11 @@ REC_SIZE = _REC.size
 assert REC_SIZE == ffi.sizeof("oc_scan_rec"), "oc_scan_rec layout changed"
 
 
-class ScanRec(NamedTuple):
-    name: bytes
-    mode: int
-    size: int
-    mtime: int
-    mtime_nsec: int
-    uid: int
-    gid: int
-    nlink: int
-    dev: tuple[int, int]
-    ino: int
-    rdev: tuple[int, int]
-    atime: int
-    atime_nsec: int
-    btime: int | None
-    btime_nsec: int
-    link_target: bytes | None
-    err: int
+# one entry: name, mode, size, mtime, mtime_nsec, uid, gid, nlink, dev (major, minor), ino,
+# rdev (major, minor), atime, atime_nsec, btime (None when unknown), btime_nsec,
+# link_target (symlinks; else None), err (errno of a failed stat, else 0)
+ScanRec = namedtuple("ScanRec", "name mode size mtime mtime_nsec uid gid nlink dev ino rdev "
+                     "atime atime_nsec btime btime_nsec link_target err")
 
 
 class DirListing:

@@ -120,7 +120,7 @@ static int read_full(int fd, char *buf, size_t want)
 
 int oc_files_equal(const char *a, int a_flags, const char *b, int64_t size)
 {
-    enum { BUF = 1 << 18 };
+    enum { BUF = 1 << 14 };
     static __thread char x[BUF], y[BUF];
     struct stat st;
     int rc = -1;

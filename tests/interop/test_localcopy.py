@@ -3,10 +3,10 @@ destination, the exit code and the messages equal upstream's local copy of the s
 tree over the same basis; the option sets it does not take go the two-process way."""
 import os
 import subprocess
-from dataclasses import replace
 
 import oc_core
 import pytest
+from oc_core.record import replace
 from oc_rsync.localcopy import eligible
 from oc_rsync.options import parse_args
 from test_rsync_interop import OC, RSYNC, _copy, _snapshot, _tree

@@ -25,8 +25,8 @@ import os
 import pwd
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
+from oc_core.record import field, record
 from oc_core.scan import ListingScan, ScanRec, scan_dir, scan_path
 from oc_wire.flist_entry import FileEntry
 
@@ -36,7 +36,7 @@ __all__ = ["Selection", "ScanErrors", "BuildAbort", "Lines", "ListFormat", "buil
            "build_items", "entry_from", "IncrementalBuild"]
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ListFormat:
     """How --list-only lines look; given to build() they come out pre-formatted (Lines)
     wherever libcore can do a whole directory (listing.c)."""
@@ -46,7 +46,7 @@ class ListFormat:
     allow_8bit: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Lines:
     """--list-only lines libcore formatted, in place of their entries."""
 
@@ -61,7 +61,7 @@ class BuildAbort(Exception):
         self.code = code
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Selection:
     recurse: bool = False
     xfer_dirs: bool = False
@@ -75,7 +75,7 @@ class Selection:
     owner_names: bool = False   # look up user and group names (-o/-g without --numeric-ids)
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class ScanErrors:
     messages: list[tuple[bool, str]] = field(default_factory=list)  # (is an error, text)
     io_error: bool = False

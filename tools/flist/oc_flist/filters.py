@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
 
+from oc_core.record import record, replace
 from oc_wire.errors import OcError, ProtocolError
 from oc_wire.filter_list import MAX_RULE_LEN, MAX_RULES, encode_filter_list, read_filter_list
 from oc_wire.ints import ByteReader
@@ -173,7 +173,7 @@ def _merge_contents(
             _add(parse_rule(text, default, template), read_file, out, depth)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FilterRules:
     """The global rule list, in order.  Build with from_options."""
 

@@ -11,8 +11,9 @@ rsync.1.md "FILTER RULES", "INCLUDE/EXCLUDE PATTERN RULES".
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+
+from oc_core.record import field, record, replace
 
 from .wildmatch import has_wild, litmatch_array, wildmatch_array
 
@@ -66,7 +67,7 @@ class FilterSyntaxError(ValueError):
     """A rule string that upstream would reject (it exits with code 1)."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FilterRule:
     """A parsed rule.  *kind* is exclude/include/merge/dir-merge/clear or a
     side-specific alias resolved into include/exclude plus *sender*/*receiver*."""

@@ -12,8 +12,8 @@ the generator makes directories, links and attributes and its requests go nowher
 """
 import os
 import stat
-from dataclasses import replace
 
+from oc_core.record import replace
 from oc_wire.batch import STREAM_FLAGS, BatchHeader, encode_header, read_header
 from oc_wire.batch_script import batch_script
 from oc_wire.errors import OcError

@@ -16,12 +16,11 @@ import re
 import shlex
 import signal
 import stat
-import subprocess
 import sys
 import threading
 import time
-from dataclasses import replace
 
+from oc_core.record import replace
 from oc_flist.files_from import names_in, read_wire_names, sources_for, wire_form
 from oc_flist.filters import FilterRules, FilterSyntaxError
 from oc_wire.errors import OcError
@@ -92,6 +91,7 @@ def _spawn(o: Options, user, host, args: list[str], local: bool, out: Output | N
             shlex.split(o.rsync_path) + args
         if out is not None and o.verbose >= 2:
             out.stdout_text(_child_argv_line(cmd))
+    import subprocess  # (here: a local copy never needs it, and it is slow to import)
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         if secluded is not None and not local:  # -s: the other arguments, before set-up

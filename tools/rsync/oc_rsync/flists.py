@@ -15,15 +15,15 @@ sender", "refusing malicious duplicate flist").
 """
 import bisect
 import queue
-from dataclasses import dataclass, field
 
+from oc_core.record import field, record
 from oc_wire.errors import ProtocolError
 from oc_wire.flist_entry import FileEntry
 
 __all__ = ["Segment", "FileLists", "ListQueue", "segment_for", "duplicates"]
 
 
-@dataclass(eq=False, slots=True)
+@record(eq=False, slots=True)
 class Segment:
     start: int                 # ndx of entries[0]
     entries: list[FileEntry]   # sorted, as indexes refer to them

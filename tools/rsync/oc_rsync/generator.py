@@ -22,7 +22,6 @@ ends phase 0), and a file that failed is asked for again before its list is done
 import errno
 import os
 import queue
-import shutil
 import stat
 import threading
 
@@ -393,6 +392,7 @@ class Generator:
         if self.o.dry_run:
             return True
         if self.o.delete or self.o.force:
+            import shutil  # (rarely needed, slow to import)
             shutil.rmtree(path, ignore_errors=True)
         else:
             try:

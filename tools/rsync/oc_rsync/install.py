@@ -4,7 +4,6 @@ final name, created exclusively and never through a symlink; the file gets its a
 there and is renamed over the old one, so no reader ever sees it half written."""
 import errno
 import os
-import shutil
 
 from oc_wire.flist_entry import FileEntry
 
@@ -65,6 +64,7 @@ def rename_into_place(src: bytes, dst: bytes) -> None:
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             raise
+    import shutil  # (rarely needed, slow to import)
     d, base = os.path.split(dst)
     fd, tmp = temp_file(d or b".", base)
     with os.fdopen(fd, "wb") as out, open(src, "rb") as f:

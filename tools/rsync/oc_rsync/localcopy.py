@@ -22,9 +22,9 @@ import errno
 import os
 import queue
 import threading
-from dataclasses import fields
 
 import oc_core
+from oc_core.record import fields
 from oc_flist.build import IncrementalBuild, ScanErrors, build_items
 from oc_flist.filters import FilterRules
 from oc_wire.flist_entry import FileEntry

@@ -8,7 +8,8 @@ message and exit code 1. The result is one frozen Options object.
 """
 import os
 import re
-from dataclasses import dataclass, field
+
+from oc_core.record import field, record
 
 __all__ = ["Options", "UsageError", "parse_args", "server_argv", "files_from_host",
            "SECLUDED", "secluded_bytes"]
@@ -93,7 +94,7 @@ _SHORT = {"a": "archive", "r": "recursive", "d": "dirs", "l": "links", "L": "cop
           "U": "atimes", "N": "crtimes", "s": "secluded-args", "y": "fuzzy"}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Options:
     recursive: bool = False
     dirs: bool = False
@@ -218,7 +219,7 @@ def _set(v: dict, name: str, value, negate: bool) -> None:
             v["_explicit_" + name] = True
         v[fld] = not negate
     elif kind == "count":
-        v[fld] = 0 if negate else v.get(fld, Options.__dataclass_fields__[fld].default) + 1
+        v[fld] = 0 if negate else v.get(fld, getattr(Options, fld)) + 1
     elif kind == "value":
         v[fld] = value
     else:  # a filter option, kept in command-line order

@@ -19,8 +19,8 @@ Paths from the wire were checked by the file-list decoder (no absolute or '..' n
 the receiver also refuses to write through a symlinked parent inside the destination.
 """
 import os
-from dataclasses import replace
 
+from oc_core.record import replace
 from oc_patch.patcher import FilePatcher, pread_at, writer
 from oc_wire.batch_stream import read_item, read_stats
 from oc_wire.compress import token_reader

@@ -5,8 +5,8 @@ generator on a thread and the receiver here, then check the generator's outcome.
 """
 import os
 import threading
-from dataclasses import replace
 
+from oc_core.record import replace
 from oc_flist.build import IncrementalBuild, ScanErrors, Selection, build_items
 from oc_flist.filters import FilterRules
 from oc_wire.checksums import ChecksumSpec, checksum_spec

@@ -25,9 +25,9 @@ phase 0 an NDX_DONE retires the oldest list and is echoed, the last one ends the
 """
 import errno
 import os
-from dataclasses import dataclass
 
 from oc_core import FileSum, MatchCounts, SigTable
+from oc_core.record import record
 from oc_delta import file_tokens
 from oc_wire.batch_stream import read_item
 from oc_wire.checksums import checksum_spec
@@ -59,13 +59,13 @@ __all__ = ["SendItem", "Sender", "open_failed", "open_listed"]
 LOOKAHEAD, MAX_LOOKAHEAD = 1000, 10000  # upstream MIN_/MAX_FILECNT_LOOKAHEAD
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class SendItem:
     entry: FileEntry
     path: bytes  # where the file is on this machine
 
 
-@dataclass(eq=False, slots=True)
+@record(eq=False, slots=True)
 class _Live:
     """A list sent and not retired (flists.segment_for finds an ndx in them)."""
     start: int

@@ -9,8 +9,8 @@ server finally sends the checksum seed.
 """
 import os
 import time
-from dataclasses import dataclass
 
+from oc_core.record import record
 from oc_wire.errors import ProtocolError
 from oc_wire.ints import int32, varint
 from oc_wire.negotiate import (
@@ -37,7 +37,7 @@ class NegotiationFailed(ProtocolError):
     exit_code = 4
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class SetupChoices:
     """What the command line says about set-up."""
 

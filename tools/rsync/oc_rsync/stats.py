@@ -5,8 +5,8 @@ separators, the default, 2 and 3 with K/M/G units of 1000 or 1024; counts never 
 units)."""
 import stat
 import time
-from dataclasses import dataclass, field
 
+from oc_core.record import field, record
 from oc_flist.listing import human_dnum, human_num
 from oc_wire.flist_entry import FileEntry
 
@@ -25,7 +25,7 @@ def _kind(mode: int) -> int:
     return 0 if stat.S_ISREG(mode) else 4
 
 
-@dataclass
+@record
 class TransferStats:
     files: list = field(default_factory=lambda: [0] * 5)
     created: list = field(default_factory=lambda: [0] * 5)

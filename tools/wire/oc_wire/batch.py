@@ -6,7 +6,7 @@ A batch starts with an int32 bitmap of the options that change the stream's shap
 >= 30) and the int32 checksum seed. The rest is the sender's stream as the receiver
 reads it: file list, then per-file ndx/item flags/sum head/tokens/file checksum.
 """
-from dataclasses import dataclass
+from oc_core.record import record
 
 from .errors import ProtocolError
 from .ints import ByteReader, int32, varint
@@ -19,7 +19,7 @@ STREAM_FLAGS = ("recurse", "preserve_uid", "preserve_gid", "preserve_links",
                 "inplace", "append", "append_verify")
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class BatchHeader:
     stream_flags: int
     protocol: int

@@ -9,7 +9,8 @@ argument is single-quoted, a `--name=` prefix of a plain option staying outside 
 """
 import re
 import shlex
-from dataclasses import dataclass
+
+from oc_core.record import record
 
 __all__ = ["batch_script", "BatchScript", "read_batch_script", "quote_arg"]
 
@@ -81,7 +82,7 @@ def batch_script(raw_argv: list[str], operands: list[str], rules: list[str],
     return text + "\n"
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class BatchScript:
     argv: list[str]       # the command, with --read-batch and ${1:-DEST} resolved to DEST
     dest: str

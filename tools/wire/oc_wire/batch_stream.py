@@ -8,7 +8,8 @@ refer to the list in f_name_cmp order (flist_order.py). The walker holds no file
 caller decides what to do with literal bytes and matches.
 """
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+
+from oc_core.record import field, record
 
 from .batch import BatchHeader, read_header
 from .checksums import checksum_spec
@@ -31,7 +32,7 @@ __all__ = ["FlistEnd", "FlistSegment", "FlistEof", "FileStart", "FileChecksum", 
 
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class FlistEnd:
     """End of one file list; the owner names known so far (uid/gid -> name)."""
 
@@ -41,19 +42,19 @@ class FlistEnd:
     group_names: dict = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class FlistSegment:
     """Another file list follows, for the directory at this dir-list index."""
 
     dir_index: int
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class FlistEof:
     """No more file lists will follow (incremental recursion)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class FileStart:
     """A file's index and item flags, with the extras the flags announce: the basis type
     (ITEM_BASIS_TYPE_FOLLOWS) and another name (ITEM_XNAME_FOLLOWS, e.g. a hard link's
@@ -66,17 +67,17 @@ class FileStart:
     xname: bytes | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class FileChecksum:
     digest: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class PhaseDone:
     phase: int
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Stats:
     total_read: int
     total_written: int
@@ -85,7 +86,7 @@ class Stats:
     flist_xfertime: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class DelStats:
     """Deletion counts (NDX_DEL_STATS, protocol >= 31 with --delete): the generator
     sends them and a server sender echoes them back wherever it reads an ndx."""
@@ -97,12 +98,12 @@ class DelStats:
     specials: int
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Goodbye:
     pass
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Basis:
     """The current file's basis for codecs that feed matched blocks into their history
     (old-style zlib): read(offset, length) -> bytes. None stands in zeros, which keep the
@@ -131,7 +132,7 @@ def flist_options(h: BatchHeader) -> FlistOptions:
                         always_checksum=h.flag("always_checksum"))
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class _Segment:
     start: int
     entries: list
@@ -147,7 +148,7 @@ def _read_list(r: ByteReader, dec: FlistDecoder) -> Iterator[object]:
     return entries
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class SenderStream:
     """What reading a sender's stream needs to know (from a batch header or a session's
     set-up): the file-list options, the file checksum's length, the token codec, and

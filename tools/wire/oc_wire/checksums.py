@@ -10,9 +10,8 @@ The xxh family takes the seed as its hash seed. A seed of 0 adds nothing to bloc
 The whole-file sum takes no seed, except below protocol 30 with the implied checksum
 (CSUM_MD4_OLD): sum_init feeds the 4 seed bytes first, even when the seed is 0.
 """
-from dataclasses import dataclass
-
 from oc_core import Checksum, SeedMode, digest_len
+from oc_core.record import record
 
 from .errors import ProtocolError
 
@@ -25,7 +24,7 @@ CHECKSUM_NAMES = {"md4": Checksum.MD4, "md5": Checksum.MD5, "sha1": Checksum.SHA
                   "xxh128": Checksum.XXH128, "none": Checksum.NONE}
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ChecksumSpec:
     algo: Checksum
     seed: int

@@ -11,7 +11,8 @@ entry's; directories carry none). Not yet: crtimes (-N), which Linux cannot set 
 upstream's Debian build refuses too; the decoder rejects them by name.
 """
 import stat
-from dataclasses import dataclass
+
+from oc_core.record import record
 
 from .flist_entry import FileEntry
 from .ints import byte, int32, longint, shortint, varint, varlong
@@ -49,7 +50,7 @@ CF_ID0_NAMES = 1 << 8
 MAXPATHLEN = 4096
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class FlistOptions:
     protocol: int
     compat_flags: int = 0

@@ -1,11 +1,12 @@
 """One file-list entry as the protocol carries it (upstream: rsync.h struct file_struct)."""
 import stat
-from dataclasses import dataclass
+
+from oc_core.record import record
 
 __all__ = ["FileEntry"]
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class FileEntry:
     name: bytes
     mode: int

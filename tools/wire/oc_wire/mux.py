@@ -4,8 +4,9 @@ A frame is a 4-byte little-endian header, ((MPLEX_BASE + code) << 24) | length, 
 `length` bytes (at most 0xFFFFFF). MSG_DATA carries the protocol stream; the others carry
 log text or small fixed-size values, whose sizes upstream checks and so do we.
 """
-from dataclasses import dataclass
 from enum import IntEnum
+
+from oc_core.record import record
 
 from .chunks import Chunks
 from .errors import NEED_DATA, LimitError, ProtocolError
@@ -45,7 +46,7 @@ _TEXT = {Msg.ERROR_XFER, Msg.INFO, Msg.ERROR, Msg.WARNING, Msg.ERROR_SOCKET, Msg
          Msg.CLIENT, Msg.ERROR_UTF8, Msg.DELETED}
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Frame:
     code: Msg
     payload: bytes

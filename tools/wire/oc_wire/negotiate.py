@@ -12,7 +12,7 @@ Order on the wire, both sides writing before they read:
    md5 (protocol >= 30) or md4, and zlib;
 4. the server sends the checksum seed (int32).
 """
-from dataclasses import dataclass
+from oc_core.record import record
 
 from .errors import ProtocolError
 from .ints import ByteReader, vstring
@@ -49,7 +49,7 @@ _LETTER_FLAGS = {"f": CF.SAFE_FLIST, "x": CF.AVOID_XATTR_OPTIM, "C": CF.CHKSUM_S
                  "I": CF.INPLACE_PARTIAL_DIR, "u": CF.ID0_NAMES, "v": CF.VARINT_FLIST_FLAGS}
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Negotiated:
     """Everything set-up decides, passed down to every role."""
 

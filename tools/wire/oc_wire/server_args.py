@@ -6,14 +6,14 @@ Only the options that change the bytes on the wire are kept here: who sends, the
 file-list fields (-l -o -g -D -H -c, --specials, --numeric-ids), compression and checksum
 choices, and what disables incremental recursion. oc_rsync parses the whole command line.
 """
-from dataclasses import dataclass
+from oc_core.record import record
 
 from .flist_codec import FlistOptions
 
 __all__ = ["ServerArgs", "parse_server_args"]
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ServerArgs:
     server_sends: bool = False  # --sender: the server is the sender (a pull)
     letters: str = ""           # the bundled short options, without e.<capabilities>

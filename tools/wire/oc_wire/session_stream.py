@@ -20,7 +20,8 @@ peer's list, the name it ranks highest); a missing peer is taken to be upstream 
 with its default lists.
 """
 from collections.abc import Iterator
-from dataclasses import dataclass
+
+from oc_core.record import record
 
 from .batch_stream import Basis, DelStats, SenderStream, read_del_stats, read_item, walk_sender
 from .checksums import checksum_spec
@@ -46,7 +47,7 @@ __all__ = ["Hello", "FilterList", "Message", "BlockSums", "DelStats", "NdxDone",
            "SessionSide", "read_hello", "walk_direction", "walk_generator"]
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Hello:
     """One side's set-up bytes."""
 
@@ -57,12 +58,12 @@ class Hello:
     seed: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class FilterList:
     rules: tuple[bytes, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Message:
     """A multiplexed message other than data, at this offset of the data stream."""
 
@@ -71,18 +72,18 @@ class Message:
     data_offset: int
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class BlockSums:
     count: int
     s2len: int
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class NdxDone:
     """NDX_DONE in a generator's stream (phase ends, finished file lists, goodbyes)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class SessionSide:
     """How to read one captured direction."""
 

@@ -5,7 +5,8 @@ Sum head: int32 count, int32 block length, int32 strong-sum length (protocol >= 
 int32 remainder. Then per block: int32 rolling sum and s2length strong-sum bytes.
 """
 import struct
-from dataclasses import dataclass
+
+from oc_core.record import record
 
 from .errors import LimitError
 from .ints import ByteReader, int32
@@ -21,7 +22,7 @@ MAX_DIGEST_LEN = 64
 MAX_SUM_COUNT = 1 << 28
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class SumHead:
     count: int
     block_len: int

@@ -4,24 +4,24 @@ Literal: raw bytes of the new file (one wire chunk is at most 32 KiB: CHUNK_SIZE
 Match: block `index` of the basis file is copied.
 End: the token stream for this file is over (token value 0 in the plain framing).
 """
-from dataclasses import dataclass
+from oc_core.record import record
 
 __all__ = ["CHUNK_SIZE", "Literal", "Match", "End", "TokenEvent"]
 
 CHUNK_SIZE = 32 * 1024
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Literal:
     data: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Match:
     index: int
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class End:
     pass
 

@@ -1,0 +1,85 @@
+"""oc_core.record against the stdlib's dataclasses, the behaviour it stands in for."""
+import dataclasses
+
+import pytest
+from oc_core.record import FrozenRecordError, field, fields, record, replace
+
+
+def _pair(**kw):
+    """The same class made by both decorators."""
+    def body(deco, fld):
+        @deco(**kw)
+        class Point:
+            """A point."""
+            x: int
+            y: int = 3
+            tags: tuple = fld(default_factory=tuple)
+            note: str = fld(default="", compare=False)
+
+            def total(self) -> int:
+                return self.x + self.y
+        return Point
+    return body(record, field), body(dataclasses.dataclass, dataclasses.field)
+
+
+@pytest.mark.parametrize("kw", [{}, {"frozen": True}, {"slots": True},
+                                {"frozen": True, "slots": True}, {"eq": False},
+                                {"eq": False, "slots": True}])
+def test_behaves_as_dataclasses(kw):
+    ours, theirs = _pair(**kw)
+    for args, kwargs in [((1,), {}), ((1, 2), {"note": "n"}), ((5,), {"tags": (1, 2)})]:
+        a, b = ours(*args, **kwargs), theirs(*args, **kwargs)
+        assert repr(a) == repr(b)
+        assert a.total() == b.total()
+        assert (a == ours(*args, **kwargs)) == (b == theirs(*args, **kwargs))
+        other = {**kwargs, "note": "x"}
+        assert (a == ours(*args, **other)) == (b == theirs(*args, **other))
+        assert hasattr(a, "__dict__") == hasattr(b, "__dict__")
+        assert (type(a).__hash__ is None) == (type(b).__hash__ is None)
+        if kw.get("frozen"):
+            assert hash(a) == hash(ours(*args, **other))
+            with pytest.raises(FrozenRecordError):
+                a.x = 9
+            with pytest.raises(AttributeError):
+                del a.y
+        else:
+            a.x = 9
+            assert a.x == 9
+    assert [f.name for f in fields(ours)] == [f.name for f in dataclasses.fields(theirs)]
+    assert ours.__doc__ == theirs.__doc__ and ours.__qualname__ == theirs.__qualname__
+
+
+def test_factories_give_each_instance_its_own_value():
+    @record
+    class Bag:
+        items: list = field(default_factory=list)
+    a, b = Bag(), Bag()
+    a.items.append(1)
+    assert b.items == [] and Bag([7]).items == [7]
+
+
+def test_replace_changes_named_fields_only():
+    ours, _ = _pair(frozen=True, slots=True)
+    p = ours(1, 2, (3,), "n")
+    q = replace(p, y=5)
+    assert (q.x, q.y, q.tags, q.note) == (1, 5, (3,), "n") and p.y == 2
+    with pytest.raises(TypeError, match="no field 'z'"):
+        replace(p, z=1)
+
+
+def test_class_defaults_stay_readable_without_slots():
+    @record(frozen=True)
+    class Opts:
+        level: int = 2
+        names: tuple = field(default_factory=tuple)
+    assert Opts.level == 2 and not hasattr(Opts, "names")
+
+
+def test_a_field_without_default_after_one_with_is_refused():
+    with pytest.raises(TypeError, match="non-default field 'b'"):
+        @record
+        class Bad:
+            a: int = 0
+            b: int
+    with pytest.raises(ValueError):
+        field(default=1, default_factory=int)
