@@ -127,3 +127,15 @@ int oc_copy_install(const oc_copy_job *job, int *stage);
  * bytes, 0 when not (b not a regular file of size bytes: without reading either), -errno
  * when one cannot be opened or read (-c's comparison of a local copy). */
 int oc_files_equal(const char *a, int a_flags, const char *b, int64_t size);
+/* same.c: which entries of a scanned source directory (recs[0..n), names as scanned)
+ * already stand identical in dst_dir: out[i] = 1 for a regular file of the same size,
+ * mtime (to the nanosecond) and, per flags, permission bits, owner and group (with
+ * OC_SAME_CONTENT also the same bytes, the source file opened in src_dir and checked to be
+ * the one listed); with OC_SAME_LINKS a symlink with the same target (and with
+ * OC_SAME_LINK_TIMES the same mtime), owner and group. Everything else is 0: directories,
+ * devices, entries whose scan failed. Returns how many are 1, or -errno when a directory
+ * cannot be opened. With OC_SAME_CONTENT a second thread takes half of the entries. */
+enum { OC_SAME_PERMS = 1, OC_SAME_OWNER = 2, OC_SAME_GROUP = 4, OC_SAME_LINKS = 8,
+       OC_SAME_LINK_TIMES = 16, OC_SAME_CONTENT = 32 };
+int oc_same_entries(const char *src_dir, const char *dst_dir, const oc_scan_rec *recs,
+                    size_t n, const uint8_t *names, int flags, uint8_t *out);

@@ -13,9 +13,13 @@ from collections.abc import Iterator
 from ._oc_core import ffi, lib
 
 __all__ = ["ScanRec", "DirListing", "ListingScan", "scan_dir", "scan_dirs", "scan_path",
-           "REC_SIZE"]
+           "REC_SIZE", "SAME_PERMS", "SAME_OWNER", "SAME_GROUP", "SAME_LINKS",
+           "SAME_LINK_TIMES", "SAME_CONTENT"]
 
 AT_FDCWD = -100
+SAME_PERMS, SAME_OWNER, SAME_GROUP = lib.OC_SAME_PERMS, lib.OC_SAME_OWNER, lib.OC_SAME_GROUP
+SAME_LINKS, SAME_LINK_TIMES = lib.OC_SAME_LINKS, lib.OC_SAME_LINK_TIMES
+SAME_CONTENT = lib.OC_SAME_CONTENT
 _REC = struct.Struct("<3Q4q13I iI4x")
 REC_SIZE = _REC.size
 assert REC_SIZE == ffi.sizeof("oc_scan_rec"), "oc_scan_rec layout changed"
@@ -65,6 +69,25 @@ class DirListing:
 
     def __iter__(self) -> Iterator[ScanRec]:
         return (self.rec(i) for i in range(self._n))
+
+    def recs_except(self, skip: bytes) -> Iterator[ScanRec]:
+        """The records of the entries whose skip byte is 0 (skip: same_in's answer, or
+        empty for all)."""
+        if not skip:
+            return iter(self)
+        return (self.rec(i) for i in range(self._n) if not skip[i])
+
+    def same_in(self, dst_dir: bytes, flags: int) -> bytes:
+        """same.c oc_same_entries: a byte per entry, 1 when it already stands identical
+        in dst_dir (SAME_ flags: what else must be equal; oc_core.h says what counts);
+        empty when none is or a directory cannot be opened."""
+        if not self._n:
+            return b""
+        out = ffi.new("uint8_t[]", self._n)
+        rc = lib.oc_same_entries(self.path, dst_dir, ffi.from_buffer("oc_scan_rec[]", self._recs),
+                                 self._n, ffi.from_buffer("uint8_t[]", self._names), flags,
+                                 out)
+        return bytes(ffi.buffer(out, self._n)) if rc > 0 else b""
 
 
 def _flags(follow: bool, read_links: bool, open_follow: bool = False) -> int:

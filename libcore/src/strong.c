@@ -12,7 +12,7 @@
 #include "oc_core.h"
 
 
-int oc_core_abi_version(void) { return 5; }
+int oc_core_abi_version(void) { return 6; }
 
 static void put64le(uint8_t *p, uint64_t v)
 {

@@ -58,6 +58,24 @@ def _said(r) -> list[bytes]:
                   and not x.startswith(b"oc-rsync error:"))
 
 
+def _differ_in_one_attribute(src, basis) -> None:
+    """Basis entries equal to their source but for one attribute: what an option keeps
+    is fixed, and the rest is left alone, as upstream does (the in-process copy tells
+    identical entries apart in C, oc_core.scan DirListing.same_in)."""
+    os.chmod(basis / "one", 0o600)
+    st = os.lstat(src / "sp ace")
+    os.utime(basis / "sp ace", ns=(st.st_atime_ns, st.st_mtime_ns + 1))  # same second
+    st = os.lstat(src / "-dash")
+    os.utime(basis / "-dash", ns=(st.st_atime_ns, st.st_mtime_ns + 3_000_000_000))
+    st = os.lstat(src / "link")
+    os.utime(basis / "link", ns=(st.st_atime_ns, st.st_mtime_ns + 5), follow_symlinks=False)
+    os.unlink(basis / "dangling")
+    os.symlink("elsewhere", basis / "dangling")
+    if os.geteuid() == 0:
+        os.chown(basis / "empty", 1234, 1234)
+        os.chown(basis / "new\nline", os.getuid(), 4321)
+
+
 @pytest.mark.parametrize("opts", TAKEN, ids=" ".join)
 def test_local_copy_equals_upstream(tmp_path, opts):
     src, _ = _tree(tmp_path, False)
@@ -65,6 +83,7 @@ def test_local_copy_equals_upstream(tmp_path, opts):
         (src / "dir" / "text").read_bytes().replace(b"line 7\n", b"line X\n"))
     st = os.stat(src / "dir" / "text")
     os.utime(tmp_path / "basis" / "dir" / "text", ns=(st.st_atime_ns, st.st_mtime_ns))
+    _differ_in_one_attribute(src, tmp_path / "basis")
     want, got, ref, ours = _same_run(tmp_path, opts, [f"{src}/"])
     assert got.returncode == want.returncode, (got.stderr, want.stderr)
     if "-aL" not in opts:  # (ours: "[sender] symlink has no referent", upstream unprefixed)

@@ -156,6 +156,8 @@ class _Builder:
         self.names = _Names() if sel.owner_names else None
         self.fs_dev = None
         self.roots: dict | None = None  # incremental recursion: directories to list
+        # leave_out(listing, prefix) -> a byte per entry, 1: not listed (IncrementalBuild)
+        self.leave_out = None
         self.implied_dot = False        # -R: "." went out for a "./" path
 
     def _resolve_link(self, path: bytes, name: bytes, r: ScanRec) -> ScanRec | None:
@@ -319,7 +321,8 @@ class _Builder:
             return None
         items = []
         inside = path + b"/" if path and not path.endswith(b"/") else path  # (os.path.join)
-        for r in listing:
+        for r in listing.recs_except(self.leave_out(listing, prefix) if self.leave_out
+                                     else b""):
             name = prefix + b"/" + r.name if prefix else r.name
             full = inside + r.name
             if r.err:
@@ -410,6 +413,12 @@ class IncrementalBuild:
         self.b = _Builder(sel, rules, errors, False, None)
         self.b.roots = {}
         self.source, self.key = source, sort_key
+
+    def leave_out(self, choose) -> None:
+        """From now on, directories read leave out the entries choose(listing, prefix)
+        marks (a byte per entry, 1: left out; prefix: the directory's name in the list).
+        The in-process local copy leaves out what already stands identical."""
+        self.b.leave_out = choose
 
     def _path(self, e: FileEntry) -> bytes:
         b = self.b

@@ -25,6 +25,14 @@ import threading
 
 import oc_core
 from oc_core.record import fields
+from oc_core.scan import (
+    SAME_CONTENT,
+    SAME_GROUP,
+    SAME_LINK_TIMES,
+    SAME_LINKS,
+    SAME_OWNER,
+    SAME_PERMS,
+)
 from oc_flist.build import IncrementalBuild, ScanErrors, build_items
 from oc_flist.filters import FilterRules
 from oc_wire.flist_entry import FileEntry
@@ -209,6 +217,28 @@ def _sorted(pairs, key) -> list:
     return sorted(pairs, key=lambda t: key(t[0]))
 
 
+def _identical(o: Options, dest: bytes):
+    """What already stands identical in the destination, found in C as each source
+    directory is read, before its entries become Python objects (oc_core.scan
+    DirListing.same_in): regular files and (as symlinks) symlinks whose type, size,
+    mtime to the nanosecond, target, and the permissions, owner and group these options
+    keep, are equal (with -c the bytes too). For those the generator would change
+    nothing and say nothing, under every option this path takes (-u, --existing,
+    --ignore-existing, --size-only, --max-size... all end in "leave it"); anything else,
+    directories included, goes to the generator. None with -I, which copies every file.
+    (Not with several sources: the first of two same-named entries is the one kept.)"""
+    if o.ignore_times:
+        return None
+    root = os.geteuid() == 0  # (owner and group are only set by root: attrs.Attrs)
+    flags = ((SAME_PERMS if o.perms or o.executability else 0)
+             | (SAME_OWNER if o.owner and root else 0)
+             | (SAME_GROUP if o.group and root else 0)
+             | (SAME_CONTENT if o.checksum else 0))
+    if o.links and not (o.copy_links or o.copy_unsafe_links or o.copy_dirlinks):
+        flags |= SAME_LINKS | (SAME_LINK_TIMES if o.times and not o.omit_link_times else 0)
+    return lambda listing, prefix: listing.same_in(os.path.join(dest, prefix), flags)
+
+
 def copy_locally(o: Options, srcs: list[str], dest: str, rules: FilterRules,
                  out: Output) -> int:
     """The whole copy; returns the exit code (23/24 after a scan or open error)."""
@@ -219,6 +249,8 @@ def copy_locally(o: Options, srcs: list[str], dest: str, rules: FilterRules,
     sender_rules = rules.for_sender()
     if len(sources) == 1:  # directory by directory, as incremental recursion sends them
         build = IncrementalBuild(sources[0], sel, sender_rules, errors, key)
+        if (identical := _identical(o, os.fsencode(dest))) is not None:
+            build.leave_out(identical)
         first = _sorted(build.first(), key)
         later = (_sorted(pairs, key) for _, pairs in build.lists([e for e, _ in first]))
     else:
