@@ -311,8 +311,9 @@ def _push(o: Options, srcs: list[str], dest, out: Output, local: bool = False) -
     conn, neg = _setup(o, proc, out, "sender")
     from oc_flist.build import ScanErrors
 
-    from .roles import build_first, flist_options, scan_reporter, selection_for, send_tree
+    from .roles import build_first, flist_options, send_tree
     from .sender import Sender
+    from .sources import scan_reporter, selection_for
     with _ending_on_error(conn, neg.protocol):
         p = neg.protocol
         if p >= 30:

@@ -45,8 +45,7 @@ from .install import temp_name
 from .options import Options
 from .output import Output
 from .paths import Destination
-from .roles import scan_reporter, selection_for
-from .sender import open_failed
+from .sources import open_failed, scan_reporter, selection_for
 
 __all__ = ["eligible", "copy_locally"]
 

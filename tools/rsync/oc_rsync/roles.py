@@ -29,7 +29,7 @@ from .receiver import Receiver
 from .sender import Sender, SendItem
 
 __all__ = ["flist_options", "transfer_spec", "hard_link_groups", "receive_files",
-           "build_first", "scan_reporter", "selection_for", "send_tree"]
+           "build_first", "send_tree"]
 
 
 def flist_options(o: Options, neg: Negotiated) -> FlistOptions:
@@ -77,16 +77,6 @@ def pruned_dirs(entries: list[FileEntry]) -> dict[int, FileEntry]:
             if e.is_dir() and e.name != b"." and e.name not in full}
 
 
-def selection_for(o: Options) -> Selection:
-    """What a sending client's scan takes in (the server's comes from its argv)."""
-    return Selection(recurse=o.recursive, xfer_dirs=o.recursive or o.dirs,
-                     preserve_links=o.links, copy_links=o.copy_links,
-                     copy_dirlinks=o.copy_dirlinks, copy_unsafe_links=o.copy_unsafe_links,
-                     one_file_system=o.one_file_system, relative=o.relative,
-                     implied_dirs=o.implied_dirs,
-                     owner_names=(o.owner or o.group) and not o.numeric_ids)
-
-
 def build_first(sources: list[bytes], sel: Selection, rules, errors: ScanErrors,
                 inc: bool, protocol: int):
     """The sender's first list as SendItems, and with incremental recursion the
@@ -95,20 +85,6 @@ def build_first(sources: list[bytes], sel: Selection, rules, errors: ScanErrors,
         b = IncrementalBuild(sources[0], sel, rules, errors, sort_key(protocol))
         return [SendItem(e, path) for e, path in b.first()], b
     return [SendItem(e, path) for e, path in build_items(sources, sel, rules, errors)], None
-
-
-def scan_reporter(errors: ScanErrors, error, info):
-    """A callable reporting the scan's messages not reported yet (errors to error(),
-    notes to info()); it returns 1 when one was an error (the list's io_error)."""
-    seen = [0]
-
-    def report() -> int:
-        new = errors.messages[seen[0]:]
-        seen[0] = len(errors.messages)
-        for is_error, text in new:
-            error(text) if is_error else info(text)
-        return 1 if any(is_error for is_error, _ in new) else 0
-    return report
 
 
 def send_tree(sender: Sender, items: list[SendItem], build, report, remove_sources: bool

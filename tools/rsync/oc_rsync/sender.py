@@ -52,8 +52,9 @@ from oc_wire.sums import encode_sum_head, read_blocks, read_sum_head
 
 from .conn import Conn
 from .flists import segment_for
+from .sources import open_failed
 
-__all__ = ["SendItem", "Sender", "open_failed", "open_listed"]
+__all__ = ["SendItem", "Sender", "open_listed"]
 
 
 LOOKAHEAD, MAX_LOOKAHEAD = 1000, 10000  # upstream MIN_/MAX_FILECNT_LOOKAHEAD
@@ -378,18 +379,6 @@ def open_listed(path: bytes, flags: int, e: FileEntry) -> int:
         raise OSError(errno.ELOOP, "not the file that was listed (a directory above it "
                                    "changed)")
     return fd
-
-
-def open_failed(exc: OSError, path: bytes, warn, error) -> int:
-    """Say why a listed file could not be opened, as upstream's sender does (sender.c
-    send_files): a vanished file is a warning, anything else an error; returns the
-    io_error bit (IOERR_VANISHED, exit 24; IOERR_GENERAL, exit 23)."""
-    full = os.fsdecode(os.path.abspath(path))
-    if exc.errno == errno.ENOENT:
-        warn(f'file has vanished: "{full}"')
-        return 2
-    error(f'send_files failed to open "{full}": {exc.strerror} ({exc.errno})')
-    return 1
 
 
 def _mark_hard_links(items: list[SendItem], first: dict, start: int) -> None:

@@ -21,9 +21,10 @@ from .conn import Conn, PeerClosed, PeerExited, check_error_exit
 from .exitcodes import closing_line, code_for
 from .options import parse_args
 from .output import MessageStream, Output
-from .roles import build_first, receive_files, scan_reporter, send_tree, transfer_spec
+from .roles import build_first, receive_files, send_tree, transfer_spec
 from .sender import Sender
 from .setup import SetupChoices, server_setup
+from .sources import scan_reporter
 
 __all__ = ["run_server"]
 

@@ -1,0 +1,48 @@
+"""The sending side's view of the source tree, shared by the sender and the in-process
+local copy: what the scan selects, how its messages are reported, and what a listed file
+that cannot be opened is said to be (kept apart from sender.py, so the local copy does
+not load the wire protocol's modules)."""
+import errno
+import os
+
+from oc_flist.build import ScanErrors, Selection
+
+from .options import Options
+
+__all__ = ["selection_for", "scan_reporter", "open_failed"]
+
+
+def selection_for(o: Options) -> Selection:
+    """What a sending client's scan takes in (the server's comes from its argv)."""
+    return Selection(recurse=o.recursive, xfer_dirs=o.recursive or o.dirs,
+                     preserve_links=o.links, copy_links=o.copy_links,
+                     copy_dirlinks=o.copy_dirlinks, copy_unsafe_links=o.copy_unsafe_links,
+                     one_file_system=o.one_file_system, relative=o.relative,
+                     implied_dirs=o.implied_dirs,
+                     owner_names=(o.owner or o.group) and not o.numeric_ids)
+
+
+def scan_reporter(errors: ScanErrors, error, info):
+    """A callable reporting the scan's messages not reported yet (errors to error(),
+    notes to info()); it returns 1 when one was an error (the list's io_error)."""
+    seen = [0]
+
+    def report() -> int:
+        new = errors.messages[seen[0]:]
+        seen[0] = len(errors.messages)
+        for is_error, text in new:
+            error(text) if is_error else info(text)
+        return 1 if any(is_error for is_error, _ in new) else 0
+    return report
+
+
+def open_failed(exc: OSError, path: bytes, warn, error) -> int:
+    """Say why a listed file could not be opened, as upstream's sender does (sender.c
+    send_files): a vanished file is a warning, anything else an error; returns the
+    io_error bit (IOERR_VANISHED, exit 24; IOERR_GENERAL, exit 23)."""
+    full = os.fsdecode(os.path.abspath(path))
+    if exc.errno == errno.ENOENT:
+        warn(f'file has vanished: "{full}"')
+        return 2
+    error(f'send_files failed to open "{full}": {exc.strerror} ({exc.errno})')
+    return 1
