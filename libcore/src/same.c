@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -134,6 +135,26 @@ static int same_one(const same_job *j, const oc_scan_rec *r)
     return (j->flags & OC_SAME_CONTENT) ? same_content(j, name, r) : 1;
 }
 
+/* Whether directory fd holds nothing but "." and ".." (one made in this run: no name in it
+ * to look up). */
+static int is_empty_dir(int fd)
+{
+    char buf[1024];
+    long n = syscall(SYS_getdents64, fd, buf, sizeof buf);
+    if (n < 0)
+        return 0;
+    for (long off = 0; off < n;) {
+        /* struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name */
+        const char *name = buf + off + 19;
+        unsigned short reclen;
+        memcpy(&reclen, buf + off + 16, sizeof reclen);
+        if (!(name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2]))))
+            return 0;
+        off += reclen;
+    }
+    return 1;
+}
+
 static void *same_run(void *arg)
 {
     same_job *j = arg;
@@ -150,6 +171,10 @@ int oc_same_entries(const char *src_dir, const char *dst_dir, const oc_scan_rec 
     int dfd = open(dst_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return -errno;
+    if (is_empty_dir(dfd)) {
+        close(dfd);
+        return 0;
+    }
     int sfd = -1;
     if ((flags & OC_SAME_CONTENT) && (sfd = open(src_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
         rc = -errno;

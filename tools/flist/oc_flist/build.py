@@ -404,15 +404,16 @@ class IncrementalBuild:
     source: first() is the top list (the source, or for a dot dir "." and its own
     entries); then lists(first_sorted) yields, for each directory of every list in the
     order upstream sends them (depth first, each list's directories in its sorted
-    order), (its name, [(entry, path)...]) with its entries in scan order; a directory
-    not descended into (-x) gets an empty list. Directories are read as they are
-    needed, so only the walk's path is held."""
+    order), (its name, [(entry, path)...]) with its entries in scan order (sorted with
+    sorted_lists); a directory not descended into (-x) gets an empty list. Directories
+    are read as they are needed, so only the walk's path is held."""
 
     def __init__(self, source: bytes, sel: Selection, rules: FilterRules | None,
-                 errors: ScanErrors, sort_key):
+                 errors: ScanErrors, sort_key, sorted_lists: bool = False):
         self.b = _Builder(sel, rules, errors, False, None)
         self.b.roots = {}
         self.source, self.key = source, sort_key
+        self.sorted_lists = sorted_lists  # later lists in sorted order, not scan order
 
     def leave_out(self, choose) -> None:
         """From now on, directories read leave out the entries choose(listing, prefix)
@@ -442,8 +443,13 @@ class IncrementalBuild:
         if items is None:
             yield name, []
             return
-        yield name, [(e, full) for e, full, _, _ in items]
-        for e, full, sub, link in sorted(items, key=lambda t: self.key(t[0])):
+        if self.sorted_lists:  # (each key computed once)
+            items.sort(key=lambda t: self.key(t[0]))
+            yield name, [(e, full) for e, full, _, _ in items]
+        else:
+            yield name, [(e, full) for e, full, _, _ in items]
+            items.sort(key=lambda t: self.key(t[0]))
+        for e, full, sub, link in items:
             if e.is_dir():
                 yield from self._walk(e.name, full, walker, link, fs_dev, sub)
         if walker:

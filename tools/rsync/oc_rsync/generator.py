@@ -90,6 +90,7 @@ class Generator:
         self.links.choose(entries)
         self.dirs: list[FileEntry] = []  # in the order they were set up
         self.new_dirs: set[int] = set()  # made here: they take the sender's mode
+        self.fresh: set[bytes] = set()  # their paths: what they hold came in this run
         # -m and duplicates: entries left out, by id (the entry is held, so that with
         # incremental recursion a later entry cannot take a freed one's id)
         self.pruned: dict[int, FileEntry] = {}
@@ -270,8 +271,9 @@ class Generator:
             return
         if self.links.follows(i, e):
             return
-        try:
-            st = os.lstat(path)
+        try:  # (nothing stands yet in a directory made in this run)
+            st = None if self.fresh and os.path.dirname(path) in self.fresh else \
+                os.lstat(path)
         except FileNotFoundError:
             st = None
         if self._skipped(e, st):
@@ -412,6 +414,8 @@ class Generator:
             st = os.stat(path)  # -K: the symlinked directory stands for this one
         if e.name == b"." and self.dest.created:
             self.new_dirs.add(id(e))
+            if not self.o.dry_run:
+                self.fresh.add(path.rstrip(b"/"))
             self._item(i, e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE)
         elif st is None or not stat.S_ISDIR(st.st_mode):
             if not self.o.dry_run:
@@ -419,6 +423,7 @@ class Generator:
                     os.unlink(path)
                 os.mkdir(path, 0o700)
                 self.new_dirs.add(id(e))
+                self.fresh.add(path.rstrip(b"/"))
             self._item(i, e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE)
         elif (flags := self._attr_flags(st, e)) or self.all_items:
             self._item(i, e, flags)

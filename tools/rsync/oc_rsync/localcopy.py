@@ -133,6 +133,7 @@ class _LocalGenerator(Generator):
         self.io_error = 0
         self.io_lock = threading.Lock()
         self.same: dict[int, tuple[threading.Event, dict]] = {}  # -c, by id(entry)
+        self.pending: list[tuple] = []  # transfers not handed over yet (a few at a time)
         # -L/-k/--copy-unsafe-links listed some links as their referents
         self.open_flags = os.O_RDONLY | (
             0 if o.copy_links or o.copy_dirlinks or o.copy_unsafe_links else os.O_NOFOLLOW)
@@ -147,6 +148,7 @@ class _LocalGenerator(Generator):
             for e, self.source in pairs:
                 self._generate(i, e)
                 i += 1
+            self._hand_over()
             self.same.clear()  # (those of entries the generator did not compare)
         self.workers.finish()
         self.touch_up_dirs()
@@ -186,9 +188,23 @@ class _LocalGenerator(Generator):
         return ahead[1][id(e)]
 
     def _request(self, i: int, e: FileEntry, s2len: int, st=None) -> None:
-        path = self.path(e)
-        old_mode = st.st_mode if st is not None else None
-        self.workers.submit(lambda src=self.source: self._transfer(e, src, path, old_mode))
+        self.pending.append((e, self.source, self.path(e),
+                             st.st_mode if st is not None else None))
+        if len(self.pending) >= self.BATCH:
+            self._hand_over()
+
+    BATCH = 16  # transfers a worker takes at once
+
+    def _hand_over(self) -> None:
+        batch, self.pending = self.pending, []
+        if batch:
+            self.workers.submit(lambda: self._transfer_all(batch))
+
+    def _transfer_all(self, batch: list[tuple]) -> None:
+        for job in batch:
+            if self.workers.stop.is_set():
+                return
+            self._transfer(*job)
 
     def _transfer(self, e: FileEntry, source: bytes, path: bytes, old_mode) -> None:
         """(On a worker) the sender's open (upstream: sender.c send_files, "file has
@@ -247,11 +263,11 @@ def copy_locally(o: Options, srcs: list[str], dest: str, rules: FilterRules,
     sources = [os.fsencode(s) for s in srcs]
     sender_rules = rules.for_sender()
     if len(sources) == 1:  # directory by directory, as incremental recursion sends them
-        build = IncrementalBuild(sources[0], sel, sender_rules, errors, key)
+        build = IncrementalBuild(sources[0], sel, sender_rules, errors, key, sorted_lists=True)
         if (identical := _identical(o, os.fsencode(dest))) is not None:
             build.leave_out(identical)
         first = _sorted(build.first(), key)
-        later = (_sorted(pairs, key) for _, pairs in build.lists([e for e, _ in first]))
+        later = (pairs for _, pairs in build.lists([e for e, _ in first]))
     else:
         first = _sorted(build_items(sources, sel, sender_rules, errors), key)
         later = iter(())

@@ -20,6 +20,7 @@ class Destination:
         self.solo = (len(entries) == 1 and not entries[0].is_dir()
                      and not dest.endswith(b"/") and not os.path.isdir(dest))
         self.root = dest
+        self._prefix = dest if dest.endswith(b"/") else dest + b"/"  # (os.path.join's)
         self.created = not self.solo and not os.path.isdir(dest)  # upstream says so once
         if self.created and create:  # only the last component unless --mkpath
             target = dest.rstrip(b"/") or dest
@@ -45,10 +46,10 @@ class Destination:
             return self.root
         if e.name == b".":
             return self.root
-        path = os.path.join(self.root, e.name)
+        path = self._prefix + e.name
         if self.keep_dirlinks:  # names are already free of ".." and leading '/'
             return path
-        head = os.path.dirname(path)
+        head = path[:path.rfind(b"/")] or b"/"
         if head not in self._inside:  # each parent resolved once (we only make dirs)
             parent = os.path.realpath(head)
             if parent != self.real and not parent.startswith(self.real + b"/"):
