@@ -41,6 +41,7 @@ from .options import (
     server_argv,
 )
 from .output import DEBUG_HELP, INFO_HELP, PROG, Output
+from .paths import DestinationError
 
 # The roles' modules (file lists, sender, receiver, generator, batches) are imported
 # where they are first needed, after the server is spawned: the two interpreters then
@@ -211,7 +212,9 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
         return e.exit_code
     except (OcError, OSError) as e:
         code = code_for(e)
-        if isinstance(e, OSError) and e.filename:
+        if isinstance(e, DestinationError):
+            stderr.write(e.line + "\n")
+        elif isinstance(e, OSError) and e.filename:
             stderr.write(f'{PROG}: [receiver] write failed on "{os.fsdecode(e.filename)}": '
                          f"{e.strerror} ({e.errno})\n")
         elif isinstance(e, OSError):

@@ -19,6 +19,7 @@ batches, -R, --files-from, -n... all take upstream's way: our sender and a forke
 receiver over a pipe pair). A new option is therefore never taken here by accident.
 """
 import errno
+import itertools
 import os
 import queue
 import threading
@@ -271,11 +272,15 @@ def copy_locally(o: Options, srcs: list[str], dest: str, rules: FilterRules,
     else:
         first = _sorted(build_items(sources, sel, sender_rules, errors), key)
         later = iter(())
+    total = len(first)
+    if total == 1 and (ahead := next(later, None)) is not None:  # as upstream's receiver:
+        total += len(ahead)                    # one entry, so the next list comes first
+        later = itertools.chain((ahead,), later)  # (roles.receive_files)
     io_error = report()
     entries = [e for e, _ in first]
     lists = FileLists(False, entries)
     where = Destination(os.fsencode(dest), entries, mkpath=o.mkpath,
-                        keep_dirlinks=o.keep_dirlinks)
+                        keep_dirlinks=o.keep_dirlinks, total=total)
     workers = _Workers()
     gen = _LocalGenerator(where, lists, Attrs(o), o, out, workers)
     gen.pruned |= duplicates(entries)

@@ -5,37 +5,96 @@ and DEST is neither an existing directory nor written with a trailing '/': then 
 the file's own new name. The parent of every target must resolve inside DEST, so a
 symlink in the destination cannot redirect a write, unless -K (--keep-dirlinks) says the
 receiver's symlinks to directories are to be used as those directories."""
+import errno
 import os
+import stat
 
-from oc_wire.errors import ProtocolError
+from oc_wire.errors import OcError, ProtocolError
 from oc_wire.flist_entry import FileEntry
 
-__all__ = ["Destination", "partial_path", "drop_partial_dir"]
+from .output import PROG
+
+__all__ = ["Destination", "DestinationError", "partial_path", "drop_partial_dir"]
+
+
+class DestinationError(OcError):
+    """The destination cannot be used as the list needs it (upstream: main.c
+    get_local_name, before the receiver starts); `line` is the message as upstream's
+    receiver words it, `exit_code` its exit code."""
+
+    def __init__(self, line: str, exit_code: int):
+        super().__init__(line)
+        self.line, self.exit_code = line, exit_code
+
+
+def _syserr(what: str, path: bytes, exc: OSError, exit_code: int) -> DestinationError:
+    """upstream rsyserr: "PROG: [Receiver] WHAT "FULL PATH": STRERROR (ERRNO)", the path
+    as util1.c full_fname gives it (joined to the working directory, not normalized)."""
+    full = path if path.startswith(b"/") else os.getcwd().encode() + b"/" + path
+    return DestinationError(f'{PROG}: [Receiver] {what} "{os.fsdecode(full)}"'
+                            f"{' failed' if what != 'ERROR: cannot stat destination' else ''}"
+                            f": {exc.strerror} ({exc.errno})", exit_code)
 
 
 class Destination:
     def __init__(self, dest: bytes, entries: list[FileEntry], create: bool = True,
-                 mkpath: bool = False, keep_dirlinks: bool = False):
+                 mkpath: bool = False, keep_dirlinks: bool = False, total: int | None = None):
+        """DEST as upstream's receiver takes it (main.c get_local_name): an existing
+        directory holds the entries; otherwise more than one entry, or a DEST written
+        with a trailing '/', makes DEST a new directory; otherwise the one entry is
+        written as DEST itself (`solo`). entries: the first list; total: the entries
+        received so far (upstream file_total: with incremental recursion a first list of
+        one entry is followed by the next list before DEST is chosen). create: make what
+        is needed (not with -n)."""
         self.keep_dirlinks = keep_dirlinks  # -K: a symlinked directory here is trusted
-        self.solo = (len(entries) == 1 and not entries[0].is_dir()
-                     and not dest.endswith(b"/") and not os.path.isdir(dest))
-        self.root = dest
-        self._prefix = dest if dest.endswith(b"/") else dest + b"/"  # (os.path.join's)
-        self.created = not self.solo and not os.path.isdir(dest)  # upstream says so once
-        if self.created and create:  # only the last component unless --mkpath
-            target = dest.rstrip(b"/") or dest
-            if mkpath:
+        total = len(entries) if total is None else total
+        trailing = dest.endswith(b"/")
+        st = self._stat(dest)
+        if mkpath and create and isinstance(st, OSError) and (b"/" in dest or total > 1):
+            keep_last = total > 1 and not trailing  # (upstream: make_path, MKP_DROP_NAME)
+            target = dest.rstrip(b"/") if keep_last else os.path.dirname(dest.rstrip(b"/"))
+            if target:
                 os.makedirs(target, exist_ok=True)
-            else:
+                st = self._stat(dest)
+        is_dir = not isinstance(st, OSError) and stat.S_ISDIR(st.st_mode)
+        if not isinstance(st, OSError) and not is_dir:
+            if total > 1:
+                raise DestinationError("ERROR: destination must be a directory when copying"
+                                       " more than 1 file", 3)
+            if total == 1 and entries[0].is_dir():
+                raise DestinationError("ERROR: cannot overwrite non-directory with a"
+                                       " directory", 3)
+        elif isinstance(st, OSError) and st.errno != errno.ENOENT:
+            raise _syserr("ERROR: cannot stat destination", dest, st, 3)
+        self.solo = not is_dir and total <= 1 and not trailing
+        self.created = not is_dir and not self.solo  # upstream says so once
+        if self.created:
+            if not isinstance(st, OSError):
+                raise DestinationError("ERROR: destination path is not a directory", 1)
+            if create:
                 try:
-                    os.mkdir(target)
+                    os.mkdir(dest.rstrip(b"/") or dest)
                 except OSError as e:
-                    raise OSError(e.errno, f'mkdir "{os.fsdecode(os.path.abspath(target))}" '
-                                  f"failed: {e.strerror}") from None
-        elif self.solo and mkpath:
-            os.makedirs(os.path.dirname(dest) or b".", exist_ok=True)
+                    raise _syserr("mkdir", dest.rstrip(b"/") or dest, e, 11) from None
+        elif self.solo and create and os.path.dirname(dest) and \
+                not os.path.isdir(os.path.dirname(dest)):
+            parent = os.path.dirname(dest)
+            try:
+                os.stat(parent)
+                raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+            except OSError as e:
+                raise _syserr("change_dir#3", parent, e, 3) from None
+        self.root = dest
+        self._prefix = dest if trailing else dest + b"/"  # (os.path.join's)
         self.real = os.path.realpath(os.path.dirname(dest) if self.solo else dest)
         self._inside: set[bytes] = set()  # parent directories already checked
+
+    @staticmethod
+    def _stat(path: bytes):
+        try:
+            return os.stat(path)
+        except OSError as e:
+            return e
 
     def replaced(self, path: bytes) -> None:
         """Something else (a symlink) now stands at path: check below it again."""

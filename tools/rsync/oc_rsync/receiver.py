@@ -40,7 +40,7 @@ from .install import install, rename_into_place, temp_file
 from .output import Output
 from .paths import Destination, drop_partial_dir, partial_path
 
-__all__ = ["Receiver", "sparse_writer"]
+__all__ = ["Receiver", "sparse_writer", "take_list"]
 
 _BLOCK = 4096
 
@@ -64,10 +64,21 @@ def sparse_writer(fd: int):
     return write
 
 
+def take_list(i: int, at: int, lists: FileLists, read_list) -> tuple | None:
+    """With incremental recursion, an ndx announcing a later file list (read here) or
+    the end of the lists: the generator's event for it; None for any other ndx."""
+    if i == NDX_FLIST_EOF:
+        lists.eof = True
+        return ("eof", None)
+    if i <= NDX_FLIST_OFFSET:
+        return ("flist", lists.receive(NDX_FLIST_OFFSET - i, *read_list(), at))
+    return None
+
+
 class Receiver:
     def __init__(self, conn: Conn, protocol: int, spec, compression: str, dest: Destination,
                  lists: FileLists, attrs: Attrs, events: ReceiverEvents, out: Output,
-                 read_list=None):
+                 read_list=None, ndx: NdxCodec | None = None):
         self.conn, self.p, self.spec, self.dest = conn, protocol, spec, dest
         self.lists, self.attrs, self.events, self.out = lists, attrs, events, out
         self.read_list = read_list  # incremental recursion: one more list, sorted, and
@@ -77,7 +88,7 @@ class Receiver:
         self.generator_asks = True        # False with --read-batch
         self.dry_run = False              # -n: transfer items are only reports
         self.tokens = token_reader(compression, protocol)
-        self.ndx = NdxCodec(protocol)
+        self.ndx = ndx or NdxCodec(protocol)  # (shared with a read before this one)
         self.stats = None
         self.partial = False
         self.remove_sources = False
@@ -144,12 +155,9 @@ class Receiver:
             if i == NDX_DEL_STATS:
                 for _ in range(5):
                     r.read_varint()
-            elif self.lists.inc and i == NDX_FLIST_EOF and not self.lists.eof:
-                self.lists.eof = True
-                self.events.put(("eof", None))
-            elif self.lists.inc and i <= NDX_FLIST_OFFSET and not self.lists.eof:
-                seg = self.lists.receive(NDX_FLIST_OFFSET - i, *self.read_list(), at)
-                self.events.put(("flist", seg))
+            elif self.lists.inc and not self.lists.eof and \
+                    (event := take_list(i, at, self.lists, self.read_list)):
+                self.events.put(event)
             else:
                 return i
 

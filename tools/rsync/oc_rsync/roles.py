@@ -10,12 +10,13 @@ from oc_core.record import replace
 from oc_flist.build import IncrementalBuild, ScanErrors, Selection, build_items
 from oc_flist.filters import FilterRules
 from oc_wire.checksums import ChecksumSpec, checksum_spec
-from oc_wire.errors import OcError
+from oc_wire.errors import OcError, ProtocolError
 from oc_wire.flist_codec import FlistOptions
 from oc_wire.flist_decode import FlistDecoder, mark_content_dirs_pre30, strip_roots
 from oc_wire.flist_entry import FileEntry
 from oc_wire.flist_order import sort_key, sorted_list
 from oc_wire.mux import Msg
+from oc_wire.ndx import NdxCodec
 from oc_wire.negotiate import CF, Negotiated
 
 from .attrs import Attrs
@@ -25,7 +26,7 @@ from .generator import Generator
 from .options import Options
 from .output import Output
 from .paths import Destination
-from .receiver import Receiver
+from .receiver import Receiver, take_list
 from .sender import Sender, SendItem
 
 __all__ = ["flist_options", "transfer_spec", "hard_link_groups", "receive_files",
@@ -128,21 +129,31 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     if server_sender:
         out.list_progress(None)
     lists = FileLists(neg.inc_recurse, entries, groups)
+    ndx, early = NdxCodec(p), None
+    if lists.inc and len(entries) == 1:  # one entry: the next list (or the end of the
+        at = conn.reader.offset           # lists) tells a 1-file transfer (upstream:
+        early = take_list(ndx.decode(conn.reader), at, lists, read_list)  # main.c)
+        if early is None:
+            raise ProtocolError("a file list or the end of the lists", at)
     where = Destination(dest, entries, create=not (o.dry_run or o.list_only),
-                        mkpath=o.mkpath, keep_dirlinks=o.keep_dirlinks)
+                        mkpath=o.mkpath, keep_dirlinks=o.keep_dirlinks,
+                        total=len(entries) + (len(early[1].entries) if early and early[1]
+                                              else 0))
     if where.created and (o.verbose or o.itemize or o.progress) and not o.quiet \
             and not o.list_only:
         out.info(f"created directory {os.fsdecode(dest).rstrip('/') or '/'}")
     attrs = Attrs(o, dec.uid_names, dec.gid_names)  # (later lists add names)
     spec = transfer_spec(neg)
     events = ReceiverEvents()
+    if early:
+        events.put(early)
     conn.before_wait = events.post_ends
     gen = Generator(conn, p, spec, where, lists, attrs, events, o, out, rules, groups)
     if o.prune_empty_dirs:
         gen.pruned = pruned_dirs(entries)
     gen.pruned |= duplicates(entries)  # left out like pruned directories
     receiver = Receiver(conn, p, spec, neg.compression, where, lists, attrs, events, out,
-                        read_list)
+                        read_list, ndx)
     if lists.inc:  # a file the sender could not send is done with too
         earlier = conn.on_message
         conn.on_message = lambda code, payload: (

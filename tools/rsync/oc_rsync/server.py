@@ -21,6 +21,7 @@ from .conn import Conn, PeerClosed, PeerExited, check_error_exit
 from .exitcodes import closing_line, code_for
 from .options import parse_args
 from .output import MessageStream, Output
+from .paths import DestinationError
 from .roles import build_first, receive_files, send_tree, transfer_spec
 from .sender import Sender
 from .setup import SetupChoices, server_setup
@@ -144,6 +145,7 @@ def _fatal(conn: Conn, e: BaseException, sending: bool, neg, stderr) -> int:
     role = "Sender" if sending else "Receiver"
     what = f"{e.strerror} ({e.errno})" if isinstance(e, OSError) and e.strerror else str(e)
     text = (f"{PROG}: {e}\n" if isinstance(e, PeerClosed) else
+            e.line + "\n" if isinstance(e, DestinationError) else
             f"{PROG}: [{role.lower()}] {what}\n") + \
         closing_line(PROG, code).rstrip("\n") + f" [{role}]\n"
     if not conn.mux_out or isinstance(e, PeerClosed):  # (a client gone hears nothing)
