@@ -13,7 +13,8 @@ CASES = [([], "s/one", "file/x"), ([], "s/one", "file/"), (["-d"], "e", "file"),
          (["-d"], "e", "file/"), ([], "s", "file"), ([], "s/", "file"),
          ([], "s/one", "nope/x"), ([], "s/one", "nope/x/"), ([], "s", "news"),
          ([], "e", "newe"), ([], "s/one", "newf"), ([], "s/one", "newd/"),
-         (["--no-inc-recursive"], "s", "file"), ([], "s/one", "file")]
+         (["--no-inc-recursive"], "s", "file"), ([], "s/one", "file"),
+         (["-n"], "s/one", "nope/x")]
 WAYS = ["local", "pull", "push-to-oc"]
 
 

@@ -27,13 +27,13 @@ class DestinationError(OcError):
         self.line, self.exit_code = line, exit_code
 
 
-def _syserr(what: str, path: bytes, exc: OSError, exit_code: int) -> DestinationError:
-    """upstream rsyserr: "PROG: [Receiver] WHAT "FULL PATH": STRERROR (ERRNO)", the path
-    as util1.c full_fname gives it (joined to the working directory, not normalized)."""
-    full = path if path.startswith(b"/") else os.getcwd().encode() + b"/" + path
-    return DestinationError(f'{PROG}: [Receiver] {what} "{os.fsdecode(full)}"'
-                            f"{' failed' if what != 'ERROR: cannot stat destination' else ''}"
-                            f": {exc.strerror} ({exc.errno})", exit_code)
+def _syserr(text: str, path: bytes, exc: OSError, exit_code: int) -> DestinationError:
+    """upstream rsyserr: "PROG: [Receiver] TEXT: STRERROR (ERRNO)", TEXT naming the path
+    (in place of {}) as util1.c full_fname does: quoted, joined to the working directory,
+    not normalized."""
+    full = os.fsdecode(path if path.startswith(b"/") else os.getcwd().encode() + b"/" + path)
+    return DestinationError(f"{PROG}: [Receiver] {text.format(chr(34) + full + chr(34))}: "
+                            f"{exc.strerror} ({exc.errno})", exit_code)
 
 
 class Destination:
@@ -65,7 +65,7 @@ class Destination:
                 raise DestinationError("ERROR: cannot overwrite non-directory with a"
                                        " directory", 3)
         elif isinstance(st, OSError) and st.errno != errno.ENOENT:
-            raise _syserr("ERROR: cannot stat destination", dest, st, 3)
+            raise _syserr("ERROR: cannot stat destination {}", dest, st, 3)
         self.solo = not is_dir and total <= 1 and not trailing
         self.created = not is_dir and not self.solo  # upstream says so once
         if self.created:
@@ -75,15 +75,14 @@ class Destination:
                 try:
                     os.mkdir(dest.rstrip(b"/") or dest)
                 except OSError as e:
-                    raise _syserr("mkdir", dest.rstrip(b"/") or dest, e, 11) from None
-        elif self.solo and create and os.path.dirname(dest) and \
-                not os.path.isdir(os.path.dirname(dest)):
-            parent = os.path.dirname(dest)
+                    raise _syserr("mkdir {} failed", dest.rstrip(b"/") or dest, e, 11) from None
+        elif self.solo and (parent := os.path.dirname(dest)) and not (mkpath and not create) \
+                and not os.path.isdir(parent):  # (a dry run of --mkpath made none)
             try:
                 os.stat(parent)
                 raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
             except OSError as e:
-                raise _syserr("change_dir#3", parent, e, 3) from None
+                raise _syserr("change_dir#3 {} failed", parent, e, 3) from None
         self.root = dest
         self._prefix = dest if trailing else dest + b"/"  # (os.path.join's)
         self.real = os.path.realpath(os.path.dirname(dest) if self.solo else dest)
