@@ -16,7 +16,7 @@ TAKEN = [["-a"], ["-ac"], ["-r"], ["-rlt"], ["-rlptD"], ["-a", "--size-only"],
          ["-a", "--max-size=50k"], ["-a", "--min-size=10"],
          ["-a", "--exclude=*text", "--exclude=deeper/"], ["-aF"], ["-aL"], ["-aE"],
          ["-rtE"], ["-a", "--modify-window=2"], ["-a", "--omit-dir-times"],
-         ["-a", "--numeric-ids"], ["-a", "-z"], ["-acq"], ["-rc"]]
+         ["-a", "--numeric-ids"], ["-a", "-z"], ["-acq"], ["-rc"], ["-d"], ["-dlt"]]
 NOT_TAKEN = [["-av"], ["-ai"], ["-a", "--stats"], ["-a", "--delete"], ["-aH"], ["-an"],
              ["-a", "--inplace"], ["-a", "--partial"], ["-a", "--bwlimit=100"],
              ["-a", "--no-whole-file"], ["-aR"], ["-a", "--progress"], ["-aS"],

@@ -263,7 +263,8 @@ def copy_locally(o: Options, srcs: list[str], dest: str, rules: FilterRules,
     sel, key = selection_for(o), sort_key(PROTOCOL)
     sources = [os.fsencode(s) for s in srcs]
     sender_rules = rules.for_sender()
-    if len(sources) == 1:  # directory by directory, as incremental recursion sends them
+    if len(sources) == 1 and o.recursive:  # directory by directory, as incremental
+        # recursion sends them (-d: one flat list, as without recursion)
         build = IncrementalBuild(sources[0], sel, sender_rules, errors, key, sorted_lists=True)
         if (identical := _identical(o, os.fsencode(dest))) is not None:
             build.leave_out(identical)
