@@ -183,6 +183,15 @@ CASES = [
         {".r": "- *.c\n", "src/.r": "+ main.c\n", "src/deep/.r": "!\n- *.txt\n"},
     ),
     ("dirmerge_plus_mod", ["--filter=:+ .in", "--exclude=*.md"], {"docs/.in": "readme.md\n"}),
+    # 'x' rules name extended attributes, never files
+    ("xattr_rules_match_no_file", ["-f", "-x *.c", "-f", "+x core", "--filter=-,x *.o",
+                                   "--filter=exclude,x *.txt"], {}),
+    ("comma_after_rule_char", ["-f", "-,s *.o", "-f", "-,/ *.bak"], {}),
+    # '/': the pattern is matched against the absolute path
+    ("abs_modifier_full_path", ["-f", "-/ /*/main.c", "-f", "-/ /**/deep/x.c",
+                                "-f", "-/ util.h"], {}),
+    ("abs_modifier_in_dirmerge", ["--filter=: .f"],
+     {"src/.f": "-/ /**/deep/y.o\n-/ /util.h\n- /main.o\n"}),
 ]
 
 ENV_OPTS = {"-0": ("from0", True), "-F": ("F", None), "-C": ("C", None)}

@@ -116,8 +116,8 @@ class _Names:
 
 
 def entry_from(name: bytes, r: ScanRec, names: _Names | None = None) -> FileEntry:
-    e = FileEntry(name, r.mode, r.size, r.mtime, r.mtime_nsec, r.atime, r.uid, r.gid,
-                  rdev_major=r.rdev[0], rdev_minor=r.rdev[1], link_target=r.link_target,
+    e = FileEntry(name, r.mode, r.size, r.mtime, r.mtime_nsec, r.atime, r.btime or 0, r.uid,
+                  r.gid, rdev_major=r.rdev[0], rdev_minor=r.rdev[1], link_target=r.link_target,
                   dev=os.makedev(*r.dev), ino=r.ino, nlink=r.nlink)
     if stat.S_ISCHR(r.mode) or stat.S_ISBLK(r.mode) or stat.S_ISFIFO(r.mode) \
             or stat.S_ISSOCK(r.mode):

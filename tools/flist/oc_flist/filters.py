@@ -482,14 +482,15 @@ class FilterWalker:
             out.pop(0)
         rules = []
         for r in _on_side(out, self._side, self._delete_excluded):
-            if r.pattern.startswith(b"/") and r.kind in ("include", "exclude"):
+            if r.pattern.startswith(b"/") and r.kind in ("include", "exclude") \
+                    and not r.abs_path:  # (a '/' rule keeps its absolute path)
                 if above is not None:
                     if not r.pattern.startswith(b"/" + above + b"/"):
                         continue
                     pat = r.pattern[len(above) + 1:]
                 else:
                     pat = b"/" + dirpath + r.pattern if dirpath else r.pattern
-                r = replace(r, pattern=pat, abs_path=True, slash_cnt=pat.count(b"/"))
+                r = replace(r, pattern=pat, slash_cnt=pat.count(b"/"))  # (from the root)
             rules.append(r)
         return rules, cleared
 
@@ -511,7 +512,7 @@ class FilterWalker:
     def match(self, relpath: bytes, is_dir: bool) -> FilterRule | None:
         """The first rule matching *relpath*, or None.  upstream: check_filter."""
         for r in self._iter(self._global):
-            if rule_matches(r, relpath, is_dir):
+            if rule_matches(r, relpath, is_dir, self._root):
                 return r
         return None
 

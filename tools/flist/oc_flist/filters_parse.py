@@ -147,7 +147,7 @@ def parse_rule(
             i += 1
     elif text[0] in _SHORT:
         kind = _SHORT[text[0]]
-        i = 1
+        i = 2 if text[1:2] == b"," else 1  # "-,s": a comma may follow the rule's char
     else:
         raise FilterSyntaxError(f"unknown filter rule: {text!r}")
     sender = receiver = False
@@ -231,15 +231,21 @@ def split_merge_text(data: bytes, word_split: bool, nul: bool = False) -> list[b
     return out
 
 
-def rule_matches(rule: FilterRule, name: bytes, is_dir: bool) -> bool:
+def rule_matches(rule: FilterRule, name: bytes, is_dir: bool,
+                 root: bytes | None = None) -> bool:
     """True if *rule* applies to *name* (path relative to the transfer root).
 
     upstream: exclude.c rule_matches.  A pattern without '/' and without
     ``**`` matches the last element; an anchored one the whole path; one with
     an inner '/' the last slash_cnt+1 elements; one with ``**`` (not leading)
     after any '/'.  A trailing ``/***`` also matches the directory itself.
-    A directory-only rule never applies to a non-directory.
+    A directory-only rule never applies to a non-directory; an xattr rule (modifier
+    'x') applies to extended-attribute names only, never to a file's. A '/' rule
+    (abs_path) with a slash matches the absolute path: *root* (the transfer root's
+    absolute directory, upstream's curr_dir) joined to *name*.
     """
+    if rule.xattr:
+        return False
     hit = not rule.negate
     pat = rule.pattern
     if not name:
@@ -251,6 +257,8 @@ def rule_matches(rule: FilterRule, name: bytes, is_dir: bool) -> bool:
     pieces = [name]
     if not rule.slash_cnt and not wild2:
         pieces = [name.rsplit(b"/", 1)[-1]]
+    elif rule.abs_path and root and root != b"/":
+        pieces = [root[1:], b"/", name]
     elif wild2_prefix and not pat.startswith(b"/"):
         pieces = [b"/", name]
     if is_dir:
