@@ -90,7 +90,7 @@ def test_signature_reader_on_mutated_input(e, cut):
 def test_flist_decoder_on_random_bytes(data, protocol, compat, rich):
     opts = FlistOptions(protocol, compat, preserve_uid=rich, preserve_gid=rich,
                         preserve_links=rich, preserve_devices=rich, preserve_specials=rich,
-                        always_checksum=rich, preserve_atimes=rich)
+                        always_checksum=rich, preserve_atimes=rich, preserve_crtimes=rich)
     try:
         FlistDecoder(opts, max_entries=1000).read_list(ByteReader(data))
     except OcError:

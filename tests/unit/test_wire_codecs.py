@@ -132,6 +132,36 @@ def test_flist_decoder_rejects_escaping_names(name):
         FlistDecoder(opts).read_list(ByteReader(raw + b"\0\0"))
 
 
+@pytest.mark.parametrize("protocol", [32, 31, 30])
+def test_flist_crtimes_round_trip(protocol):
+    """-N: a creation time per entry after the mtime's nanoseconds, or the flag
+    XMIT_CRTIME_EQ_MTIME (1 << 17) alone when it equals the mtime; hard links below
+    share their first's."""
+    opts = FlistOptions(protocol, 0x1FE, preserve_crtimes=True, preserve_hard_links=True)
+    entries = [FileEntry(name=b"a", mode=0o100644, size=1, mtime=5, crtime=3),
+               FileEntry(name=b"b", mode=0o100644, size=2, mtime=5, crtime=5),
+               FileEntry(name=b"d", mode=0o40755, mtime=9, crtime=1_700_000_000),
+               FileEntry(name=b"d/c", mode=0o100600, size=3, mtime=6, mtime_nsec=7,
+                         crtime=2, hlinked=True),
+               FileEntry(name=b"d/e", mode=0o100600, size=3, mtime=6, mtime_nsec=7,
+                         crtime=2, hlinked=True, hlink_first=3)]
+    enc = FlistEncoder(opts)
+    raw = b"".join(enc.entry(e) for e in entries) + enc.end()
+    plain = FlistEncoder(FlistOptions(protocol, 0x1FE, preserve_hard_links=True))
+    plain_raw = b"".join(plain.entry(e) for e in entries) + plain.end()
+    assert len(raw) > len(plain_raw)
+    got = FlistDecoder(opts).read_list(ByteReader(raw))
+    ns = 7 if protocol >= 31 else 0
+    assert [(e.name, e.crtime, e.mtime_nsec) for e in got] == [
+        (b"a", 3, 0), (b"b", 5, 0), (b"d", 1_700_000_000, 0), (b"d/c", 2, ns), (b"d/e", 2, ns)]
+    one = FlistEncoder(opts)
+    flagged = one.entry(entries[1]) + one.end()  # crtime == mtime: the flag alone
+    with pytest.raises(ProtocolError, match="crtime data"):  # in a list without -N
+        FlistDecoder(FlistOptions(protocol, 0x1FE)).read_list(ByteReader(flagged))
+    with pytest.raises(ValueError):  # upstream refuses --crtimes without varint flags
+        FlistEncoder(FlistOptions(protocol, 0, preserve_crtimes=True)).entry(entries[0])
+
+
 @pytest.mark.parametrize("protocol,compat", [(32, 0x1FE), (30, 0x1FE), (29, 0), (28, 0)])
 def test_flist_atimes_round_trip(protocol, compat):
     """-U: an access time per non-directory, elided when equal to the previous one."""

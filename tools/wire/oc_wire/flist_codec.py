@@ -7,8 +7,11 @@ list); nanosecond mtimes (protocol >= 31); -c checksums; varint flags (compat 'v
 Hard links: from protocol 30 a later link in the same list carries only the index of the
 first one (its attributes are the first's); below 30 every link carries dev and inode.
 Access times with -U (varlong after the mode, elided when equal to the previous
-entry's; directories carry none). Not yet: crtimes (-N), which Linux cannot set and
-upstream's Debian build refuses too; the decoder rejects them by name.
+entry's; directories carry none). Creation times with -N (varlong after the mtime's
+nanoseconds, or XMIT_CRTIME_EQ_MTIME when equal to the mtime; varint flags only, as
+upstream requires: its options.c refuses --crtimes otherwise). oc-rsync itself refuses
+-N as upstream's Linux build does (Linux cannot set creation times); the codec carries
+them for lists that have them.
 """
 import stat
 
@@ -64,6 +67,7 @@ class FlistOptions:
     checksum_len: int = 16
     numeric_ids: bool = False
     preserve_atimes: bool = False
+    preserve_crtimes: bool = False
 
     @property
     def varint_flags(self) -> bool:
@@ -173,6 +177,11 @@ class FlistEncoder:
             if e.atime == s.atime:
                 x |= XMIT_SAME_ATIME
             s.atime = e.atime
+        if o.preserve_crtimes:
+            if not self._varint:
+                raise ValueError("creation times need varint flags (compat flag 'v')")
+            if e.crtime == e.mtime:
+                x |= XMIT_CRTIME_EQ_MTIME
         if o.preserve_hard_links and e.hlinked and not is_dir:
             x |= XMIT_HLINKED
             if p >= 30 and e.hlink_first is None:
@@ -217,6 +226,8 @@ class FlistEncoder:
             out += varlong(e.mtime, 4) if p >= 30 else int32(e.mtime)
         if x & XMIT_MOD_NSEC:
             out += varint(e.mtime_nsec)
+        if o.preserve_crtimes and not x & XMIT_CRTIME_EQ_MTIME:
+            out += varlong(e.crtime, 4)
         if not x & XMIT_SAME_MODE:
             out += int32(mode)
         if o.preserve_atimes and not is_dir and not x & XMIT_SAME_ATIME:

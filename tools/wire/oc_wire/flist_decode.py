@@ -149,6 +149,8 @@ class FlistDecoder:
         if not x & XMIT_SAME_TIME:
             s.mtime = r.read_varlong(4) if p >= 30 else r.read_int32()
         nsec = r.read_varint() if x & XMIT_MOD_NSEC else 0
+        if o.preserve_crtimes:
+            crtime = s.mtime if x & XMIT_CRTIME_EQ_MTIME else r.read_varlong(4)
         if not x & XMIT_SAME_MODE:
             s.mode = r.read_int32() & 0xFFFFFFFF
         mode = s.mode
@@ -156,6 +158,8 @@ class FlistDecoder:
         is_dir = fmt == stat.S_IFDIR
         e = FileEntry(name, mode, size, s.mtime, nsec,
                       top_dir=bool(x & XMIT_TOP_DIR) and is_dir)
+        if o.preserve_crtimes:
+            e.crtime = crtime
         if p >= 30 and x & XMIT_NO_CONTENT_DIR:  # (upstream: flist.c recv_file_entry)
             e.content_dir = False
             if e.top_dir:  # both flags: an implied -R parent
@@ -208,8 +212,8 @@ class FlistDecoder:
         o = self.o
         if x & XMIT_HLINKED and not o.preserve_hard_links:
             raise ProtocolError("no hard-link entries (-H was not recorded)", at)
-        if x & XMIT_CRTIME_EQ_MTIME and self._varint:
-            raise ProtocolError("an entry without crtime data (not supported)", at)
+        if x & XMIT_CRTIME_EQ_MTIME and self._varint and not o.preserve_crtimes:
+            raise ProtocolError("an entry without crtime data (-N was not given)", at)
         if x & XMIT_SAME_ATIME and self._varint and not o.preserve_atimes:
             raise ProtocolError("an entry without atime data (-U was not given)", at)
 
@@ -228,7 +232,8 @@ class FlistDecoder:
         if self.o.preserve_devices and src.is_device():
             s.rdev_major = src.rdev_major
         e = FileEntry(name=name, mode=src.mode, size=src.size, mtime=src.mtime,
-                      mtime_nsec=src.mtime_nsec, atime=src.atime, uid=src.uid,
+                      mtime_nsec=src.mtime_nsec, atime=src.atime, crtime=src.crtime,
+                      uid=src.uid,
                       gid=src.gid, user=src.user,
                       group=src.group, rdev_major=src.rdev_major, rdev_minor=src.rdev_minor,
                       link_target=src.link_target, checksum=src.checksum, hlinked=True,

@@ -14,6 +14,7 @@ class FileEntry:
     mtime: int = 0
     mtime_nsec: int = 0
     atime: int = 0                  # with -U (seconds, as the wire carries it)
+    crtime: int = 0                 # with -N: creation time (seconds)
     uid: int = 0
     gid: int = 0
     user: bytes | None = None

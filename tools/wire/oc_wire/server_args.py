@@ -67,7 +67,8 @@ class ServerArgs:
                             preserve_devices=devices, preserve_specials=specials,
                             preserve_hard_links=self.has("H"),
                             always_checksum=self.has("c"), checksum_len=checksum_len,
-                            numeric_ids=self.numeric_ids, preserve_atimes=self.has("U"))
+                            numeric_ids=self.numeric_ids, preserve_atimes=self.has("U"),
+                            preserve_crtimes=self.has("N"))
 
 
 # long options upstream's client sends with their value as the next word
