@@ -371,6 +371,27 @@ def test_receiver_reads_merge_files_in_the_destination(tmp_path, direction, opts
     assert (ref / "keep-me").exists() and not (ref / "plain").exists()
 
 
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_receiver_reads_merge_files_above_the_destination(tmp_path, direction):
+    """-F with --delete: the receiver reads the .rsync-filter files of the destination's
+    parent directories too (upstream: exclude.c parent_dirscan, on the receiving side
+    from its own DEST), so a P rule there protects, after the rules of the directory's
+    own file (dir/.rsync-filter's "+ *" comes first there)."""
+    src, basis = _tree(tmp_path, False)
+    (tmp_path / ".rsync-filter").write_text("P keep-*\n")  # above both destinations
+    for name in ("keep-me", "plain", "dir/keep-me", "dir/plain"):
+        (basis / name).write_bytes(b"extra")
+    ref, ours = tmp_path / "ref", tmp_path / "ours"
+    _copy(basis, ref)
+    _copy(basis, ours)
+    args = ["-a", "-F", "--delete"]
+    want = _reference_for(direction, args, src, ref, tmp_path)
+    got = _run(direction, args, src, ours, tmp_path)
+    assert got.returncode == want.returncode == 0, got.stderr
+    assert _snapshot(ours, True, True) == _snapshot(ref, True, True)
+    assert (ref / "keep-me").exists() and not (ref / "plain").exists()
+
+
 def _run_paths(direction: str, opts: list[str], srcs: list[str], dst, tmp):
     """_run with source operands of the caller's (a remote side gets "localhost:")."""
     rsh = ["-e", _stub(tmp)]

@@ -77,7 +77,8 @@ class Deleter:
         self.counts = DeleteCounts()
         self.names: dict[bytes, set[bytes]] = {}
         self.learn(entries)
-        self.walker = rules.walker(files_under(root)) if rules and rules.rules else None
+        # (root: its parents' merge files count too, and a "/" rule sees absolute paths)
+        self.walker = rules.walker(files_under(root), root) if rules and rules.rules else None
         self.stack: list[bytes] = []
 
     def learn(self, entries: list[FileEntry]) -> None:
