@@ -143,6 +143,43 @@ def test_wire_round_trip_and_upstream_decodes_it(tmp_path):
     assert src.exists()
 
 
+@pytest.mark.parametrize("protocol", [28, 29, 30, 31, 32])
+def test_wire_hard_links_as_upstreams_sender_sends_them(tmp_path, protocol):
+    """--wire -H: the list flags every name of a multiply-linked file; from protocol 30 a
+    later name carries the send-order index of the first (below 30, each its dev and
+    inode): the same entries, flags and links as the list in upstream's own batch of
+    the tree (without incremental recursion, one list in send order, as ours)."""
+    from oc_flist.wire import decode_list
+    from oc_wire.batch_stream import walk_batch
+    from oc_wire.flist_entry import FileEntry
+    from oc_wire.ints import ByteReader
+
+    src = _odd_tree(tmp_path)
+    os.link(src / "dir" / "inner", src / "inner-link")  # a second group
+    os.link(src / "dir" / "inner", src / "dir" / "inner-2")
+    batch = tmp_path / "up.batch"
+    subprocess.run([RSYNC, "-aH", "--no-inc-recursive", f"--protocol={protocol}",
+                    f"--only-write-batch={batch}", "src/", "dst/"], cwd=tmp_path, check=True,
+                   capture_output=True)
+    theirs = [e for e in walk_batch(ByteReader(batch.read_bytes()))
+              if isinstance(e, FileEntry)]
+    out = io.BytesIO()
+    os.chdir(tmp_path)
+    assert run(["-aH", "--wire", f"--protocol={protocol}", "src/"], stdout=out) == 0
+    ours = decode_list(out.getvalue())
+
+    def links(entries):
+        if protocol >= 30:
+            return [(e.name, e.hlinked, e.hlink_first) for e in entries]
+        groups = {}  # below 30: which names share (dev, ino)
+        for e in entries:
+            if e.hlinked:
+                groups.setdefault((e.dev, e.ino), []).append(e.name)
+        return sorted(sorted(g) for g in groups.values())
+    assert links(ours) == links(theirs)
+    assert sum(e.hlinked for e in ours) == 5
+
+
 @pytest.mark.parametrize("protocol", [28, 30, 32])
 def test_upstream_replays_a_batch_built_on_our_file_list(tmp_path, protocol):
     """Our file list plus whole-file transfers, written as a batch, replayed by upstream

@@ -12,6 +12,7 @@ import sys
 
 import click
 from oc_wire.errors import OcError
+from oc_wire.flist_codec import mark_hard_links
 
 from .build import BuildAbort, Lines, ListFormat, ScanErrors, Selection, build
 from .files_from import names_in, sources_for
@@ -166,8 +167,11 @@ def command(**o):
             devices = o["devices"] or o["archive"]
             header = list_header(o["protocol"], recurse=recurse, preserve_uid=owner,
                                  preserve_gid=group, preserve_links=links,
-                                 preserve_devices=devices)
+                                 preserve_devices=devices,
+                                 preserve_hard_links=o["hard_links"])
             data = list(entries)
+            if o["hard_links"]:
+                mark_hard_links(data, {}, 0)
             out.write(encode_list(data, header, errors.io_error))
         else:
             if not streaming:

@@ -33,7 +33,7 @@ from oc_wire.batch_stream import read_item
 from oc_wire.checksums import checksum_spec
 from oc_wire.compress import token_encoder
 from oc_wire.errors import ProtocolError
-from oc_wire.flist_codec import FlistEncoder, FlistOptions
+from oc_wire.flist_codec import FlistEncoder, FlistOptions, mark_hard_links
 from oc_wire.flist_entry import FileEntry
 from oc_wire.flist_order import sorted_list
 from oc_wire.ints import byte, int32, longint, shortint, varint, varlong, vstring
@@ -171,7 +171,7 @@ class Sender:
 
     def _send_list(self, items: list[SendItem], io_error: int, parent) -> list[SendItem]:
         if self.flist.preserve_hard_links:
-            _mark_hard_links(items, self._links, self._next)
+            mark_hard_links((it.entry for it in items), self._links, self._next)
         for it in items:
             if self.flist.always_checksum and it.entry.is_reg():
                 it.entry.checksum = self._file_checksum(it)
@@ -379,18 +379,3 @@ def open_listed(path: bytes, flags: int, e: FileEntry) -> int:
         raise OSError(errno.ELOOP, "not the file that was listed (a directory above it "
                                    "changed)")
     return fd
-
-
-def _mark_hard_links(items: list[SendItem], first: dict, start: int) -> None:
-    """-H: every non-directory with more than one link is flagged; from protocol 30 the
-    later names of a (device, inode) point at the first one's index in send order
-    (upstream: flist.c send_file_entry, hlink.c idev_find; first: across lists, whose
-    entries count from start); below 30 dev/ino go out."""
-    for i, it in enumerate(items, start):
-        e = it.entry
-        if e.is_dir() or e.nlink < 2:
-            continue
-        e.hlinked = True
-        key = (e.dev, e.ino)
-        e.hlink_first = first.get(key)
-        first.setdefault(key, i)

@@ -14,13 +14,14 @@ upstream requires: its options.c refuses --crtimes otherwise). oc-rsync itself r
 them for lists that have them.
 """
 import stat
+from collections.abc import Iterable
 
 from oc_core.record import record
 
 from .flist_entry import FileEntry
 from .ints import byte, int32, longint, shortint, varint, varlong
 
-__all__ = ["FlistOptions", "FlistEncoder", "CF_VARINT_FLIST_FLAGS",
+__all__ = ["FlistOptions", "FlistEncoder", "mark_hard_links", "CF_VARINT_FLIST_FLAGS",
            "CF_INC_RECURSE", "CF_SAFE_FLIST", "CF_CHKSUM_SEED_FIX"]
 
 XMIT_TOP_DIR = 1 << 0
@@ -288,3 +289,17 @@ class FlistEncoder:
         if o.protocol < 30:
             out += int32(io_error)
         return out
+
+
+def mark_hard_links(entries: Iterable[FileEntry], first: dict, start: int) -> None:
+    """-H, on the sending side: every non-directory with more than one link is flagged;
+    from protocol 30 the later names of a (device, inode) point at the first one's index
+    in send order (upstream: flist.c send_file_entry, hlink.c idev_find; first: carried
+    across lists, whose entries count from start); below 30 their dev and ino go out."""
+    for i, e in enumerate(entries, start):
+        if e.is_dir() or e.nlink < 2:
+            continue
+        e.hlinked = True
+        key = (e.dev, e.ino)
+        e.hlink_first = first.get(key)
+        first.setdefault(key, i)
