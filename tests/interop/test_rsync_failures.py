@@ -289,6 +289,35 @@ def test_read_batch_refuses_what_is_not_a_file(tmp_path):
         assert b"neither a regular file nor a FIFO" in r.stderr
 
 
+def test_ctrl_c_on_an_in_process_local_copy(tmp_path):
+    """SIGINT during a local copy that runs in one process (oc_rsync.localcopy: the
+    copies on worker threads): exit 20, no temp file left, and every name in the
+    destination holds its whole file (nothing half-written under a final name)."""
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.mkdir()
+    block = os.urandom(1 << 19)
+    for i in range(400):
+        (src / f"f{i:03d}").write_bytes(block[i:] + block[:i])
+    proc = subprocess.Popen([OC, "-a", f"{src}/", f"{dst}/"], stderr=subprocess.PIPE,
+                            start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # until some files are in place
+        if dst.exists() and len(os.listdir(dst)) > 20:
+            break
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        pytest.skip("the copy finished before the signal came")
+    assert proc.returncode == 20, err
+    left = sorted(os.listdir(dst))
+    assert left and not [n for n in left if n.startswith(".")], left
+    assert len(left) < 400
+    for name in left:
+        assert (dst / name).read_bytes() == (src / name).read_bytes(), name
+    assert b"Traceback" not in err
+
+
 @pytest.mark.parametrize("partial", [False, True], ids=["plain", "partial"])
 def test_ctrl_c_on_a_local_copy_leaves_no_temp_file(tmp_path, partial):
     """SIGINT to the whole process group (a terminal's Ctrl-C) during a local copy: both

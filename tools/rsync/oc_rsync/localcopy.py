@@ -88,10 +88,12 @@ class _Workers:
         self.room = threading.Semaphore(self.LIMIT)
         self.error: BaseException | None = None
         self.stop = oc_core.StopFlag()
-        self.threads = [threading.Thread(target=self._work, daemon=True)
-                        for _ in range(count)]
-        for t in self.threads:
-            t.start()
+        self.ending = False  # the threads were told to end
+        # each thread's own end: Thread.join cannot be waited on again after a signal
+        # interrupted it (CPython 3.11 then takes the thread for stopped, bpo-45274)
+        self.ended = [threading.Event() for _ in range(count)]
+        for k in range(count):
+            threading.Thread(target=self._work, args=(self.ended[k],), daemon=True).start()
 
     def submit(self, job) -> None:
         if self.error is not None:
@@ -99,26 +101,32 @@ class _Workers:
         self.room.acquire()
         self.jobs.put(job)
 
-    def _work(self) -> None:
-        while (job := self.jobs.get()) is not None:
-            try:
-                if self.error is None and not self.stop.is_set():
-                    job()
-            except BaseException as exc:  # noqa: BLE001 - raised in the generator's thread
-                if self.error is None:
-                    self.error = exc
-            finally:
-                self.room.release()
+    def _work(self, ended: threading.Event) -> None:
+        try:
+            while (job := self.jobs.get()) is not None:
+                try:
+                    if self.error is None and not self.stop.is_set():
+                        job()
+                except BaseException as exc:  # noqa: BLE001 - raised in the generator's
+                    if self.error is None:     # thread
+                        self.error = exc
+                finally:
+                    self.room.release()
+        finally:
+            ended.set()
 
     def finish(self, stop: bool = False) -> None:
-        """Wait for the jobs handed over (stop: end them at once); once only."""
+        """Wait for the jobs handed over (stop: end them at once). Called again after a
+        signal interrupted the wait, it waits for the threads still running, so none
+        is left copying (and holding a temp file) when the process exits."""
         if stop:
             self.stop.set()
-        threads, self.threads = self.threads, []
-        for _ in threads:
-            self.jobs.put(None)
-        for t in threads:
-            t.join()
+        if not self.ending:
+            self.ending = True
+            for _ in self.ended:
+                self.jobs.put(None)
+        for ended in self.ended:
+            ended.wait()
         if self.error is not None and not stop:
             raise self.error
 
