@@ -85,7 +85,43 @@ def _collect(cls) -> list[Field]:
     return out
 
 
+_COMPILED_UP_TO = 32  # fields; a bigger record (Options: made a few times a run) gets
+# a generic __init__, as compiling one with ~100 parameters costs ~3 ms of every start
+
+
+def _generic_init(flds: list[Field]):
+    names = tuple(f.name for f in flds)
+    where = {n: k for k, n in enumerate(names)}
+    defaults = [(f.default, f.default_factory) for f in flds]
+
+    def __init__(self, *args, **kwargs):
+        if len(args) > len(names):
+            raise TypeError(f"__init__() takes {len(names) + 1} positional arguments but "
+                            f"{len(args) + 1} were given")
+        values = [*args, *[_MISSING] * (len(names) - len(args))]
+        for name, value in kwargs.items():
+            k = where.get(name)
+            if k is None:
+                raise TypeError(f"__init__() got an unexpected keyword argument {name!r}")
+            if k < len(args):
+                raise TypeError(f"__init__() got multiple values for argument {name!r}")
+            values[k] = value
+        for k, value in enumerate(values):
+            if value is _MISSING:
+                default, factory = defaults[k]
+                if factory is not _MISSING:
+                    value = factory()
+                elif default is not _MISSING:
+                    value = default
+                else:
+                    raise TypeError(f"__init__() missing required argument: {names[k]!r}")
+            object.__setattr__(self, names[k], value)
+    return __init__
+
+
 def _init(cls_name: str, flds: list[Field], frozen: bool):
+    if len(flds) > _COMPILED_UP_TO:
+        return _generic_init(flds)
     env = {"_FACTORY": _FACTORY, "_set": object.__setattr__}
     params, body = [], []
     for k, f in enumerate(flds):

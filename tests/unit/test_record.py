@@ -83,3 +83,29 @@ def test_a_field_without_default_after_one_with_is_refused():
             b: int
     with pytest.raises(ValueError):
         field(default=1, default_factory=int)
+
+
+def test_a_record_of_many_fields_binds_as_a_compiled_one():
+    """Over _COMPILED_UP_TO fields __init__ is generic: same defaults, factories, order
+    and errors."""
+    body = {f"f{k}": (int, k) for k in range(40)}
+    ns = {"__annotations__": {"a": int, **{n: t for n, (t, _) in body.items()},
+                              "z": list}}
+    ns.update({n: v for n, (_, v) in body.items()})
+    ns["z"] = field(default_factory=list)
+    big = record(frozen=True)(type("Big", (), ns))
+    b = big(7, 1, f39=9)
+    assert (b.a, b.f0, b.f1, b.f2, b.f39, b.z) == (7, 1, 1, 2, 9, [])
+    assert b.z is not big(0).z
+    assert replace(b, f2=5).f2 == 5 and b == big(7, 1, f39=9)
+    with pytest.raises(TypeError, match="missing required argument: 'a'"):
+        big()
+    with pytest.raises(TypeError, match="unexpected keyword argument 'nope'"):
+        big(1, nope=2)
+    with pytest.raises(TypeError, match="multiple values for argument 'a'"):
+        big(1, a=2)
+    with pytest.raises(TypeError, match="positional arguments"):
+        big(*range(50))
+    with pytest.raises(FrozenRecordError):
+        b.a = 1
+

@@ -311,12 +311,12 @@ def _push(o: Options, srcs: list[str], dest, out: Output, local: bool = False) -
     remote_names = bool(o.files_from and files_from_host(o.files_from))
     names = _files_from_data(o) if o.files_from and not remote_names else None
     proc = _spawn(o, user, host, server_argv(o, True, [path], shell=not local), local, out)
-    conn, neg = _setup(o, proc, out, "sender")
-    from oc_flist.build import ScanErrors
+    from oc_flist.build import ScanErrors  # (loaded while the other side starts up)
 
     from .roles import build_first, flist_options, send_tree
     from .sender import Sender
     from .sources import scan_reporter, selection_for
+    conn, neg = _setup(o, proc, out, "sender")
     with _ending_on_error(conn, neg.protocol):
         p = neg.protocol
         if p >= 30:
@@ -379,8 +379,8 @@ def _pull(o: Options, srcs: list[str], dest: str, user, host, out: Output) -> in
         else None
     args = server_argv(o, False, srcs)
     proc = _spawn(o, user, host, args, False, out)
+    from .roles import receive_files  # (loaded while the remote side starts up)
     conn, neg = _setup(o, proc, out, "Receiver")
-    from .roles import receive_files
     with _ending_on_error(conn, neg.protocol):
         p = neg.protocol
         conn.start_mux_in()
