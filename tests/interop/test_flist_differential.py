@@ -165,7 +165,8 @@ def test_wire_hard_links_as_upstreams_sender_sends_them(tmp_path, protocol):
               if isinstance(e, FileEntry)]
     out = io.BytesIO()
     os.chdir(tmp_path)
-    assert run(["-aH", "--wire", f"--protocol={protocol}", "src/"], stdout=out) == 0
+    assert run(["-aH", "--wire", "--no-inc-recursive", f"--protocol={protocol}", "src/"],
+               stdout=out) == 0
     ours = decode_list(out.getvalue())
 
     def links(entries):
@@ -178,6 +179,44 @@ def test_wire_hard_links_as_upstreams_sender_sends_them(tmp_path, protocol):
         return sorted(sorted(g) for g in groups.values())
     assert links(ours) == links(theirs)
     assert sum(e.hlinked for e in ours) == 5
+
+
+@pytest.mark.parametrize("opts", [["-a"], ["-aH"], ["-rl"]], ids=" ".join)
+@pytest.mark.parametrize("protocol", [30, 32])
+def test_wire_lists_per_directory_as_upstreams_sender(tmp_path, protocol, opts):
+    """--wire with -r from protocol 30 (upstream's default, incremental recursion): the
+    first list, then a list per directory behind the index of that directory, depth
+    first, then NDX_FLIST_EOF: the same lists, in the same order, with the same entries
+    (and -H links) as upstream's own batch of the tree."""
+    from oc_wire.batch import read_header
+    from oc_wire.batch_stream import FlistEnd, FlistSegment, flist_options, walk_batch
+    from oc_wire.flist_decode import FlistDecoder
+    from oc_wire.flist_entry import FileEntry
+    from oc_wire.ints import ByteReader
+    from oc_wire.ndx import NDX_FLIST_EOF, NDX_FLIST_OFFSET, NdxCodec
+
+    src = _odd_tree(tmp_path)
+    os.link(src / "dir" / "inner", src / "deep" / "inner-link")  # a link across lists
+    batch = tmp_path / "up.batch"
+    subprocess.run([RSYNC, *opts, f"--protocol={protocol}", f"--only-write-batch={batch}",
+                    "src/", "dst/"], cwd=tmp_path, check=True, capture_output=True)
+
+    def shape(e):
+        return ("list", e.dir_index) if isinstance(e, FlistSegment) else \
+            (e.name, e.hlinked, e.hlink_first) if isinstance(e, FileEntry) else ("end",)
+    theirs = [shape(e) for e in walk_batch(ByteReader(batch.read_bytes()))
+              if isinstance(e, (FileEntry, FlistSegment, FlistEnd))]
+    out = io.BytesIO()
+    os.chdir(tmp_path)
+    assert run([*opts, "--wire", f"--protocol={protocol}", "src/"], stdout=out) == 0
+    r = ByteReader(out.getvalue())
+    dec, ndx = FlistDecoder(flist_options(read_header(r))), NdxCodec(protocol)
+    ours = [shape(e) for e in dec.read_list(r)] + [("end",)]
+    while (i := ndx.decode(r)) != NDX_FLIST_EOF:
+        ours += [("list", NDX_FLIST_OFFSET - i), *map(shape, dec.read_list(r)), ("end",)]
+    assert r.offset == len(out.getvalue())
+    assert ours == theirs
+    assert ours.count(("end",)) > 30  # (one list per directory of the deep tree)
 
 
 @pytest.mark.parametrize("protocol", [28, 30, 32])

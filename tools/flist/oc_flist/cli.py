@@ -3,8 +3,9 @@
 `oc-flist [rsync selection and filter options] SRC...` prints what `rsync --list-only` prints
 for the same arguments (with two or more operands the last one is rsync's destination and
 is not listed). --null: NUL-separated names; --json: one object per entry; --wire: the
-file-list bytes as the sender puts them on the wire (see FORMATS.md); --decode: list such
-a stream.
+file-list bytes as the sender puts them on the wire (see FORMATS.md; with -r from
+protocol 30 a list per directory, as upstream's incremental recursion sends them, unless
+--no-inc-recursive); --decode: list such a stream.
 """
 import json
 import os
@@ -13,12 +14,13 @@ import sys
 import click
 from oc_wire.errors import OcError
 from oc_wire.flist_codec import mark_hard_links
+from oc_wire.flist_order import sort_key
 
-from .build import BuildAbort, Lines, ListFormat, ScanErrors, Selection, build
+from .build import BuildAbort, IncrementalBuild, Lines, ListFormat, ScanErrors, Selection, build
 from .files_from import names_in, sources_for
 from .filters import FilterFileError, FilterRules, FilterSyntaxError
 from .listing import list_line
-from .wire import decode_list, encode_list, list_header, sorted_unique
+from .wire import decode_list, encode_list, encode_lists, list_header, sorted_unique
 
 _FILTER_OPTS = {"--exclude": "exclude", "--include": "include", "--filter": "filter",
                 "-f": "filter", "--exclude-from": "exclude-from",
@@ -103,6 +105,8 @@ def _read_file(name: bytes):
 @click.option("--wire", is_flag=True, help="write the file-list bytes instead of a listing")
 @click.option("--decode", is_flag=True, help="read file-list bytes on stdin and list them")
 @click.option("--protocol", type=click.IntRange(28, 32), default=32, show_default=True)
+@click.option("--no-inc-recursive", "--no-i-r", "no_inc_recursive", is_flag=True,
+              help="--wire: one list, not one per directory (the default from protocol 30)")
 @click.argument("sources", nargs=-1, type=click.UNPROCESSED)
 def command(**o):
     """List SOURCES as `rsync --list-only` does, or write their file list on the wire."""
@@ -157,23 +161,15 @@ def command(**o):
     # The wire form keeps the order a sender sends in (the receiver sorts).
     streaming = len(sources) == 1 and not relative
     try:
-        plain = not (o["wire"] or o["null"] or o["as_json"])
-        fmt = ListFormat(human, links, o["eight_bit"]) if plain else None
-        entries = build(sources, sel, rules.for_sender(), errors,
-                        listing_order=streaming and not o["wire"], fmt=fmt)
         if o["wire"]:
-            owner = o["owner"] or o["archive"]
-            group = o["group"] or o["archive"]
-            devices = o["devices"] or o["archive"]
-            header = list_header(o["protocol"], recurse=recurse, preserve_uid=owner,
-                                 preserve_gid=group, preserve_links=links,
-                                 preserve_devices=devices,
-                                 preserve_hard_links=o["hard_links"])
-            data = list(entries)
-            if o["hard_links"]:
-                mark_hard_links(data, {}, 0)
-            out.write(encode_list(data, header, errors.io_error))
+            _write_wire(o, sources, sel, rules.for_sender(), errors, out,
+                        inc=recurse and streaming and o["protocol"] >= 30
+                        and not o["no_inc_recursive"])
         else:
+            plain = not (o["null"] or o["as_json"])
+            fmt = ListFormat(human, links, o["eight_bit"]) if plain else None
+            entries = build(sources, sel, rules.for_sender(), errors,
+                            listing_order=streaming, fmt=fmt)
             if not streaming:
                 entries = sorted_unique(entries, o["protocol"])
             for e in entries:
@@ -196,6 +192,32 @@ def command(**o):
                   "errors) (code 23)\n")
         return 23
     return 0
+
+
+def _write_wire(o: dict, sources: list[bytes], sel: Selection, rules, errors: ScanErrors,
+                out, inc: bool) -> None:
+    """--wire: the file-list stream; with inc (upstream's default for -r from protocol
+    30, one plain source) a list per directory, each written as it is read, so only the
+    walk's path is held."""
+    archive = o["archive"]
+    header = list_header(o["protocol"], inc, recurse=sel.recurse,
+                         preserve_uid=o["owner"] or archive, preserve_gid=o["group"] or archive,
+                         preserve_links=sel.preserve_links,
+                         preserve_devices=o["devices"] or archive,
+                         preserve_hard_links=o["hard_links"])
+    if not inc:
+        data = list(build(sources, sel, rules, errors))
+        if o["hard_links"]:
+            mark_hard_links(data, {}, 0)
+        out.write(encode_list(data, header, errors.io_error))
+        return
+    b = IncrementalBuild(sources[0], sel, rules, errors, sort_key(o["protocol"]))
+
+    def later(ordered):
+        return ((name, [e for e, _ in pairs]) for name, pairs in b.lists(ordered))
+    for piece in encode_lists([e for e, _ in b.first()], later, header,
+                              lambda: 1 if errors.io_error else 0, o["hard_links"]):
+        out.write(piece)
 
 
 def _json(e) -> dict:
