@@ -295,3 +295,42 @@ def test_buffered_flist_decoding_equals_whole_buffer_decoding(entries, proto, st
     got = FlistDecoder(opts, max_entries=len(entries)).read_list(r)  # (an entry decoded
     assert got == whole                                              # twice counts once)
     assert state["used"] == r.offset == len(data)
+
+
+def _list_stream() -> bytes:
+    """An oc-flist --wire stream with a list per directory (three lists)."""
+    from oc_flist.wire import encode_lists, list_header
+    from oc_wire.flist_entry import FileEntry
+
+    def entry(name: bytes, mode: int) -> FileEntry:
+        return FileEntry(name, mode, 3, 1_700_000_000, uid=0, gid=0)
+    first = [entry(b".", 0o40755), entry(b"a", 0o100644), entry(b"d", 0o40755)]
+    later = {b"d": [entry(b"d/x", 0o100644), entry(b"d/e", 0o40700)], b"d/e": []}
+
+    def lists(_ordered):
+        return iter(later.items())
+    h = list_header(32, True, recurse=True, preserve_uid=True, preserve_gid=True)
+    return b"".join(encode_lists(first, lists, h, lambda: 0))
+
+
+LISTS = _list_stream()
+
+
+@SETTINGS
+@given(edits, st.integers(0, len(LISTS)))
+def test_list_stream_decoder_on_mutated_input_raises_only_typed_errors(e, cut):
+    """oc-flist --decode of a stream of several lists: a mutated or cut stream fails
+    with a typed error (directory indexes and lengths are bounded), never otherwise."""
+    from oc_flist.wire import decode_list
+
+    try:
+        got = decode_list(_mutate(LISTS, e)[:cut])
+    except OcError:
+        return
+    assert len(got) <= 5 + len(LISTS)  # (nothing unbounded came out)
+
+
+def test_list_stream_decodes_whole():
+    from oc_flist.wire import decode_list
+
+    assert [e.name for e in decode_list(LISTS)] == [b".", b"a", b"d", b"d/x", b"d/e"]
