@@ -87,7 +87,7 @@ SELECTIONS = [
     ["-a", "--no-h", "src/"], ["-ah", "src/"], ["-ahh", "src/"], ["-r", "src/missing"],
     ["-r", "src/", "src/missing", "dst"], ["-r", "src/dirlink"], ["-r", "src/dirlink/"],
     ["-rx", "src/"], ["-a", "--exclude=d5", "src/deep"], ["-r", ".", "dst"],
-    ["-rR", "src/../src/dir"],
+    ["-rR", "src/../src/dir"], ["-rlK", "src/"], ["-rl", "--safe-links", "src/"],
 ]
 
 
@@ -99,6 +99,29 @@ def test_selection_matches_upstream(tmp_path, args):
     ours_code, ours = _ours(args, cwd)
     assert ours.split(b"\n") == theirs.split(b"\n")
     assert ours_code == code
+
+
+@pytest.mark.parametrize("args", [["-rL", "src/"], ["-r", "--copy-unsafe-links", "src/"]])
+def test_scan_messages_as_upstream(tmp_path, args):
+    """A dangling symlink to follow: upstream's words on stderr (the text alone, the full
+    path) and exit 23."""
+    _odd_tree(tmp_path)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LC_ALL": "C", "TZ": "UTC"}
+    theirs = subprocess.run([RSYNC, "--list-only", *args], cwd=tmp_path, env=env,
+                            capture_output=True)
+    out, err = io.BytesIO(), io.StringIO()
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        code = run(args, stdout=out, stderr=err)
+    finally:
+        os.chdir(old)
+    assert code == theirs.returncode == 23
+
+    def said(text: str) -> list[str]:
+        return sorted(x for x in text.splitlines() if "error:" not in x)
+    assert said(err.getvalue()) == said(theirs.stderr.decode())
+    assert "symlink has no referent" in err.getvalue()
 
 
 def test_files_from(tmp_path):

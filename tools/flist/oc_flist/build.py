@@ -77,15 +77,18 @@ class Selection:
 
 @record(slots=True)
 class ScanErrors:
-    messages: list[tuple[bool, str]] = field(default_factory=list)  # (is an error, text)
+    """The scan's messages, each (kind, text): "error" (upstream rsyserr: said with the
+    program's name and role), "xfer" (rprintf FERROR_XFER: the text alone) or "info";
+    both error kinds set io_error (the list's IOERR_GENERAL, exit 23)."""
+    messages: list[tuple[str, str]] = field(default_factory=list)
     io_error: bool = False
 
-    def add(self, text: str) -> None:
-        self.messages.append((True, text))
+    def add(self, text: str, plain: bool = False) -> None:
+        self.messages.append(("xfer" if plain else "error", text))
         self.io_error = True
 
     def info(self, text: str) -> None:
-        self.messages.append((False, text))
+        self.messages.append(("info", text))
 
 
 def _errtext(e: OSError) -> str:
@@ -170,7 +173,7 @@ class _Builder:
             t = scan_path(path, follow=True)
         except OSError:
             if follow:
-                self.errors.add(f'symlink has no referent: "{os.fsdecode(path)}"')
+                self.errors.add(f'symlink has no referent: "{_full(path)}"', plain=True)
                 return None
             return r
         if follow or stat.S_ISDIR(t.mode):

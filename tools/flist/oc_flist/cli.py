@@ -77,6 +77,8 @@ def _read_file(name: bytes):
 @click.option("-k", "--copy-dirlinks", is_flag=True)
 @click.option("--copy-unsafe-links", is_flag=True)
 @click.option("--safe-links", is_flag=True)
+@click.option("-K", "--keep-dirlinks", is_flag=True,
+              help="accepted: a receiver's option, nothing to a listing (as upstream)")
 @click.option("-x", "--one-file-system", count=True)
 @click.option("-R", "--relative", is_flag=True)
 @click.option("--no-implied-dirs", is_flag=True)
@@ -185,8 +187,8 @@ def command(**o):
         err.write(f"oc-flist: {e}\n")
         return e.code
     out.flush()
-    for is_error, msg in errors.messages:
-        err.write(("oc-flist: [sender] " if is_error else "") + msg + "\n")
+    for kind, msg in errors.messages:
+        err.write(("oc-flist: [sender] " if kind == "error" else "") + msg + "\n")
     if errors.io_error:
         err.write("oc-flist error: some files/attrs were not transferred (see previous "
                   "errors) (code 23)\n")

@@ -358,7 +358,8 @@ def _push(o: Options, srcs: list[str], dest, out: Output, local: bool = False) -
         if batch and o.only_write_batch:  # the data goes to the batch only
             sender.xfer_write = batch.record
         send_tree(sender, items, build,
-                  scan_reporter(errors, lambda t: out.error(t, "sender"), out.info),
+                  scan_reporter(errors, lambda t: out.error(t, "sender"), out.info,
+                                out.warning),
                   o.remove_source_files)
         if batch:  # a client sender's stats go to the batch only
             batch.record(sender.stats())

@@ -267,7 +267,7 @@ def copy_locally(o: Options, srcs: list[str], dest: str, rules: FilterRules,
                  out: Output) -> int:
     """The whole copy; returns the exit code (23/24 after a scan or open error)."""
     errors = ScanErrors()
-    report = scan_reporter(errors, lambda t: out.error(t, "sender"), out.info)
+    report = scan_reporter(errors, lambda t: out.error(t, "sender"), out.info, out.warning)
     sel, key = selection_for(o), sort_key(PROTOCOL)
     sources = [os.fsencode(s) for s in srcs]
     sender_rules = rules.for_sender()

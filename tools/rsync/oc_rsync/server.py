@@ -125,7 +125,8 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None) ->
                         note=lambda text: conn.send_msg(Msg.INFO, (text + "\n").encode()),
                         match_report=args.letters.count("v") >= 2)
         send_tree(sender, items, build, scan_reporter(
-            errors, log, lambda text: conn.send_msg(Msg.INFO, (text + "\n").encode())),
+            errors, log, lambda text: conn.send_msg(Msg.INFO, (text + "\n").encode()),
+            lambda text: conn.send_msg(Msg.ERROR_XFER, (text + "\n").encode())),
             args.remove_source_files)
         sender.goodbye()
         conn.flush()

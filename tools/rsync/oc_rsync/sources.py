@@ -22,17 +22,19 @@ def selection_for(o: Options) -> Selection:
                      owner_names=(o.owner or o.group) and not o.numeric_ids)
 
 
-def scan_reporter(errors: ScanErrors, error, info):
+def scan_reporter(errors: ScanErrors, error, info, plain):
     """A callable reporting the scan's messages not reported yet (errors to error(),
-    notes to info()); it returns 1 when one was an error (the list's io_error)."""
+    which names the program and role; unprefixed ones to plain(); notes to info()); it
+    returns 1 when one was an error (the list's io_error)."""
     seen = [0]
+    say = {"error": error, "xfer": plain, "info": info}
 
     def report() -> int:
         new = errors.messages[seen[0]:]
         seen[0] = len(errors.messages)
-        for is_error, text in new:
-            error(text) if is_error else info(text)
-        return 1 if any(is_error for is_error, _ in new) else 0
+        for kind, text in new:
+            say[kind](text)
+        return 1 if any(kind != "info" for kind, _ in new) else 0
     return report
 
 
