@@ -14,8 +14,9 @@ from test_filters_differential import CASES, _build
 RSYNC = "/usr/bin/rsync"
 
 
-def _ours(args, cwd):
-    out, err = io.BytesIO(), io.StringIO()
+def _ours(args, cwd, err=None):
+    """oc-flist's exit code and output in cwd (err: a StringIO to keep its stderr)."""
+    out, err = io.BytesIO(), err if err is not None else io.StringIO()
     old = os.getcwd()
     os.chdir(cwd)
     try:
@@ -109,13 +110,8 @@ def test_scan_messages_as_upstream(tmp_path, args):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LC_ALL": "C", "TZ": "UTC"}
     theirs = subprocess.run([RSYNC, "--list-only", *args], cwd=tmp_path, env=env,
                             capture_output=True)
-    out, err = io.BytesIO(), io.StringIO()
-    old = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        code = run(args, stdout=out, stderr=err)
-    finally:
-        os.chdir(old)
+    err = io.StringIO()
+    code, _ = _ours(args, tmp_path, err)
     assert code == theirs.returncode == 23
 
     def said(text: str) -> list[str]:
