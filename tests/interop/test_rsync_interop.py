@@ -290,6 +290,7 @@ def test_stats_block_matches_upstream(tmp_path, direction, human, fresh):
 
 
 OUT_FORMATS = [["-ai"], ["-aHi"], ["-av", "--delete"], ["-ai8"], ["-aHii"], ["-aHivv"],
+               ["-ain"], ["-rin"],
                ["-a", "--delete", "--out-format=%o|%n|%L|%l|%'l|%i|%M|%B|%U|%G|%f|%h|%-10n|"
                 "%10l|%%"], ["-aH", "--out-format=%n%L"]]
 

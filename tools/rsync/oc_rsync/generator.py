@@ -350,7 +350,7 @@ class Generator:
                 and st.st_size >= e.size:
             return  # --append: nothing to add to a file that is not shorter
         if dry and not self.o.only_write_batch:  # -n: say what would come, ask for nothing
-            self._item(i, e, ITEM_TRANSFER | (ITEM_IS_NEW if st is None else 0))
+            self._item(i, e, self._transfer_flags(e, st))
             return
         if self.o.read_batch:  # the batch decides what is sent
             return
@@ -487,6 +487,22 @@ class Generator:
             return True
         return abs(int(st.st_mtime) - e.mtime) <= self.o.modify_window
 
+    def _transfer_flags(self, e: FileEntry, st, redo: bool = False) -> int:
+        """The item flags of a file that comes anew: what changes of the one it
+        replaces (upstream: generator.c itemize, with the basis's stat)."""
+        iflags = ITEM_TRANSFER | (ITEM_REPORT_CHANGE if self.o.checksum and not redo else 0)
+        if st is None:
+            return iflags | ITEM_IS_NEW
+        if st.st_size != e.size:
+            iflags |= ITEM_REPORT_SIZE
+        if not self.o.times or int(st.st_mtime) != e.mtime:  # without -t the
+            iflags |= ITEM_REPORT_TIME  # time becomes the transfer's (upstream itemize)
+        if self.o.perms and stat.S_IMODE(st.st_mode) != stat.S_IMODE(e.mode):
+            iflags |= ITEM_REPORT_PERMS
+        if self.o.atimes and int(st.st_atime) != e.atime:
+            iflags |= ITEM_REPORT_ATIME
+        return iflags
+
     def _request(self, i: int, e: FileEntry, s2len: int, st=None) -> None:
         """Ask the sender for file i: ndx, item flags (and the basis type when the basis
         is the --partial-dir file), then the sum head and block sums of the basis (a
@@ -510,18 +526,7 @@ class Generator:
                 basis_path, basis_st, btype = partial, pst, FNAMECMP_PARTIAL_DIR
         basis = (basis_st is not None and stat.S_ISREG(basis_st.st_mode)
                  and (not self.o.whole_file or self.o.append))
-        iflags = ITEM_TRANSFER | (ITEM_REPORT_CHANGE if self.o.checksum and not redo else 0)
-        if st is None:
-            iflags |= ITEM_IS_NEW
-        else:
-            if st.st_size != e.size:
-                iflags |= ITEM_REPORT_SIZE
-            if not self.o.times or int(st.st_mtime) != e.mtime:  # without -t the
-                iflags |= ITEM_REPORT_TIME  # time becomes the transfer's (upstream itemize)
-            if self.o.perms and stat.S_IMODE(st.st_mode) != stat.S_IMODE(e.mode):
-                iflags |= ITEM_REPORT_PERMS
-            if self.o.atimes and int(st.st_atime) != e.atime:
-                iflags |= ITEM_REPORT_ATIME
+        iflags = self._transfer_flags(e, st, redo)
         out = self.ndx.encode(i)
         if self.p >= 29:
             if btype is not None:
