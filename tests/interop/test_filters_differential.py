@@ -190,6 +190,8 @@ CASES = [
     # '/': the pattern is matched against the absolute path
     ("abs_modifier_full_path", ["-f", "-/ /*/main.c", "-f", "-/ /**/deep/x.c",
                                 "-f", "-/ util.h"], {}),
+    # a dir-merge name with a directory part is joined to each directory as written
+    ("dirmerge_name_with_dir", ["--filter=: inc/.r"], {"lib/inc/.r": "- h.h\n- a.so\n"}),
     ("abs_modifier_in_dirmerge", ["--filter=: .f"],
      {"src/.f": "-/ /**/deep/y.o\n-/ /util.h\n- /main.o\n"}),
 ]

@@ -6,12 +6,14 @@ test_filters_differential."""
 import io
 import os
 import subprocess
+import sys
 
 import pytest
 from oc_flist.cli import run
 from test_filters_differential import CASES, _build
 
 RSYNC = "/usr/bin/rsync"
+OC = os.path.join(os.path.dirname(sys.executable), "oc-rsync")
 
 
 def _ours(args, cwd, err=None):
@@ -118,6 +120,52 @@ def test_scan_messages_as_upstream(tmp_path, args):
         return sorted(x for x in text.splitlines() if "error:" not in x)
     assert said(err.getvalue()) == said(theirs.stderr.decode())
     assert "symlink has no referent" in err.getvalue()
+
+
+@pytest.mark.parametrize("prog", ["oc-flist", "oc-rsync"])
+def test_a_bad_merge_file_line_is_not_echoed(tmp_path, prog):
+    """A per-directory merge file names a file outside the tree whose line is no rule:
+    exit 1 and upstream's words, without the line (upstream's testsuite
+    filter-merge-content-echo: a merge file can be anything a peer names)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "f").write_bytes(b"x")
+    (tmp_path / "secret").write_text("SECRET-LINE-abc\n")
+    (src / ".rsync-filter").write_text(": ../secret\n")
+    up = subprocess.run([RSYNC, "-r", "-F", "src/", "up/"], cwd=tmp_path, capture_output=True,
+                        text=True)
+    ours = subprocess.run([os.path.join(os.path.dirname(OC), prog), "-r", "-F", "src/",
+                           *(["oc/"] if prog == "oc-rsync" else [])], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert ours.returncode == up.returncode == 1
+    assert "SECRET" not in ours.stderr + ours.stdout
+    first = up.stderr.splitlines()[0]  # "invalid modifier in filter rule: <rule from a..."
+    assert first in ours.stderr.replace("oc-flist: ", "")
+
+
+MERGE_ERRORS = {  # file name -> contents; the run merges "outer"
+    "bad-line-2": {"outer": "- a\nZbad\n"},
+    "crlf": {"outer": "- a\r\nZbad\r\n"},
+    "named-inside": {"outer": "- a\n. {d}/inner\n", "inner": "SECRET-TEXT\n"},
+    "missing-inside": {"outer": ". SECRET-NAME\n"},
+    "after-nested": {"outer": ". {d}/child\nZbad\n", "child": "- harmless\n"},
+}
+
+
+@pytest.mark.parametrize("case", MERGE_ERRORS)
+def test_merge_file_errors_say_where_as_upstream(tmp_path, case):
+    """A bad rule or a missing file in a merge file: upstream's words (the place: the
+    file and line, or for a file named inside another "a file named at" that line),
+    exit code, and never the text of a file that a file named."""
+    (tmp_path / "src").mkdir()
+    for name, text in MERGE_ERRORS[case].items():
+        (tmp_path / name).write_bytes(text.format(d=tmp_path).encode())
+    args = ["-r", f"--filter=. {tmp_path}/outer", "src/"]
+    up = subprocess.run([RSYNC, *args, "up/"], cwd=tmp_path, capture_output=True, text=True)
+    ours = subprocess.run([OC, *args, "oc/"], cwd=tmp_path, capture_output=True, text=True)
+    assert ours.returncode == up.returncode != 0
+    assert ours.stderr.splitlines()[0] == up.stderr.splitlines()[0]
+    assert "SECRET" not in ours.stderr
 
 
 def test_files_from(tmp_path):

@@ -186,6 +186,9 @@ def command(**o):
     except BuildAbort as e:
         err.write(f"oc-flist: {e}\n")
         return e.code
+    except FilterSyntaxError as e:  # (in a per-directory merge file)
+        err.write(f"oc-flist: {e}\n")
+        return 1
     out.flush()
     for kind, msg in errors.messages:
         err.write(("oc-flist: [sender] " if kind == "error" else "") + msg + "\n")

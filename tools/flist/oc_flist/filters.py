@@ -101,35 +101,69 @@ def _cvs_extras(out: list[FilterRule], extras: list[FilterRule]) -> list[FilterR
 
 class FilterFileError(OcError):
     """A rules file named on the command line cannot be read (upstream: exclude.c
-    parse_filter_file with XFLG_FATAL_ERRORS, exit 11)."""
+    parse_filter_file with XFLG_FATAL_ERRORS, exit 11); plain: said without the
+    program's name (upstream rprintf, for a file named inside another)."""
 
     exit_code = 11
 
+    def __init__(self, text: str, plain: bool = False):
+        super().__init__(text)
+        self.plain = plain
 
-def _rules_file(read_file: Reader | None, name: bytes, include: bool) -> bytes:
+
+def _rules_file(read_file: Reader | None, name: bytes, include: bool,
+                site: str | None = None) -> bytes:
     """The contents of an --exclude-from/--include-from or merge file; a reader may
-    return None or raise OSError (then its reason is told)."""
-    what = f"failed to open {'in' if include else 'ex'}clude file {os.fsdecode(name)}"
+    return None or raise OSError (then its reason is told). site: where a merge file
+    named inside another file was named; the message says that, not the name (it is
+    that file's text; upstream: the text alone, no errno)."""
+    what = f"failed to open {'in' if include else 'ex'}clude file "
     try:
         data = read_file(name) if read_file else None
     except OSError as e:
-        raise FilterFileError(f"{what}: {e.strerror} ({e.errno})") from None
+        data, reason = None, f": {e.strerror} ({e.errno})"
+    else:
+        reason = ""
     if data is None:
-        raise FilterFileError(what)
+        if site is not None:
+            raise FilterFileError(f"{what}<rule from {site}>", plain=True)
+        raise FilterFileError(f"{what}{os.fsdecode(name)}{reason}")
     return data
 
 
-def _add(rule: FilterRule, read_file: Reader | None, out: list[FilterRule], depth: int) -> None:
+class _From:
+    """Where a merge file's rules come from, as a bad rule's message says it (upstream:
+    exclude.c rule_text): "PATH line N" for a file a rule of the user named; for a file
+    named inside such a file, "a file named at PATH line N" (the naming rule's place,
+    not the file's own name or text); otherwise "a file read earlier"."""
+
+    def __init__(self, path: bytes | None = None, fixed: str = "a file read earlier"):
+        self.path, self.fixed = path, fixed
+
+    def at(self, line: int) -> str:
+        return f"{os.fsdecode(self.path)} line {line}" if self.path is not None else self.fixed
+
+    def naming(self, line: int) -> _From:
+        """Where the rules of a file named at this file's line come from."""
+        return _From(fixed=f"a file named at {self.at(line)}" if self.path is not None
+                     else "a file read earlier")
+
+
+def _add(rule: FilterRule, read_file: Reader | None, out: list[FilterRule], depth: int,
+         site: tuple[_From, int] | None = None) -> None:
+    """site: the file and line the rule was read at (None: the user's own rule)."""
     if rule.kind == "clear":
         out.clear()
         return
     if rule.kind == "merge":
         if depth > 16:
             raise FilterSyntaxError("merge files nested too deeply")
-        data = _rules_file(read_file, rule.pattern, rule.include)
+        data = _rules_file(read_file, rule.pattern, rule.include,
+                           site[0].at(site[1]) if site is not None else None)
         if rule.exclude_self:
             out.append(FilterRule(kind="exclude", pattern=rule.pattern.rsplit(b"/", 1)[-1]))
-        _merge_contents(rule, data, read_file, out, depth + 1)
+        _merge_contents(rule, data, read_file, out, depth + 1,
+                        site[0].naming(site[1]) if site is not None else _From(rule.pattern))
         return
     if rule.kind == "dir-merge":
         out.append(rule)
@@ -150,9 +184,11 @@ def _add(rule: FilterRule, read_file: Reader | None, out: list[FilterRule], dept
 
 
 def _merge_contents(
-    mrule: FilterRule, data: bytes, read_file: Reader | None, out: list[FilterRule], depth: int
+    mrule: FilterRule, data: bytes, read_file: Reader | None, out: list[FilterRule], depth: int,
+    origin: _From,
 ) -> None:
-    """Rules of a merge file, inheriting the merge rule's modifiers."""
+    """Rules of a merge file, inheriting the merge rule's modifiers; origin: where they
+    come from, for a bad rule's message (which never holds the file's text)."""
     template = FilterRule(
         kind="exclude",
         sender=mrule.sender,
@@ -164,13 +200,35 @@ def _merge_contents(
     default = None
     if mrule.no_prefixes:
         default = "include" if mrule.prefix_include else "exclude"
-    for text in split_merge_text(data, mrule.word_split):
-        if default is None:
-            _add(parse_rule(text, None, template), read_file, out, depth)
-        elif text == b"!" and mrule.cvs:
-            out.clear()
-        else:
-            _add(parse_rule(text, default, template), read_file, out, depth)
+    for line, text in _numbered(data, mrule.word_split):
+        try:
+            if default is None:
+                rule = parse_rule(text, None, template)
+            elif text == b"!" and mrule.cvs:
+                out.clear()
+                continue
+            else:
+                rule = parse_rule(text, default, template)
+        except FilterSyntaxError as e:  # the file's text is not echoed: a merge file
+            raise _hidden(e, origin.at(line)) from None  # may be anything a peer names
+        _add(rule, read_file, out, depth, (origin, line))
+
+
+def _numbered(data: bytes, word_split: bool) -> Iterable[tuple[int, bytes]]:
+    """split_merge_text's rule strings, each with its line number."""
+    for n, line in enumerate(data.split(b"\n"), 1):
+        for text in split_merge_text(line, word_split):
+            yield n, text
+
+
+def _hidden(e: FilterSyntaxError, place: str) -> FilterSyntaxError:
+    """A merge file's bad rule, said by its place, not its text."""
+    where = f"<rule from {place}>"
+    if str(e).startswith("invalid modifier"):
+        return FilterSyntaxError(f"invalid modifier in filter rule: {where}")
+    if str(e).startswith("unknown filter rule"):
+        return FilterSyntaxError(f"Unknown filter rule: {where}")
+    return FilterSyntaxError(f"bad filter rule: {where}")
 
 
 @record(frozen=True)
@@ -397,19 +455,30 @@ class FilterWalker:
     """
 
     def __init__(self, rules: FilterRules, read_file: Reader, root: bytes | None = None):
-        self._global = rules.rules
         self._side, self._delete_excluded = rules.side, rules.delete_excluded
         self._read = read_file
         self._root = os.path.abspath(root) if root is not None else None
+        self._global = [self._anchored(r, self._root) for r in rules.rules]
         # one frame per entered directory: id(dir-merge rule) -> (what its
         # subdirectories inherit, its rules here)
         self._frames: list[dict[int, tuple[list[FilterRule], list[FilterRule]]]] = []
 
+    @staticmethod
+    def _anchored(r: FilterRule, where: bytes | None) -> FilterRule:
+        """A dir-merge rule whose file name has a directory part names it from *where*
+        (the directory the rule was read in, absolute): upstream's parse_merge_name
+        makes such a name absolute, ".." collapsed; an absolute name is then scanned
+        down from its directory (setup_merge_file) and looked for by its base name."""
+        if r.kind != "dir-merge" or where is None or b"/" not in r.pattern \
+                or r.pattern.startswith(b"/"):
+            return r
+        return replace(r, pattern=os.path.normpath(os.path.join(where, r.pattern)))
+
     def enter_dir(self, dirpath: bytes) -> None:
         """Load each active dir-merge rule's file found in *dirpath* (relative; b"" =
-        the root). A merge-file name's directory part is dropped: the file is looked
-        up by its base name in each scanned directory (the transfer root's parents are
-        not scanned)."""
+        the root), by the base name of the rule's file name (upstream: exclude.c
+        push_local_filters); an absolute name's own directory and those below it down to
+        here are read first when they lead here (the parent scan)."""
         parent = self._frames[-1] if self._frames else self._parent_scan()
         frame: dict[int, tuple[list[FilterRule], list[FilterRule]]] = {}
         names: set[bytes] = set()
@@ -420,12 +489,17 @@ class FilterWalker:
                 return
             names.add(name)
             before = parent.get(id(mrule))
+            if before is None and mrule.pattern.startswith(b"/") \
+                    and self._root is not None:  # (a rule read in a merge file here)
+                chain = self._scan_down(mrule, os.path.join(self._root, dirpath))
+                before = (chain, chain) if chain is not None else None
             inherited = list(before[0]) if before else []
             data = self._read(dirpath + b"/" + name if dirpath else name)
             local: list[FilterRule] = []
             cleared = False
             if data is not None:
-                local, cleared = self._parse_local(mrule, data, dirpath)
+                local, cleared = self._parse_local(mrule, data, dirpath, label=self._label(
+                    mrule, os.path.join(self._root or b".", dirpath, name)))
             active = local + ([] if cleared else inherited)
             frame[id(mrule)] = ([] if mrule.no_inherit else active, active)
             for r in active:
@@ -443,26 +517,41 @@ class FilterWalker:
         if self._root is None:
             return out
         for mrule in self._global:
-            if mrule.kind != "dir-merge" or not mrule.pattern.startswith(b"/"):
-                continue
-            top, _, name = mrule.pattern.rpartition(b"/")
-            top = os.path.normpath(top or b"/")
-            if self._root != top and not self._root.startswith(top.rstrip(b"/") + b"/"):
-                continue  # not a parent of the transfer: no scan (upstream too)
-            chain: list[FilterRule] = []
-            d = top
-            while d != self._root:
-                below = os.path.relpath(self._root, d)  # from d down to the root
-                data = self._read(os.path.join(d, name))
-                if data is not None:
-                    local, cleared = self._parse_local(mrule, data, b"", below)
-                    chain = [] if mrule.no_inherit else local + ([] if cleared else chain)
-                d = os.path.join(d, below.split(b"/")[0])
-            out[id(mrule)] = (chain, chain)
+            if mrule.kind == "dir-merge" and mrule.pattern.startswith(b"/") and \
+                    (chain := self._scan_down(mrule, self._root)) is not None:
+                out[id(mrule)] = (chain, chain)
         return out
 
+    def _scan_down(self, mrule: FilterRule, target: bytes) -> list[FilterRule] | None:
+        """The rules an absolute dir-merge name gives *target* (an absolute directory)
+        from the directories between its own and target, target excluded; None when its
+        directory does not lead to target (upstream: no scan then)."""
+        top, _, name = mrule.pattern.rpartition(b"/")
+        top, target = os.path.normpath(top or b"/"), os.path.normpath(target)
+        if target != top and not target.startswith(top.rstrip(b"/") + b"/"):
+            return None
+        chain: list[FilterRule] = []
+        d = top
+        while d != target:
+            below = os.path.relpath(target, d)  # from d down to the target
+            data = self._read(os.path.join(d, name))
+            if data is not None:
+                local, cleared = self._parse_local(mrule, data, b"", below,
+                                                   self._label(mrule, os.path.join(d, name)))
+                chain = [] if mrule.no_inherit else local + ([] if cleared else chain)
+            d = os.path.join(d, below.split(b"/")[0])
+        return chain
+
+    def _label(self, mrule: FilterRule, path: bytes) -> _From:
+        """Where a per-directory file's rules come from: its path, unless a rule read
+        from another file named it with a directory part (it could be anything;
+        upstream does not say it either)."""
+        nested = not any(mrule is g for g in self._global)
+        return _From() if nested and mrule.pattern.startswith(b"/") else _From(path)
+
     def _parse_local(
-        self, mrule: FilterRule, data: bytes, dirpath: bytes, above: bytes | None = None
+        self, mrule: FilterRule, data: bytes, dirpath: bytes, above: bytes | None = None,
+        label: _From | None = None,
     ) -> tuple[list[FilterRule], bool]:
         """One merge file's rules (anchored ones made to count from its directory);
         above: for a parent of the transfer root, the path from it down to the root
@@ -475,7 +564,7 @@ class FilterWalker:
             data = self._read(name if name.startswith(b"/") or not dirpath  # directory;
                               else dirpath + b"/" + name)                   # a missing
             return b"" if data is None else data                            # one: none
-        _merge_contents(mrule, data, here, out, 0)
+        _merge_contents(mrule, data, here, out, 0, label or _From())
         out = _cvs_extras(out, [])
         cleared = not out or out[0] is not sentinel
         if not cleared:
@@ -491,6 +580,9 @@ class FilterWalker:
                 else:
                     pat = b"/" + dirpath + r.pattern if dirpath else r.pattern
                 r = replace(r, pattern=pat, slash_cnt=pat.count(b"/"))  # (from the root)
+            elif above is None and self._root is not None:
+                r = self._anchored(r, os.path.join(self._root, dirpath) if dirpath
+                                   else self._root)
             rules.append(r)
         return rules, cleared
 

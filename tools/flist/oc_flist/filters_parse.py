@@ -14,6 +14,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from oc_core.record import field, record, replace
+from oc_wire.errors import OcError
 
 from .wildmatch import has_wild, litmatch_array, wildmatch_array
 
@@ -63,8 +64,11 @@ _RULE_MODS = frozenset(b"/!Csrpx")
 _MERGE_MODS = frozenset(b"-+Cenwsrpx/")
 
 
-class FilterSyntaxError(ValueError):
-    """A rule string that upstream would reject (it exits with code 1)."""
+class FilterSyntaxError(OcError, ValueError):
+    """A rule string that upstream would reject (it exits with code 1); upstream says so
+    without naming the program (rprintf FERROR)."""
+
+    exit_code = 1
 
 
 @record(frozen=True)

@@ -22,7 +22,7 @@ import time
 
 from oc_core.record import replace
 from oc_flist.files_from import names_in, read_wire_names, sources_for, wire_form
-from oc_flist.filters import FilterRules, FilterSyntaxError
+from oc_flist.filters import FilterFileError, FilterRules, FilterSyntaxError
 from oc_wire.errors import OcError
 from oc_wire.mux import Msg
 
@@ -205,7 +205,12 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
         if code:  # upstream's client ends every failed run so (cleanup.c log_exit)
             stderr.write(closing_line(PROG, code))
         return code
-    except (UsageError, FilterSyntaxError) as e:
+    except (FilterSyntaxError, FilterFileError) as e:
+        if isinstance(e, FilterFileError) and not e.plain:
+            stderr.write(f"{PROG}: ")
+        stderr.write(f"{e}\n" + closing_line(PROG, e.exit_code))  # (upstream: the text
+        return e.exit_code                                          # alone)
+    except UsageError as e:
         stderr.write(f"{PROG}: {e}\n" + closing_line(PROG, 1))
         return 1
     except PeerExited as e:  # its messages said it all
