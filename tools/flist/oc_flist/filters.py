@@ -2,10 +2,11 @@
 
 Owns: building the rule list from command-line options in their order
 (--filter/-f, --exclude, --include, --exclude-from, --include-from, -F, -C,
--0), merge files expanded in place, dir-merge files loaded per directory with
-inheritance, first-match-wins evaluation, sender/receiver views, and the rule
-list as a client sends it to the server (and its decoder).  No I/O: files are
-read through a caller-supplied ``read_file(path) -> bytes | None``.
+-0), merge files expanded in place (merge_files.py reads them), dir-merge files
+loaded per directory with inheritance, first-match-wins evaluation,
+sender/receiver views, and the rule list as a client sends it to the server (and
+its decoder).  No I/O: files are read through a caller-supplied
+``read_file(path) -> bytes | None``.
 
 upstream: exclude.c (parse_filter_str, parse_filter_file, push_local_filters,
 pop_local_filters, check_filter, send_filter_list, recv_filter_list,
@@ -15,20 +16,24 @@ get_cvs_excludes), options.c (-F, -C handling).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from oc_core.record import record, replace
 from oc_wire.errors import OcError, ProtocolError
 from oc_wire.filter_list import MAX_RULE_LEN, MAX_RULES, encode_filter_list, read_filter_list
 from oc_wire.ints import ByteReader
 
-from .filters_parse import (
-    DEFAULT_CVSIGNORE,
-    FilterRule,
-    FilterSyntaxError,
-    parse_rule,
-    rule_matches,
-    split_merge_text,
+from .filters_parse import FilterRule, FilterSyntaxError, parse_rule, rule_matches, split_merge_text
+from .merge_files import (
+    FilterFileError,
+    MergeOrigin,
+    Reader,
+    add_rule,
+    cvs_extras,
+    expand,
+    files_under,
+    merge_contents,
+    rules_file,
 )
 
 __all__ = [
@@ -43,21 +48,8 @@ __all__ = [
     "MAX_WIRE_RULES",
 ]
 
-Reader = Callable[[bytes], "bytes | None"]
 MAX_WIRE_RULE = MAX_RULE_LEN  # upstream: recv_filter_list refuses len >= MAXPATHLEN+3
 MAX_WIRE_RULES = MAX_RULES
-
-
-def files_under(root: bytes) -> Reader:
-    """A read_file for walkers: the bytes of root/rel, or None when it cannot be read
-    (a missing per-directory merge file is not an error)."""
-    def read(rel: bytes):
-        try:
-            with open(os.path.join(root, rel), "rb") as f:
-                return f.read()
-        except OSError:
-            return None
-    return read
 
 
 class FilterWireError(ProtocolError):
@@ -65,170 +57,6 @@ class FilterWireError(ProtocolError):
 
     def __init__(self, expected: str, offset: int | None, got: str | None = None):
         super().__init__(f"a filter list with {expected}", offset, got)
-
-
-def _expand(
-    texts: Iterable[bytes],
-    default: str | None,
-    template: FilterRule | None,
-    read_file: Reader | None,
-    out: list[FilterRule],
-    depth: int = 0,
-) -> None:
-    """Parse rule strings into *out*, honouring '!' and merging '.' files in place."""
-    for text in texts:
-        rule = parse_rule(text, default, template)
-        _add(rule, read_file, out, depth)
-
-
-# where a "-C" rule's expansion continues with ~/.cvsignore and $CVSIGNORE (upstream:
-# exclude.c get_cvs_excludes, which adds them once, at the first such rule)
-_CVS_EXTRAS = FilterRule(kind="exclude", pattern=b"\0cvs-extras")
-
-
-def _cvs_extras(out: list[FilterRule], extras: list[FilterRule]) -> list[FilterRule]:
-    """out with the first -C marker replaced by extras and any later ones dropped."""
-    result, done = [], False
-    for r in out:
-        if r is _CVS_EXTRAS:
-            if not done:
-                result += extras
-                done = True
-            continue
-        result.append(r)
-    return result
-
-
-class FilterFileError(OcError):
-    """A rules file named on the command line cannot be read (upstream: exclude.c
-    parse_filter_file with XFLG_FATAL_ERRORS, exit 11); plain: said without the
-    program's name (upstream rprintf, for a file named inside another)."""
-
-    exit_code = 11
-
-    def __init__(self, text: str, plain: bool = False):
-        super().__init__(text)
-        self.plain = plain
-
-
-def _rules_file(read_file: Reader | None, name: bytes, include: bool,
-                site: str | None = None) -> bytes:
-    """The contents of an --exclude-from/--include-from or merge file; a reader may
-    return None or raise OSError (then its reason is told). site: where a merge file
-    named inside another file was named; the message says that, not the name (it is
-    that file's text; upstream: the text alone, no errno)."""
-    what = f"failed to open {'in' if include else 'ex'}clude file "
-    try:
-        data = read_file(name) if read_file else None
-    except OSError as e:
-        data, reason = None, f": {e.strerror} ({e.errno})"
-    else:
-        reason = ""
-    if data is None:
-        if site is not None:
-            raise FilterFileError(f"{what}<rule from {site}>", plain=True)
-        raise FilterFileError(f"{what}{os.fsdecode(name)}{reason}")
-    return data
-
-
-class _From:
-    """Where a merge file's rules come from, as a bad rule's message says it (upstream:
-    exclude.c rule_text): "PATH line N" for a file a rule of the user named; for a file
-    named inside such a file, "a file named at PATH line N" (the naming rule's place,
-    not the file's own name or text); otherwise "a file read earlier"."""
-
-    def __init__(self, path: bytes | None = None, fixed: str = "a file read earlier"):
-        self.path, self.fixed = path, fixed
-
-    def at(self, line: int) -> str:
-        return f"{os.fsdecode(self.path)} line {line}" if self.path is not None else self.fixed
-
-    def naming(self, line: int) -> _From:
-        """Where the rules of a file named at this file's line come from."""
-        return _From(fixed=f"a file named at {self.at(line)}" if self.path is not None
-                     else "a file read earlier")
-
-
-def _add(rule: FilterRule, read_file: Reader | None, out: list[FilterRule], depth: int,
-         site: tuple[_From, int] | None = None) -> None:
-    """site: the file and line the rule was read at (None: the user's own rule)."""
-    if rule.kind == "clear":
-        out.clear()
-        return
-    if rule.kind == "merge":
-        if depth > 16:
-            raise FilterSyntaxError("merge files nested too deeply")
-        data = _rules_file(read_file, rule.pattern, rule.include,
-                           site[0].at(site[1]) if site is not None else None)
-        if rule.exclude_self:
-            out.append(FilterRule(kind="exclude", pattern=rule.pattern.rsplit(b"/", 1)[-1]))
-        _merge_contents(rule, data, read_file, out, depth + 1,
-                        site[0].naming(site[1]) if site is not None else _From(rule.pattern))
-        return
-    if rule.kind == "dir-merge":
-        out.append(rule)
-        if rule.exclude_self:
-            out.append(FilterRule(kind="exclude", pattern=rule.pattern.rsplit(b"/", 1)[-1]))
-        return
-    if rule.cvs and not rule.pattern and rule.kind == "exclude":
-        _expand(
-            DEFAULT_CVSIGNORE.split(),
-            "exclude",
-            FilterRule(kind="exclude", perishable=True),
-            None,
-            out,
-        )
-        out.append(_CVS_EXTRAS)  # ~/.cvsignore and $CVSIGNORE go here (the first time)
-        return
-    out.append(rule)
-
-
-def _merge_contents(
-    mrule: FilterRule, data: bytes, read_file: Reader | None, out: list[FilterRule], depth: int,
-    origin: _From,
-) -> None:
-    """Rules of a merge file, inheriting the merge rule's modifiers; origin: where they
-    come from, for a bad rule's message (which never holds the file's text)."""
-    template = FilterRule(
-        kind="exclude",
-        sender=mrule.sender,
-        receiver=mrule.receiver,
-        perishable=mrule.perishable,
-        abs_path=mrule.abs_path,
-        no_prefixes=mrule.no_prefixes and not mrule.cvs,
-    )
-    default = None
-    if mrule.no_prefixes:
-        default = "include" if mrule.prefix_include else "exclude"
-    for line, text in _numbered(data, mrule.word_split):
-        try:
-            if default is None:
-                rule = parse_rule(text, None, template)
-            elif text == b"!" and mrule.cvs:
-                out.clear()
-                continue
-            else:
-                rule = parse_rule(text, default, template)
-        except FilterSyntaxError as e:  # the file's text is not echoed: a merge file
-            raise _hidden(e, origin.at(line)) from None  # may be anything a peer names
-        _add(rule, read_file, out, depth, (origin, line))
-
-
-def _numbered(data: bytes, word_split: bool) -> Iterable[tuple[int, bytes]]:
-    """split_merge_text's rule strings, each with its line number."""
-    for n, line in enumerate(data.split(b"\n"), 1):
-        for text in split_merge_text(line, word_split):
-            yield n, text
-
-
-def _hidden(e: FilterSyntaxError, place: str) -> FilterSyntaxError:
-    """A merge file's bad rule, said by its place, not its text."""
-    where = f"<rule from {place}>"
-    if str(e).startswith("invalid modifier"):
-        return FilterSyntaxError(f"invalid modifier in filter rule: {where}")
-    if str(e).startswith("unknown filter rule"):
-        return FilterSyntaxError(f"Unknown filter rule: {where}")
-    return FilterSyntaxError(f"bad filter rule: {where}")
 
 
 @record(frozen=True)
@@ -267,35 +95,35 @@ class FilterRules:
         for opt, val in opts:
             raw = val.encode() if isinstance(val, str) else val
             if opt == "filter":
-                _add(parse_rule(raw), read_file, out, 0)
+                add_rule(parse_rule(raw), read_file, out, 0)
             elif opt in ("exclude", "include"):
-                _add(parse_rule(raw, opt), read_file, out, 0)
+                add_rule(parse_rule(raw, opt), read_file, out, 0)
             elif opt in ("exclude-from", "include-from"):
                 kind = opt.split("-")[0]
-                data = _rules_file(read_file, raw, kind == "include")
+                data = rules_file(read_file, raw, kind == "include")
                 for text in split_merge_text(data, False, nul):
-                    _add(parse_rule(text, kind), read_file, out, 0)
+                    add_rule(parse_rule(text, kind), read_file, out, 0)
             elif opt == "F":
                 f_count += 1
                 if f_count == 1:
-                    _add(parse_rule(b"dir-merge /.rsync-filter"), read_file, out, 0)
+                    add_rule(parse_rule(b"dir-merge /.rsync-filter"), read_file, out, 0)
                 elif f_count == 2:
-                    _add(parse_rule(b"- .rsync-filter"), read_file, out, 0)
+                    add_rule(parse_rule(b"- .rsync-filter"), read_file, out, 0)
             elif opt == "C":
                 cvs = True
             elif opt != "from0":
                 raise FilterSyntaxError(f"unknown filter option {opt!r}")
         if cvs:
-            _add(parse_rule(b":C"), read_file, out, 0)
-            _add(parse_rule(b"-C"), read_file, out, 0)
+            add_rule(parse_rule(b":C"), read_file, out, 0)
+            add_rule(parse_rule(b"-C"), read_file, out, 0)
         extras: list[FilterRule] = []
         if home_cvsignore:
-            _expand(home_cvsignore.split(), "exclude", None, None, extras)
+            expand(home_cvsignore.split(), "exclude", None, None, extras)
         env = (environ or {}).get("CVSIGNORE")
         if env:
-            _expand((env.encode() if isinstance(env, str) else env).split(), "exclude",
+            expand((env.encode() if isinstance(env, str) else env).split(), "exclude",
                     None, None, extras)
-        return cls(tuple(_cvs_extras(out, extras)))
+        return cls(tuple(cvs_extras(out, extras)))
 
     def for_sender(self) -> FilterRules:
         """Rules that apply when scanning on the sending side (no protect/risk)."""
@@ -364,10 +192,10 @@ class FilterRules:
                 raise FilterWireError("a filter rule", None, repr(text)) from None
             if rule.kind == "merge":
                 raise FilterWireError("no merge rule from the peer", None, repr(text))
-            _add(rule, None, out, 0)
+            add_rule(rule, None, out, 0)
         if r.remaining():
             raise FilterWireError("end of filter list", r.offset)
-        return cls(tuple(_cvs_extras(out, [])))
+        return cls(tuple(cvs_extras(out, [])))
 
 
 def _wire_prefix(r: FilterRule, protocol: int, am_sender: bool, delete_excluded: bool) -> bytes:
@@ -542,16 +370,16 @@ class FilterWalker:
             d = os.path.join(d, below.split(b"/")[0])
         return chain
 
-    def _label(self, mrule: FilterRule, path: bytes) -> _From:
+    def _label(self, mrule: FilterRule, path: bytes) -> MergeOrigin:
         """Where a per-directory file's rules come from: its path, unless a rule read
         from another file named it with a directory part (it could be anything;
         upstream does not say it either)."""
         nested = not any(mrule is g for g in self._global)
-        return _From() if nested and mrule.pattern.startswith(b"/") else _From(path)
+        return MergeOrigin() if nested and mrule.pattern.startswith(b"/") else MergeOrigin(path)
 
     def _parse_local(
         self, mrule: FilterRule, data: bytes, dirpath: bytes, above: bytes | None = None,
-        label: _From | None = None,
+        label: MergeOrigin | None = None,
     ) -> tuple[list[FilterRule], bool]:
         """One merge file's rules (anchored ones made to count from its directory);
         above: for a parent of the transfer root, the path from it down to the root
@@ -564,8 +392,8 @@ class FilterWalker:
             data = self._read(name if name.startswith(b"/") or not dirpath  # directory;
                               else dirpath + b"/" + name)                   # a missing
             return b"" if data is None else data                            # one: none
-        _merge_contents(mrule, data, here, out, 0, label or _From())
-        out = _cvs_extras(out, [])
+        merge_contents(mrule, data, here, out, 0, label or MergeOrigin())
+        out = cvs_extras(out, [])
         cleared = not out or out[0] is not sentinel
         if not cleared:
             out.pop(0)
