@@ -69,6 +69,7 @@ class FilterSyntaxError(OcError, ValueError):
     without naming the program (rprintf FERROR)."""
 
     exit_code = 1
+    plain = True
 
 
 @record(frozen=True)

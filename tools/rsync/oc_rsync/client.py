@@ -22,7 +22,7 @@ import time
 
 from oc_core.record import replace
 from oc_flist.files_from import names_in, read_wire_names, sources_for, wire_form
-from oc_flist.filters import FilterFileError, FilterRules, FilterSyntaxError
+from oc_flist.filters import FilterRules
 from oc_wire.errors import OcError
 from oc_wire.mux import Msg
 
@@ -41,7 +41,6 @@ from .options import (
     server_argv,
 )
 from .output import DEBUG_HELP, INFO_HELP, PROG, Output
-from .paths import DestinationError
 
 # The roles' modules (file lists, sender, receiver, generator, batches) are imported
 # where they are first needed, after the server is spawned: the two interpreters then
@@ -205,11 +204,6 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
         if code:  # upstream's client ends every failed run so (cleanup.c log_exit)
             stderr.write(closing_line(PROG, code))
         return code
-    except (FilterSyntaxError, FilterFileError) as e:
-        if isinstance(e, FilterFileError) and not e.plain:
-            stderr.write(f"{PROG}: ")
-        stderr.write(f"{e}\n" + closing_line(PROG, e.exit_code))  # (upstream: the text
-        return e.exit_code                                          # alone)
     except UsageError as e:
         stderr.write(f"{PROG}: {e}\n" + closing_line(PROG, 1))
         return 1
@@ -217,8 +211,8 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
         return e.exit_code
     except (OcError, OSError) as e:
         code = code_for(e)
-        if isinstance(e, DestinationError):
-            stderr.write(e.line + "\n")
+        if isinstance(e, OcError) and e.plain:  # (upstream's own words, whole)
+            stderr.write(f"{e}\n")
         elif isinstance(e, OSError) and e.filename:
             stderr.write(f'{PROG}: [receiver] write failed on "{os.fsdecode(e.filename)}": '
                          f"{e.strerror} ({e.errno})\n")

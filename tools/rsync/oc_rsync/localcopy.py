@@ -241,7 +241,7 @@ def _sorted(pairs, key) -> list:
     return sorted(pairs, key=lambda t: key(t[0]))
 
 
-def _identical(o: Options, dest: bytes):
+def _identical(o: Options, attrs: Attrs, dest: bytes):
     """What already stands identical in the destination, found in C as each source
     directory is read, before its entries become Python objects (oc_core.scan
     DirListing.same_in): regular files and (as symlinks) symlinks whose type, size,
@@ -253,10 +253,9 @@ def _identical(o: Options, dest: bytes):
     (Not with several sources: the first of two same-named entries is the one kept.)"""
     if o.ignore_times:
         return None
-    root = os.geteuid() == 0  # (owner and group are only set by root: attrs.Attrs)
-    flags = ((SAME_PERMS if o.perms or o.executability else 0)
-             | (SAME_OWNER if o.owner and root else 0)
-             | (SAME_GROUP if o.group and root else 0)
+    flags = ((SAME_PERMS if o.perms or o.executability else 0)  # (owner and group are
+             | (SAME_OWNER if o.owner and attrs.root else 0)      # only set by root)
+             | (SAME_GROUP if o.group and attrs.root else 0)
              | (SAME_CONTENT if o.checksum else 0))
     if o.links and not (o.copy_links or o.copy_unsafe_links or o.copy_dirlinks):
         flags |= SAME_LINKS | (SAME_LINK_TIMES if o.times and not o.omit_link_times else 0)
@@ -271,10 +270,11 @@ def copy_locally(o: Options, srcs: list[str], dest: str, rules: FilterRules,
     sel, key = selection_for(o), sort_key(PROTOCOL)
     sources = [os.fsencode(s) for s in srcs]
     sender_rules = rules.for_sender()
+    attrs = Attrs(o)
     if len(sources) == 1 and o.recursive:  # directory by directory, as incremental
         # recursion sends them (-d: one flat list, as without recursion)
         build = IncrementalBuild(sources[0], sel, sender_rules, errors, key, sorted_lists=True)
-        if (identical := _identical(o, os.fsencode(dest))) is not None:
+        if (identical := _identical(o, attrs, os.fsencode(dest))) is not None:
             build.leave_out(identical)
         first = _sorted(build.first(), key)
         later = (pairs for _, pairs in build.lists([e for e, _ in first]))
@@ -291,7 +291,7 @@ def copy_locally(o: Options, srcs: list[str], dest: str, rules: FilterRules,
     where = Destination(os.fsencode(dest), entries, mkpath=o.mkpath,
                         keep_dirlinks=o.keep_dirlinks, total=total)
     workers = _Workers()
-    gen = _LocalGenerator(where, lists, Attrs(o), o, out, workers)
+    gen = _LocalGenerator(where, lists, attrs, o, out, workers)
     gen.pruned |= duplicates(entries)
 
     def each_list():

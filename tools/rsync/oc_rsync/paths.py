@@ -19,12 +19,14 @@ __all__ = ["Destination", "DestinationError", "partial_path", "drop_partial_dir"
 
 class DestinationError(OcError):
     """The destination cannot be used as the list needs it (upstream: main.c
-    get_local_name, before the receiver starts); `line` is the message as upstream's
+    get_local_name, before the receiver starts); the text is the message as upstream's
     receiver words it, `exit_code` its exit code."""
+
+    plain = True
 
     def __init__(self, line: str, exit_code: int):
         super().__init__(line)
-        self.line, self.exit_code = line, exit_code
+        self.exit_code = exit_code
 
 
 def _syserr(text: str, path: bytes, exc: OSError, exit_code: int) -> DestinationError:
@@ -32,7 +34,8 @@ def _syserr(text: str, path: bytes, exc: OSError, exit_code: int) -> Destination
     (in place of {}) as util1.c full_fname does: quoted, joined to the working directory,
     not normalized."""
     full = os.fsdecode(path if path.startswith(b"/") else os.getcwd().encode() + b"/" + path)
-    return DestinationError(f"{PROG}: [Receiver] {text.format(chr(34) + full + chr(34))}: "
+    repr_full = f'"{full}"'
+    return DestinationError(f"{PROG}: [Receiver] {text.format(repr_full)}: "
                             f"{exc.strerror} ({exc.errno})", exit_code)
 
 

@@ -11,7 +11,7 @@ import sys
 
 from oc_flist.build import ScanErrors, Selection
 from oc_flist.files_from import names_in, read_wire_names, sources_for, wire_form
-from oc_flist.filters import FilterRules, FilterSyntaxError
+from oc_flist.filters import FilterRules
 from oc_wire.errors import OcError, ProtocolError
 from oc_wire.filter_list import encode_filter_list, read_filter_list
 from oc_wire.mux import Msg
@@ -21,7 +21,6 @@ from .conn import Conn, PeerClosed, PeerExited, check_error_exit
 from .exitcodes import closing_line, code_for
 from .options import parse_args
 from .output import MessageStream, Output
-from .paths import DestinationError
 from .roles import build_first, receive_files, send_tree, transfer_spec
 from .sender import Sender
 from .setup import SetupChoices, server_setup
@@ -146,8 +145,7 @@ def _fatal(conn: Conn, e: BaseException, sending: bool, neg, stderr) -> int:
     role = "Sender" if sending else "Receiver"
     what = f"{e.strerror} ({e.errno})" if isinstance(e, OSError) and e.strerror else str(e)
     text = (f"{PROG}: {e}\n" if isinstance(e, PeerClosed) else
-            e.line + "\n" if isinstance(e, DestinationError) else
-            f"{e}\n" if isinstance(e, FilterSyntaxError) else  # (upstream: the text alone)
+            f"{e}\n" if isinstance(e, OcError) and e.plain else  # (upstream's words, whole)
             f"{PROG}: [{role.lower()}] {what}\n") + \
         closing_line(PROG, code).rstrip("\n") + f" [{role}]\n"
     if not conn.mux_out or isinstance(e, PeerClosed):  # (a client gone hears nothing)

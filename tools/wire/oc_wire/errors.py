@@ -22,7 +22,11 @@ NEED_DATA = _NeedDataType()
 
 
 class OcError(Exception):
-    """Base of every error oc-rsync raises on purpose."""
+    """Base of every error oc-rsync raises on purpose. plain: the text is the whole
+    message as upstream prints it (its own prefix included, if it has one), so nothing
+    is put in front of it."""
+
+    plain = False
 
 
 class NeedData(OcError):
