@@ -1,6 +1,5 @@
 """Types shared by both backends: algorithms, seed placement, the signature table."""
-from enum import IntEnum
-
+from .consts import IntConst
 from .record import record
 
 __all__ = ["Checksum", "SeedMode", "SigTable", "CHUNK_SIZE", "MAX_CHAIN_LEN", "SET_OWNER",
@@ -11,7 +10,7 @@ CHUNK_SIZE = 32 * 1024
 MAX_CHAIN_LEN = 1024
 
 
-class Checksum(IntEnum):
+class Checksum(IntConst):
     """Strong checksum algorithms (values equal OC_CSUM_* in oc_core.h)."""
 
     NONE = 0
@@ -23,7 +22,7 @@ class Checksum(IntEnum):
     XXH128 = 6
 
 
-class SeedMode(IntEnum):
+class SeedMode(IntConst):
     """Where a block sum puts the checksum seed (upstream: checksum.c get_checksum2).
 
     AFTER: 4 little-endian seed bytes after the data (MD4; MD5 without CF_CHKSUM_SEED_FIX).

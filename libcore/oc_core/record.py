@@ -5,7 +5,8 @@ local copy of a small tree is over in a tenth of a second. Building our record c
 with dataclasses cost about 55 ms of each start (it compiles five or six methods a class)
 and importing it about 20 ms more (it pulls in inspect, ast, dis and tokenize). Here a
 class gets one compiled function, its __init__ (so making an instance costs what it cost
-before), and shared __repr__, __eq__ and __hash__ built on its field names.
+before; compiled when the first instance is made, as a run uses few of the classes it
+imports), and shared __repr__, __eq__ and __hash__ built on its field names.
 
     @record(frozen=True, slots=True)
     class Point:
@@ -147,9 +148,9 @@ def _init(cls_name: str, flds: list[Field], frozen: bool):
 def _make(cls, frozen: bool, slots: bool, eq: bool):
     flds = _collect(cls)
     names = tuple(f.name for f in flds)
+    made = []  # the class made here, once it is
     ns = {"__record_fields__": tuple(flds), "__record_names__": names,
-          "__match_args__": names, "__init__": _init(cls.__name__, flds, frozen)}
-    ns["__init__"].__qualname__ = f"{cls.__qualname__}.__init__"
+          "__match_args__": names, "__init__": _first_init(made, flds, frozen)}
     if "__repr__" not in cls.__dict__:
         ns["__repr__"] = _repr
     if eq:
@@ -168,13 +169,27 @@ def _make(cls, frozen: bool, slots: bool, eq: bool):
                 setattr(cls, f.name, f.default)
         for k, v in ns.items():
             setattr(cls, k, v)
+        made.append(cls)
         return cls
     body = {k: v for k, v in cls.__dict__.items()
             if k not in names and k not in ("__dict__", "__weakref__")}
     body.update(ns, __slots__=names)
     new = type(cls)(cls.__name__, cls.__bases__, body)
     new.__qualname__ = cls.__qualname__
+    made.append(new)
     return new
+
+
+def _first_init(made: list, flds: list[Field], frozen: bool):
+    """An __init__ that compiles the class's own on the first call and puts it in its
+    place: a run makes instances of few of the record classes it imports."""
+    def __init__(self, *args, **kwargs):
+        cls = made[0]
+        init = _init(cls.__name__, flds, frozen)
+        init.__qualname__ = f"{cls.__qualname__}.__init__"
+        cls.__init__ = init
+        init(self, *args, **kwargs)
+    return __init__
 
 
 def _key(names: list[str]):

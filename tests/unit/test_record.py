@@ -109,3 +109,21 @@ def test_a_record_of_many_fields_binds_as_a_compiled_one():
     with pytest.raises(FrozenRecordError):
         b.a = 1
 
+
+
+@pytest.mark.parametrize("slots", [False, True])
+def test_init_is_compiled_on_the_first_instance(slots):
+    """The first call compiles the class's __init__ and puts it in place; a first call
+    that fails (a missing argument) still leaves a working class behind."""
+    @record(frozen=True, slots=slots)
+    class Late:
+        a: int
+        b: int = 2
+    placeholder = Late.__init__
+    with pytest.raises(TypeError):
+        Late()
+    assert Late.__init__ is not placeholder
+    assert Late.__init__.__qualname__.endswith("Late.__init__")
+    assert (Late(1).a, Late(1).b, Late(1, b=3).b) == (1, 2, 3)
+    with pytest.raises(TypeError):
+        Late(1, 2, 3)

@@ -4,8 +4,7 @@ A frame is a 4-byte little-endian header, ((MPLEX_BASE + code) << 24) | length, 
 `length` bytes (at most 0xFFFFFF). MSG_DATA carries the protocol stream; the others carry
 log text or small fixed-size values, whose sizes upstream checks and so do we.
 """
-from enum import IntEnum
-
+from oc_core.consts import IntConst
 from oc_core.record import record
 
 from .chunks import Chunks
@@ -19,7 +18,7 @@ MAX_FRAME = 0xFFFFFF
 MAX_TEXT = 4096 + 1024  # upstream BIGPATHBUFLEN: the buffer log messages are read into
 
 
-class Msg(IntEnum):
+class Msg(IntConst):
     DATA = 0
     ERROR_XFER = 1
     INFO = 2
@@ -64,7 +63,7 @@ def encode_frame(code: Msg, payload: bytes = b"") -> bytes:
     return frame_header(code, len(payload)) + payload
 
 
-_BY_TAG = {m.value: m for m in Msg}
+_BY_TAG = {int(m): m for m in Msg}
 
 
 class Demuxer:
