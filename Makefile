@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := .make
-CORE_SRC := $(wildcard libcore/src/*.c libcore/include/*.h) libcore/build_core.py
+CORE_SRC := $(wildcard libcore/src/*.c libcore/src/*.h libcore/include/*.h) libcore/build_core.py
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: all install demo test lint bench clean

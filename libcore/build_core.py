@@ -14,8 +14,8 @@ ffibuilder.set_source(
     '#include <stddef.h>\n#include <stdint.h>\n#include "oc_core.h"',
     sources=SOURCES,
     include_dirs=[str(HERE / "include")],
-    extra_compile_args=["-O3", "-std=gnu11", "-Wall", "-Wno-deprecated-declarations"],
-    libraries=["xxhash", "crypto"],
+    extra_compile_args=["-O3", "-std=gnu11", "-Wall"],
+    libraries=["xxhash"],
 )
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 # Install the Debian packages the build and the test suite need, only when missing.
 # Idempotent: a second run installs nothing and makes no network call.
 set -euo pipefail
-pkgs=(rsync rdiff bats liburing-dev libxxhash-dev libssl-dev openssh-server openssh-client
+pkgs=(rsync rdiff bats liburing-dev libxxhash-dev openssh-server openssh-client
       python3-venv python3-dev gcc make procps)
 missing=()
 for p in "${pkgs[@]}"; do

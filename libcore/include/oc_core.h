@@ -26,11 +26,17 @@ void oc_block_strong_sums(int algo, const uint8_t *buf, size_t len, uint32_t blo
  * bytes each; returns the bytes written (blocks * (4 + s2len)). */
 size_t oc_sig_records(int algo, const uint8_t *buf, size_t len, uint32_t block_len,
                       uint32_t seed, int seed_mode, int32_t s2len, uint8_t *out);
+/* MD4, MD5 and SHA1 over a stream (digest.c): init returns -1 for another algorithm,
+ * final writes the digest (16 or 20 bytes) and returns its length. */
+typedef struct { uint32_t st[5]; uint64_t total; uint8_t buf[64]; size_t used; int algo; }
+    oc_digest_ctx;
+int oc_digest_init(oc_digest_ctx *c, int algo);
+void oc_digest_update(oc_digest_ctx *c, const uint8_t *p, size_t len);
+int oc_digest_final(oc_digest_ctx *c, uint8_t *out);
+/* The digest of pre + buf + post (a seed's bytes around the data) in one call. */
+int oc_digest(int algo, const uint8_t *pre, size_t pre_len, const uint8_t *buf, size_t len,
+              const uint8_t *post, size_t post_len, uint8_t *out);
 void oc_md4(const uint8_t *buf, size_t len, uint8_t *out16);
-typedef struct { uint32_t st[4]; uint64_t total; uint8_t buf[64]; size_t used; } oc_md4_ctx;
-void oc_md4_init(oc_md4_ctx *c);
-void oc_md4_update(oc_md4_ctx *c, const uint8_t *p, size_t len);
-void oc_md4_final(oc_md4_ctx *c, uint8_t *out16);
 
 /* Block matcher: upstream match.c hash_search over a whole-file buffer.
  * Each record is one call of upstream's matched(): `lit_len` literal bytes starting at

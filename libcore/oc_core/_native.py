@@ -77,19 +77,19 @@ class Md4:
     """Streaming MD4 in C."""
 
     def __init__(self, data: bytes = b""):
-        self._ctx = ffi.new("oc_md4_ctx *")
-        lib.oc_md4_init(self._ctx)
+        self._ctx = ffi.new("oc_digest_ctx *")
+        lib.oc_digest_init(self._ctx, lib.OC_CSUM_MD4)
         self.update(data)
 
     def update(self, data) -> None:
         buf = ffi.from_buffer(data)
-        lib.oc_md4_update(self._ctx, buf, len(buf))
+        lib.oc_digest_update(self._ctx, buf, len(buf))
 
     def digest(self) -> bytes:
-        copy = ffi.new("oc_md4_ctx *", self._ctx[0])
-        out = ffi.new("uint8_t[16]")
-        lib.oc_md4_final(copy, out)
-        return bytes(ffi.buffer(out, 16))
+        copy = ffi.new("oc_digest_ctx *", self._ctx[0])
+        out = ffi.new("uint8_t[20]")
+        n = lib.oc_digest_final(copy, out)
+        return bytes(ffi.buffer(out, n))
 
 
 def match(sig: SigTable, data, algo: int, seed: int, seed_mode: int, on_progress=None,

@@ -1,18 +1,14 @@
-/* Strong block sums, upstream checksum.c get_checksum2. MD4 is ours (md4.c), MD5 and SHA1
- * come from OpenSSL's libcrypto, XXH64/XXH3/XXH128 from libxxhash. Multi-byte results of
+/* Strong block sums, upstream checksum.c get_checksum2. MD4, MD5 and SHA1 are ours
+ * (digest.c), XXH64/XXH3/XXH128 come from libxxhash. Multi-byte results of
  * the xxh family are written little-endian, as upstream's SIVAL64 does. */
-#define OPENSSL_SUPPRESS_DEPRECATED
-#include <stdint.h>
-#include <string.h>
-#include <openssl/md5.h>
-#include <openssl/sha.h>
-#include <xxhash.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <xxhash.h>
 #include "oc_core.h"
 
 
-int oc_core_abi_version(void) { return 6; }
+int oc_core_abi_version(void) { return 7; }
 
 static void put64le(uint8_t *p, uint64_t v)
 {
@@ -28,33 +24,10 @@ int oc_strong_sum(int algo, const uint8_t *buf, size_t len, uint32_t seed, int s
     int pre = seed_mode == 2, post = seed_mode == 1;
     uint64_t hseed = seed_mode == 3 ? seed : 0;
     switch (algo) {
-    case OC_CSUM_MD4: {
-        oc_md4_ctx c;
-        oc_md4_init(&c);
-        if (pre) oc_md4_update(&c, sb, 4);
-        oc_md4_update(&c, buf, len);
-        if (post) oc_md4_update(&c, sb, 4);
-        oc_md4_final(&c, out);
-        return 16;
-    }
-    case OC_CSUM_MD5: {
-        MD5_CTX c;
-        MD5_Init(&c);
-        if (pre) MD5_Update(&c, sb, 4);
-        MD5_Update(&c, buf, len);
-        if (post) MD5_Update(&c, sb, 4);
-        MD5_Final(out, &c);
-        return 16;
-    }
-    case OC_CSUM_SHA1: {
-        SHA_CTX c;
-        SHA1_Init(&c);
-        if (pre) SHA1_Update(&c, sb, 4);
-        SHA1_Update(&c, buf, len);
-        if (post) SHA1_Update(&c, sb, 4);
-        SHA1_Final(out, &c);
-        return 20;
-    }
+    case OC_CSUM_MD4:
+    case OC_CSUM_MD5:
+    case OC_CSUM_SHA1:
+        return oc_digest(algo, sb, pre ? 4 : 0, buf, len, sb, post ? 4 : 0, out);
     case OC_CSUM_XXH64:
         put64le(out, XXH64(buf, len, hseed));
         return 8;

@@ -82,7 +82,7 @@ def test_md4_seed_goes_after_the_data(core_backend):
 
 @pytest.mark.parametrize("algo", list(Checksum)[1:])
 def test_native_strong_sums_equal_pure(algo):
-    for n in (0, 1, 63, 64, 65, 700, 4096):
+    for n in (0, 1, 55, 56, 57, 63, 64, 65, 119, 120, 700, 4096):  # (padding edges)
         data = os.urandom(n)
         for mode in SeedMode:
             native = NATIVE.strong_sum(algo, data, SEED, mode)
