@@ -20,11 +20,9 @@ both with load_backend() and check they agree. Every backend module offers:
 
 FileSum is the whole-file digest (upstream sum_init/sum_update/sum_end) for either backend.
 """
-import importlib
 import os
+import sys
 from types import ModuleType
-
-import xxhash
 
 from ._types import (
     CHUNK_SIZE,
@@ -63,7 +61,9 @@ def load_backend(name: str) -> ModuleType:
     """Return the backend module "native" or "pure"; ImportError if native isn't built."""
     if name not in ("native", "pure"):
         raise ValueError(f"OC_CORE_BACKEND must be native or pure, not {name!r}")
-    return importlib.import_module(f"._{name}", __name__)
+    module = f"{__name__}._{name}"
+    __import__(module)  # (importlib would load warnings too: 1 ms of each start)
+    return sys.modules[module]
 
 
 BACKEND = os.environ.get("OC_CORE_BACKEND", "native")
@@ -94,12 +94,10 @@ class FileSum:
         elif self.algo in (Checksum.MD5, Checksum.SHA1):
             import hashlib  # (OpenSSL: slow to load, and most runs use xxh)
             self._h = hashlib.new(self.algo.name.lower())
-        elif self.algo is Checksum.XXH64:
-            self._h = xxhash.xxh64()
-        elif self.algo is Checksum.XXH3:
-            self._h = xxhash.xxh3_64()
-        elif self.algo is Checksum.XXH128:
-            self._h = xxhash.xxh3_128()
+        elif self.algo in (Checksum.XXH64, Checksum.XXH3, Checksum.XXH128):
+            import xxhash  # (a local copy without -c never needs it)
+            self._h = {Checksum.XXH64: xxhash.xxh64, Checksum.XXH3: xxhash.xxh3_64,
+                       Checksum.XXH128: xxhash.xxh3_128}[self.algo]()
         else:
             self._h = None
         self.update(prefix)

@@ -8,7 +8,6 @@ HH:MM:SS, then the name. A symlink shows its target only when links are preserve
 Control bytes, bytes that are not printable ASCII (unless -8), and a backslash that would
 read as an escape are written as \\#ooo.
 """
-import re
 import stat
 import time
 
@@ -17,9 +16,6 @@ from oc_wire.flist_entry import FileEntry
 __all__ = ["permstring", "human_num", "human_dnum", "timestring", "escape_name", "list_line"]
 
 _PERM = "rwxrwxrwx"
-_ESCAPED_BACKSLASH = re.compile(rb"\\#[0-9]{3}")
-
-
 def permstring(mode: int) -> str:
     p = ["-"] * 10
     for i in range(9):
@@ -73,7 +69,8 @@ def timestring(t: int) -> str:
 def escape_name(name: bytes, allow_8bit: bool = False) -> bytes:
     out = bytearray()
     for i, c in enumerate(name):
-        if ((c == 0x5C and i < len(name) - 4 and _ESCAPED_BACKSLASH.match(name, i))
+        if ((c == 0x5C and i < len(name) - 4 and name[i + 1] == 0x23  # \#ddd itself
+             and name[i + 2:i + 5].isdigit())
                 or (c != 0x09 and (c < 0x20 or (not allow_8bit and c > 0x7E)))):
             out += b"\\#%03o" % c
         else:

@@ -20,9 +20,11 @@ import threading
 import time
 
 from oc_wire.chunks import Chunks
-from oc_wire.errors import NEED_DATA, OcError, ProtocolError
+from oc_wire.errors import NEED_DATA, ProtocolError
 from oc_wire.mux import MAX_FRAME, Demuxer, Msg, encode_frame, frame_header
 from oc_wire.stream import PullReader
+
+from .exitcodes import PeerExited
 
 __all__ = ["Conn", "PeerClosed", "PeerExited", "IoTimeout", "check_error_exit"]
 
@@ -40,16 +42,6 @@ class PeerClosed(ProtocolError):
         self.expected, self.offset, self.got = "more data", None, None
         Exception.__init__(self, f"connection unexpectedly closed ({received:,} bytes "
                                  f"received so far) [{role}]")
-
-
-class PeerExited(OcError):
-    """The peer said it exits with an error (MSG_ERROR_EXIT; its messages came before):
-    we end with its code and say nothing more (upstream: io.c, _exit_cleanup with a
-    negative line)."""
-
-    def __init__(self, code: int):
-        self.exit_code = code
-        super().__init__(f"the peer exited with code {code}")
 
 
 def check_error_exit(code: Msg, payload: bytes) -> None:

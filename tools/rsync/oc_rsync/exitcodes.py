@@ -1,10 +1,13 @@
 """Exit codes and their words (upstream: errcode.h, log.c rerr_names), and the closing
 line every failing run prints: `oc-rsync error: WORDS (code N)`."""
-import signal
+# the signal module wraps _signal in enum classes (5 ms of each start); these three
+# names are all we need of them
+import _signal
 
 from oc_wire.errors import DataError, OcError, ProtocolError
 
-__all__ = ["RERR", "words", "closing_line", "code_for", "Interrupted", "on_signal"]
+__all__ = ["RERR", "words", "closing_line", "code_for", "Interrupted", "PeerExited", "on_signal",
+           "catch_signals"]
 
 RERR = {1: "syntax or usage error", 2: "protocol incompatibility",
         3: "errors selecting input/output files, dirs",
@@ -51,4 +54,23 @@ class Interrupted(OcError):
 def on_signal(signum, frame):
     """The handler of both processes of a transfer: the error unwinds the role, which
     removes its temp file or keeps it with --partial (upstream: cleanup.c)."""
-    raise Interrupted(f"received {signal.Signals(signum).name}")
+    raise Interrupted(f"received {_SIGNAL_NAMES[signum]}")
+
+
+_SIGNAL_NAMES = {_signal.SIGINT: "SIGINT", _signal.SIGTERM: "SIGTERM", _signal.SIGHUP: "SIGHUP"}
+
+
+def catch_signals() -> None:
+    """on_signal for SIGINT, SIGTERM and SIGHUP (in the main thread only)."""
+    for signum in _SIGNAL_NAMES:
+        _signal.signal(signum, on_signal)
+
+
+class PeerExited(OcError):
+    """The peer said it exits with an error (MSG_ERROR_EXIT; its messages came before):
+    we end with its code and say nothing more (upstream: io.c, _exit_cleanup with a
+    negative line)."""
+
+    def __init__(self, code: int):
+        self.exit_code = code
+        super().__init__(f"the peer exited with code {code}")

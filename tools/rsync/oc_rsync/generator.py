@@ -26,7 +26,6 @@ import stat
 import threading
 
 import oc_core
-from oc_sig import block_records, sum_sizes
 from oc_wire.checksums import ChecksumSpec
 from oc_wire.errors import ProtocolError
 from oc_wire.flist_entry import FileEntry
@@ -50,7 +49,6 @@ from oc_wire.ndx import NDX_DEL_STATS, NDX_DONE, NdxCodec
 from oc_wire.sums import SumHead, encode_sum_head
 
 from .attrs import Attrs
-from .conn import Conn
 from .deletion import Deleter, delete_when
 from .flists import FileLists, ListQueue, duplicates
 from .hardlinks import HardLinks
@@ -63,7 +61,7 @@ LOOKAHEAD = 500  # -H with incremental recursion: entries to have before generat
 
 
 class Generator:
-    def __init__(self, conn: Conn, protocol: int, spec: ChecksumSpec, dest: Destination,
+    def __init__(self, conn, protocol: int, spec: ChecksumSpec, dest: Destination,
                  lists: FileLists, attrs: Attrs, events: queue.Queue, opts, log,
                  rules=None, groups: dict | None = None):
         self.conn, self.p, self.spec, self.dest = conn, protocol, spec, dest
@@ -535,6 +533,7 @@ class Generator:
         if not basis or basis_st.st_size == 0:
             self.conn.write(out + encode_sum_head(SumHead(0, 0, 0, 0)))
             return
+        from oc_sig import block_records, sum_sizes  # (a whole-file copy never needs it)
         head = sum_sizes(basis_st.st_size, self.p, self.spec.digest_len,
                          self.o.block_size or None, s2len)
         self.conn.write(out + encode_sum_head(head))

@@ -8,7 +8,6 @@ stay locked in the child for ever); with more, `fork_server` returns None and th
 starts a fresh interpreter instead.
 """
 import os
-import signal
 import sys
 import threading
 
@@ -34,7 +33,7 @@ class LocalChild:
 def fork_server(args: list[str]) -> LocalChild | None:
     if threading.active_count() != 1:
         return None
-    from .exitcodes import on_signal
+    from .exitcodes import catch_signals
     from .server import run_server  # imported here so the child need not
 
     child_in, to_child = os.pipe()
@@ -48,8 +47,7 @@ def fork_server(args: list[str]) -> LocalChild | None:
         return LocalChild(pid, to_child, from_child)
     code = 1
     try:
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, on_signal)
+        catch_signals()
         os.close(to_child)
         os.close(from_child)
         os.dup2(child_in, 0)

@@ -9,7 +9,6 @@ time now, %p our pid, %% a percent sign. Daemon-only escapes (%h %a %m %P %u) an
 left as they are outside a daemon, as upstream does.
 """
 import os
-import re
 import time
 
 from oc_flist.listing import escape_name, human_num, permstring, timestring
@@ -18,12 +17,16 @@ from oc_wire.items import ITEM_TRANSFER, itemize
 
 __all__ = ["format_item", "has_escape"]
 
-_ESCAPE = re.compile(r"%('*)(-?\d*)('*)(.)", re.S)
+# re is imported in the functions that use it: loading it costs each start ~5 ms
+_ESCAPE = r"(?s)%('*)(-?\d*)('*)(.)"
 
 
 def has_escape(fmt: str | None, letters: str) -> bool:
     """Whether fmt uses any of the escapes in letters (upstream stdout_format_has_i...)."""
-    return bool(fmt) and any(m.group(4) in letters for m in _ESCAPE.finditer(fmt))
+    if not fmt:
+        return False
+    import re
+    return any(m.group(4) in letters for m in re.finditer(_ESCAPE, fmt))
 
 
 def format_item(fmt: str, e: FileEntry, iflags: int, op: str, *, sending: bool = False,
@@ -33,6 +36,7 @@ def format_item(fmt: str, e: FileEntry, iflags: int, op: str, *, sending: bool =
     """One formatted line (without its newline) for entry e. full: the sender's own
     path of the file (%f); eight_bit: -8, high-bit bytes printed as they are; times:
     -t was given (a time change without it shows as 'T': set to the transfer's)."""
+    import re
     def shown(raw: bytes) -> str:
         return escape_name(raw, eight_bit).decode("utf-8" if eight_bit else "ascii",
                                                   "surrogateescape")
@@ -54,7 +58,7 @@ def format_item(fmt: str, e: FileEntry, iflags: int, op: str, *, sending: bool =
             n = int(width)
             text = text.ljust(-n) if n < 0 else text.rjust(n)
         return text
-    return _ESCAPE.sub(expand, fmt)
+    return re.sub(_ESCAPE, expand, fmt)
 
 
 def _name(code: str, e: FileEntry, name: bytes | None, full: bytes | None) -> bytes:
@@ -66,6 +70,7 @@ def _name(code: str, e: FileEntry, name: bytes | None, full: bytes | None) -> by
         return name or e.name
     if e.name == b"." and not full.endswith(b"/."):
         full = full.rstrip(b"/") + b"/."
+    import re
     full = re.sub(rb"/(\./)+", b"/", re.sub(rb"//+", b"/", full))
     return full.lstrip(b"/") or b"."
 

@@ -6,8 +6,8 @@ Short options bundle (`-avz`), take values attached or as the next word (`-e ssh
 off (`--no-r`, `--no-D`). -a is -rlptgoD. Unknown options are refused with upstream's
 message and exit code 1. The result is one frozen Options object.
 """
+# re is imported in the functions that use it: loading it costs each start ~5 ms
 import os
-import re
 
 from oc_core.record import field, record
 
@@ -240,6 +240,7 @@ def _apply_info(v: dict, text: str) -> None:
     """--info=FLAGS (upstream: options.c parse_output_words): comma-separated words,
     each with an optional level; PROGRESS 1 is --progress, 2 the whole-transfer line;
     STATS turns on --stats; NAME0 silences the file names of -v."""
+    import re
     for word in filter(None, re.split(r"[,\s]+", text)):
         m = re.fullmatch(r"([a-z]+?)(\d*)", word.lower())
         if not m or m.group(1) not in _INFO_WORDS:
@@ -263,6 +264,7 @@ def parse_size(text: str) -> int:
     """upstream options.c parse_size_arg: a number with an optional K/M/G/T/P suffix
     (powers of 1024, or of 1000 with a trailing "B" as in "KB"; "KiB" is 1024), and an
     optional +1/-1 adjustment."""
+    import re
     m = re.fullmatch(r"(\d+(?:\.\d*)?)([bkmgtp]?)(i?b?)([+-]1)?", text.strip().lower())
     if not m:
         raise ValueError(text)
@@ -276,6 +278,7 @@ def parse_size(text: str) -> int:
 def parse_rate(text: str) -> int:
     """--bwlimit: KiB per second, or a size with a unit per second (upstream: options.c,
     parse_size_arg with K as the default unit); bytes per second here."""
+    import re
     text = text.strip()
     return int(float(text) * 1024) if re.fullmatch(r"\d+(\.\d*)?", text) else parse_size(text)
 
@@ -402,6 +405,7 @@ def parse_args(argv: list[str]) -> Options:
 
 
 def _atoi(text: str) -> int:
+    import re
     m = re.match(r"\s*[-+]?\d+", text)
     return int(m.group()) if m else 0
 
@@ -434,6 +438,7 @@ def secluded_bytes(words: list[str]) -> bytes:
 
 def files_from_host(value: str) -> tuple[str, str] | None:
     """--files-from=[USER@]HOST:FILE: (host part, file on that host), else None."""
+    import re
     m = re.fullmatch(r"([^/:]+):(.*)", value)
     return (m.group(1), m.group(2)) if m and m.group(2) else None
 

@@ -5,7 +5,6 @@ The argument vector is what upstream's client builds (options.c server_options):
 `--server [--sender] -<letters>e.<capabilities> [--long-options] . PATH...`. The first
 path is the directory the others are relative to.
 """
-import glob as globlib
 import os
 import sys
 
@@ -64,7 +63,8 @@ def _read_secluded(fd: int) -> list[str]:
     out, dot = [], False
     for w in words[1:]:
         if dot and any(c in w for c in b"*?["):
-            out += sorted(globlib.glob(w)) or [w]
+            import glob  # (slow to load, with re behind it: only for a wildcard)
+            out += sorted(glob.glob(w)) or [w]
         else:
             out.append(w)
         dot = dot or w == b"."
