@@ -12,7 +12,8 @@ from collections.abc import Iterator
 
 from ._oc_core import ffi, lib
 
-__all__ = ["ScanRec", "DirListing", "ListingScan", "scan_dir", "scan_dirs", "scan_path",
+__all__ = ["ScanRec", "DirListing", "ListingScan", "ScanAhead", "scan_dir", "scan_dirs",
+           "scan_path",
            "REC_SIZE", "SAME_PERMS", "SAME_OWNER", "SAME_GROUP", "SAME_LINKS",
            "SAME_LINK_TIMES", "SAME_CONTENT"]
 
@@ -117,6 +118,51 @@ def scan_dir(path: bytes, follow: bool = False, read_links: bool = True,
     if rc < 0:
         raise _error(rc, path)
     return _take(s, path)
+
+
+class ScanAhead:
+    """scan_dir of the directory a walk reads next, on a thread of its own while the
+    walk works through the current one (the C scan lets go of the GIL): a local copy
+    then reads a source directory while it compares the last one with the destination,
+    as upstream's sender and generator do in two processes. start(path) asks for one
+    (at most a few are asked for ahead, so they are held briefly); take(path) returns it
+    (or raises its OSError), scanning it here if it was not asked for."""
+
+    def __init__(self):
+        self._jobs = None
+        self._asked: dict[tuple, list] = {}
+
+    def start(self, path: bytes, open_follow: bool = False) -> None:
+        import queue
+        import threading
+        if self._jobs is None:
+            self._jobs = queue.SimpleQueue()
+            threading.Thread(target=self._run, args=(self._jobs,), daemon=True,
+                             name="scan-ahead").start()
+        done = threading.Lock()
+        done.acquire()
+        slot = self._asked[path, open_follow] = [done, None, None]
+        self._jobs.put((path, open_follow, slot))
+
+    def take(self, path: bytes, open_follow: bool = False) -> "DirListing":
+        slot = self._asked.pop((path, open_follow), None)
+        if slot is None:
+            return scan_dir(path, open_follow=open_follow)
+        slot[0].acquire()
+        if slot[2] is not None:
+            raise slot[2]
+        return slot[1]
+
+    @staticmethod
+    def _run(jobs) -> None:
+        while True:  # (a daemon: it waits on an empty queue until the process ends)
+            path, open_follow, slot = jobs.get()
+            try:
+                slot[1] = scan_dir(path, open_follow=open_follow)
+            except BaseException as e:  # handed to the walk, which raises it
+                slot[2] = e
+            finally:
+                slot[0].release()
 
 
 def scan_dirs(paths: list[bytes], threads: int = 2, follow: bool = False,

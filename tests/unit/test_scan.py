@@ -5,7 +5,7 @@ import os
 import stat
 
 import pytest
-from oc_core.scan import scan_dir, scan_dirs, scan_path
+from oc_core.scan import ScanAhead, scan_dir, scan_dirs, scan_path
 
 NAMES = [b"plain", b"with space", b"new\nline", b"\xff\xfe-not-utf8", b"-leading-dash",
          b"empty", b"big"]
@@ -91,6 +91,29 @@ def test_scan_dirs_gives_each_directory_its_own_result(tree, tmp_path):
         if p.endswith(b"nope"):
             continue
         assert sorted(r.name for r in res) == sorted(os.listdir(p))
+
+
+def test_scan_ahead_gives_what_scan_dir_gives(tree, tmp_path):
+    """A directory asked for ahead is read on the other thread and handed over once;
+    one not asked for is read when taken; a failure is raised where it is taken."""
+    sub, nope = os.path.join(tree, b"sub"), os.fsencode(tmp_path / "nope")
+    with open(os.path.join(sub, b"f"), "wb"):
+        pass
+    ahead = ScanAhead()
+    ahead.start(tree)
+    ahead.start(nope)
+    ahead.start(sub, open_follow=True)
+    for path in (tree, sub):
+        want = sorted(r.name for r in scan_dir(path))
+        assert sorted(r.name for r in ahead.take(path, open_follow=path == sub)) == want
+        assert sorted(r.name for r in ahead.take(path)) == want  # (read again, here)
+    with pytest.raises(FileNotFoundError):
+        ahead.take(nope)
+    os.symlink(b"sub", os.path.join(tree, b"to-sub"))
+    ahead.start(os.path.join(tree, b"to-sub"))  # (a link: opened only with open_follow)
+    with pytest.raises(OSError) as e:
+        ahead.take(os.path.join(tree, b"to-sub"))
+    assert e.value.errno in (errno.ELOOP, errno.ENOTDIR)
 
 
 def test_scan_path(tree):

@@ -27,7 +27,7 @@ import stat
 from collections.abc import Iterator
 
 from oc_core.record import field, record
-from oc_core.scan import ListingScan, ScanRec, scan_dir, scan_path
+from oc_core.scan import ListingScan, ScanAhead, ScanRec, scan_dir, scan_path
 from oc_wire.flist_entry import FileEntry
 
 from .filters import FilterRules, files_under
@@ -161,6 +161,7 @@ class _Builder:
         self.roots: dict | None = None  # incremental recursion: directories to list
         # leave_out(listing, prefix) -> a byte per entry, 1: not listed (IncrementalBuild)
         self.leave_out = None
+        self.ahead: ScanAhead | None = None  # directories read ahead (IncrementalBuild)
         self.implied_dot = False        # -R: "." went out for a "./" path
 
     def _resolve_link(self, path: bytes, name: bytes, r: ScanRec) -> ScanRec | None:
@@ -316,7 +317,8 @@ class _Builder:
         if walker and prefix:
             walker.enter_dir(prefix)
         try:
-            listing = scan_dir(path, open_follow=follow)
+            listing = (self.ahead.take(path, follow) if self.ahead
+                       else scan_dir(path, open_follow=follow))
         except OSError as e:
             self.errors.add(f'opendir "{_full(path)}" failed: {_errtext(e)}')
             if walker and prefix:
@@ -415,6 +417,7 @@ class IncrementalBuild:
                  errors: ScanErrors, sort_key, sorted_lists: bool = False):
         self.b = _Builder(sel, rules, errors, False, None)
         self.b.roots = {}
+        self.b.ahead = ScanAhead()
         self.source, self.key = source, sort_key
         self.sorted_lists = sorted_lists  # later lists in sorted order, not scan order
 
@@ -432,9 +435,19 @@ class IncrementalBuild:
         return [(e, self._path(e)) for e in self.b.top(self.source)]
 
     def lists(self, first_sorted: list[FileEntry]):
-        for e in first_sorted:
-            if e.is_dir() and e.name != b".":
-                yield from self._walk(e.name, *self.b.roots.pop(e.name, (None,) * 4))
+        yield from self._walk_each([(e.name, *self.b.roots.pop(e.name, (None,) * 4))
+                                    for e in first_sorted
+                                    if e.is_dir() and e.name != b"."])
+
+    def _walk_each(self, dirs: list[tuple]):
+        """_walk for each of (name, path, walker, follow, fs_dev[, descend]), the next
+        one that will be read asked for ahead while the walk is inside this one."""
+        read = [k for k, d in enumerate(dirs) if d[1] is not None and (d[5:] or (True,))[0]]
+        after = dict(zip(read, read[1:], strict=False))
+        for k, d in enumerate(dirs):
+            if (n := after.get(k)) is not None:
+                self.b.ahead.start(dirs[n][1], dirs[n][3])
+            yield from self._walk(*d)
 
     def _walk(self, name: bytes, path, walker, follow, fs_dev, descend=True):
         b = self.b
@@ -452,8 +465,7 @@ class IncrementalBuild:
         else:
             yield name, [(e, full) for e, full, _, _ in items]
             items.sort(key=lambda t: self.key(t[0]))
-        for e, full, sub, link in items:
-            if e.is_dir():
-                yield from self._walk(e.name, full, walker, link, fs_dev, sub)
+        yield from self._walk_each([(e.name, full, walker, link, fs_dev, sub)
+                                    for e, full, sub, link in items if e.is_dir()])
         if walker:
             walker.leave_dir()
