@@ -13,9 +13,7 @@
 void oc_md4_block(uint32_t st[5], const uint8_t *p)
 {
     uint32_t x[16];
-    for (int i = 0; i < 16; i++)
-        x[i] = (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 | (uint32_t)p[4 * i + 2] << 16
-             | (uint32_t)p[4 * i + 3] << 24;
+    oc_words_le(x, p);
     uint32_t a = st[0], b = st[1], c = st[2], d = st[3];
     static const int r1[4] = {3, 7, 11, 19}, r2[4] = {3, 5, 9, 13}, r3[4] = {3, 9, 11, 15};
     static const int o3[16] = {0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15};

@@ -43,9 +43,7 @@ static const uint32_t K[64] = {
 void oc_md5_block(uint32_t st[5], const uint8_t *p)
 {
     uint32_t x[16];
-    for (int i = 0; i < 16; i++)
-        x[i] = (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 | (uint32_t)p[4 * i + 2] << 16
-             | (uint32_t)p[4 * i + 3] << 24;
+    oc_words_le(x, p);
     uint32_t a = st[0], b = st[1], c = st[2], d = st[3];
     /* round 1: word i; round 2: 5i + 1; round 3: 3i + 5; round 4: 7i (all mod 16) */
     for (int i = 0; i < 16; i += 4)

@@ -9,9 +9,7 @@
 void oc_sha1_block(uint32_t st[5], const uint8_t *p)
 {
     uint32_t w[80];
-    for (int i = 0; i < 16; i++)
-        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16
-             | (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
+    oc_words_be(w, p);
     for (int i = 16; i < 80; i++)
         w[i] = ROTL(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
     uint32_t a = st[0], b = st[1], c = st[2], d = st[3], e = st[4];
