@@ -50,6 +50,9 @@ def _tree(root, big: bool):
     os.symlink("dir/text", src / "link")
     os.symlink("nowhere", src / "dangling")
     os.mkfifo(src / "fifo")
+    # names of a symlink and of a fifo: -H links these too (upstream CAN_HARDLINK_*)
+    os.link(src / "link", src / "dir" / "link-too", follow_symlinks=False)
+    os.link(src / "fifo", src / "dir" / "fifo-too")
     os.chmod(src / "rand", 0o640)
     os.chmod(src / "dir" / "deeper", 0o750)
     for i, p in enumerate(sorted(src.rglob("*"), reverse=True)):
@@ -82,7 +85,7 @@ def _copy(a, b) -> None:
 
 def _snapshot(root, ns: bool, times: bool, timed=None) -> dict:
     """Every entry's type, permissions, owner, content, link target and mtime, and for
-    regular files the names sharing its inode (hard-link groups). timed: the names whose
+    all but directories the names sharing its inode (hard-link groups). timed: the names whose
     mtime counts (an entry rsync only deletes from gets the time of that deletion)."""
     snap, inodes = {}, {}
     for dirpath, dirs, files in os.walk(os.fsencode(root)):
@@ -91,10 +94,11 @@ def _snapshot(root, ns: bool, times: bool, timed=None) -> dict:
             st = os.lstat(p)
             rel = os.path.relpath(p, os.fsencode(root))
             rec = [stat.S_IFMT(st.st_mode), stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid]
+            if not stat.S_ISDIR(st.st_mode):
+                inodes.setdefault(st.st_ino, []).append(rel)
             if stat.S_ISREG(st.st_mode):
                 with open(p, "rb") as f:
                     rec.append(hashlib.md5(f.read()).hexdigest())
-                inodes.setdefault(st.st_ino, []).append(rel)
             if stat.S_ISLNK(st.st_mode):
                 rec.append(os.readlink(p))
             elif times and (timed is None or rel in timed):
@@ -188,6 +192,20 @@ CORE = [["-a"], ["-az"], ["-ac"], ["-a", "--no-whole-file"], ["-a", "--delete"],
 @pytest.mark.parametrize("direction", DIRECTIONS[:4])
 def test_older_protocols(tmp_path, direction, opts, protocol):
     _case(tmp_path, direction, [f"--protocol={protocol}", *opts])
+
+
+@pytest.mark.parametrize("protocol", [32, 29])
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_hard_links_of_every_kind_into_a_new_destination(tmp_path, direction, protocol):
+    """-aH into an empty destination: the names of a regular file, a symlink and a fifo
+    are linked as upstream's are (the tree's hard-link groups equal)."""
+    src, _ = _tree(tmp_path, False)
+    ref, ours = tmp_path / "ref", tmp_path / "ours"
+    opts = ["-aH", f"--protocol={protocol}"]
+    want = _reference_for(direction, opts, src, ref, tmp_path)
+    got = _run(direction, opts, src, ours, tmp_path)
+    assert got.returncode == want.returncode == 0, got.stderr
+    assert _snapshot(ours, protocol >= 31, True) == _snapshot(ref, protocol >= 31, True)
 
 
 @pytest.mark.parametrize("direction", DIRECTIONS)
