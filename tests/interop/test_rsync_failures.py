@@ -348,3 +348,39 @@ def test_ctrl_c_on_a_local_copy_leaves_no_temp_file(tmp_path, partial):
     else:
         assert left == []
     assert b"Traceback" not in err and b"Exception" not in err
+
+
+def _stub_rsh(tmp_path) -> str:
+    stub = tmp_path / "rsh"
+    stub.write_text('#!/bin/sh\nshift\nexec sh -c "$*"\n')
+    stub.chmod(0o755)
+    return str(stub)
+
+
+@pytest.mark.parametrize("direction", ["up-pull-from-oc", "up-push-to-oc", "oc-pull",
+                                       "oc-push"])
+def test_a_bad_rule_in_a_senders_merge_file(tmp_path, direction):
+    """A dir-merge file with a bad rule, read by the sender (-F) while it lists: the
+    sender says so and exits 1. A sending server's MSG_ERROR_EXIT never reaches the
+    client (upstream does not flush it), so a pulling client ends with 12 and a pushing
+    one with its own 1; a receiving server whose client died mid-list ends quietly
+    (no traceback, whoever is the server)."""
+    (tmp_path / "src" / "d").mkdir(parents=True)
+    (tmp_path / "src" / "d" / "f").write_bytes(b"x")
+    (tmp_path / "src" / "d" / ".rsync-filter").write_text("bogus-rule-here\n")
+    rsh = ["-e", _stub_rsh(tmp_path)]
+    src = f"{tmp_path / 'src'}/"
+    client, server = (RSYNC, OC) if direction.startswith("up") else (OC, RSYNC)
+    pull = "pull" in direction
+
+    def run(cli, srv, dest):
+        where = ([f"localhost:{src}", str(dest)] if pull else
+                 [src, f"localhost:{dest}"])
+        return subprocess.run([cli, "-aF", *rsh, f"--rsync-path={srv}", *where],
+                              capture_output=True, text=True, timeout=60)
+    want = run(RSYNC, RSYNC, tmp_path / "up")
+    got = run(client, server, tmp_path / "oc")
+    assert want.returncode == (12 if pull else 1)
+    assert got.returncode == want.returncode, got.stderr
+    assert "Unknown filter rule: <rule from " in got.stderr
+    assert "Traceback" not in got.stderr and "internal error" not in got.stderr

@@ -177,9 +177,13 @@ class Conn:
             self.forwarding = False
 
     def abort(self) -> None:
-        """Stop talking: close our output, so the peer sees the end and stops too."""
+        """Stop talking: our output ends, so the peer sees the end and stops too. The
+        descriptor is pointed at /dev/null rather than closed: another thread writing
+        at that moment must not get EBADF, nor write into a file that took its number."""
         try:
-            os.close(self.fd_out)
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, self.fd_out)
+            os.close(null)
         except OSError:
             pass
 

@@ -176,7 +176,7 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     thread.start()
     try:
         receiver.run(server_sender)
-    except OcError:
+    except (OcError, OSError):
         if gen.error is not None:  # the generator's failure ended the session
             raise gen.error from None
         raise

@@ -154,10 +154,13 @@ def _fatal(conn: Conn, e: BaseException, sending: bool, neg, stderr) -> int:
     try:
         for line in text.splitlines(keepends=True):  # one message a line, as upstream
             conn.send_msg(Msg.ERROR, line.encode())
-        if neg is not None:
+        # a receiving server's MSG_ERROR_EXIT reaches the client, which exits with
+        # its code; a sending one's never does (upstream buffers it, does not flush
+        # for a sender and exits: cleanup.c), so the client sees the end: 12
+        if neg is not None and not sending:
             conn.error_exit(code, neg.protocol)
         conn.flush()
-    except OcError:
+    except (OcError, OSError):  # (the client gone already)
         pass
     return code
 
