@@ -384,3 +384,27 @@ def test_a_bad_rule_in_a_senders_merge_file(tmp_path, direction):
     assert got.returncode == want.returncode, got.stderr
     assert "Unknown filter rule: <rule from " in got.stderr
     assert "Traceback" not in got.stderr and "internal error" not in got.stderr
+
+
+@pytest.mark.parametrize("remote", [False, True], ids=["local", "pull"])
+def test_a_reader_that_stops_reading_our_output(tmp_path, remote):
+    """`rsync -av ... | head -1`: upstream writes on, ignores the broken pipe and
+    finishes the transfer with exit 0; so do we (no "Broken pipe", no code 11)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(300):
+        (src / f"f{i:03d}").write_bytes(b"x" * i)
+    rsh = ["-e", _stub_rsh(tmp_path)] if remote else []
+    codes = {}
+    for prog in (RSYNC, OC):
+        dest = tmp_path / os.path.basename(prog)
+        where = f"localhost:{src}/" if remote else f"{src}/"
+        p = subprocess.Popen([prog, "-av", *rsh, where, str(dest)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        p.stdout.readline()
+        p.stdout.close()  # (as head does after its line)
+        codes[prog] = (p.wait(timeout=60), p.stderr.read())
+        p.stderr.close()
+        assert sorted(os.listdir(dest)) == sorted(os.listdir(src))
+    assert codes[OC][0] == codes[RSYNC][0] == 0, codes[OC][1]
+    assert b"Broken pipe" not in codes[OC][1]

@@ -66,11 +66,16 @@ class Output:
         """pending_line: text is a progress line still to be rewritten; whatever comes
         next starts on a new line (upstream: output_needs_newline)."""
         with self.lock:
-            if self._needs_newline and not text.startswith("\r"):
-                stream.write("\n")
-            self._needs_newline = pending_line
-            stream.write(text)
-            stream.flush()
+            try:
+                if self._needs_newline and not text.startswith("\r"):
+                    stream.write("\n")
+                self._needs_newline = pending_line
+                stream.write(text)
+                stream.flush()
+            except BrokenPipeError:
+                if stream is not self.out:
+                    raise
+                _discard_from_now_on(stream)
 
     def end_line(self) -> None:
         """End a progress line left open at the end of the run."""
@@ -329,4 +334,16 @@ class MessageStream:
         self.conn.send_msg(self.code, text.encode("utf-8", "surrogateescape"))
 
     def flush(self) -> None:
+        pass
+
+
+def _discard_from_now_on(stream) -> None:
+    """Whoever read our standard output stopped reading (`... | head`): upstream writes
+    on, ignores the failures and exits as it would have. The descriptor is pointed at
+    /dev/null, so later lines (and the interpreter's last flush) go nowhere quietly."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, stream.fileno())
+        os.close(null)
+    except (OSError, AttributeError, ValueError):  # (not a file: a test's buffer)
         pass
