@@ -562,6 +562,40 @@ def test_progress_lines_match_upstream(tmp_path, direction, flag):
     assert final_states(got.stdout) == final_states(want.stdout)
 
 
+FILTER_TRACES = [["-avv", "--include=keep.o", "--exclude=*.o", "--exclude=deep/"],
+                 ["-avv", "-F", "--delete"], ["-avv", "--exclude-from=RULES", "--delete"],
+                 ["-av", "--debug=FILTER", "--exclude=*.o", "--delete"]]
+
+
+@pytest.mark.parametrize("opts", FILTER_TRACES, ids=[" ".join(o) for o in FILTER_TRACES])
+@pytest.mark.parametrize("direction", ["oc-pull", "oc-push", "oc-local", "up-pull-from-oc",
+                                       "up-push-to-oc"])
+def test_filter_traces_match_upstream(tmp_path, direction, opts):
+    """-vv (--debug=FILTER): the sender's "hiding/showing file X because of pattern P"
+    and the deleting generator's "protecting/risking" lines, as upstream words them (a
+    rule read from a file named by that, a per-directory file's list named); compared
+    as a set, since two processes write them in turns."""
+    src = tmp_path / "src"
+    (src / "sub" / "deep").mkdir(parents=True)
+    for name in ("a.o", "b.c", "keep.o", "sub/c.o", "sub/d.c", "sub/deep/e.c"):
+        (src / name).write_bytes(b"x")
+    (src / "sub" / ".rsync-filter").write_text("- *.c\n")
+    (tmp_path / "rules").write_text("+ keep.o\n- *.o\n")
+    opts = [o.replace("RULES", str(tmp_path / "rules")) for o in opts]
+    for side in ("a", "b"):  # (names only in the destination: --delete checks them)
+        (tmp_path / side / "d").mkdir(parents=True)
+        (tmp_path / side / "d" / "old.o").write_bytes(b"o")
+        (tmp_path / side / "d" / "keep.o").write_bytes(b"k")
+    want = _reference_for(direction, opts, src, tmp_path / "a" / "d", tmp_path)
+    got = _run(direction, opts, src, tmp_path / "b" / "d", tmp_path)
+    assert got.returncode == want.returncode == 0, got.stderr
+
+    def traces(out: bytes) -> list[bytes]:
+        return sorted(x for x in out.splitlines()
+                      if x.startswith((b"[sender] ", b"[generator] ")) and b" because " in x)
+    assert traces(want.stdout) and traces(got.stdout) == traces(want.stdout)
+
+
 @pytest.mark.parametrize("direction", ["oc-pull", "oc-push", "oc-local"])
 @pytest.mark.parametrize("opts", [["-aH", "--delete"], ["-a", "--log-file-format=%o %f %l"]],
                          ids=["default-format", "own-format"])

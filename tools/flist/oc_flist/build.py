@@ -73,6 +73,7 @@ class Selection:
     relative: bool = False
     implied_dirs: bool = True
     owner_names: bool = False   # look up user and group names (-o/-g without --numeric-ids)
+    filter_trace: bool = False  # say which rule hid or showed a name (-vv, --debug=FILTER)
 
 
 @record(slots=True)
@@ -157,6 +158,7 @@ class _Builder:
                                     or sel.copy_unsafe_links or sel.one_file_system
                                     or sel.owner_names)) else None
         self.names = _Names() if sel.owner_names else None
+        self.trace = errors.info if sel.filter_trace else None  # (-vv's filter lines)
         self.fs_dev = None
         self.roots: dict | None = None  # incremental recursion: directories to list
         # leave_out(listing, prefix) -> a byte per entry, 1: not listed (IncrementalBuild)
@@ -203,7 +205,7 @@ class _Builder:
             walker.enter_dir(b"")
         name = b"." if dotdir and not s.relative else fn
         is_dir = stat.S_ISDIR(r.mode)
-        if not dotdir and walker and walker.excluded(name, is_dir):
+        if not dotdir and walker and walker.excluded(name, is_dir, self.trace):
             return
         if is_dir and not s.xfer_dirs:
             self.errors.info(f"skipping directory {os.fsdecode(name)}")
@@ -340,7 +342,7 @@ class _Builder:
                 if r is None:
                     continue
             is_dir = stat.S_ISDIR(r.mode)
-            if walker and walker.excluded(name, is_dir):
+            if walker and walker.excluded(name, is_dir, self.trace):
                 continue
             e = entry_from(name, r, self.names)
             e.content_dir = recurse  # (a directory's; upstream FLAG_CONTENT_DIR)

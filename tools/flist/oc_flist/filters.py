@@ -44,6 +44,7 @@ __all__ = [
     "FilterFileError",
     "FilterWireError",
     "files_under",
+    "trace_line",
     "MAX_WIRE_RULE",
     "MAX_WIRE_RULES",
 ]
@@ -57,6 +58,9 @@ class FilterWireError(ProtocolError):
 
     def __init__(self, expected: str, offset: int | None, got: str | None = None):
         super().__init__(f"a filter list with {expected}", offset, got)
+
+
+_FROM_FILE = FilterRule(kind="exclude", from_file=True)  # (a --exclude-from line's template)
 
 
 @record(frozen=True)
@@ -102,7 +106,7 @@ class FilterRules:
                 kind = opt.split("-")[0]
                 data = rules_file(read_file, raw, kind == "include")
                 for text in split_merge_text(data, False, nul):
-                    add_rule(parse_rule(text, kind), read_file, out, 0)
+                    add_rule(parse_rule(text, kind, _FROM_FILE), read_file, out, 0)
             elif opt == "F":
                 f_count += 1
                 if f_count == 1:
@@ -419,24 +423,52 @@ class FilterWalker:
         if self._frames:
             self._frames.pop()
 
-    def _iter(self, rules: Iterable[FilterRule]) -> Iterable[FilterRule]:
+    def _iter(self, rules: Iterable[FilterRule], owner: FilterRule | None = None):
+        """(rule, the dir-merge rule whose file it came from, or None), in order."""
         frame = self._frames[-1] if self._frames else {}
         for r in rules:
             if r.kind == "dir-merge":
                 here = frame.get(id(r))
                 if here is not None:
-                    yield from self._iter(here[1])
+                    yield from self._iter(here[1], r)
                 continue
-            yield r
+            yield r, owner
+
+    def _first(self, relpath: bytes, is_dir: bool):
+        for r, owner in self._iter(self._global):
+            if rule_matches(r, relpath, is_dir, self._root):
+                return r, owner
+        return None, None
 
     def match(self, relpath: bytes, is_dir: bool) -> FilterRule | None:
         """The first rule matching *relpath*, or None.  upstream: check_filter."""
-        for r in self._iter(self._global):
-            if rule_matches(r, relpath, is_dir, self._root):
-                return r
-        return None
+        return self._first(relpath, is_dir)[0]
 
-    def excluded(self, relpath: bytes, is_dir: bool) -> bool:
-        """True if the first matching rule is an exclude."""
-        r = self.match(relpath, is_dir)
-        return r is not None and not r.include
+    def excluded(self, relpath: bytes, is_dir: bool, trace=None, who: str = "sender") -> bool:
+        """True if the first matching rule is an exclude. trace(text): told which rule
+        decided, as upstream's -vv (--debug=FILTER) says it; who: the side deciding."""
+        r, owner = self._first(relpath, is_dir)
+        if r is None:
+            return False
+        if trace is not None:
+            trace(trace_line(who, r, owner, relpath, is_dir))
+        return not r.include
+
+
+def trace_line(who: str, r: FilterRule, owner: FilterRule | None, name: bytes,
+               is_dir: bool) -> str:
+    """upstream exclude.c report_filter_result: "[sender] hiding file NAME because of
+    pattern PAT" (showing for an include; a generator deciding what --delete spares
+    says protecting/risking). A rule read from a file is named by that, never by its
+    text; one from a per-directory file says which (" [per-dir NAME]")."""
+    action = ("risk" if r.include else "protect") if who == "generator" else \
+        ("show" if r.include else "hid")
+    pattern = "<rule from a file read earlier>" if r.from_file else \
+        os.fsdecode(r.pattern) + ("/" if r.directory else "")
+    where = ""
+    if owner is not None:
+        merge_name = owner.pattern.rsplit(b"/", 1)[-1]
+        where = " [per-dir " + ("<rule from a file read earlier>" if owner.from_file
+                                else os.fsdecode(merge_name)) + "]"
+    return (f"[{who}] {action}ing {'directory' if is_dir else 'file'} "
+            f"{os.fsdecode(name)} because of pattern {pattern}{where}")

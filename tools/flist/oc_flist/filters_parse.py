@@ -94,6 +94,9 @@ class FilterRule:
     prefix_include: bool = False
     exclude_self: bool = False
     slash_cnt: int = field(default=0, compare=False)
+    # read from a file's contents: messages name its place, never its text (exclude.c
+    # FILTRULE_FROM_FILE)
+    from_file: bool = field(default=False, compare=False)
 
     @property
     def include(self) -> bool:

@@ -167,6 +167,7 @@ def merge_contents(
         perishable=mrule.perishable,
         abs_path=mrule.abs_path,
         no_prefixes=mrule.no_prefixes and not mrule.cvs,
+        from_file=True,
     )
     default = None
     if mrule.no_prefixes:

@@ -70,9 +70,10 @@ class Deleter:
                  protocol: int,
                  report: Callable[[bytes, int], None], info: Callable[[str], None],
                  error: Callable[[str], None], max_delete: int | None = None,
-                 dry_run: bool = False):
+                 dry_run: bool = False, trace: bool = False):
         self.root, self.p = root, protocol
         self.report, self.info, self.error = report, info, error
+        self.trace = info if trace else None  # -vv: each rule that spares or risks a name
         self.max_delete, self.dry_run = max_delete, dry_run
         self.counts = DeleteCounts()
         self.names: dict[bytes, set[bytes]] = {}
@@ -111,15 +112,17 @@ class Deleter:
             return
         keep = self.names.pop(rel, set())  # each directory is cleaned once
         found = []
-        for base in present:
-            if base in keep:
+        for base in present:  # (as upstream's get_dirlist: with -vv every name is tried)
+            if base in keep and not (self.trace and self.walker):
                 continue
             child = rel + b"/" + base if rel else base
             full = os.path.join(path, base)
             st = os.lstat(full)
-            if self.walker and self.walker.excluded(child, stat.S_ISDIR(st.st_mode)):
+            if self.walker and self.walker.excluded(child, stat.S_ISDIR(st.st_mode),
+                                                    self.trace, "generator"):
                 continue
-            found.append((full, child, st.st_mode))
+            if base not in keep:
+                found.append((full, child, st.st_mode))
         found.sort(key=self._order, reverse=True)
         yield from found
 

@@ -30,7 +30,9 @@ class LocalChild:
         return self.returncode
 
 
-def fork_server(args: list[str]) -> LocalChild | None:
+def fork_server(args: list[str], shared=None) -> LocalChild | None:
+    """The server, forked; shared: what it takes from the client's memory rather than
+    its arguments, as upstream's forked receiver does (server.run_server)."""
     if threading.active_count() != 1:
         return None
     from .exitcodes import catch_signals
@@ -54,7 +56,8 @@ def fork_server(args: list[str]) -> LocalChild | None:
         os.dup2(child_out, 1)
         os.close(child_in)
         os.close(child_out)
-        code = run_server(args[1:] if args[:1] == ["--server"] else args, 0, 1)
+        code = run_server(args[1:] if args[:1] == ["--server"] else args, 0, 1,
+                          shared=shared)
     except BaseException as e:  # never return into the client's code
         try:
             sys.stderr.write(f"oc-rsync: [server] {type(e).__name__}: {e}\n")

@@ -11,7 +11,7 @@ import os
 
 from oc_core.record import field, record
 
-__all__ = ["Options", "UsageError", "parse_args", "server_argv", "files_from_host",
+__all__ = ["Options", "UsageError", "parse_args", "server_argv", "files_from_host", "filter_trace",
            "SECLUDED", "secluded_bytes"]
 
 
@@ -78,7 +78,7 @@ _LONG = {
     "crtimes": ("crtimes", "flag"), "open-noatime": ("open_noatime", "flag"),
     "log-file-format": ("log_file_format", "value"),
     # --info: progress, stats and name levels are honoured, other words accepted;
-    # --debug is accepted and changes nothing
+    # --debug: FILTER[N] is used (filter_trace); the other flags change nothing
     "info": ("info", "value"), "debug": ("debug", "value"),
     "new-compress": ("compress_choice", "zlibx"), "old-compress": ("compress_choice", "zlib"),
 }
@@ -128,7 +128,7 @@ class Options:
     progress: bool = False
     progress2: bool = False  # --info=progress2: one line for the whole transfer
     info_help: bool = False  # --info=help
-    debug: str | None = None  # --debug=FLAGS: accepted; only "help" does anything
+    debug: str | None = None  # --debug=FLAGS: FILTER (filter_trace) and "help"
     out_format: str | None = None       # --out-format (-i is "%i %n%L")
     log_file: str | None = None
     log_file_format: str | None = None  # default "%i %n%L"
@@ -254,6 +254,19 @@ def _apply_info(v: dict, text: str) -> None:
             v["progress"] = v["progress2"] = v["stats"] = False
         if name == "help":
             v["info_help"] = True
+
+
+def filter_trace(o: "Options") -> bool:
+    """Whether --debug=FILTER is on (level 1 or more): -vv turns it on (upstream's
+    verbosity table), --debug words in order change it (FILTER[N], ALL[N], NONE)."""
+    level = 1 if o.verbose >= 2 else 0
+    for word in (o.debug or "").lower().replace(" ", ",").split(","):
+        name = word.rstrip("0123456789")
+        if name in ("filter", "all"):
+            level = int(word[len(name):] or 1)
+        elif name == "none":
+            level = 0
+    return level >= 1
 
 
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4,

@@ -8,6 +8,7 @@ path is the directory the others are relative to.
 import os
 import sys
 
+from oc_core.record import replace
 from oc_flist.build import ScanErrors, Selection
 from oc_flist.files_from import names_in, read_wire_names, sources_for, wire_form
 from oc_flist.filters import FilterRules
@@ -37,7 +38,8 @@ def _selection(a: ServerArgs) -> Selection:
                      copy_dirlinks=a.has("k"), copy_unsafe_links=a.copy_unsafe_links,
                      one_file_system=a.letters.count("x"), relative=a.has("R"),
                      implied_dirs=not a.no_implied_dirs,
-                     owner_names=(a.has("o") or a.has("g")) and not a.numeric_ids)
+                     owner_names=(a.has("o") or a.has("g")) and not a.numeric_ids,
+                     filter_trace=a.letters.count("v") >= 2)  # (-vv: --debug=FILTER)
 
 
 def _read_secluded(fd: int) -> list[str]:
@@ -71,7 +73,11 @@ def _read_secluded(fd: int) -> list[str]:
     return [os.fsdecode(w) for w in out]
 
 
-def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None) -> int:
+def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None,
+               shared=None) -> int:
+    """shared: for the receiver forked by a local copy, (--debug, the client's parsed
+    rules), which upstream's forked receiver has in memory and no argument carries
+    (its rules read from files are named by that in -vv's lines, not by their text)."""
     stderr = stderr or sys.stderr
     args = parse_server_args(["--server", *argv])
     if args.has("s"):  # -s: the command line stops at the letters
@@ -95,7 +101,7 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None) ->
         if neg.protocol >= 30:
             conn.start_mux_in()
         if not args.server_sends:
-            return _receive(conn, neg, args, argv, stderr)
+            return _receive(conn, neg, args, argv, stderr, shared)
         conn.one_frame = args.files_from == "-" and neg.protocol == 30
         rules = FilterRules.from_wire(encode_filter_list(read_filter_list(conn.reader)),
                                       neg.protocol)
@@ -198,9 +204,12 @@ def _files_from(conn: Conn, args: ServerArgs, protocol: int) -> list[bytes]:
     return names
 
 
-def _receive(conn: Conn, neg, args: ServerArgs, argv: list[str], stderr) -> int:
+def _receive(conn: Conn, neg, args: ServerArgs, argv: list[str], stderr, shared) -> int:
     """The server receiver (upstream: main.c do_server_recv): `. DEST`."""
     opts = parse_args([w for w in argv if w not in ("--server", "--sender")])
+    debug, own_rules = shared or (None, None)
+    if debug:
+        opts = replace(opts, debug=debug)
     paths = list(args.paths)
     if paths and paths[0] != b".":
         os.chdir(paths[0])
@@ -209,7 +218,7 @@ def _receive(conn: Conn, neg, args: ServerArgs, argv: list[str], stderr) -> int:
     if args.client_sends_filters(neg.protocol):
         rules = FilterRules.from_wire(encode_filter_list(read_filter_list(conn.reader)),
                                       neg.protocol)
-        rules = rules.for_receiver(opts.delete_excluded)
+        rules = (own_rules or rules).for_receiver(opts.delete_excluded)
     if args.files_from and args.files_from != "-":  # --files-from=HOST:FILE of a pushing
         _forward_names(conn, args, neg.protocol)    # client: the names are read here
     out = Output(opts, MessageStream(conn, Msg.INFO), MessageStream(conn, Msg.ERROR))

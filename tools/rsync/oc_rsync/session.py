@@ -43,9 +43,10 @@ def _child_argv_line(cmd: list[str]) -> str:
     return f"opening connection using: {words} ({len(cmd)} args)\n"
 
 
-def _spawn(o: Options, user, host, args: list[str], local: bool, out: Output | None = None):
+def _spawn(o: Options, user, host, args: list[str], local: bool, out: Output | None = None,
+           rules: FilterRules | None = None):
     if local:
-        child = fork_server(args)
+        child = fork_server(args, (o.debug, rules))
         if child:
             return child
         cmd = [sys.executable, "-c", "import sys; from oc_rsync import run; "
@@ -143,7 +144,8 @@ def push(o: Options, srcs: list[str], dest, out: Output, rules: FilterRules, nam
     out.sending = True  # itemized lines start with '<' (a local copy's with '>')
     out.local = local
     remote_names = bool(o.files_from and files_from_host(o.files_from))
-    proc = _spawn(o, user, host, server_argv(o, True, [path], shell=not local), local, out)
+    proc = _spawn(o, user, host, server_argv(o, True, [path], shell=not local), local, out,
+                  rules)
     from oc_flist.build import ScanErrors  # (loaded while the other side starts up)
 
     from .roles import build_first, flist_options, send_tree

@@ -7,7 +7,7 @@ import os
 
 from oc_flist.build import ScanErrors, Selection
 
-from .options import Options
+from .options import Options, filter_trace
 
 __all__ = ["selection_for", "scan_reporter", "open_failed"]
 
@@ -19,7 +19,8 @@ def selection_for(o: Options) -> Selection:
                      copy_dirlinks=o.copy_dirlinks, copy_unsafe_links=o.copy_unsafe_links,
                      one_file_system=o.one_file_system, relative=o.relative,
                      implied_dirs=o.implied_dirs,
-                     owner_names=(o.owner or o.group) and not o.numeric_ids)
+                     owner_names=(o.owner or o.group) and not o.numeric_ids,
+                     filter_trace=filter_trace(o))
 
 
 def scan_reporter(errors: ScanErrors, error, info, plain):
