@@ -149,6 +149,8 @@ MERGE_ERRORS = {  # file name -> contents; the run merges "outer"
     "named-inside": {"outer": "- a\n. {d}/inner\n", "inner": "SECRET-TEXT\n"},
     "missing-inside": {"outer": ". SECRET-NAME\n"},
     "after-nested": {"outer": ". {d}/child\nZbad\n", "child": "- harmless\n"},
+    "named-twice": {"outer": ". {d}/mid\n", "mid": "- a\n. {d}/inner\n", "inner": "Zbad\n"},
+    "merging-itself": {"outer": ". {d}/outer\n"},  # (the depth limit: exit 11)
 }
 
 
@@ -166,6 +168,18 @@ def test_merge_file_errors_say_where_as_upstream(tmp_path, case):
     assert ours.returncode == up.returncode != 0
     assert ours.stderr.splitlines()[0] == up.stderr.splitlines()[0]
     assert "SECRET" not in ours.stderr
+
+
+def test_a_per_directory_merge_file_merging_itself(tmp_path):
+    """': .merge' and a .merge whose line merges it again: the sender stops at upstream's
+    depth (32 files), says so as upstream does, and exits 11."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / ".merge").write_text(". .merge\n")
+    args = ["-r", "--filter=: .merge", "src/"]
+    up = subprocess.run([RSYNC, *args, "up/"], cwd=tmp_path, capture_output=True, text=True)
+    ours = subprocess.run([OC, *args, "oc/"], cwd=tmp_path, capture_output=True, text=True)
+    assert ours.returncode == up.returncode == 11
+    assert ours.stderr.splitlines()[0] == up.stderr.splitlines()[0]
 
 
 def test_files_from(tmp_path):

@@ -396,7 +396,8 @@ class FilterWalker:
             data = self._read(name if name.startswith(b"/") or not dirpath  # directory;
                               else dirpath + b"/" + name)                   # a missing
             return b"" if data is None else data                            # one: none
-        merge_contents(mrule, data, here, out, 0, label or MergeOrigin())
+        merge_contents(mrule, data, here, out, 1, label or MergeOrigin(),  # (1: this file)
+                       "sender" if self._side == "sender" else "generator")
         out = cvs_extras(out, [])
         cleared = not out or out[0] is not sentinel
         if not cleared:

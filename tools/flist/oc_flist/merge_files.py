@@ -106,7 +106,8 @@ class MergeOrigin:
     """Where a merge file's rules come from, as a bad rule's message says it (upstream:
     exclude.c rule_text): "PATH line N" for a file a rule of the user named; for a file
     named inside such a file, "a file named at PATH line N" (the naming rule's place,
-    not the file's own name or text); otherwise "a file read earlier"."""
+    not the file's own name or text), nested again as deep as they go ("a file named at
+    a file named at ..."); otherwise "a file read earlier"."""
 
     def __init__(self, path: bytes | None = None, fixed: str = "a file read earlier"):
         self.path, self.fixed = path, fixed
@@ -115,26 +116,35 @@ class MergeOrigin:
         return f"{os.fsdecode(self.path)} line {line}" if self.path is not None else self.fixed
 
     def naming(self, line: int) -> MergeOrigin:
-        """Where the rules of a file named at this file's line come from."""
-        return MergeOrigin(fixed=f"a file named at {self.at(line)}" if self.path is not None
-                     else "a file read earlier")
+        """Where the rules of a file named at this file's line come from (upstream:
+        parse_filter_file's named_at, this file's own description nested)."""
+        return MergeOrigin(fixed=f"a file named at {self.at(line)}")
+
+
+MAX_MERGE_DEPTH = 32  # merge files open inside each other (upstream: exclude.c)
 
 
 def add_rule(rule: FilterRule, read_file: Reader | None, out: list[FilterRule], depth: int,
-         site: tuple[MergeOrigin, int] | None = None) -> None:
-    """site: the file and line the rule was read at (None: the user's own rule)."""
+         site: tuple[MergeOrigin, int] | None = None, who: str = "client") -> None:
+    """site: the file and line the rule was read at (None: the user's own rule);
+    depth: merge files being read (the one holding this rule counted); who: the side
+    reading them, for the depth limit's message."""
     if rule.kind == "clear":
         out.clear()
         return
     if rule.kind == "merge":
-        if depth > 16:
-            raise FilterSyntaxError("merge files nested too deeply")
+        if depth >= MAX_MERGE_DEPTH:  # (a file merging itself stops here, as upstream's)
+            where = f"<rule from {site[0].at(site[1])}>" if site is not None else \
+                os.fsdecode(rule.pattern)
+            raise FilterFileError(f"[{who}] merge-file include depth limit "
+                                  f"({MAX_MERGE_DEPTH}) exceeded at {where}", plain=True)
         data = rules_file(read_file, rule.pattern, rule.include,
                            site[0].at(site[1]) if site is not None else None)
         if rule.exclude_self:
             out.append(FilterRule(kind="exclude", pattern=rule.pattern.rsplit(b"/", 1)[-1]))
         merge_contents(rule, data, read_file, out, depth + 1,
-                        site[0].naming(site[1]) if site is not None else MergeOrigin(rule.pattern))
+                        site[0].naming(site[1]) if site is not None else MergeOrigin(rule.pattern),
+                        who)
         return
     if rule.kind == "dir-merge":
         out.append(rule)
@@ -156,7 +166,7 @@ def add_rule(rule: FilterRule, read_file: Reader | None, out: list[FilterRule], 
 
 def merge_contents(
     mrule: FilterRule, data: bytes, read_file: Reader | None, out: list[FilterRule], depth: int,
-    origin: MergeOrigin,
+    origin: MergeOrigin, who: str = "client",
 ) -> None:
     """Rules of a merge file, inheriting the merge rule's modifiers; origin: where they
     come from, for a bad rule's message (which never holds the file's text)."""
@@ -183,7 +193,7 @@ def merge_contents(
                 rule = parse_rule(text, default, template)
         except FilterSyntaxError as e:  # the file's text is not echoed: a merge file
             raise _hidden(e, origin.at(line)) from None  # may be anything a peer names
-        add_rule(rule, read_file, out, depth, (origin, line))
+        add_rule(rule, read_file, out, depth, (origin, line), who)
 
 
 def _numbered(data: bytes, word_split: bool) -> Iterable[tuple[int, bytes]]:
