@@ -408,3 +408,37 @@ def test_a_reader_that_stops_reading_our_output(tmp_path, remote):
         assert sorted(os.listdir(dest)) == sorted(os.listdir(src))
     assert codes[OC][0] == codes[RSYNC][0] == 0, codes[OC][1]
     assert b"Broken pipe" not in codes[OC][1]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to plant another user's symlink")
+@pytest.mark.parametrize("insecure", [False, True], ids=["default", "insecure-links"])
+@pytest.mark.parametrize("direction", ["oc-local", "oc-pull", "oc-push", "up-pull-from-oc"])
+def test_a_planted_per_directory_merge_file_is_not_followed(tmp_path, direction, insecure):
+    """A .cvsignore that another user planted as a symlink to a file of their choosing
+    is not read (upstream's filter-merge-symlink): the warning upstream prints, the file
+    its rules would have hidden is sent, exit 0; --insecure-links follows it where the
+    scan runs on the client (a server is not told, so it still refuses), as upstream."""
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    (src / "sub" / "canary").write_bytes(b"x")
+    (tmp_path / "target").write_text("canary\n")
+    os.symlink(tmp_path / "target", src / "sub" / ".cvsignore")
+    os.lchown(src / "sub" / ".cvsignore", 65534, 65534)
+    rsh = ["-e", _stub_rsh(tmp_path)]
+    flags = ["-aC", *(["--insecure-links"] if insecure else [])]
+
+    def run(client, server, dest):
+        where = {"local": [f"{src}/", str(dest)],
+                 "pull": [*rsh, f"--rsync-path={server}", f"localhost:{src}/", str(dest)],
+                 "push": [*rsh, f"--rsync-path={server}", f"{src}/", f"localhost:{dest}"]}
+        return subprocess.run([client, *flags, *where[direction.rsplit("-")[-1]
+                                                     if "from" not in direction else "pull"]],
+                              capture_output=True, text=True, timeout=60)
+    want = run(RSYNC, RSYNC, tmp_path / "up")
+    got = run(*((RSYNC, OC) if direction.startswith("up") else (OC, RSYNC)), tmp_path / "oc")
+    assert got.returncode == want.returncode == 0, got.stderr
+    refused = not insecure or "pull" in direction
+    assert (tmp_path / "oc" / "sub" / "canary").exists() == \
+        (tmp_path / "up" / "sub" / "canary").exists() == refused
+    warned = "refusing to follow a symlink owned by an untrusted user"
+    assert (warned in got.stderr) == (warned in want.stderr) == refused

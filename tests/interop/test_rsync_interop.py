@@ -39,6 +39,8 @@ def _tree(root, big: bool):
     # per-directory filter files, for -F (and -FF, which leaves them out too)
     (src / ".rsync-filter").write_text("- rand\n")
     (src / "dir" / ".rsync-filter").write_text("- grow-bad\n+ *\n")
+    (src / "dir" / ".cvsignore").write_text("grow\n")  # -C: each directory's list
+    (src / "obj.o").write_bytes(b"object")  # -C: upstream's default list
     with open(os.path.join(os.fsencode(src), b"bad\xffname"), "wb") as f:
         f.write(b"not utf-8")
     with open(src / "sparse", "wb") as f:
@@ -175,7 +177,7 @@ P32 = [["-a"], ["-az"], ["-ac"], ["-a", "-W"], ["-rlt"], ["-r"], ["-a", "--zc=zs
        ["-a", "--delete-after", "--exclude=*text"], ["-az", "--timeout=5"], ["-as"],
        ["-as", "--partial-dir=.part", "--delete", "--exclude=*text"],
        ["-a", "--bwlimit=100000"], ["-ay"], ["-az", "--skip-compress=gz/jpg/*"], ["-aF"],
-       ["-aFF", "--delete"]]
+       ["-aFF", "--delete"], ["-aC"], ["-aC", "--delete"]]
 
 
 @pytest.mark.parametrize("opts", P32, ids=[" ".join(o) for o in P32])

@@ -5,7 +5,7 @@ import errno
 import os
 
 import pytest
-from oc_rsync.operator_paths import open_operator_path
+from oc_core.operator_paths import open_operator_path
 
 NOBODY = 65534
 

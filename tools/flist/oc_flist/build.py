@@ -73,14 +73,15 @@ class Selection:
     relative: bool = False
     implied_dirs: bool = True
     owner_names: bool = False   # look up user and group names (-o/-g without --numeric-ids)
+    insecure_links: bool = False  # per-directory merge files through anyone's symlink
     filter_trace: bool = False  # say which rule hid or showed a name (-vv, --debug=FILTER)
 
 
 @record(slots=True)
 class ScanErrors:
     """The scan's messages, each (kind, text): "error" (upstream rsyserr: said with the
-    program's name and role), "xfer" (rprintf FERROR_XFER: the text alone) or "info";
-    both error kinds set io_error (the list's IOERR_GENERAL, exit 23)."""
+    program's name and role), "xfer" (rprintf FERROR_XFER: the text alone), "warn" or
+    "info"; both error kinds set io_error (the list's IOERR_GENERAL, exit 23)."""
     messages: list[tuple[str, str]] = field(default_factory=list)
     io_error: bool = False
 
@@ -90,6 +91,10 @@ class ScanErrors:
 
     def info(self, text: str) -> None:
         self.messages.append(("info", text))
+
+    def warn(self, text: str) -> None:
+        """upstream FWARNING: said on stderr, the exit code unchanged."""
+        self.messages.append(("warn", text))
 
 
 def _errtext(e: OSError) -> str:
@@ -199,8 +204,8 @@ class _Builder:
         except OSError as e:
             self.errors.add(f'link_stat "{_full(path)}" failed: {_errtext(e)}')
             return
-        walker = self.rules.walker(files_under(base or b"."), base or b".") if self.rules \
-            else None
+        walker = self.rules.walker(files_under(base or b".", s.insecure_links, self.errors.warn),
+                                   base or b".") if self.rules else None
         if walker:
             walker.enter_dir(b"")
         name = b"." if dotdir and not s.relative else fn

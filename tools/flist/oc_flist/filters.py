@@ -117,9 +117,19 @@ class FilterRules:
                 cvs = True
             elif opt != "from0":
                 raise FilterSyntaxError(f"unknown filter option {opt!r}")
-        if cvs:
-            add_rule(parse_rule(b":C"), read_file, out, 0)
-            add_rule(parse_rule(b"-C"), read_file, out, 0)
+        rules = cls(tuple(out))
+        return rules.with_cvs_excludes(cvs, cvs, environ, home_cvsignore)
+
+    def with_cvs_excludes(self, per_dir: bool, listed: bool, environ: dict | None = None,
+                          home_cvsignore: bytes | None = None) -> FilterRules:
+        """These rules, then -C's: per_dir, ":C" (each directory's .cvsignore); listed,
+        "-C" (upstream's default list, then ~/.cvsignore's and $CVSIGNORE's names).
+        upstream: exclude.c get_cvs_excludes, and recv_filter_list for a server given -C."""
+        out = list(self.rules)
+        if per_dir:
+            add_rule(parse_rule(b":C"), None, out, 0)
+        if listed:
+            add_rule(parse_rule(b"-C"), None, out, 0)
         extras: list[FilterRule] = []
         if home_cvsignore:
             expand(home_cvsignore.split(), "exclude", None, None, extras)
@@ -127,7 +137,7 @@ class FilterRules:
         if env:
             expand((env.encode() if isinstance(env, str) else env).split(), "exclude",
                     None, None, extras)
-        return cls(tuple(cvs_extras(out, extras)))
+        return replace(self, rules=tuple(cvs_extras(out, extras)))
 
     def for_sender(self) -> FilterRules:
         """Rules that apply when scanning on the sending side (no protect/risk)."""

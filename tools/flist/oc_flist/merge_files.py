@@ -7,9 +7,11 @@ Files are read through a caller-supplied ``read_file(path) -> bytes | None``."""
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable, Iterable
 
+from oc_core.operator_paths import UNTRUSTED_SYMLINK_TEXT, UntrustedSymlink, open_operator_path
 from oc_wire.errors import OcError
 
 from .filters_parse import (
@@ -20,19 +22,45 @@ from .filters_parse import (
     split_merge_text,
 )
 
-__all__ = ["Reader", "files_under", "FilterFileError", "MergeOrigin", "add_rule",
+__all__ = ["Reader", "files_under", "home_cvsignore", "FilterFileError", "MergeOrigin", "add_rule",
            "merge_contents", "expand", "cvs_extras", "CVS_EXTRAS", "rules_file"]
 
 Reader = Callable[[bytes], "bytes | None"]
 
 
-def files_under(root: bytes) -> Reader:
+def home_cvsignore() -> bytes | None:
+    """~/.cvsignore's contents (for -C's list), None without one."""
+    try:
+        with open(os.path.join(os.fsencode(os.environ.get("HOME", "")), b".cvsignore"),
+                  "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def files_under(root: bytes, insecure: bool = False,
+                warn: Callable[[str], None] | None = None) -> Reader:
     """A read_file for walkers: the bytes of root/rel, or None when it cannot be read
-    (a missing per-directory merge file is not an error)."""
+    (a missing per-directory merge file is not an error). A symlink is followed only
+    when root or we own it (a .cvsignore planted by another user must not pull in a
+    file of its choosing): another's is refused, warn() told upstream's words, and the
+    file taken as missing; --insecure-links (insecure) follows any."""
     def read(rel: bytes):
+        path = os.path.join(root, rel)
         try:
-            with open(os.path.join(root, rel), "rb") as f:
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC
+                             | (0 if insecure else os.O_NOFOLLOW))
+            except OSError as e:  # a symlink (ELOOP): only a trusted one is followed
+                if insecure or e.errno != errno.ELOOP:
+                    raise
+                fd = open_operator_path(path, os.O_RDONLY | os.O_CLOEXEC)
+            with os.fdopen(fd, "rb") as f:
                 return f.read()
+        except UntrustedSymlink:
+            if warn is not None:
+                warn(UNTRUSTED_SYMLINK_TEXT)
+            return None
         except OSError:
             return None
     return read

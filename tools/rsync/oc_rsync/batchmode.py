@@ -13,6 +13,7 @@ the generator makes directories, links and attributes and its requests go nowher
 import os
 import stat
 
+from oc_core.operator_paths import open_operator_path
 from oc_core.record import replace
 from oc_wire.batch import STREAM_FLAGS, BatchHeader, encode_header, read_header
 from oc_wire.batch_script import batch_script
@@ -20,7 +21,6 @@ from oc_wire.errors import OcError
 from oc_wire.negotiate import Negotiated
 
 from .conn import Conn
-from .operator_paths import open_operator_path
 from .options import Options, UsageError
 from .output import Output
 

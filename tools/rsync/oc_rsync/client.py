@@ -14,13 +14,14 @@ import os
 import sys
 import threading
 
+from oc_core.operator_paths import open_operator_path
 from oc_core.record import replace
 from oc_flist.filters import FilterRules
+from oc_flist.merge_files import home_cvsignore
 from oc_wire.errors import OcError
 
 from .exitcodes import PeerExited, catch_signals, closing_line, code_for
 from .helptext import HELP
-from .operator_paths import open_operator_path
 from .options import Options, UsageError, files_from_host, parse_args
 from .output import DEBUG_HELP, INFO_HELP, PROG, Output
 
@@ -169,14 +170,8 @@ def _operator_file(o: Options, name) -> bytes:
 
 
 def _rules(o: Options) -> FilterRules:
-    try:
-        with open(os.path.join(os.fsencode(os.environ.get("HOME", "")), b".cvsignore"),
-                  "rb") as f:
-            home = f.read()
-    except OSError:
-        home = None
     return FilterRules.from_options(list(o.filters), lambda name: _operator_file(o, name),
-                                    dict(os.environ), home)
+                                    dict(os.environ), home_cvsignore())
 
 
 def _files_from_data(o: Options) -> bytes:

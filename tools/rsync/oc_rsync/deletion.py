@@ -70,7 +70,8 @@ class Deleter:
                  protocol: int,
                  report: Callable[[bytes, int], None], info: Callable[[str], None],
                  error: Callable[[str], None], max_delete: int | None = None,
-                 dry_run: bool = False, trace: bool = False):
+                 dry_run: bool = False, trace: bool = False, insecure: bool = False,
+                 warn: Callable[[str], None] | None = None):
         self.root, self.p = root, protocol
         self.report, self.info, self.error = report, info, error
         self.trace = info if trace else None  # -vv: each rule that spares or risks a name
@@ -79,7 +80,8 @@ class Deleter:
         self.names: dict[bytes, set[bytes]] = {}
         self.learn(entries)
         # (root: its parents' merge files count too, and a "/" rule sees absolute paths)
-        self.walker = rules.walker(files_under(root), root) if rules and rules.rules else None
+        self.walker = rules.walker(files_under(root, insecure, warn), root) \
+            if rules and rules.rules else None
         self.stack: list[bytes] = []
 
     def learn(self, entries: list[FileEntry]) -> None:

@@ -78,8 +78,8 @@ class Generator:
         self.when = delete_when(opts, protocol) if not dest.solo else None
         self.deleter = Deleter(dest.root, entries, rules, protocol,
                                log.deleted, log.info, log.error,
-                               opts.max_delete, opts.dry_run,
-                               filter_trace(opts)) if self.when else None
+                               opts.max_delete, opts.dry_run, filter_trace(opts),
+                               opts.insecure_links, log.warning) if self.when else None
         self.partial_dir = os.fsencode(opts.partial_dir) if opts.partial_dir else None
         self.delayed: list = []  # --delete-delay: found during, removed after
         # -ii, or -i with -vv: unchanged entries are itemized too (upstream: itemize)

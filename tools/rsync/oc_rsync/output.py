@@ -7,12 +7,12 @@ import sys
 import threading
 import time
 
+from oc_core.operator_paths import open_operator_path
 from oc_flist.listing import list_line
 from oc_wire.flist_entry import FileEntry
 from oc_wire.items import ITEM_DELETED, ITEM_IS_NEW, ITEM_LOCAL_CHANGE, SIGNIFICANT_ITEM_FLAGS
 
 from .logformat import format_item, has_escape
-from .operator_paths import open_operator_path
 from .stats import TransferStats, summary_text
 
 __all__ = ["Output", "FileProgress", "MessageStream", "INFO_HELP", "DEBUG_HELP"]
@@ -37,10 +37,12 @@ oc-rsync has no debug output yet. HELP prints this text.
 
 
 class Output:
-    def __init__(self, opts, stdout=None, stderr=None, sending: bool = False):
+    def __init__(self, opts, stdout=None, stderr=None, sending: bool = False,
+                 warnings=None):
         self.o = opts
         self.out = stdout or sys.stdout
         self.err = stderr or sys.stderr
+        self.warn = warnings or self.err  # (a server's go to the client as warnings)
         self.sending = sending
         self.lock = threading.Lock()
         self.io_error = 0
@@ -209,7 +211,7 @@ class Output:
 
     def warning(self, text: str) -> None:
         """upstream FWARNING: the text alone on stderr."""
-        self._write(self.err, text + "\n")
+        self._write(self.warn, text + "\n")
 
     def peer(self, text: str) -> None:
         """A message the peer sent (already prefixed by it)."""

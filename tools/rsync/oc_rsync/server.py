@@ -12,6 +12,7 @@ from oc_core.record import replace
 from oc_flist.build import ScanErrors, Selection
 from oc_flist.files_from import names_in, read_wire_names, sources_for, wire_form
 from oc_flist.filters import FilterRules
+from oc_flist.merge_files import home_cvsignore
 from oc_wire.errors import OcError, ProtocolError
 from oc_wire.filter_list import encode_filter_list, read_filter_list
 from oc_wire.mux import Msg
@@ -103,8 +104,8 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None,
         if not args.server_sends:
             return _receive(conn, neg, args, argv, stderr, shared)
         conn.one_frame = args.files_from == "-" and neg.protocol == 30
-        rules = FilterRules.from_wire(encode_filter_list(read_filter_list(conn.reader)),
-                                      neg.protocol)
+        rules = _with_cvs(args, neg.protocol, FilterRules.from_wire(
+            encode_filter_list(read_filter_list(conn.reader)), neg.protocol))
         paths = list(args.paths) or [b"."]
         if paths[0] != b"." and not args.has("R"):
             os.chdir(paths[0])
@@ -131,7 +132,8 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None,
                         match_report=args.letters.count("v") >= 2)
         send_tree(sender, items, build, scan_reporter(
             errors, log, lambda text: conn.send_msg(Msg.INFO, (text + "\n").encode()),
-            lambda text: conn.send_msg(Msg.ERROR_XFER, (text + "\n").encode())),
+            lambda text: conn.send_msg(Msg.ERROR_XFER, (text + "\n").encode()),
+            lambda text: conn.send_msg(Msg.WARNING, (text + "\n").encode())),
             args.remove_source_files)
         sender.goodbye()
         conn.flush()
@@ -139,6 +141,18 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None,
             24 if sender.io_error else 0
     except (OcError, OSError) as e:
         return _fatal(conn, e, args.server_sends, neg, stderr)
+
+
+def _with_cvs(args: ServerArgs, protocol: int, rules: FilterRules | None) -> FilterRules | None:
+    """-C given to a server: a sender adds -C's rules after the client's (each
+    directory's .cvsignore, the default list, our ~/.cvsignore and $CVSIGNORE); a
+    receiver below protocol 29 adds the per-directory ones, which a newer client sends
+    (upstream: exclude.c recv_filter_list)."""
+    if not args.has("C"):
+        return rules
+    sending = args.server_sends
+    return (rules or FilterRules(())).with_cvs_excludes(
+        sending or protocol < 29, sending, dict(os.environ), home_cvsignore())
 
 
 def _fatal(conn: Conn, e: BaseException, sending: bool, neg, stderr) -> int:
@@ -218,10 +232,13 @@ def _receive(conn: Conn, neg, args: ServerArgs, argv: list[str], stderr, shared)
     if args.client_sends_filters(neg.protocol):
         rules = FilterRules.from_wire(encode_filter_list(read_filter_list(conn.reader)),
                                       neg.protocol)
-        rules = (own_rules or rules).for_receiver(opts.delete_excluded)
+    rules = own_rules or _with_cvs(args, neg.protocol, rules)
+    if rules is not None:
+        rules = rules.for_receiver(opts.delete_excluded)
     if args.files_from and args.files_from != "-":  # --files-from=HOST:FILE of a pushing
         _forward_names(conn, args, neg.protocol)    # client: the names are read here
-    out = Output(opts, MessageStream(conn, Msg.INFO), MessageStream(conn, Msg.ERROR))
+    out = Output(opts, MessageStream(conn, Msg.INFO), MessageStream(conn, Msg.ERROR),
+                 warnings=MessageStream(conn, Msg.WARNING))
     out.server = True
     if neg.protocol >= 29:
         out.on_deleted = lambda name, is_dir: conn.send_msg(Msg.DELETED,

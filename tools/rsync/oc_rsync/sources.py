@@ -20,22 +20,24 @@ def selection_for(o: Options) -> Selection:
                      one_file_system=o.one_file_system, relative=o.relative,
                      implied_dirs=o.implied_dirs,
                      owner_names=(o.owner or o.group) and not o.numeric_ids,
+                     insecure_links=o.insecure_links,
                      filter_trace=filter_trace(o))
 
 
-def scan_reporter(errors: ScanErrors, error, info, plain):
+def scan_reporter(errors: ScanErrors, error, info, plain, warn=None):
     """A callable reporting the scan's messages not reported yet (errors to error(),
-    which names the program and role; unprefixed ones to plain(); notes to info()); it
-    returns 1 when one was an error (the list's io_error)."""
+    which names the program and role; unprefixed ones to plain(); warnings to warn(),
+    plain() when not given; notes to info()); it returns 1 when one was an error (the
+    list's io_error)."""
     seen = [0]
-    say = {"error": error, "xfer": plain, "info": info}
+    say = {"error": error, "xfer": plain, "info": info, "warn": warn or plain}
 
     def report() -> int:
         new = errors.messages[seen[0]:]
         seen[0] = len(errors.messages)
         for kind, text in new:
             say[kind](text)
-        return 1 if any(kind != "info" for kind, _ in new) else 0
+        return 1 if any(kind not in ("info", "warn") for kind, _ in new) else 0
     return report
 
 

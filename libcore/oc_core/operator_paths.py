@@ -1,6 +1,6 @@
 """Opening a path the operator named (--write-batch, --read-batch, --log-file,
---files-from, --exclude-from and merge files) without being led elsewhere by someone
-else's symlink (upstream: syscall.c open_no_attacker_symlinks).
+--files-from, --exclude-from and merge files, per-directory ones too) without being led
+elsewhere by someone else's symlink (upstream: syscall.c open_no_attacker_symlinks).
 
 The path is walked one component at a time with O_NOFOLLOW. A symlink met on the way,
 the last component included, is followed only when it belongs to root or to us; one
@@ -12,14 +12,24 @@ import errno
 import os
 import stat
 
-__all__ = ["open_operator_path"]
+__all__ = ["open_operator_path", "UntrustedSymlink", "UNTRUSTED_SYMLINK_TEXT"]
+
+# what upstream 3.5.0 says when it will not follow such a link
+UNTRUSTED_SYMLINK_TEXT = (
+    "refusing to follow a symlink owned by an untrusted user; use --insecure-links "
+    'locally or "insecure links = yes" in a daemon module ONLY if every path component '
+    "is trusted")
+
+
+class UntrustedSymlink(OSError):
+    """A symlink on the way belongs to another user (not root, not us)."""
 
 _MAX_LINKS = 40
 
 
 def _refused(path) -> OSError:
-    return OSError(errno.ELOOP, "refusing a symlink owned by another user",
-                   os.fsdecode(path))
+    return UntrustedSymlink(errno.ELOOP, "refusing a symlink owned by another user",
+                            os.fsdecode(path))
 
 
 def open_operator_path(path, flags: int, mode: int = 0o666, insecure: bool = False) -> int:
