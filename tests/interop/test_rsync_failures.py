@@ -442,3 +442,12 @@ def test_a_planted_per_directory_merge_file_is_not_followed(tmp_path, direction,
         (tmp_path / "up" / "sub" / "canary").exists() == refused
     warned = "refusing to follow a symlink owned by an untrusted user"
     assert (warned in got.stderr) == (warned in want.stderr) == refused
+
+
+@pytest.mark.parametrize("spec", ["u+q", "DF+w", "8", "u+w,", "u+ru", "x"])
+def test_an_invalid_chmod_is_refused_as_upstream_refuses_it(tmp_path, spec):
+    (tmp_path / "src").mkdir()
+    up, oc = _both([f"--chmod={spec}", "-a", f"{tmp_path / 'src'}/", str(tmp_path / "d")],
+                   tmp_path)
+    assert oc.returncode == up.returncode == 1
+    assert oc.stderr.splitlines()[0] == up.stderr.splitlines()[0].replace("rsync:", "oc-rsync:")

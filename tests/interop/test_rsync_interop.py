@@ -177,7 +177,9 @@ P32 = [["-a"], ["-az"], ["-ac"], ["-a", "-W"], ["-rlt"], ["-r"], ["-a", "--zc=zs
        ["-a", "--delete-after", "--exclude=*text"], ["-az", "--timeout=5"], ["-as"],
        ["-as", "--partial-dir=.part", "--delete", "--exclude=*text"],
        ["-a", "--bwlimit=100000"], ["-ay"], ["-az", "--skip-compress=gz/jpg/*"], ["-aF"],
-       ["-aFF", "--delete"], ["-aC"], ["-aC", "--delete"]]
+       ["-aFF", "--delete"], ["-aC"], ["-aC", "--delete"], ["-a", "--chmod=u=g,g=o"],
+       ["-a", "--chmod=Du+w,Fgo-r", "--chmod=a+X"], ["-a", "--chmod=D2755,F600"],
+       ["-r", "--chmod=o=u,+t"]]
 
 
 @pytest.mark.parametrize("opts", P32, ids=[" ".join(o) for o in P32])

@@ -30,6 +30,7 @@ from oc_core.record import field, record
 from oc_core.scan import ListingScan, ScanAhead, ScanRec, scan_dir, scan_path
 from oc_wire.flist_entry import FileEntry
 
+from .chmod import tweak_mode
 from .filters import FilterRules, files_under
 
 __all__ = ["Selection", "ScanErrors", "BuildAbort", "Lines", "ListFormat", "build",
@@ -74,6 +75,7 @@ class Selection:
     implied_dirs: bool = True
     owner_names: bool = False   # look up user and group names (-o/-g without --numeric-ids)
     insecure_links: bool = False  # per-directory merge files through anyone's symlink
+    chmod: tuple = ()           # --chmod's items (oc_flist.chmod), applied to listed modes
     filter_trace: bool = False  # say which rule hid or showed a name (-vv, --debug=FILTER)
 
 
@@ -171,6 +173,12 @@ class _Builder:
         self.ahead: ScanAhead | None = None  # directories read ahead (IncrementalBuild)
         self.implied_dot = False        # -R: "." went out for a "./" path
 
+    def _entry(self, name: bytes, r: ScanRec) -> FileEntry:
+        e = entry_from(name, r, self.names)
+        if self.sel.chmod and e.mode and not stat.S_ISLNK(e.mode):  # (upstream make_file)
+            e.mode = tweak_mode(e.mode, self.sel.chmod)
+        return e
+
     def _resolve_link(self, path: bytes, name: bytes, r: ScanRec) -> ScanRec | None:
         """Follow a symlink when -L, --copy-unsafe-links or -k says so."""
         s = self.sel
@@ -219,7 +227,7 @@ class _Builder:
             yield from self._implied(base, name)
         self.fs_dev = r.dev
         r = r if not stat.S_ISLNK(r.mode) else (self._resolve_link(path, name, r) or r)
-        e = entry_from(name, r, self.names)
+        e = self._entry(name, r)
         # the list carries its contents with -r, or with -d a dot dir's (upstream:
         # send_file_list, FLAG_TOP_DIR | FLAG_CONTENT_DIR)
         e.top_dir = e.content_dir = is_dir and (s.recurse or dotdir)
@@ -239,7 +247,7 @@ class _Builder:
     def _implied_entry(self, name: bytes, r: ScanRec) -> FileEntry:
         """A directory sent only as a parent of a -R path (upstream FLAG_IMPLIED_DIR:
         its contents are not in the list)."""
-        e = entry_from(name, r, self.names)
+        e = self._entry(name, r)
         e.content_dir, e.implied_dir = False, True
         return e
 
@@ -349,7 +357,7 @@ class _Builder:
             is_dir = stat.S_ISDIR(r.mode)
             if walker and walker.excluded(name, is_dir, self.trace):
                 continue
-            e = entry_from(name, r, self.names)
+            e = self._entry(name, r)
             e.content_dir = recurse  # (a directory's; upstream FLAG_CONTENT_DIR)
             if is_dir and self.sel.one_file_system and r.dev != self.fs_dev:
                 if self.sel.one_file_system == 1:  # a mount point: its contents stay out

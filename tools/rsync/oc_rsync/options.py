@@ -12,6 +12,7 @@ import os
 from oc_core.record import field, record
 
 __all__ = ["Options", "UsageError", "parse_args", "server_argv", "files_from_host", "filter_trace",
+           "chmod_items",
            "SECLUDED", "secluded_bytes"]
 
 
@@ -72,7 +73,7 @@ _LONG = {
     "files-from": ("files_from", "value"), "atimes": ("atimes", "count"),
     "secluded-args": ("secluded_args", "flag"), "protect-args": ("secluded_args", "flag"),
     "old-args": ("old_args", "flag"), "bwlimit": ("bwlimit", "value"),
-    "insecure-links": ("insecure_links", "flag"),
+    "insecure-links": ("insecure_links", "flag"), "chmod": ("chmod", "list"),
     "skip-compress": ("skip_compress", "value"),
     "fuzzy": ("fuzzy", "count"),
     "crtimes": ("crtimes", "flag"), "open-noatime": ("open_noatime", "flag"),
@@ -141,6 +142,7 @@ class Options:
     rsync_path: str = "rsync"
     protocol: int = 32
     filters: tuple = ()
+    chmod: tuple = ()               # --chmod specs, in order (oc_flist.chmod)
     list_only: bool = False
     dry_run: bool = False
     numeric_ids: bool = False
@@ -222,6 +224,8 @@ def _set(v: dict, name: str, value, negate: bool) -> None:
         v[fld] = 0 if negate else v.get(fld, getattr(Options, fld)) + 1
     elif kind == "value":
         v[fld] = value
+    elif kind == "list":  # given again: added to
+        v[fld] = v.get(fld, ()) + (value,)
     else:  # a filter option, kept in command-line order
         v["filters"] = v.get("filters", ()) + ((kind, value if value is not None else ""),)
 
@@ -254,6 +258,21 @@ def _apply_info(v: dict, text: str) -> None:
             v["progress"] = v["progress2"] = v["stats"] = False
         if name == "help":
             v["info_help"] = True
+
+
+def chmod_items(specs) -> tuple | None:
+    """--chmod's items for these specs (None if one is invalid), with this process's
+    umask for an item that names no class (upstream: orig_umask)."""
+    from oc_flist.chmod import parse_chmod
+    umask = os.umask(0)
+    os.umask(umask)
+    items = ()
+    for spec in specs:
+        parsed = parse_chmod(spec, umask)
+        if parsed is None:
+            return None
+        items += parsed
+    return items
 
 
 def filter_trace(o: "Options") -> bool:
@@ -393,6 +412,9 @@ def parse_args(argv: list[str]) -> Options:
         raise UsageError("You may not combine multiple --delete-WHEN options.")
     if v.get("delete_excluded") or v.get("delete_when"):
         v["delete"] = True
+    for spec in v.get("chmod", ()):
+        if chmod_items([spec]) is None:
+            raise UsageError(f"Invalid argument passed to --chmod ({spec})")
     if v.get("max_delete") is not None and v["max_delete"] < 0:
         v["max_delete"] = 0  # upstream: a negative value means none at all
     if v.get("append"):

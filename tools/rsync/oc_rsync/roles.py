@@ -8,6 +8,7 @@ import threading
 
 from oc_core.record import replace
 from oc_flist.build import IncrementalBuild, ScanErrors, Selection, build_items
+from oc_flist.chmod import tweak_mode
 from oc_flist.filters import FilterRules
 from oc_wire.checksums import ChecksumSpec, checksum_spec
 from oc_wire.errors import OcError, ProtocolError
@@ -23,7 +24,7 @@ from .attrs import Attrs
 from .conn import Conn
 from .flists import FileLists, ReceiverEvents, duplicates
 from .generator import Generator
-from .options import Options
+from .options import Options, chmod_items
 from .output import Output
 from .paths import Destination
 from .receiver import Receiver, take_list
@@ -108,11 +109,16 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     if o.only_write_batch:  # the batch gets the data; nothing here changes
         o = replace(o, dry_run=True)
     dec = FlistDecoder(flist_options(o, neg), absolute_names=o.relative)
+    chmod = chmod_items(o.chmod)
 
     def read_list() -> tuple[list[FileEntry], dict]:
         """One list off the wire: sorted, with its hard-link groups."""
         start, first = conn.reader.offset, dec.list_start
         received = dec.read_list(conn.reader)
+        if chmod:  # a receiving client changes the modes as it reads them (flist.c)
+            for e in received:
+                if e.mode and not e.is_link():
+                    e.mode = tweak_mode(e.mode, chmod)
         if p < 30:
             mark_content_dirs_pre30(received, o.recursive, o.relative)
         out.stats.flist_size += conn.reader.offset - start

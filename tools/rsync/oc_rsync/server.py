@@ -221,8 +221,8 @@ def _files_from(conn: Conn, args: ServerArgs, protocol: int) -> list[bytes]:
 def _receive(conn: Conn, neg, args: ServerArgs, argv: list[str], stderr, shared) -> int:
     """The server receiver (upstream: main.c do_server_recv): `. DEST`."""
     opts = parse_args([w for w in argv if w not in ("--server", "--sender")])
-    debug, own_rules = shared or (None, None)
-    if debug:
+    debug, own_rules = shared or (None, None)  # (not --chmod: the sender applied it,
+    if debug:                                   # as upstream's local_child drops it)
         opts = replace(opts, debug=debug)
     paths = list(args.paths)
     if paths and paths[0] != b".":

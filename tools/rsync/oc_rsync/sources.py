@@ -7,7 +7,7 @@ import os
 
 from oc_flist.build import ScanErrors, Selection
 
-from .options import Options, filter_trace
+from .options import Options, chmod_items, filter_trace
 
 __all__ = ["selection_for", "scan_reporter", "open_failed"]
 
@@ -20,7 +20,7 @@ def selection_for(o: Options) -> Selection:
                      one_file_system=o.one_file_system, relative=o.relative,
                      implied_dirs=o.implied_dirs,
                      owner_names=(o.owner or o.group) and not o.numeric_ids,
-                     insecure_links=o.insecure_links,
+                     insecure_links=o.insecure_links, chmod=chmod_items(o.chmod) or (),
                      filter_trace=filter_trace(o))
 
 
