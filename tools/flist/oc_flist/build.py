@@ -457,7 +457,8 @@ class IncrementalBuild:
     def _walk_each(self, dirs: list[tuple]):
         """_walk for each of (name, path, walker, follow, fs_dev[, descend]), the next
         one that will be read asked for ahead while the walk is inside this one."""
-        read = [k for k, d in enumerate(dirs) if d[1] is not None and (d[5:] or (True,))[0]]
+        read = [k for k, d in enumerate(dirs)  # (those _walk reads: a path, descended)
+                if d[1] is not None and (len(d) < 6 or d[5])]
         after = dict(zip(read, read[1:], strict=False))
         for k, d in enumerate(dirs):
             if (n := after.get(k)) is not None:
