@@ -451,3 +451,16 @@ def test_an_invalid_chmod_is_refused_as_upstream_refuses_it(tmp_path, spec):
                    tmp_path)
     assert oc.returncode == up.returncode == 1
     assert oc.stderr.splitlines()[0] == up.stderr.splitlines()[0].replace("rsync:", "oc-rsync:")
+
+
+@pytest.mark.parametrize("args", [["--usermap=nocolon"], ["--groupmap=a:"], ["--usermap=1x:root"],
+                                  ["--usermap=1-:root"], ["--chown=nobody", "--usermap=a:b"],
+                                  ["--usermap=a:b", "--chown=nobody"],
+                                  ["--usermap=a:b", "--usermap=c:d"],
+                                  ["--chown=:nogroup", "--chown=:root"]])
+def test_a_bad_id_map_is_refused_as_upstream_refuses_it(tmp_path, args):
+    (tmp_path / "src").mkdir()
+    up, oc = _both([*args, "-a", f"{tmp_path / 'src'}/", str(tmp_path / "d")], tmp_path)
+    assert oc.returncode == up.returncode == 1
+    said = up.stderr.splitlines()[0].removeprefix("rsync: ")
+    assert said in oc.stderr

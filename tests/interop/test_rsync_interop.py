@@ -56,6 +56,9 @@ def _tree(root, big: bool):
     os.link(src / "link", src / "dir" / "link-too", follow_symlinks=False)
     os.link(src / "fifo", src / "dir" / "fifo-too")
     os.chmod(src / "rand", 0o640)
+    if os.geteuid() == 0:  # (owners for -o/-g and the id maps to tell apart)
+        os.chown(src / "one", 1, 1)
+        os.chown(src / "dir" / "deeper", 65534, 65534)
     os.chmod(src / "dir" / "deeper", 0o750)
     for i, p in enumerate(sorted(src.rglob("*"), reverse=True)):
         os.utime(p, ns=(1_600_000_000_000_000_000, 1_650_000_000_000_000_000 + i * 1_111_111),
@@ -179,7 +182,8 @@ P32 = [["-a"], ["-az"], ["-ac"], ["-a", "-W"], ["-rlt"], ["-r"], ["-a", "--zc=zs
        ["-a", "--bwlimit=100000"], ["-ay"], ["-az", "--skip-compress=gz/jpg/*"], ["-aF"],
        ["-aFF", "--delete"], ["-aC"], ["-aC", "--delete"], ["-a", "--chmod=u=g,g=o"],
        ["-a", "--chmod=Du+w,Fgo-r", "--chmod=a+X"], ["-a", "--chmod=D2755,F600"],
-       ["-r", "--chmod=o=u,+t"]]
+       ["-r", "--chmod=o=u,+t"], ["-a", "--chown=nobody:nogroup"], ["-r", "--chown=:nogroup"],
+       ["-a", "--usermap=0:nobody,1-10:65534,*:daemon", "--groupmap=nogroup:root,*:1"]]
 
 
 @pytest.mark.parametrize("opts", P32, ids=[" ".join(o) for o in P32])

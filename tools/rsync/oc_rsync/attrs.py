@@ -11,6 +11,8 @@ import stat
 from oc_core import SET_GROUP, SET_MODE, SET_MTIME, SET_OWNER
 from oc_wire.flist_entry import FileEntry
 
+from .idmaps import parse_map
+
 __all__ = ["Attrs"]
 
 
@@ -23,13 +25,26 @@ class Attrs:
         self.root = os.geteuid() == 0
         self._uids: dict[int, int] = {}
         self._gids: dict[int, int] = {}
+        self._maps = {m: parse_map(spec, m == "usermap") if (spec := getattr(opts, m, None))
+                      else None for m in ("usermap", "groupmap")}
 
-    def _local_id(self, wire_id: int, names: dict, lookup, seen: dict) -> int:
-        """The local id for a sender's id: by name unless --numeric-ids or unknown here
-        (upstream: uidlist.c match_uid/match_gid, which also maps each id once)."""
+    def map_errors(self) -> list[str]:
+        """What the maps name that this machine does not know (upstream says each)."""
+        return [t for m in self._maps.values() if m is not None for t in m.unknown]
+
+    def _local_id(self, wire_id: int, names: dict, lookup, seen: dict, which: str) -> int:
+        """The local id for a sender's id: the first --usermap/--groupmap item that
+        matches, else by name unless --numeric-ids or unknown here (upstream: uidlist.c
+        recv_add_id, which also maps each id once; id 0 unnamed is "root")."""
         local = wire_id
         name = names.get(wire_id)
-        if name and not self.o.numeric_ids:
+        if name is None and wire_id == 0 and not self.o.numeric_ids:
+            name = b"root"
+        idmap = self._maps[which]
+        mapped = idmap.match(wire_id, name) if idmap is not None else None
+        if mapped is not None:
+            local = mapped
+        elif name and wire_id and not self.o.numeric_ids:
             try:
                 local = lookup(os.fsdecode(name))
             except KeyError:
@@ -40,12 +55,12 @@ class Attrs:
     def _uid(self, e: FileEntry) -> int:
         uid = self._uids.get(e.uid)
         return uid if uid is not None else self._local_id(
-            e.uid, self.user_names, lambda n: pwd.getpwnam(n).pw_uid, self._uids)
+            e.uid, self.user_names, lambda n: pwd.getpwnam(n).pw_uid, self._uids, "usermap")
 
     def _gid(self, e: FileEntry) -> int:
         gid = self._gids.get(e.gid)
         return gid if gid is not None else self._local_id(
-            e.gid, self.group_names, lambda n: grp.getgrnam(n).gr_gid, self._gids)
+            e.gid, self.group_names, lambda n: grp.getgrnam(n).gr_gid, self._gids, "groupmap")
 
     def mode_for(self, e: FileEntry, old_mode: int | None = None) -> int:
         """upstream rsync.c dest_mode: -p gives the sender's bits; otherwise an existing

@@ -74,6 +74,7 @@ _LONG = {
     "secluded-args": ("secluded_args", "flag"), "protect-args": ("secluded_args", "flag"),
     "old-args": ("old_args", "flag"), "bwlimit": ("bwlimit", "value"),
     "insecure-links": ("insecure_links", "flag"), "chmod": ("chmod", "list"),
+    "usermap": ("usermap", "map"), "groupmap": ("groupmap", "map"), "chown": ("chown", "map"),
     "skip-compress": ("skip_compress", "value"),
     "fuzzy": ("fuzzy", "count"),
     "crtimes": ("crtimes", "flag"), "open-noatime": ("open_noatime", "flag"),
@@ -143,6 +144,8 @@ class Options:
     protocol: int = 32
     filters: tuple = ()
     chmod: tuple = ()               # --chmod specs, in order (oc_flist.chmod)
+    usermap: str | None = None      # --usermap (or --chown's user): idmaps
+    groupmap: str | None = None     # --groupmap (or --chown's group)
     list_only: bool = False
     dry_run: bool = False
     numeric_ids: bool = False
@@ -226,8 +229,30 @@ def _set(v: dict, name: str, value, negate: bool) -> None:
         v[fld] = value
     elif kind == "list":  # given again: added to
         v[fld] = v.get(fld, ()) + (value,)
+    elif kind == "map":
+        _set_map(v, name, value)
     else:  # a filter option, kept in command-line order
         v["filters"] = v.get("filters", ()) + ((kind, value if value is not None else ""),)
+
+
+def _set_map(v: dict, name: str, value: str) -> None:
+    """--usermap/--groupmap, once each; --chown=USER:GROUP is "*:USER" and "*:GROUP"
+    and implies -o/-g for the part given (upstream: options.c OPT_CHOWN)."""
+    if name != "chown":
+        if fld_set := v.get(name):
+            raise UsageError(f"--{name} conflicts with prior --chown." if fld_set[1]
+                             else f"You can only specify --{name} once.")
+        v[name] = (value, False)
+        return
+    user, _, group = value.partition(":")
+    for part, fld, which in ((user, "usermap", "user"), (group, "groupmap", "group")):
+        if not part:
+            continue
+        if prior := v.get(fld):
+            raise UsageError(f"You can only specify a {which}-affecting --chown once."
+                             if prior[1] else f"--chown conflicts with prior --{fld}.")
+        v[fld] = (f"*:{part}", True)
+        v["owner" if which == "user" else "group"] = True
 
 
 def _takes_value(name: str) -> bool:
@@ -412,6 +437,14 @@ def parse_args(argv: list[str]) -> Options:
         raise UsageError("You may not combine multiple --delete-WHEN options.")
     if v.get("delete_excluded") or v.get("delete_when"):
         v["delete"] = True
+    for fld in ("usermap", "groupmap"):  # (value, given through --chown)
+        if fld in v:
+            v[fld] = v[fld][0]
+            from .idmaps import MapError, parse_map
+            try:
+                parse_map(v[fld], fld == "usermap")
+            except MapError as e:
+                raise UsageError(str(e)) from None
     for spec in v.get("chmod", ()):
         if chmod_items([spec]) is None:
             raise UsageError(f"Invalid argument passed to --chmod ({spec})")
@@ -566,6 +599,8 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
         args.append(f"--checksum-seed={o.checksum_seed}")
     if o.numeric_ids:
         args.append("--numeric-ids")
+    if am_sender:  # the receiving server maps the ids
+        args += [f"--{m}={getattr(o, m)}" for m in ("usermap", "groupmap") if getattr(o, m)]
     if am_sender and (o.itemize or o.out_format or o.verbose):
         # what the receiving server's generator must itemize for us to print
         fmt = o.out_format or ("%i" if o.itemize else "%n")

@@ -149,6 +149,8 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
             and not o.list_only:
         out.info(f"created directory {os.fsdecode(dest).rstrip('/') or '/'}")
     attrs = Attrs(o, dec.uid_names, dec.gid_names)  # (later lists add names)
+    for text in attrs.map_errors():  # (upstream says it and goes on)
+        out.warning(text)
     spec = transfer_spec(neg)
     events = ReceiverEvents()
     if early:
