@@ -183,7 +183,8 @@ P32 = [["-a"], ["-az"], ["-ac"], ["-a", "-W"], ["-rlt"], ["-r"], ["-a", "--zc=zs
        ["-aFF", "--delete"], ["-aC"], ["-aC", "--delete"], ["-a", "--chmod=u=g,g=o"],
        ["-a", "--chmod=Du+w,Fgo-r", "--chmod=a+X"], ["-a", "--chmod=D2755,F600"],
        ["-r", "--chmod=o=u,+t"], ["-a", "--chown=nobody:nogroup"], ["-r", "--chown=:nogroup"],
-       ["-a", "--usermap=0:nobody,1-10:65534,*:daemon", "--groupmap=nogroup:root,*:1"]]
+       ["-a", "--usermap=0:nobody,1-10:65534,*:daemon", "--groupmap=nogroup:root,*:1"],
+       ["-a", "--super"], ["-a", "--no-super"]]
 
 
 @pytest.mark.parametrize("opts", P32, ids=[" ".join(o) for o in P32])

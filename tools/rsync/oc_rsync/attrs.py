@@ -22,7 +22,9 @@ class Attrs:
         self.umask = os.umask(0)
         os.umask(self.umask)
         self.user_names, self.group_names = user_names or {}, group_names or {}
-        self.root = os.geteuid() == 0
+        # the receiver's super-user activities: root's, or --super's (not --no-super's)
+        am_root = getattr(opts, "am_root", None)
+        self.root = os.geteuid() == 0 if am_root is None else am_root
         self._uids: dict[int, int] = {}
         self._gids: dict[int, int] = {}
         self._maps = {m: parse_map(spec, m == "usermap") if (spec := getattr(opts, m, None))

@@ -74,6 +74,7 @@ _LONG = {
     "secluded-args": ("secluded_args", "flag"), "protect-args": ("secluded_args", "flag"),
     "old-args": ("old_args", "flag"), "bwlimit": ("bwlimit", "value"),
     "insecure-links": ("insecure_links", "flag"), "chmod": ("chmod", "list"),
+    "super": ("am_root", "flag"),  # (--no-super: not even as root)
     "usermap": ("usermap", "map"), "groupmap": ("groupmap", "map"), "chown": ("chown", "map"),
     "skip-compress": ("skip_compress", "value"),
     "fuzzy": ("fuzzy", "count"),
@@ -144,6 +145,7 @@ class Options:
     protocol: int = 32
     filters: tuple = ()
     chmod: tuple = ()               # --chmod specs, in order (oc_flist.chmod)
+    am_root: bool | None = None     # --super / --no-super (None: whether we are root)
     usermap: str | None = None      # --usermap (or --chown's user): idmaps
     groupmap: str | None = None     # --groupmap (or --chown's group)
     list_only: bool = False
@@ -601,6 +603,8 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
         args.append("--numeric-ids")
     if am_sender:  # the receiving server maps the ids
         args += [f"--{m}={getattr(o, m)}" for m in ("usermap", "groupmap") if getattr(o, m)]
+        if o.am_root:
+            args.append("--super")
     if am_sender and (o.itemize or o.out_format or o.verbose):
         # what the receiving server's generator must itemize for us to print
         fmt = o.out_format or ("%i" if o.itemize else "%n")

@@ -76,9 +76,10 @@ def _read_secluded(fd: int) -> list[str]:
 
 def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None,
                shared=None) -> int:
-    """shared: for the receiver forked by a local copy, (--debug, the client's parsed
-    rules), which upstream's forked receiver has in memory and no argument carries
-    (its rules read from files are named by that in -vv's lines, not by their text)."""
+    """shared: for the receiver forked by a local copy, (the client's Options, its
+    parsed rules): upstream's forked receiver has them in memory, and some no argument
+    carries (--debug, --no-super; rules read from files are named by that in -vv's
+    lines, not by their text)."""
     stderr = stderr or sys.stderr
     args = parse_server_args(["--server", *argv])
     if args.has("s"):  # -s: the command line stops at the letters
@@ -221,9 +222,9 @@ def _files_from(conn: Conn, args: ServerArgs, protocol: int) -> list[bytes]:
 def _receive(conn: Conn, neg, args: ServerArgs, argv: list[str], stderr, shared) -> int:
     """The server receiver (upstream: main.c do_server_recv): `. DEST`."""
     opts = parse_args([w for w in argv if w not in ("--server", "--sender")])
-    debug, own_rules = shared or (None, None)  # (not --chmod: the sender applied it,
-    if debug:                                   # as upstream's local_child drops it)
-        opts = replace(opts, debug=debug)
+    client, own_rules = shared or (None, None)
+    if client is not None:  # (--chmod was dropped: the sender applied it, as upstream's
+        opts = replace(opts, debug=client.debug, am_root=client.am_root)  # local_child)
     paths = list(args.paths)
     if paths and paths[0] != b".":
         os.chdir(paths[0])

@@ -16,6 +16,7 @@ import stat
 import sys
 import time
 
+from oc_core.record import replace
 from oc_flist.files_from import names_in, read_wire_names, sources_for, wire_form
 from oc_flist.filters import FilterRules
 from oc_wire.errors import OcError
@@ -46,7 +47,7 @@ def _child_argv_line(cmd: list[str]) -> str:
 def _spawn(o: Options, user, host, args: list[str], local: bool, out: Output | None = None,
            rules: FilterRules | None = None):
     if local:
-        child = fork_server(args, (o.debug, rules))
+        child = fork_server(args, (replace(o, chmod=()), rules))
         if child:
             return child
         cmd = [sys.executable, "-c", "import sys; from oc_rsync import run; "
