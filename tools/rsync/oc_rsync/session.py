@@ -25,8 +25,9 @@ from oc_wire.mux import Msg
 from .conn import Conn, PeerClosed, PeerExited, check_error_exit
 from .exitcodes import code_for
 from .local_child import fork_server
-from .options import SECLUDED, Options, files_from_host, secluded_bytes, server_argv
+from .options import Options, files_from_host
 from .output import PROG, Output
+from .server_argv import SECLUDED, secluded_bytes, server_argv
 
 # The roles' modules (file lists, sender, receiver, generator, batches) are imported
 # where they are first needed, after the server is spawned: the two interpreters then

@@ -1,0 +1,179 @@
+"""What a client asks of its server: the argument vector of `rsync --server` as
+upstream's client builds it (options.c server_options; quoted for a remote shell as
+upstream's safe_arg), and with -s the words sent before set-up instead
+(rsync.c send_protected_args)."""
+from .options import Options, files_from_host
+
+__all__ = ["server_argv", "SECLUDED", "secluded_bytes"]
+
+SECLUDED = "\0"  # in server_argv's result: the words after it are sent, not run (-s)
+
+
+def secluded_bytes(words: list[str]) -> bytes:
+    """-s: what the client writes before set-up: a new argv[0], the words, each ending
+    in NUL, then an empty one (upstream: rsync.c send_protected_args)."""
+    out = b"rsync\0"
+    for w in words:
+        out += (w.encode("utf-8", "surrogateescape") or b".") + b"\0"
+    return out + b"\0"
+
+
+_SHELL_CHARS = "!#$&;|<>(){}\"'` \t\n\r\\"
+_WILD_CHARS = "*?[]"
+
+
+def safe_arg(arg: str, filename: bool = True, am_sender: bool = True) -> str:
+    """An argument made safe for the remote shell, which re-splits what ssh joins
+    (upstream: options.c safe_arg, the default since 3.2.4): shell characters get a
+    backslash (and wildcards too in option values), a file name starting with '-' gets
+    "./", one starting with '~' that we fetch is kept literal."""
+    escapes = _SHELL_CHARS if filename else _WILD_CHARS + _SHELL_CHARS
+    out = []
+    if filename and arg.startswith("-"):
+        out.append("./")
+    if filename and arg.startswith("~") and not am_sender and "/" not in arg:
+        out.append("\\")
+    for i, ch in enumerate(arg):
+        if ch == "\\":
+            nxt = arg[i + 1:i + 2]
+            if not filename or not (nxt and nxt in _WILD_CHARS):
+                out.append("\\")
+        elif ch in escapes:
+            out.append("\\")
+        out.append(ch)
+    return "".join(out)
+
+
+def allow_inc_recurse(o: Options, am_sender: bool) -> bool:
+    """Whether this side takes part in incremental recursion (upstream: compat.c
+    set_allow_inc_recurse): only with -r and without --no-inc-recursive; a receiver
+    not with --delete-before/-after or -m, which need the whole list first. Our sender
+    lists incrementally for one source without -R or --files-from."""
+    if not (o.recursive and o.inc_recursive):
+        return False
+    if am_sender:
+        return len(o.operands) == 2 and not o.relative and not o.files_from
+    return o.delete_when not in ("before", "after") and not o.prune_empty_dirs
+
+
+def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = True
+                ) -> list[str]:
+    """What the client asks its server to run (upstream: options.c server_options): the
+    server sends when we receive. With shell (a remote shell will re-split the words)
+    the file names are escaped by safe_arg."""
+    args = ["--server"] + ([] if am_sender else ["--sender"])
+    secluded = o.secluded_args and shell
+    letters = ("s" if secluded else "") + "v" * min(o.verbose, 9)
+    for on, ch in ((o.dry_run, "n"), (o.update, "u"), (o.ignore_times, "I"),
+                   (o.links, "l"), (o.copy_links and am_sender is False, "L"),
+                   (o.omit_dir_times and am_sender, "O"), (o.omit_link_times and am_sender, "J"),
+                   (o.executability and not o.perms and am_sender, "E"),
+                   (o.sparse and am_sender, "S"), (o.prune_empty_dirs and am_sender, "m"),
+                   (o.copy_dirlinks and not am_sender, "k"),
+                   (o.keep_dirlinks and am_sender, "K"), (o.fuzzy and am_sender, "y"),
+                   (o.fuzzy > 1 and am_sender, "y"), (o.whole_file, "W"),
+                   (o.hard_links, "H"), (o.owner, "o"), (o.group, "g"), (o.devices, "D"),
+                   (o.times, "t"), (o.atimes, "U"), (o.atimes > 1, "U"), (o.perms, "p"),
+                   (o.recursive, "r"), (o.checksum, "c"),
+                   (o.relative, "R")):
+        if on:
+            letters += ch
+    letters += "x" * o.one_file_system
+    if o.dirs and not o.recursive and not o.files_from:  # --files-from implies it there
+        letters += "d"
+    if o.compress and not o.compress_choice:
+        letters += "z"
+    letters += "e." + ("i" if allow_inc_recurse(o, am_sender) else "") + "LsfxCIvu"
+    args.append("-" + letters)
+    if secluded:  # the rest travels over the connection, untouched by any shell
+        args.append(SECLUDED)
+        shell = False
+    if o.compress and o.compress_level is not None:
+        args.append(f"--compress-level={o.compress_level}")
+    if o.devices != o.specials:
+        args.append("--no-specials" if o.devices else "--specials")
+    if o.block_size:
+        args.append(f"-B{o.block_size}")
+    if o.checksum_choice:
+        args.append(f"--checksum-choice={o.checksum_choice}")
+    if o.compress_choice == "zlibx":
+        args.append("--new-compress")
+    elif o.compress_choice == "zlib":
+        args.append("--old-compress")
+    elif o.compress_choice:
+        args.append(f"--compress-choice={o.compress_choice}")
+    if o.checksum_seed:
+        args.append(f"--checksum-seed={o.checksum_seed}")
+    if o.numeric_ids:
+        args.append("--numeric-ids")
+    if am_sender:  # the receiving server maps the ids
+        args += [f"--{m}={getattr(o, m)}" for m in ("usermap", "groupmap") if getattr(o, m)]
+        if o.am_root:
+            args.append("--super")
+    if am_sender and (o.itemize or o.out_format or o.verbose):
+        # what the receiving server's generator must itemize for us to print
+        fmt = o.out_format or ("%i" if o.itemize else "%n")
+        if o.itemize:
+            args.append("--log-format=%i" + ("%I" if o.itemize > 1 else ""))
+        elif "%o" in fmt:
+            args.append("--log-format=%o")
+        elif not o.verbose:
+            args.append("--log-format=X")
+    if o.list_only and not am_sender:
+        args.append("--list-only")
+    if o.skip_compress and not am_sender:  # the sending server picks the level
+        args.append("--skip-compress=" + (safe_arg(o.skip_compress, False) if shell
+                                          else o.skip_compress))
+    if o.timeout:
+        args.append(f"--timeout={o.timeout}")
+    if o.bwlimit:
+        args.append(f"--bwlimit={max(1, o.bwlimit // 1024)}")
+    if am_sender:  # what only the receiving server decides
+        if o.max_delete is not None:
+            args.append(f"--max-delete={o.max_delete or -1}")
+        if o.delete_when:
+            args.append(f"--delete-{o.delete_when}")
+        elif o.delete and not o.delete_excluded:
+            args.append("--delete")
+        for on, arg in ((o.delete_excluded, "--delete-excluded"), (o.force, "--force"),
+                        (o.only_write_batch, "--only-write-batch=X"),
+                        (o.min_size is not None, f"--min-size={o.min_size}"),
+                        (o.max_size is not None, f"--max-size={o.max_size}"),
+                        (o.size_only, "--size-only"),
+                        (o.modify_window, f"--modify-window={o.modify_window}")):
+            if on:
+                args.append(arg)
+        if o.partial_dir:
+            args += ["--partial-dir", safe_arg(o.partial_dir) if shell else o.partial_dir]
+        elif o.partial:
+            args.append("--partial")
+        for on, arg in ((o.ignore_existing, "--ignore-existing"), (o.existing, "--existing")):
+            if on:
+                args.append(arg)
+        if o.temp_dir:
+            args += ["--temp-dir", safe_arg(o.temp_dir) if shell else o.temp_dir]
+    if o.append:
+        args += ["--append"] * o.append
+    elif o.inplace:
+        args.append("--inplace")
+    if o.copy_unsafe_links and not am_sender:
+        args.append("--copy-unsafe-links")
+    host_file = files_from_host(o.files_from) if o.files_from else None
+    if o.files_from and (not am_sender or host_file):  # a local list goes over the
+        if host_file:  # connection; the server reads one on its host (and sends it to us)
+            args += ["--files-from", safe_arg(host_file[1]) if shell else host_file[1]]
+            if o.from0:
+                args.append("--from0")
+        else:
+            args += ["--files-from=-", "--from0"]
+        if not o.relative:
+            args.append("--no-relative")
+    if o.relative and not o.implied_dirs:
+        args.append("--no-implied-dirs")
+    if o.remove_source_files:
+        args.append("--remove-source-files")
+    if o.mkpath and am_sender:
+        args.append("--mkpath")
+    if shell and not o.old_args:
+        paths = [safe_arg(x, True, am_sender) for x in paths]
+    return args + ["."] + paths
