@@ -24,7 +24,7 @@ from oc_wire.errors import NEED_DATA, ProtocolError
 from oc_wire.mux import MAX_FRAME, Demuxer, Msg, encode_frame, frame_header
 from oc_wire.stream import PullReader
 
-from .exitcodes import PeerExited
+from .exitcodes import PeerExited, to_devnull
 
 __all__ = ["Conn", "PeerClosed", "PeerExited", "IoTimeout", "check_error_exit"]
 
@@ -177,15 +177,8 @@ class Conn:
             self.forwarding = False
 
     def abort(self) -> None:
-        """Stop talking: our output ends, so the peer sees the end and stops too. The
-        descriptor is pointed at /dev/null rather than closed: another thread writing
-        at that moment must not get EBADF, nor write into a file that took its number."""
-        try:
-            null = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(null, self.fd_out)
-            os.close(null)
-        except OSError:
-            pass
+        """Stop talking: our output ends, so the peer sees the end and stops too."""
+        to_devnull(self.fd_out)
 
     def start_mux_out(self) -> None:
         self.flush()

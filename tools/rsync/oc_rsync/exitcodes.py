@@ -3,11 +3,12 @@ line every failing run prints: `oc-rsync error: WORDS (code N)`."""
 # the signal module wraps _signal in enum classes (5 ms of each start); these three
 # names are all we need of them
 import _signal
+import os
 
 from oc_wire.errors import DataError, OcError, ProtocolError
 
 __all__ = ["RERR", "words", "closing_line", "code_for", "Interrupted", "PeerExited", "on_signal",
-           "catch_signals"]
+           "catch_signals", "to_devnull"]
 
 RERR = {1: "syntax or usage error", 2: "protocol incompatibility",
         3: "errors selecting input/output files, dirs",
@@ -58,6 +59,18 @@ def on_signal(signum, frame):
 
 
 _SIGNAL_NAMES = {_signal.SIGINT: "SIGINT", _signal.SIGTERM: "SIGTERM", _signal.SIGHUP: "SIGHUP"}
+
+
+def to_devnull(fd: int) -> None:
+    """Point fd at /dev/null: its reader (or peer) sees the end, and later writes go
+    nowhere quietly. Rather than closing it: another thread writing at that moment gets
+    no EBADF, nor writes into a file that took the number."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, fd)
+        os.close(null)
+    except OSError:
+        pass
 
 
 def catch_signals() -> None:

@@ -12,6 +12,7 @@ from oc_flist.listing import list_line
 from oc_wire.flist_entry import FileEntry
 from oc_wire.items import ITEM_DELETED, ITEM_IS_NEW, ITEM_LOCAL_CHANGE, SIGNIFICANT_ITEM_FLAGS
 
+from .exitcodes import to_devnull
 from .logformat import format_item, has_escape
 from .stats import TransferStats, summary_text
 
@@ -341,11 +342,10 @@ class MessageStream:
 
 def _discard_from_now_on(stream) -> None:
     """Whoever read our standard output stopped reading (`... | head`): upstream writes
-    on, ignores the failures and exits as it would have. The descriptor is pointed at
-    /dev/null, so later lines (and the interpreter's last flush) go nowhere quietly."""
+    on, ignores the failures and exits as it would have; so later lines (and the
+    interpreter's last flush) go to /dev/null."""
     try:
-        null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, stream.fileno())
-        os.close(null)
+        fd = stream.fileno()
     except (OSError, AttributeError, ValueError):  # (not a file: a test's buffer)
-        pass
+        return
+    to_devnull(fd)
