@@ -51,11 +51,15 @@ void oc_matcher_free(oc_matcher *m);
  * goes, so a block before the current offset is usable only where it already sits at that
  * very offset. Returns 0, or -1 when out of memory. */
 int oc_matcher_inplace(oc_matcher *m);
-/* Runs over data[0..len) (the whole new file, e.g. an mmap) until out is full or the file
- * ends. Returns the number of records written; *done is set to 1 after the final (-1) record. */
-int oc_matcher_run(oc_matcher *m, const uint8_t *data, int64_t len, oc_match_rec *out,
-                   int cap, int *done);
-/* Lowest file offset the matcher may still read (pages below it can be dropped). */
+/* Runs over a file of len bytes of which window[0..avail-base) holds offsets base..avail,
+ * until out is full, the file ends or the next step needs bytes at or past avail (see
+ * oc_matcher_need). Returns the number of records written (0 when the window does not
+ * reach from the low water to the need); *done is set to 1 after the final (-1) record. */
+int oc_matcher_run(oc_matcher *m, const uint8_t *window, int64_t base, int64_t avail,
+                   int64_t len, oc_match_rec *out, int cap, int *done);
+/* The file offset the window must reach (exclusive) for the next step; len at the end. */
+int64_t oc_matcher_need(const oc_matcher *m);
+/* Lowest file offset the matcher may still read (bytes below it can be dropped). */
 int64_t oc_matcher_low_water(const oc_matcher *m);
 /* upstream match_report's counters so far: matches, hash_hits (offsets whose bucket was
  * not empty), false_alarms (a sum1 hit the strong sum refuted) into out3[0..2]. */

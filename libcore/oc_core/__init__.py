@@ -18,7 +18,8 @@ both with load_backend() and check they agree. Every backend module offers:
                                           and renamed into place (copy.c); StopFlag ends it
 - files_equal(a, a_flags, b, size) -> int 1 same bytes, 0 not, -errno (copy.c)
 
-FileSum is the whole-file digest (upstream sum_init/sum_update/sum_end) for either backend.
+FileSum is the whole-file digest (upstream sum_init/sum_update/sum_end) for either backend;
+FileWindow (window.py) the file being sent, read as match() needs it.
 """
 import os
 import sys
@@ -40,11 +41,12 @@ from ._types import (
     SeedMode,
     SigTable,
 )
+from .window import FileWindow
 
 __all__ = ["BACKEND", "Checksum", "SeedMode", "SigTable", "MatchCounts", "CHUNK_SIZE",
            "MAX_CHAIN_LEN", "SET_OWNER", "SET_GROUP", "SET_MODE", "SET_MTIME", "STAGE_OPEN",
            "STAGE_TEMP", "STAGE_WRITE", "STAGE_RENAME",
-           "FileSum", "load_backend", "features", "digest_len", "rolling_checksum",
+           "FileSum", "FileWindow", "load_backend", "features", "digest_len", "rolling_checksum",
            "block_sums", "strong_sum", "block_strong_sums", "sig_records", "md4", "match",
            "keep_freed_memory", "copy_install", "StopFlag", "files_equal"]
 
@@ -101,6 +103,13 @@ class FileSum:
         else:
             self._h = None
         self.update(prefix)
+
+    @property
+    def fast(self) -> bool:
+        """Cheap enough to run on the thread that has the bytes (the xxh family: many
+        GB/s), where handing them to another thread would cost a copy."""
+        return self._h is None or self.algo in (Checksum.XXH64, Checksum.XXH3,
+                                                Checksum.XXH128)
 
     def update(self, data) -> None:
         if self._h is not None:

@@ -1,7 +1,10 @@
 """Thin wrappers over libcore (cffi API mode). Same functions as _pure.py."""
+from array import array
+
 from . import _types
 from ._oc_core import ffi, lib
 from ._types import SigTable
+from .window import FileWindow
 
 __all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums",
            "sig_records", "md4", "Md4", "match", "simd_level", "force_scalar",
@@ -98,10 +101,13 @@ def match(sig: SigTable, data, algo: int, seed: int, seed_mode: int, on_progress
     the receiver rewrites its basis in place; counts: a MatchCounts to add this file's
     counters to once the records are all taken.
 
-    `data` is the whole new file (bytes or an mmap). on_progress(low_water) is called after
-    each batch with the lowest offset still needed, so the caller can drop mapped pages."""
+    `data` is the whole new file (bytes-like) or a FileWindow over it, read on as the
+    matcher needs and forgotten below its low water. on_progress(low_water) is called after
+    each batch with the lowest offset still needed."""
     count = sig.count
-    sum1 = ffi.new("uint32_t[]", list(sig.sum1) or [0])
+    sum1 = ffi.from_buffer("uint32_t[]", sig.sum1) \
+        if isinstance(sig.sum1, array) and sig.sum1.itemsize == 4 and count \
+        else ffi.new("uint32_t[]", list(sig.sum1) or [0])
     sum2 = ffi.from_buffer(sig.sum2) if sig.sum2 else ffi.new("uint8_t[1]")
     m = lib.oc_matcher_new(sum1, sum2, count, sig.block_len, sig.remainder, sig.s2len,
                            int(algo), seed & 0xFFFFFFFF, int(seed_mode))
@@ -110,16 +116,27 @@ def match(sig: SigTable, data, algo: int, seed: int, seed_mode: int, on_progress
     m = ffi.gc(m, lib.oc_matcher_free)
     if updating and lib.oc_matcher_inplace(m):
         raise MemoryError("oc_matcher_inplace")
-    buf = ffi.from_buffer(data) if len(data) else ffi.new("uint8_t[1]")
+    window = data if isinstance(data, FileWindow) else None
+    size = window.size if window is not None else len(data)
     out = ffi.new("oc_match_rec[]", _BATCH)
     done = ffi.new("int *")
     while not done[0]:
-        n = lib.oc_matcher_run(m, buf, len(data), out, _BATCH, done)
+        if window is not None:
+            window.ensure(max(lib.oc_matcher_need(m), min(size, 2 * sig.block_len + 1)))
+            with ffi.from_buffer(window.buf) as buf:  # (released before the window moves)
+                n = lib.oc_matcher_run(m, buf, window.base, window.end, size, out, _BATCH,
+                                       done)
+        else:
+            buf = ffi.from_buffer(data) if size else ffi.new("uint8_t[1]")
+            n = lib.oc_matcher_run(m, buf, 0, size, size, out, _BATCH, done)
         for j in range(n):
             r = out[j]
             yield (r.lit_offset, r.lit_len, r.token)
+        low = lib.oc_matcher_low_water(m)
+        if window is not None:
+            window.forget(low)
         if on_progress is not None:
-            on_progress(lib.oc_matcher_low_water(m))
+            on_progress(low)
     if counts is not None:
         got = ffi.new("int64_t[3]")
         lib.oc_matcher_counts(m, got)

@@ -26,6 +26,7 @@ from ._types import (
     SigTable,
     StopFlag,
 )
+from .window import FileWindow
 
 __all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums",
            "sig_records", "md4", "Md4", "match", "simd_level", "StopFlag", "copy_install",
@@ -158,8 +159,9 @@ def match(sig: SigTable, data, algo: int, seed: int, seed_mode: int, on_progress
     updating: the receiver rewrites its basis in place (upstream updating_basis_file): a
     block behind the offset is usable only where it already sits. on_progress is accepted
     for parity with the native backend and not called. counts: a MatchCounts to add this
-    file's counters to once the records are all taken."""
-    data = bytes(data)
+    file's counters to once the records are all taken. `data` may be a FileWindow: read
+    whole (this reference backend keeps all of it)."""
+    data = data.get(0, data.size) if isinstance(data, FileWindow) else bytes(data)
     size = len(data)
     state = {"last": 0}
 

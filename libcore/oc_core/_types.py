@@ -1,4 +1,6 @@
 """Types shared by both backends: algorithms, seed placement, the signature table."""
+from collections.abc import Sequence
+
 from .consts import IntConst
 from .record import record
 
@@ -41,14 +43,15 @@ class SeedMode(IntConst):
 class SigTable:
     """A basis file's block signature as the generator sends it (upstream: sum_struct).
 
-    sum1[i] is block i's rolling sum; sum2 holds count * s2len strong-sum bytes.
+    sum1[i] is block i's rolling sum (a sequence of ints; an array of 32-bit unsigned
+    values is handed to C without a copy); sum2 holds count * s2len strong-sum bytes.
     The last block is `remainder` bytes long when remainder is non-zero.
     """
 
     block_len: int
     remainder: int
     s2len: int
-    sum1: tuple[int, ...]
+    sum1: Sequence[int]
     sum2: bytes
 
     @property

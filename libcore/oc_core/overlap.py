@@ -1,11 +1,10 @@
 """Work that overlaps with the caller on another core: libcore's C calls and hashlib both
 release the GIL, so a worker thread hashing while the main thread matches or writes
 runs in parallel for real."""
-import os
 import queue
 import threading
 
-__all__ = ["BackgroundSum", "FdSum"]
+__all__ = ["BackgroundSum"]
 
 _STOP = object()
 
@@ -16,7 +15,9 @@ class BackgroundSum:
     Pieces go to the worker in batches of about `batch` bytes (one thread handoff per
     batch, not per piece); at most `depth` batches are queued, so memory stays bounded.
     The worker starts with the first full batch: a small file is hashed inline at
-    digest(), without a thread."""
+    digest(), without a thread. feed_view(view) takes bytes that are only valid during the
+    call (a reused buffer): a cheap sum (FileSum.fast) hashes them there and then, where
+    they are still in the CPU's cache; a costly one gets a copy sent to the worker."""
 
     def __init__(self, file_sum, depth: int = 8, batch: int = 1 << 20):
         self._sum = file_sum
@@ -48,6 +49,12 @@ class BackgroundSum:
             self._q.put(self._pending)
             self._pending, self._pending_len = [], 0
 
+    def feed_view(self, view) -> None:
+        if self._sum.fast and self._t is None and not self._pending:
+            self._sum.update(view)
+        else:
+            self.feed(bytes(view))
+
     def close(self) -> None:
         """Hand over what is left and join the worker; safe to call more than once."""
         if self._t is not None and self._t.is_alive():
@@ -65,47 +72,6 @@ class BackgroundSum:
 
     def digest(self) -> bytes:
         self.close()
-        if self._error is not None:
-            raise self._error
-        return self._sum.digest()
-
-
-class FdSum:
-    """Hash bytes start..size of a file descriptor on a worker thread (pread in pieces,
-    so no mapping grows the resident set); digest() joins and returns the digest. Files
-    under `threshold` bytes are hashed inline at digest(), without a thread."""
-
-    def __init__(self, file_sum, fd: int, size: int, piece: int = 1 << 20,
-                 threshold: int = 4 << 20, start: int = 0):
-        self._sum = file_sum
-        self._error: BaseException | None = None
-        self._args = (fd, start, size, piece)
-        self._t: threading.Thread | None = None
-        if size >= threshold:
-            self._t = threading.Thread(target=self._run, args=self._args,
-                                       name="oc-file-sum", daemon=True)
-            self._t.start()
-
-    def _run(self, fd: int, start: int, size: int, piece: int) -> None:
-        try:
-            for off in range(start, size, piece):
-                data = os.pread(fd, min(piece, size - off), off)
-                if not data:
-                    raise OSError(f"file shrank while hashing at offset {off}")
-                self._sum.update(data)
-        except BaseException as e:  # surfaced by digest()
-            self._error = e
-
-    def wait(self) -> None:
-        """Join the worker (or hash inline when there is none)."""
-        if self._t is not None:
-            self._t.join()
-        elif self._args is not None:
-            self._run(*self._args)
-        self._args = None
-
-    def digest(self) -> bytes:
-        self.wait()
         if self._error is not None:
             raise self._error
         return self._sum.digest()

@@ -15,7 +15,11 @@
  *   is dropped from its chain for good unless it was matched at its own offset; a match
  *   prefers the block aligned with the current offset, and a run of zeros may jump ahead
  *   to the next block boundary to re-align (upstream's SUMFLG_SAME_OFFSET logic).
- * The matcher is resumable: it stops when the output array is full and continues later. */
+ * The matcher is resumable: it stops when the output array is full, or when its next step
+ * would read past the bytes it was given, and continues later. The caller holds a window
+ * of the file (upstream's map_ptr): `data` is the byte at file offset `base`, valid up to
+ * `avail`; oc_matcher_need() tells how far the window must reach for the next step and
+ * oc_matcher_low_water() what it may forget. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +41,7 @@ struct oc_matcher {
     uint32_t tablesize;
     /* resumable state of hash_search */
     int phase; /* 0 start, 1 searching, 2 tail flushes (no blocks), 3 done */
-    int64_t offset, end, last_match;
+    int64_t offset, end, last_match, len;
     int32_t k, want_i;
     uint32_t s1, s2;
     /* in-place mode */
@@ -137,6 +141,16 @@ static int32_t prefer_aligned(oc_matcher *m, const uint8_t *data, int64_t len, i
     m->same_offset[a] = 1;
     m->want_i = a;
     return a;
+}
+
+int64_t oc_matcher_need(const oc_matcher *m)
+{
+    /* a step at offset reads below offset + 2 * blength + 1: the rolling window's next
+     * byte, a strong sum, in place the aligned block, after a match the next window */
+    if (m->phase >= 2 || m->count <= 0 || m->len <= 0)
+        return 0; /* the no-blocks path only cuts the file into records */
+    int64_t need = m->offset + 2 * (int64_t)m->blength + 1;
+    return need < m->len ? need : m->len;
 }
 
 int64_t oc_matcher_low_water(const oc_matcher *m)
@@ -243,16 +257,19 @@ static void search_step(oc_matcher *m, const uint8_t *data, int64_t len, oc_matc
     m->s1 = s1; m->s2 = s2; m->k = k;
 }
 
-int oc_matcher_run(oc_matcher *m, const uint8_t *data, int64_t len, oc_match_rec *out,
-                   int cap, int *done)
+int oc_matcher_run(oc_matcher *m, const uint8_t *window, int64_t base, int64_t avail,
+                   int64_t len, oc_match_rec *out, int cap, int *done)
 {
     int n = 0;
     *done = 0;
-    if (cap < 2)
+    m->len = len;
+    if (cap < 2 || base > oc_matcher_low_water(m) || avail < oc_matcher_need(m))
         return 0;
+    /* offsets stay file offsets: data[x] is window[x - base] for x in [base, avail) */
+    const uint8_t *data = (const uint8_t *)((uintptr_t)window - (uintptr_t)base);
     if (m->phase == 0)
         start(m, data, len);
-    while (m->phase == 1 && n <= cap - 2) {
+    while (m->phase == 1 && n <= cap - 2 && oc_matcher_need(m) <= avail) {
         search_step(m, data, len, out, &n);
         if (m->offset >= m->end) {
             emit(m, out, &n, len, -1);

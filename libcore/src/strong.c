@@ -8,7 +8,7 @@
 #include "oc_core.h"
 
 
-int oc_core_abi_version(void) { return 7; }
+int oc_core_abi_version(void) { return 8; }
 
 static void put64le(uint8_t *p, uint64_t v)
 {

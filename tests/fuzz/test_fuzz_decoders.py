@@ -14,7 +14,7 @@ from oc_wire.flist_decode import FlistDecoder
 from oc_wire.ints import ByteReader
 from oc_wire.ndx import NdxCodec
 from oc_wire.stream import PullReader
-from oc_wire.sums import read_sum_head
+from oc_wire.sums import read_blocks, read_sum_head
 from oc_wire.tokens import TokenDecoder
 
 SETTINGS = settings(max_examples=300, deadline=None,
@@ -106,6 +106,13 @@ def test_sum_head_ndx_and_token_decoders_on_random_bytes(data, protocol):
             fn(ByteReader(data))
         except OcError:
             pass
+    r = ByteReader(data)
+    try:  # a head from the wire, then its block sums
+        head = read_sum_head(r, protocol)
+        sum1, strong = read_blocks(r, head)
+        assert len(sum1) == head.count and len(strong) == head.count * head.s2len
+    except OcError:
+        pass
     dec = TokenDecoder(max_block=10)
     dec.receive_data(data)
     try:

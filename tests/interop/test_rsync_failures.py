@@ -464,3 +464,97 @@ def test_a_bad_id_map_is_refused_as_upstream_refuses_it(tmp_path, args):
     assert oc.returncode == up.returncode == 1
     said = up.stderr.splitlines()[0].removeprefix("rsync: ")
     assert said in oc.stderr
+
+
+_SHRINK_SHIM = r"""
+#define _GNU_SOURCE 1
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+/* The first read of any kind from the file named by $OC_TEST_SHRINK cuts it to 1000
+ * bytes first: the sender has listed and opened it at its full size. */
+static int cut;
+
+static void maybe_cut(int fd)
+{
+    const char *target = getenv("OC_TEST_SHRINK");
+    char link[64], path[PATH_MAX];
+    if (cut || !target)
+        return;
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, path, sizeof path - 1);
+    if (n <= 0)
+        return;
+    path[n] = 0;
+    if (strcmp(path, target) == 0 && truncate(target, 1000) == 0)
+        cut = 1;
+}
+
+#define NEXT(name) static __typeof__(name) *next; if (!next) next = dlsym(RTLD_NEXT, #name)
+ssize_t read(int fd, void *buf, size_t n) { NEXT(read); maybe_cut(fd); return next(fd, buf, n); }
+ssize_t pread(int fd, void *buf, size_t n, off_t at)
+{ NEXT(pread); maybe_cut(fd); return next(fd, buf, n, at); }
+ssize_t pread64(int fd, void *buf, size_t n, off_t at)
+{ NEXT(pread64); maybe_cut(fd); return next(fd, buf, n, at); }
+ssize_t preadv(int fd, const struct iovec *v, int c, off_t at)
+{ NEXT(preadv); maybe_cut(fd); return next(fd, v, c, at); }
+ssize_t preadv64(int fd, const struct iovec *v, int c, off_t at)
+{ NEXT(preadv64); maybe_cut(fd); return next(fd, v, c, at); }
+ssize_t preadv2(int fd, const struct iovec *v, int c, off_t at, int flags)
+{ NEXT(preadv2); maybe_cut(fd); return next(fd, v, c, at, flags); }
+ssize_t preadv64v2(int fd, const struct iovec *v, int c, off_t at, int flags)
+{ NEXT(preadv64v2); maybe_cut(fd); return next(fd, v, c, at, flags); }
+"""
+
+
+@pytest.fixture(scope="module")
+def shrink_shim(tmp_path_factory):
+    d = tmp_path_factory.mktemp("shim")
+    (d / "shim.c").write_text(_SHRINK_SHIM)
+    r = subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", str(d / "shim.so"),
+                        str(d / "shim.c"), "-ldl"], capture_output=True, text=True)
+    if r.returncode:
+        pytest.skip(f"cannot build the LD_PRELOAD shim: {r.stderr[-300:]}")
+    return str(d / "shim.so")
+
+
+@pytest.mark.parametrize("direction", ["up-pull-from-oc", "oc-push-to-up", "oc-pull-from-oc"])
+def test_a_source_that_shrinks_while_it_is_sent(tmp_path, direction, shrink_shim):
+    """A file cut short after the sender opened it (upstream's testsuite
+    source-change-size-continues, made certain by a shim that cuts it at the first
+    read): the sender reads zeros past the new end, says "read errors mapping", sends a
+    checksum the receiver refuses, the file is sent again at its new size, the files
+    after it still go, and the run ends 23 - as upstream's does. Before, the mapped file
+    raised SIGBUS and the sender died (code 12)."""
+    data = os.urandom(3 << 20)
+    results = {}
+    for name in ("up", "oc"):
+        src = tmp_path / f"src-{name}"
+        src.mkdir()
+        (src / "big").write_bytes(data)
+        (src / "zlater").write_bytes(b"after")
+        dest = tmp_path / f"dst-{name}"
+        env = dict(os.environ, LD_PRELOAD=shrink_shim, OC_TEST_SHRINK=str(src / "big"))
+        if name == "up":
+            client, server = RSYNC, RSYNC
+        else:
+            client = RSYNC if direction.startswith("up") else OC
+            server = RSYNC if direction.endswith("to-up") else OC
+        where = ([f"localhost:{src}/", str(dest)] if "pull" in direction else
+                 [f"{src}/", f"localhost:{dest}"])
+        r = subprocess.run([client, "-a", "-e", _stub_rsh(tmp_path), f"--rsync-path={server}",
+                            *where], capture_output=True, text=True, timeout=60, env=env)
+        assert (src / "big").stat().st_size == 1000, f"{name}: the shim never cut the file"
+        assert (dest / "big").read_bytes() == data[:1000], r.stderr
+        assert (dest / "zlater").read_bytes() == b"after", r.stderr
+        results[name] = r
+    up, oc = results["up"], results["oc"]
+    assert up.returncode == 23 and oc.returncode == up.returncode, oc.stderr
+    line = f'read errors mapping "{tmp_path}/src-oc/big": No data available (61)'
+    assert line in oc.stderr and "Traceback" not in oc.stderr

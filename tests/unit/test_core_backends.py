@@ -1,13 +1,15 @@
 """libcore: native (scalar and AVX2) == pure reference == independent oracles."""
+import errno
 import hashlib
 import os
 import random
 
+import oc_core.window as oc_window
 import pytest
 import xxhash
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from oc_core import Checksum, FileSum, MatchCounts, SeedMode, SigTable, load_backend
+from oc_core import Checksum, FileSum, FileWindow, MatchCounts, SeedMode, SigTable, load_backend
 
 NATIVE = load_backend("native")
 PURE = load_backend("pure")
@@ -220,3 +222,72 @@ def test_in_place_matcher_keeps_blocks_at_their_own_offsets():
                                            updating=True)]
     assert plain == [1, 0, 2, -1]
     assert inplace == [1, 2, -1]  # block 0 was overwritten by the time "a" comes
+
+
+def _window_over(tmp_path, data: bytes, piece: int, on_read=None):
+    path = tmp_path / "new"
+    path.write_bytes(data)
+    fd = os.open(path, os.O_RDONLY)
+    return fd, FileWindow(fd, len(data), 0, on_read, piece=piece)
+
+
+@settings(max_examples=40, deadline=None)
+@given(basis=st.binary(min_size=1, max_size=6000), edits=st.lists(
+    st.tuples(st.integers(0, 6000), st.binary(max_size=300), st.integers(0, 300)),
+    max_size=6), block=st.sampled_from([1, 7, 64, 700]), piece=st.sampled_from([1, 50, 4096]),
+    forget=st.sampled_from([1, 100, 5000]), updating=st.booleans())
+def test_matcher_through_a_sliding_window_equals_the_whole_buffer(
+        tmp_path_factory, basis, edits, block, piece, forget, updating):
+    """The sender reads the new file through a FileWindow (no mapping): read on as the
+    matcher needs, forgotten below its low water. Same records as over the whole file,
+    every literal and matched block still readable from the window when its record comes,
+    and every byte shown to on_read once, in order."""
+    new = bytearray(basis)
+    for pos, ins, cut in edits:
+        pos = min(pos, len(new))
+        new[pos:pos + cut] = ins
+    new = bytes(new)
+    sig = _signature(basis, block, Checksum.MD5, 16)
+    whole = list(NATIVE.match(sig, new, Checksum.MD5, 0, SeedMode.NONE, updating=updating))
+    seen = []
+    fd, window = _window_over(tmp_path_factory.mktemp("w"), new, piece,
+                              lambda v: seen.append(bytes(v)))
+    old = oc_window._FORGET
+    oc_window._FORGET = forget
+    try:
+        got, rebuilt = [], bytearray()
+        for off, n, token in NATIVE.match(sig, window, Checksum.MD5, 0, SeedMode.NONE,
+                                          updating=updating):
+            got.append((off, n, token))
+            rebuilt += window.get(off, n)
+            if token >= 0:
+                rebuilt += window.get(off + n, sig.length_of(token))
+        window.ensure(len(new))
+    finally:
+        oc_window._FORGET = old
+        os.close(fd)
+    assert got == whole
+    assert bytes(rebuilt) == new and b"".join(seen) == new and not window.error
+
+
+def test_a_window_over_a_file_that_shrank_reads_zeros_and_keeps_the_errno(tmp_path):
+    """upstream map_ptr: what can no longer be read is zeros, the status ENODATA."""
+    data = os.urandom(10_000)
+    seen = []
+    fd, window = _window_over(tmp_path, data, 4096, lambda v: seen.append(bytes(v)))
+    try:
+        os.truncate(tmp_path / "new", 5000)
+        assert window.get(0, 10_000) == data[:5000] + bytes(5000)
+        assert window.error == errno.ENODATA
+        assert b"".join(seen) == data[:5000] + bytes(5000)
+        records = list(NATIVE.match(_signature(data, 700), window, Checksum.MD5, 0,
+                                    SeedMode.NONE))
+        assert records[-1][2] == -1  # the matcher ends over the zeros, no fault
+    finally:
+        os.close(fd)
+    fd = os.open(tmp_path, os.O_RDONLY)  # a directory: read fails outright
+    try:
+        window = FileWindow(fd, 100)
+        assert window.get(0, 100) == bytes(100) and window.error == errno.EISDIR
+    finally:
+        os.close(fd)

@@ -1,13 +1,16 @@
 """oc_wire codecs, checked both ways: encode(value) == bytes and decode(bytes) == value.
 Byte rows come from upstream's io.c rules and from batches real rsync 3.5.0 wrote."""
+import oc_wire.sums as sums
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from oc_wire.errors import LimitError, NeedData, ProtocolError
 from oc_wire.flist_codec import FlistEncoder, FlistOptions
 from oc_wire.flist_decode import FlistDecoder
 from oc_wire.flist_entry import FileEntry
 from oc_wire.ints import ByteReader, longint, varint, varlong, vstring
 from oc_wire.ndx import NDX_DONE, NDX_FLIST_EOF, NdxCodec
-from oc_wire.sums import SumHead, encode_sum_head, read_sum_head
+from oc_wire.sums import SumHead, encode_block, encode_sum_head, read_blocks, read_sum_head
 from oc_wire.token_events import End, Literal, Match
 from oc_wire.tokens import TokenDecoder, encode_end, encode_literal, encode_match
 
@@ -62,6 +65,27 @@ def test_ndx_rows(protocol, seq, hexbytes):
     assert b"".join(enc.encode(n) for n in seq).hex() == hexbytes
     dec, r = NdxCodec(protocol), ByteReader(bytes.fromhex(hexbytes))
     assert [dec.decode(r) for _ in seq] == seq
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 16), st.lists(st.integers(0, 2**32 - 1), max_size=40), st.data())
+def test_block_sums_read_back_in_batches(s2len, values, data):
+    """read_blocks splits records (int32 sum1 + s2len strong bytes) a batch at a time:
+    the same columns as record by record, whatever the batch size."""
+    strongs = [data.draw(st.binary(min_size=s2len, max_size=s2len)) for _ in values]
+    wire = b"".join(encode_block(v, s) for v, s in zip(values, strongs, strict=True))
+    head = SumHead(len(values), 700, s2len, 0)
+    for batch in (1, 3, 1 << 16):
+        old = sums._RECORDS
+        sums._RECORDS = batch
+        try:
+            sum1, strong = read_blocks(ByteReader(wire + b"tail"), head)
+        finally:
+            sums._RECORDS = old
+        assert list(sum1) == values and strong == b"".join(strongs)
+    if values:
+        with pytest.raises(NeedData):
+            read_blocks(ByteReader(wire[:-1]), head)
 
 
 def test_sum_head_round_trip_and_limits():

@@ -25,6 +25,7 @@ phase 0 an NDX_DONE retires the oldest list and is echoed, the last one ends the
 """
 import errno
 import os
+from functools import partial
 
 from oc_core import FileSum, MatchCounts, SigTable
 from oc_core.record import record
@@ -52,7 +53,7 @@ from oc_wire.sums import encode_sum_head, read_blocks, read_sum_head
 
 from .conn import Conn
 from .flists import segment_for
-from .sources import open_failed
+from .sources import open_failed, read_failed
 
 __all__ = ["SendItem", "Sender", "open_listed"]
 
@@ -302,7 +303,10 @@ class Sender:
                 for chunk in file_tokens(sig, self.spec, fd, size, tokens, progress,
                                          counts=self.counts, updating=bool(updating),
                                          append_from=min(have, size) if append else None,
-                                         verify_prefix=append == 2, report=self.delta):
+                                         verify_prefix=append == 2, report=self.delta,
+                                         push=self.conn.flush,
+                                         read_failed=partial(self._read_failed,
+                                                             item.path)):
                     self.xfer_write(chunk)
                 if self.counts is not None:
                     self.counts.transferred(item.entry)
@@ -326,6 +330,9 @@ class Sender:
         if self.am_server:
             self.conn.write(self.stats())
         self.conn.flush()
+
+    def _read_failed(self, path: bytes, err: int) -> None:
+        self.io_error |= read_failed(err, path, self.log)
 
     def stats(self) -> bytes:
         """The stats block (upstream: main.c handle_stats): read, written, total size and

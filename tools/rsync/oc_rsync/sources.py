@@ -51,3 +51,12 @@ def open_failed(exc: OSError, path: bytes, warn, error) -> int:
         return 2
     error(f'send_files failed to open "{full}": {exc.strerror} ({exc.errno})')
     return 1
+
+
+def read_failed(err: int, path: bytes, error) -> int:
+    """Say that a file changed as it was sent (it read short: zeros went out and a
+    checksum the receiver refuses), as upstream's sender does after match_sums; returns
+    the io_error bit (IOERR_GENERAL, exit 23)."""
+    full = os.fsdecode(os.path.abspath(path))
+    error(f'read errors mapping "{full}": {os.strerror(err)} ({err})')
+    return 1

@@ -5,6 +5,8 @@ Sum head: int32 count, int32 block length, int32 strong-sum length (protocol >= 
 int32 remainder. Then per block: int32 rolling sum and s2length strong-sum bytes.
 """
 import struct
+import sys
+from array import array
 
 from oc_core.record import record
 
@@ -20,6 +22,8 @@ MAX_BLOCK_SIZE = 1 << 17
 OLD_MAX_BLOCK_SIZE = 1 << 29
 MAX_DIGEST_LEN = 64
 MAX_SUM_COUNT = 1 << 28
+_RECORDS = 1 << 16
+_U32 = "I" if array("I").itemsize == 4 else "L"
 
 
 @record(frozen=True, slots=True)
@@ -61,10 +65,28 @@ def encode_block(sum1: int, strong: bytes) -> bytes:
     return int32(sum1 - (1 << 32) if sum1 >= 1 << 31 else sum1) + strong
 
 
-def read_blocks(r: ByteReader, head: SumHead) -> tuple[tuple[int, ...], bytes]:
-    """All block sums of a signature: (sum1 values, concatenated strong sums)."""
-    sum1, strong = [], bytearray()
-    for _ in range(head.count):
-        sum1.append(r.read_uint32())
-        strong += r.read_bytes(head.s2len)
-    return tuple(sum1), bytes(strong)
+def read_blocks(r: ByteReader, head: SumHead) -> tuple[array, bytes]:
+    """All block sums of a signature: (sum1 values as an unsigned 32-bit array,
+    concatenated strong sums). Records are read up to _RECORDS at a time (memory grows
+    with what arrived, never with a count alone) and split into their two columns by
+    strided slices, each field's bytes at once."""
+    rec = 4 + head.s2len
+    sum1, strong = array(_U32), bytearray()
+    left = head.count
+    while left:
+        n = min(left, _RECORDS)
+        data = r.read_bytes(n * rec)
+        sum1.frombytes(_column(data, 0, 4, rec))
+        strong += _column(data, 4, head.s2len, rec)
+        left -= n
+    if sys.byteorder == "big":
+        sum1.byteswap()
+    return sum1, bytes(strong)
+
+
+def _column(data: bytes, start: int, width: int, rec: int) -> bytearray:
+    """Bytes start..start+width of every rec-byte record of data, end to end."""
+    out = bytearray(len(data) // rec * width)
+    for k in range(width):
+        out[k::width] = data[start + k::rec]
+    return out
