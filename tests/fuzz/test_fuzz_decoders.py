@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from oc_delta import delta, read_signature
 from oc_patch import patch_stream
 from oc_sig import sign
-from oc_wire.errors import OcError
+from oc_wire.errors import NeedData, OcError, ProtocolError
 from oc_wire.flist_codec import FlistOptions
 from oc_wire.flist_decode import FlistDecoder
 from oc_wire.ints import ByteReader
@@ -341,3 +341,59 @@ def test_list_stream_decodes_whole():
     from oc_flist.wire import decode_list
 
     assert [e.name for e in decode_list(LISTS)] == [b".", b"a", b"d", b"d/x", b"d/e"]
+
+
+class _Trickle:
+    """A buffered source that shows a few more bytes at a time (the connection's
+    read/peek/consume), for PullReader."""
+
+    def __init__(self, data: bytes, steps: list[int]):
+        self.data, self.steps = data, steps
+        self.shown = self.used = self.step = 0
+
+    def _show(self, n: int) -> None:
+        while self.shown - self.used < n and self.shown < len(self.data):
+            self.shown = min(len(self.data), self.shown + self.steps[self.step % len(self.steps)])
+            self.step += 1
+
+    def read(self, n: int) -> bytes:
+        self._show(1)
+        out = self.data[self.used:min(self.shown, self.used + n)]
+        self.used += len(out)
+        return out
+
+    def peek(self, n: int, most: int | None = None) -> bytes:
+        self._show(n)
+        if self.shown - self.used < n:
+            raise NeedData(n, self.used)
+        end = self.shown if most is None else min(self.shown, self.used + max(n, most))
+        return self.data[self.used:end]
+
+    def consume(self, n: int) -> None:
+        self.used += n
+
+
+@SETTINGS
+@given(st.lists(st.one_of(st.integers(0, 40), st.binary(min_size=1, max_size=50)),
+                max_size=60),
+       st.lists(st.integers(1, 40), min_size=1, max_size=20), st.sampled_from([None, 30]))
+def test_buffered_token_reading_equals_token_by_token(tokens, steps, count):
+    """PlainTokenReader over a buffered stream decodes runs of matches from the buffer
+    at once: the same events, the same end offset and the same refusal of an index out
+    of range as reading token by token."""
+    from oc_wire.tokens import PlainTokenReader, encode_end, encode_literal, encode_match
+
+    data = b"".join(encode_match(t) if isinstance(t, int) else encode_literal(t)
+                    for t in tokens) + encode_end() + b"tail"
+
+    def events(r):
+        got = []
+        try:
+            for ev in PlainTokenReader().read_file(r, None, count):
+                got.append(ev)
+        except ProtocolError as e:
+            got.append(("refused", e.offset))
+        return got, r.offset
+    src = _Trickle(data, steps)
+    assert events(PullReader(src.read, peek=src.peek, consume=src.consume)) == \
+        events(ByteReader(data))

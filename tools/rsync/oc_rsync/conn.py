@@ -375,10 +375,11 @@ class Conn:
         """Up to n bytes of data; PeerClosed at the end of input."""
         return self.consume(n, self._input(n, 1))
 
-    def peek(self, n: int) -> bytes:
-        """What input is buffered, at least n bytes, without consuming it."""
+    def peek(self, n: int, most: int | None = None) -> bytes:
+        """What input is buffered, at least n bytes (at most `most`), without consuming
+        it."""
         src = self._input(n, n)
-        return src.peek(len(src))
+        return src.peek(len(src) if most is None else max(n, most))
 
     def consume(self, n: int, src: Chunks | None = None) -> bytes:
         """Take the first n bytes of the input buffer (as peek() showed them)."""

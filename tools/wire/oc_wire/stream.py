@@ -20,10 +20,10 @@ class PullReader(ByteReader):
     def buffered(self) -> bool:
         return self._peek is not None
 
-    def window(self, at_least: int) -> bytes:
-        """What is buffered, at least at_least bytes, without consuming it (the source
-        raises at the end of input)."""
-        return self._peek(at_least)
+    def window(self, at_least: int, at_most: int | None = None) -> bytes:
+        """What is buffered, at least at_least bytes (and no more than at_most, when
+        given), without consuming it (the source raises at the end of input)."""
+        return self._peek(at_least) if at_most is None else self._peek(at_least, at_most)
 
     def advance(self, n: int) -> None:
         """Consume n bytes of the window."""

@@ -3,9 +3,13 @@
 int32 n > 0: n literal bytes follow (n <= CHUNK_SIZE); int32 -(k+1): block k matched;
 int32 0: end of the file's tokens. Literal runs longer than CHUNK_SIZE are split.
 """
+import struct
+
 from .errors import NEED_DATA, NeedData, ProtocolError
 from .ints import ByteReader, int32
 from .token_events import CHUNK_SIZE, End, Literal, Match
+
+_INT32S = struct.Struct("<i")
 
 __all__ = ["encode_literal", "encode_match", "encode_end", "TokenDecoder", "read_token",
            "PlainTokenEncoder", "PlainTokenReader"]
@@ -81,11 +85,40 @@ class PlainTokenEncoder:
         return out + encode_end() if token == -1 else out
 
 
+_RUN_WINDOW = 16 << 10  # bytes of buffered input looked at for a run of matches
+
+
 class PlainTokenReader:
     """read_file(reader, block, count): one file's events up to End, like the compressed
-    decoders (block is unused: the plain stream needs no basis to decode)."""
+    decoders (block is unused: the plain stream needs no basis to decode).
+
+    Over a buffered stream (stream.PullReader with a window), a run of match tokens
+    already in the buffer is decoded at once and consumed with one advance: a big file
+    that is mostly the same comes as tens of thousands of 4-byte tokens. Anything else
+    (a literal, the end, a bad index) is read token by token as before."""
 
     def read_file(self, r: ByteReader, block=None, count: int | None = None):
-        while not isinstance(ev := read_token(r, count), End):
+        buffered = getattr(r, "buffered", False)
+        while True:
+            if buffered and r.window(4, 4)[3] & 0x80:  # a negative int32: a match
+                buf = r.window(4, _RUN_WINDOW)
+                runs = _match_run(buf[:len(buf) // 4 * 4], count)
+                if runs:
+                    r.advance(4 * len(runs))
+                    yield from runs
+                    continue
+            ev = read_token(r, count)
             yield ev
-        yield ev
+            if isinstance(ev, End):
+                return
+
+
+def _match_run(buf: bytes, count: int | None) -> list[Match]:
+    """The match tokens at the start of buf (whole int32s), up to the first other token
+    or index out of range (left for read_token to read or refuse)."""
+    out = []
+    for (n,) in _INT32S.iter_unpack(buf):
+        if n >= 0 or (count is not None and -n - 1 >= count):
+            break
+        out.append(Match(-n - 1))
+    return out
