@@ -1,6 +1,4 @@
 """Thin wrappers over libcore (cffi API mode). Same functions as _pure.py."""
-from array import array
-
 from . import _types
 from ._oc_core import ffi, lib
 from ._types import SigTable
@@ -106,8 +104,8 @@ def match(sig: SigTable, data, algo: int, seed: int, seed_mode: int, on_progress
     each batch with the lowest offset still needed."""
     count = sig.count
     sum1 = ffi.from_buffer("uint32_t[]", sig.sum1) \
-        if isinstance(sig.sum1, array) and sig.sum1.itemsize == 4 and count \
-        else ffi.new("uint32_t[]", list(sig.sum1) or [0])
+        if getattr(sig.sum1, "itemsize", 0) == 4 and count \
+        else ffi.new("uint32_t[]", list(sig.sum1) or [0])  # (a tuple)
     sum2 = ffi.from_buffer(sig.sum2) if sig.sum2 else ffi.new("uint8_t[1]")
     m = lib.oc_matcher_new(sum1, sum2, count, sig.block_len, sig.remainder, sig.s2len,
                            int(algo), seed & 0xFFFFFFFF, int(seed_mode))

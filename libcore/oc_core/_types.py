@@ -1,6 +1,4 @@
 """Types shared by both backends: algorithms, seed placement, the signature table."""
-from collections.abc import Sequence
-
 from .consts import IntConst
 from .record import record
 
@@ -51,7 +49,7 @@ class SigTable:
     block_len: int
     remainder: int
     s2len: int
-    sum1: Sequence[int]
+    sum1: object  # a sequence of ints (see above)
     sum2: bytes
 
     @property

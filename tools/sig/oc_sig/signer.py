@@ -85,6 +85,12 @@ def block_records(fd: int, size: int, head: SumHead, spec, progress=None) -> Ite
         return oc_core.sig_records(spec.algo, data, head.block_len, spec.seed,
                                    spec.seed_mode, head.s2len)
 
+    if size <= chunk:  # one piece: no pool of threads to start and stop for it
+        if size:
+            yield records(0)
+        if progress is not None:
+            progress.update(size)
+        return
     # libcore releases the GIL: chunks are summed on all cores, written in order.
     from concurrent.futures import ThreadPoolExecutor  # only for big files
 

@@ -6,7 +6,6 @@ int32 remainder. Then per block: int32 rolling sum and s2length strong-sum bytes
 """
 import struct
 import sys
-from array import array
 
 from oc_core.record import record
 
@@ -23,7 +22,6 @@ OLD_MAX_BLOCK_SIZE = 1 << 29
 MAX_DIGEST_LEN = 64
 MAX_SUM_COUNT = 1 << 28
 _RECORDS = 1 << 16
-_U32 = "I" if array("I").itemsize == 4 else "L"
 
 
 @record(frozen=True, slots=True)
@@ -65,13 +63,14 @@ def encode_block(sum1: int, strong: bytes) -> bytes:
     return int32(sum1 - (1 << 32) if sum1 >= 1 << 31 else sum1) + strong
 
 
-def read_blocks(r: ByteReader, head: SumHead) -> tuple[array, bytes]:
+def read_blocks(r: ByteReader, head: SumHead):
     """All block sums of a signature: (sum1 values as an unsigned 32-bit array,
     concatenated strong sums). Records are read up to _RECORDS at a time (memory grows
     with what arrived, never with a count alone) and split into their two columns by
     strided slices, each field's bytes at once."""
+    from array import array  # (not at import: it loads collections.abc, 3 ms of a start)
     rec = 4 + head.s2len
-    sum1, strong = array(_U32), bytearray()
+    sum1, strong = array("I" if array("I").itemsize == 4 else "L"), bytearray()
     left = head.count
     while left:
         n = min(left, _RECORDS)
