@@ -117,10 +117,13 @@ int oc_keep_freed_memory(size_t trim_threshold, size_t mmap_threshold);
  * symlink, 0600), given its owner, group, mode and mtime (those whose OC_SET_ bit is set;
  * the access time is left alone) and renamed to dst. src is opened with src_flags
  * (O_NOFOLLOW or 0); with ino nonzero it must be that file (dev, ino) or ELOOP. stop,
- * when not NULL and nonzero, ends the copy between chunks (EINTR). Returns 0, or -errno
- * with *stage saying which step failed; after a failure no temp file is left. */
+ * when not NULL and nonzero, ends the copy between chunks (EINTR). The bytes copied are
+ * the source's length when it was opened; when they cannot all be read (a read error, or
+ * the file ended early: ENODATA) the stage is OC_STAGE_READ. Returns 0, or -errno with
+ * *stage saying which step failed; after a failure no temp file is left. */
 enum { OC_SET_OWNER = 1, OC_SET_GROUP = 2, OC_SET_MODE = 4, OC_SET_MTIME = 8 };
-enum { OC_STAGE_OPEN = 1, OC_STAGE_TEMP = 2, OC_STAGE_WRITE = 3, OC_STAGE_RENAME = 4 };
+enum { OC_STAGE_OPEN = 1, OC_STAGE_TEMP = 2, OC_STAGE_WRITE = 3, OC_STAGE_RENAME = 4,
+       OC_STAGE_READ = 5 };
 typedef struct {
     const char *src;
     int src_flags;

@@ -33,6 +33,7 @@ from ._types import (
     SET_MTIME,
     SET_OWNER,
     STAGE_OPEN,
+    STAGE_READ,
     STAGE_RENAME,
     STAGE_TEMP,
     STAGE_WRITE,
@@ -45,7 +46,7 @@ from .window import FileWindow
 
 __all__ = ["BACKEND", "Checksum", "SeedMode", "SigTable", "MatchCounts", "CHUNK_SIZE",
            "MAX_CHAIN_LEN", "SET_OWNER", "SET_GROUP", "SET_MODE", "SET_MTIME", "STAGE_OPEN",
-           "STAGE_TEMP", "STAGE_WRITE", "STAGE_RENAME",
+           "STAGE_TEMP", "STAGE_WRITE", "STAGE_RENAME", "STAGE_READ",
            "FileSum", "FileWindow", "load_backend", "features", "digest_len", "rolling_checksum",
            "block_sums", "strong_sum", "block_strong_sums", "sig_records", "md4", "match",
            "keep_freed_memory", "copy_install", "StopFlag", "files_equal"]

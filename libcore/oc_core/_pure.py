@@ -18,6 +18,7 @@ from ._types import (
     SET_MTIME,
     SET_OWNER,
     STAGE_OPEN,
+    STAGE_READ,
     STAGE_RENAME,
     STAGE_TEMP,
     STAGE_WRITE,
@@ -277,20 +278,27 @@ def copy_install(src: bytes, src_flags: int, dev: int, ino: int, tmp: bytes, dst
         return -e.errno, stage
     out = None
     try:
-        if ino:
-            st = os.fstat(fd_in)
-            if (st.st_dev, st.st_ino) != (dev, ino):
-                return -errno.ELOOP, stage
+        st = os.fstat(fd_in)
+        if ino and (st.st_dev, st.st_ino) != (dev, ino):
+            return -errno.ELOOP, stage
         stage = STAGE_TEMP
         out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
                       | os.O_CLOEXEC, 0o600)
-        stage = STAGE_WRITE
-        while chunk := os.read(fd_in, 1 << 20):
+        left = st.st_size  # (as long as when opened)
+        while left:
             if stop is not None and stop.is_set():
+                stage = STAGE_WRITE
                 raise InterruptedError(errno.EINTR, "stopped")
+            stage = STAGE_READ
+            chunk = os.read(fd_in, min(left, 1 << 20))
+            if not chunk:
+                raise OSError(errno.ENODATA, "the file shrank")
+            stage = STAGE_WRITE
+            left -= len(chunk)
             view = memoryview(chunk)
             while view:
                 view = view[os.write(out, view):]
+        stage = STAGE_WRITE
         if set_bits & (SET_OWNER | SET_GROUP):
             os.fchown(out, uid if set_bits & SET_OWNER else -1,
                       gid if set_bits & SET_GROUP else -1)

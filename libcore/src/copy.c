@@ -14,23 +14,36 @@
 
 #define CHUNK ((size_t)8 << 20)
 
-static int copy_data(int in, int out, volatile int *stop)
+/* Copies what the source holds up to `size` bytes (its length when opened: a file that
+ * grows meanwhile is sent as long as it was, as upstream's sender does). Returns 0, or
+ * -errno with *read_side set when reading failed or the file ended before `size`
+ * (-ENODATA: it shrank while copied). */
+static int copy_data(int in, int out, int64_t size, volatile int *stop, int *read_side)
 {
     ssize_t n;
     int kernel = 1;
+    int64_t left = size;
     static __thread char buf[1 << 16];
+    *read_side = 0;
     for (;;) {
         if (stop && *stop)
             return -EINTR;
+        if (left == 0)
+            return 0;
+        size_t want = (uint64_t)left < CHUNK ? (size_t)left : CHUNK;
         if (kernel) {
-            n = copy_file_range(in, NULL, out, NULL, CHUNK, 0);
+            n = copy_file_range(in, NULL, out, NULL, want, 0);
             if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS
                           || errno == EOPNOTSUPP)) {
                 kernel = 0; /* (nothing was copied by the failing call) */
                 continue;
             }
         } else {
-            n = read(in, buf, sizeof buf);
+            n = read(in, buf, want < sizeof buf ? want : sizeof buf);
+            if (n < 0 && errno != EINTR) {
+                *read_side = 1;
+                return -errno;
+            }
             for (ssize_t done = 0; n > 0 && done < n;) {
                 ssize_t w = write(out, buf + done, (size_t)(n - done));
                 if (w < 0) {
@@ -41,10 +54,14 @@ static int copy_data(int in, int out, volatile int *stop)
                 done += w;
             }
         }
-        if (n == 0)
-            return 0;
+        if (n == 0) {
+            *read_side = 1;
+            return -ENODATA;
+        }
         if (n < 0 && errno != EINTR)
             return -errno;
+        if (n > 0)
+            left -= n;
     }
 }
 
@@ -72,8 +89,12 @@ int oc_copy_install(const oc_copy_job *j, int *stage)
     *stage = OC_STAGE_OPEN;
     if (in < 0)
         return -errno;
-    if (j->ino && (fstat(in, &st) < 0 || (uint64_t)st.st_ino != j->ino
-                   || (uint64_t)st.st_dev != j->dev)) {
+    if (fstat(in, &st) < 0) {
+        rc = -errno;
+        close(in);
+        return rc;
+    }
+    if (j->ino && ((uint64_t)st.st_ino != j->ino || (uint64_t)st.st_dev != j->dev)) {
         close(in);
         return -ELOOP;
     }
@@ -85,7 +106,10 @@ int oc_copy_install(const oc_copy_job *j, int *stage)
         return rc;
     }
     *stage = OC_STAGE_WRITE;
-    rc = copy_data(in, out, j->stop);
+    int read_side;
+    rc = copy_data(in, out, (int64_t)st.st_size, j->stop, &read_side);
+    if (rc < 0 && read_side)
+        *stage = OC_STAGE_READ;
     close(in);
     if (rc == 0)
         rc = set_attrs(out, j);

@@ -46,7 +46,7 @@ from .install import temp_name
 from .options import Options
 from .output import Output
 from .paths import Destination
-from .sources import open_failed, scan_reporter, selection_for
+from .sources import open_failed, read_failed, scan_reporter, selection_for
 
 __all__ = ["eligible", "copy_locally"]
 
@@ -143,6 +143,7 @@ class _LocalGenerator(Generator):
         self.io_lock = threading.Lock()
         self.same: dict[int, tuple[threading.Event, dict]] = {}  # -c, by id(entry)
         self.pending: list[tuple] = []  # transfers not handed over yet (a few at a time)
+        self.redo: list[tuple] = []  # transfers to do again: the source changed meanwhile
         # -L/-k/--copy-unsafe-links listed some links as their referents
         self.open_flags = os.O_RDONLY | (
             0 if o.copy_links or o.copy_dirlinks or o.copy_unsafe_links else os.O_NOFOLLOW)
@@ -160,6 +161,8 @@ class _LocalGenerator(Generator):
             self._hand_over()
             self.same.clear()  # (those of entries the generator did not compare)
         self.workers.finish()
+        for job in self.redo:  # (upstream's phase 1)
+            self._transfer(*job, again=True)
         self.touch_up_dirs()
 
     def _compare_ahead(self, pairs) -> None:
@@ -215,9 +218,14 @@ class _LocalGenerator(Generator):
                 return
             self._transfer(*job)
 
-    def _transfer(self, e: FileEntry, source: bytes, path: bytes, old_mode) -> None:
+    def _transfer(self, e: FileEntry, source: bytes, path: bytes, old_mode,
+                  again: bool = False) -> None:
         """(On a worker) the sender's open (upstream: sender.c send_files, "file has
-        vanished"), the receiver's temp file, attributes and rename: in one C call."""
+        vanished"), the receiver's temp file, attributes and rename: in one C call.
+        A source that could not be read to the length it had when opened (it shrank as
+        it was copied) is installed nowhere: as upstream, the sender says "read errors
+        mapping" and the file is copied again after all the others (its redo); a second
+        such failure leaves the destination as it was, with upstream's ERROR line."""
         bits, uid, gid, mode = self.attrs.for_new_file(e, old_mode)
         d, base = os.path.split(path)
         while True:
@@ -228,6 +236,16 @@ class _LocalGenerator(Generator):
             if rc != -errno.EEXIST or stage != oc_core.STAGE_TEMP:  # (a name taken: again)
                 break
         if rc == 0 or self.workers.stop.is_set():
+            return
+        if stage == oc_core.STAGE_READ:
+            bit = read_failed(-rc, source, lambda t: self.log.error(t, "sender"))
+            with self.io_lock:
+                self.io_error |= bit
+                if not again:
+                    self.redo.append((e, source, path, old_mode))
+            if again:
+                self.log.error_text(f"ERROR: {os.fsdecode(e.name)} failed verification "
+                                    "-- update discarded.")
             return
         if stage != oc_core.STAGE_OPEN:  # named like the receiver's write errors
             raise OSError(-rc, os.strerror(-rc), path)

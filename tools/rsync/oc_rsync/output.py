@@ -210,6 +210,12 @@ class Output:
         self.io_error |= 1
         self._write(self.err, f"{PROG}: [{role}] {text}\n")
 
+    def error_text(self, text: str) -> None:
+        """An error upstream writes as it is (rprintf FERROR_XFER, no "rsync: [role]"
+        prefix: "ERROR: F failed verification ..."); it counts for exit code 23."""
+        self.io_error |= 1
+        self._write(self.err, text + "\n")
+
     def warning(self, text: str) -> None:
         """upstream FWARNING: the text alone on stderr."""
         self._write(self.warn, text + "\n")

@@ -311,7 +311,7 @@ class Receiver:
                 self.out.warning(f"WARNING: {os.fsdecode(e.name)} failed verification -- "
                                  f"update {kept} (will try again).")
         else:
-            self.out.error(f"ERROR: {os.fsdecode(e.name)} failed verification -- "
+            self.out.error_text(f"ERROR: {os.fsdecode(e.name)} failed verification -- "
                            f"update {kept}.")
         if in_place and not one_inplace:
             self._install(e, path, tmp_name, True)
