@@ -1,7 +1,8 @@
 """FileWindow: a file being sent, read through a sliding window (upstream: fileio.c
 map_ptr), for the matcher and the token writer.
 
-ensure(upto) reads on with preadv straight into the window's buffer, a piece at a time;
+ensure(upto) reads on, in order, straight into the window's buffer, a piece at a time
+(read(2) from the file's offset, which the window sets once: as upstream's map_ptr);
 forget(low) lets go of what lies before low (the matcher's low water, or the end of what
 was sent), moving the rest to the front of the buffer now and then, so one buffer of a
 few MiB is reused for the whole file and what was just read is still in the CPU's cache
@@ -15,6 +16,7 @@ piece, read or zero, is shown to on_read(view) once, in file order (the whole-fi
 checksum), as a view valid only during the call.
 """
 import errno
+import io
 import os
 
 __all__ = ["FileWindow"]
@@ -23,7 +25,7 @@ _FORGET = 4 << 20  # move the live bytes to the front once this much lies before
 
 
 class FileWindow:
-    __slots__ = ("fd", "size", "buf", "base", "end", "error", "_on_read", "_piece")
+    __slots__ = ("fd", "size", "buf", "base", "end", "error", "_on_read", "_piece", "_file")
 
     def __init__(self, fd: int, size: int, start: int = 0, on_read=None,
                  piece: int = 1 << 20):
@@ -31,6 +33,11 @@ class FileWindow:
         self.buf = bytearray()  # buf[0:end - base] holds file offsets base..end
         self.base = self.end = start
         self.error = 0
+        try:
+            self._file = io.FileIO(fd, closefd=False)  # (readinto: read(2) into the buffer)
+            os.lseek(fd, start, os.SEEK_SET)
+        except OSError as e:  # (not a file that can be read: nothing but zeros)
+            self._file, self.error = None, e.errno or errno.EIO
         self._on_read = on_read
         self._piece = piece
 
@@ -57,9 +64,7 @@ class FileWindow:
         got = 0
         while got < len(view):
             try:
-                n = os.preadv(self.fd, [view[got:]], self.end + got)
-            except InterruptedError:
-                continue
+                n = self._file.readinto(view[got:])
             except OSError as e:
                 self.error = e.errno or errno.EIO
                 return got
