@@ -34,7 +34,7 @@ from .chmod import tweak_mode
 from .filters import FilterRules, files_under
 
 __all__ = ["Selection", "ScanErrors", "BuildAbort", "Lines", "ListFormat", "build",
-           "build_items", "entry_from", "IncrementalBuild"]
+           "build_items", "entry_from", "IncrementalBuild", "unsafe_symlink"]
 
 
 @record(frozen=True, slots=True)
@@ -138,20 +138,52 @@ def entry_from(name: bytes, r: ScanRec, names: _Names | None = None) -> FileEntr
     return e
 
 
-def _unsafe(target: bytes, name: bytes) -> bool:
-    """upstream util1.c unsafe_symlink: does target, relative to name's directory, leave
-    the tree?"""
+def unsafe_symlink(target: bytes, name: bytes) -> bool:
+    """upstream util1.c unsafe_symlink (3.5.0): would a symlink to `target`, standing
+    at `name` in the transfer, lead out of it? Lexical only, nothing is resolved. Empty
+    and absolute targets are unsafe; so is a '/../' after the leading '../'s and a
+    target ending in '/..'; otherwise the target's '..'s may not climb above the top,
+    counted from the link's own depth (a '..' in the name starts that count over, '.'
+    counts for nothing, a run of slashes is one)."""
     if not target or target.startswith(b"/"):
         return True
-    depth = name.count(b"/")
-    for part in target.split(b"/"):
+    rest = target
+    while rest.startswith(b"../"):
+        rest = rest[3:].lstrip(b"/")
+    if b"/../" in rest or (len(target) > 3 and target.endswith(b"/..")):
+        return True
+    depth = 0
+    parts, last = _components(name)
+    for part in parts:
+        if part == b"..":
+            depth = 0
+        elif part != b".":
+            depth += 1
+    if last == b"..":
+        depth = 0
+    parts, last = _components(target)
+    for part in parts:
         if part == b"..":
             depth -= 1
             if depth < 0:
                 return True
-        elif part not in (b"", b"."):
+        elif part != b".":
             depth += 1
-    return False
+    if last == b"..":
+        depth -= 1
+    return depth < 0
+
+
+def _components(path: bytes) -> tuple[list[bytes], bytes]:
+    """The parts of path that a slash follows (a run of slashes ends one part), and
+    what follows the last slash: the walk of upstream's unsafe_symlink."""
+    parts, start = [], 0
+    while (slash := path.find(b"/", start)) >= 0:
+        parts.append(path[start:slash])
+        while path[slash + 1:slash + 2] == b"/":
+            slash += 1
+        start = slash + 1
+    return parts, path[start:]
 
 
 class _Builder:
@@ -182,7 +214,8 @@ class _Builder:
     def _resolve_link(self, path: bytes, name: bytes, r: ScanRec) -> ScanRec | None:
         """Follow a symlink when -L, --copy-unsafe-links or -k says so."""
         s = self.sel
-        follow = s.copy_links or (s.copy_unsafe_links and _unsafe(r.link_target or b"", name))
+        follow = s.copy_links or (s.copy_unsafe_links
+                                  and unsafe_symlink(r.link_target or b"", name))
         if not follow and not s.copy_dirlinks:
             return r
         try:

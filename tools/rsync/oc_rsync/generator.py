@@ -26,6 +26,7 @@ import stat
 import threading
 
 import oc_core
+from oc_flist.build import unsafe_symlink
 from oc_wire.checksums import ChecksumSpec
 from oc_wire.errors import ProtocolError
 from oc_wire.flist_entry import FileEntry
@@ -294,6 +295,11 @@ class Generator:
         if e.is_link():
             if not self.o.links:
                 self.log.info(f'skipping non-regular file "{os.fsdecode(e.name)}"')
+                return
+            if self.o.safe_links and unsafe_symlink(e.link_target, e.name):
+                if self.o.verbose:  # (upstream: INFO_GTE(NAME, 1))
+                    self.log.info(f'ignoring unsafe symlink "{os.fsdecode(e.name)}" -> '
+                                  f'"{os.fsdecode(e.link_target)}"')
                 return
             if st is not None and stat.S_ISLNK(st.st_mode) and os.readlink(path) == e.link_target:
                 self._keep(i, e, path, st)

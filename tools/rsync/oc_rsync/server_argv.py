@@ -158,6 +158,8 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
         args.append("--inplace")
     if o.copy_unsafe_links and not am_sender:
         args.append("--copy-unsafe-links")
+    if o.safe_links:  # (the receiving side's generator drops unsafe symlinks)
+        args.append("--safe-links")
     host_file = files_from_host(o.files_from) if o.files_from else None
     if o.files_from and (not am_sender or host_file):  # a local list goes over the
         if host_file:  # connection; the server reads one on its host (and sends it to us)
