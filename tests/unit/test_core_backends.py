@@ -291,3 +291,11 @@ def test_a_window_over_a_file_that_shrank_reads_zeros_and_keeps_the_errno(tmp_pa
         assert window.get(0, 100) == bytes(100) and window.error == errno.EISDIR
     finally:
         os.close(fd)
+
+
+def test_the_checksum_sent_after_a_read_error_is_never_the_real_one():
+    """upstream match_sums: zeros, or zeros ending in 1 when the real sum is zeros."""
+    from oc_delta.deltafile import _refused
+    assert _refused(bytes.fromhex("00ff00")) == bytes(3)
+    assert _refused(bytes(16)) == bytes(15) + b"\x01"
+    assert _refused(b"") == b""

@@ -8,9 +8,8 @@ a window (oc_core.FileWindow, upstream's map_ptr) the matcher moves along, so me
 bounded and a file that shrinks while it is sent reads as zeros instead of faulting.
 The whole-file checksum covers the bytes upstream's matched() feeds to sum_update: all of
 the file, in order, as read (hashed as they come in; by a worker thread for the slow
-MD4/MD5/SHA1, see BackgroundSum.feed_view). After a
-read error the checksum sent is one the receiver refuses (upstream match_sums), so the
-file is asked for again.
+MD4/MD5/SHA1, see BackgroundSum.feed_view). After a read error the checksum sent is one
+the receiver refuses (upstream match_sums), so the file is asked for again.
 """
 import os
 import stat
@@ -121,14 +120,14 @@ def file_tokens(sig: SigTable, spec, fd: int, size: int, encoder, progress=None,
         if window.error:
             if read_failed is not None:
                 read_failed(window.error)
-            digest = refused(digest)
+            digest = _refused(digest)
         out.append(digest)
         yield b"".join(out)
     finally:
         summer.close()
 
 
-def refused(digest: bytes) -> bytes:
+def _refused(digest: bytes) -> bytes:
     """The checksum a sender sends after a read error (upstream match_sums): all zeros,
     or when the real one is all zeros, zeros ending in 1; never the real one."""
     if any(digest):
