@@ -217,6 +217,9 @@ class Sender:
             self.conn.write(self.out_ndx.encode(NDX_FLIST_OFFSET - d))
             self._send_list([SendItem(e, path) for e, path in pairs], self.list_error(),
                             self.dirs[d])
+            self.conn.flush()  # (the receiver's generator can start on it now, instead
+            # of when 64 KiB of lists have piled up: a no-change pull of 5,000 files in 50
+            # directories took 0.44-0.54 s with the lists held back, 0.36-0.40 s so)
 
     def _item(self, ndx: int, at) -> SendItem:
         """The entry ndx names in a live list (the index before a list's start names
