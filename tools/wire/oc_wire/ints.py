@@ -19,7 +19,7 @@ _EXTRA = [0] * 32 + [1] * 16 + [2] * 8 + [3] * 4 + [4] * 2 + [5, 6]
 
 
 def int32(v: int) -> bytes:
-    return struct.pack("<i", v)
+    return _INT32.pack(v)
 
 
 def uint32(v: int) -> bytes:

@@ -68,6 +68,8 @@ def read_blocks(r: ByteReader, head: SumHead):
     concatenated strong sums). Records are read up to _RECORDS at a time (memory grows
     with what arrived, never with a count alone) and split into their two columns by
     strided slices, each field's bytes at once."""
+    if not head.count:  # (no basis: every new file of a first copy)
+        return (), b""
     from array import array  # (not at import: it loads collections.abc, 3 ms of a start)
     rec = 4 + head.s2len
     sum1, strong = array("I" if array("I").itemsize == 4 else "L"), bytearray()
