@@ -92,32 +92,30 @@ class PlainTokenReader:
     """read_file(reader, block, count): one file's events up to End, like the compressed
     decoders (block is unused: the plain stream needs no basis to decode).
 
-    Over a buffered stream (stream.PullReader with a window), a run of match tokens
-    already in the buffer is decoded at once and consumed with one advance: a big file
-    that is mostly the same comes as tens of thousands of 4-byte tokens. Anything else
-    (a literal, the end, a bad index) is read token by token as before."""
+    Over a buffered stream (stream.PullReader with a window), the match tokens that
+    follow a match and are already in the buffer are decoded at once and consumed with
+    one advance: a big file that is mostly the same comes as tens of thousands of
+    4-byte tokens. Anything else (a literal, the end, a bad index) is read token by
+    token; a stream of literals (small new files) never looks ahead."""
 
     def read_file(self, r: ByteReader, block=None, count: int | None = None):
         buffered = getattr(r, "buffered", False)
         while True:
-            if buffered and r.window(4, 4)[3] & 0x80:  # a negative int32: a match
-                buf = r.window(4, _RUN_WINDOW)
-                runs = _match_run(buf[:len(buf) // 4 * 4], count)
-                if runs:
-                    r.advance(4 * len(runs))
-                    yield from runs
-                    continue
             ev = read_token(r, count)
             yield ev
-            if isinstance(ev, End):
+            if type(ev) is End:
                 return
+            if buffered and type(ev) is Match:  # (a token follows: at least the end)
+                while runs := _match_run(r.window(4, _RUN_WINDOW), count):
+                    r.advance(4 * len(runs))
+                    yield from runs
 
 
 def _match_run(buf: bytes, count: int | None) -> list[Match]:
-    """The match tokens at the start of buf (whole int32s), up to the first other token
-    or index out of range (left for read_token to read or refuse)."""
+    """The match tokens at the start of buf, up to the first other token or index out
+    of range (left for read_token to read or refuse)."""
     out = []
-    for (n,) in _INT32S.iter_unpack(buf):
+    for (n,) in _INT32S.iter_unpack(buf[:len(buf) // 4 * 4]):
         if n >= 0 or (count is not None and -n - 1 >= count):
             break
         out.append(Match(-n - 1))
