@@ -131,12 +131,13 @@ class FilterRules:
         if listed:
             add_rule(parse_rule(b"-C"), None, out, 0)
         extras: list[FilterRule] = []
+        cvs = FilterRule(kind="exclude", global_cvs=True)
         if home_cvsignore:
-            expand(home_cvsignore.split(), "exclude", None, None, extras)
+            expand(home_cvsignore.split(), "exclude", cvs, None, extras)
         env = (environ or {}).get("CVSIGNORE")
         if env:
             expand((env.encode() if isinstance(env, str) else env).split(), "exclude",
-                    None, None, extras)
+                    cvs, None, extras)
         return replace(self, rules=tuple(cvs_extras(out, extras)))
 
     def for_sender(self) -> FilterRules:
@@ -471,12 +472,13 @@ def trace_line(who: str, r: FilterRule, owner: FilterRule | None, name: bytes,
     """upstream exclude.c report_filter_result: "[sender] hiding file NAME because of
     pattern PAT" (showing for an include; a generator deciding what --delete spares
     says protecting/risking). A rule read from a file is named by that, never by its
-    text; one from a per-directory file says which (" [per-dir NAME]")."""
+    text; one from a per-directory file says which (" [per-dir NAME]"), one of -C's
+    global list says " [global CVS]"."""
     action = ("risk" if r.include else "protect") if who == "generator" else \
         ("show" if r.include else "hid")
     pattern = "<rule from a file read earlier>" if r.from_file else \
         os.fsdecode(r.pattern) + ("/" if r.directory else "")
-    where = ""
+    where = " [global CVS]" if r.global_cvs else ""
     if owner is not None:
         merge_name = owner.pattern.rsplit(b"/", 1)[-1]
         where = " [per-dir " + ("<rule from a file read earlier>" if owner.from_file

@@ -97,6 +97,9 @@ class FilterRule:
     # read from a file's contents: messages name its place, never its text (exclude.c
     # FILTRULE_FROM_FILE)
     from_file: bool = field(default=False, compare=False)
+    # one of -C's global list (upstream keeps them in cvs_filter_list, whose matches
+    # -vv marks " [global CVS]")
+    global_cvs: bool = field(default=False, compare=False)
 
     @property
     def include(self) -> bool:

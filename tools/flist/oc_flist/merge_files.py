@@ -183,7 +183,7 @@ def add_rule(rule: FilterRule, read_file: Reader | None, out: list[FilterRule], 
         expand(
             DEFAULT_CVSIGNORE.split(),
             "exclude",
-            FilterRule(kind="exclude", perishable=True),
+            FilterRule(kind="exclude", perishable=True, global_cvs=True),
             None,
             out,
         )
