@@ -580,16 +580,13 @@ FILTER_TRACES = [["-avv", "--include=keep.o", "--exclude=*.o", "--exclude=deep/"
 @pytest.mark.parametrize("opts", FILTER_TRACES, ids=[" ".join(o) for o in FILTER_TRACES])
 @pytest.mark.parametrize("direction", ["oc-pull", "oc-push", "oc-local", "up-pull-from-oc",
                                        "up-push-to-oc"])
-def test_filter_traces_match_upstream(tmp_path, direction, opts, request):
+def test_filter_traces_match_upstream(tmp_path, direction, opts):
     """-vv (--debug=FILTER): the sender's "hiding/showing file X because of pattern P"
     and the deleting generator's "protecting/risking" lines, as upstream words them (a
     rule read from a file named by that, a per-directory file's list named, -C's global
     list marked " [global CVS]"); compared as a set, since two processes write them in
     turns."""
-    if direction == "oc-pull" and "-avvC" in opts:  # a known difference, kept visible
-        request.node.add_marker(pytest.mark.xfail(strict=True, reason=(
-            "our pulling client sends -C's patterns as plain rules; upstream's sends the "
-            "C option letter and a '-C' rule, so its sender marks them [global CVS]")))
+
     src = tmp_path / "src"
     (src / "sub" / "deep").mkdir(parents=True)
     for name in ("a.o", "b.c", "keep.o", "sub/c.o", "sub/d.c", "sub/deep/e.c"):

@@ -173,3 +173,20 @@ def test_from_wire_round_trip_and_errors():
         FilterRules.from_wire(struct.pack("<i", 10**6))
     with pytest.raises(FilterWireError):
         FilterRules.from_wire(_wire(b". /etc/passwd"))
+
+
+def test_a_pulling_client_leaves_what_c_adds_to_its_server():
+    """upstream send_filter_list: with -C a receiving client sends only the other rules
+    (its server, given the C letter, adds :C and -C's list itself); a sending client
+    sends them, the list expanded. A '-C' written as a rule is the user's and goes."""
+    from oc_wire.filter_list import read_filter_list
+    from oc_wire.ints import ByteReader
+
+    def sent(rules, am_sender):
+        return read_filter_list(ByteReader(rules.to_wire(32, am_sender=am_sender)))
+    rules = FilterRules.from_options([("C", ""), ("exclude", "x")])
+    assert sent(rules, False) == [b"- x"]
+    pushed = sent(rules, True)
+    assert pushed[0] == b"- x" and b":C .cvsignore" in pushed and b"-p *.o" in pushed
+    own = FilterRules.from_options([("filter", "-C"), ("exclude", "x")])
+    assert b"-p *.o" in sent(own, False)

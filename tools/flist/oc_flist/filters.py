@@ -72,6 +72,10 @@ class FilterRules:
     # rules read later from per-directory merge files are kept as _on_side says
     side: str | None = None
     delete_excluded: bool = False
+    # where the rules the -C option added begin (its ":C" and "-C" list, last of all);
+    # a pulling client does not send them: it sends the C option letter and its server
+    # adds its own (upstream: exclude.c send_filter_list, recv_filter_list)
+    cvs_from: int | None = None
 
     @classmethod
     def from_options(
@@ -118,7 +122,11 @@ class FilterRules:
             elif opt != "from0":
                 raise FilterSyntaxError(f"unknown filter option {opt!r}")
         rules = cls(tuple(out))
-        return rules.with_cvs_excludes(cvs, cvs, environ, home_cvsignore)
+        if not cvs:
+            return rules.with_cvs_excludes(False, False, environ, home_cvsignore)
+        mine = rules.with_cvs_excludes(False, False, environ, home_cvsignore).rules
+        return replace(rules.with_cvs_excludes(True, True, environ, home_cvsignore),
+                       cvs_from=len(mine))  # (what -C adds comes last)
 
     def with_cvs_excludes(self, per_dir: bool, listed: bool, environ: dict | None = None,
                           home_cvsignore: bytes | None = None) -> FilterRules:
@@ -160,11 +168,13 @@ class FilterRules:
         self, protocol: int, am_sender: bool = False, delete_excluded: bool = False
     ) -> bytes:
         """The rule list as the client sends it: int32 length + rule text per
-        rule, ended by int32 0.  Raises FilterSyntaxError when a rule cannot be
-        expressed at *protocol* ("too modern").  upstream: exclude.c send_rules,
-        get_rule_prefix."""
+        rule, ended by int32 0 (a receiving client leaves out what the -C option
+        added).  Raises FilterSyntaxError when a rule cannot be expressed at
+        *protocol* ("too modern").  upstream: exclude.c send_rules, get_rule_prefix."""
         parts = []
-        for r in self.rules:
+        sent = self.rules if am_sender or self.cvs_from is None else \
+            self.rules[:self.cvs_from]
+        for r in sent:
             local = False
             if r.sender:
                 local = am_sender

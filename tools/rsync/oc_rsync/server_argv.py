@@ -75,7 +75,7 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
                    (o.hard_links, "H"), (o.owner, "o"), (o.group, "g"), (o.devices, "D"),
                    (o.times, "t"), (o.atimes, "U"), (o.atimes > 1, "U"), (o.perms, "p"),
                    (o.recursive, "r"), (o.checksum, "c"),
-                   (o.relative, "R")):
+                   (any(kind == "C" for kind, _ in o.filters), "C"), (o.relative, "R")):
         if on:
             letters += ch
     letters += "x" * o.one_file_system
