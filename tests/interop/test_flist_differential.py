@@ -351,9 +351,15 @@ def test_upstream_replays_a_batch_built_on_our_file_list(tmp_path, protocol):
             assert (dst / name).read_bytes() == (src / name).read_bytes()
 
 
-@pytest.mark.parametrize("args", [["src/"], ["-r", "src"], ["-a", "--list-only", "src/", "d"]])
+@pytest.mark.parametrize("args", [["src/"], ["-r", "src"], ["-a", "--list-only", "src/", "d"],
+                                  ["-rz", "--delete", "-n", "src/"],
+                                  ["-r", "--chmod=go-r,Dg+s", "src/"], ["-aqc", "src/"],
+                                  ["-ahh", "--exclude=*.o", "-C", "src/"]])
 def test_oc_rsync_lists_local_sources_like_rsync(tmp_path, args):
-    """One operand (or --list-only) lists, as rsync does; oc-rsync hands it to oc-flist."""
+    """One operand (or --list-only) lists, as rsync does; oc-rsync hands it to oc-flist
+    with the options that change the lines (any other rsync option is accepted and
+    changes nothing there, as upstream's; -q lists nothing). Before, oc-flist was given
+    the whole command line and refused -z, -n, --delete, --chmod, -v..."""
     import sys
     _odd_tree(tmp_path)
     oc = os.path.join(os.path.dirname(sys.executable), "oc-rsync")

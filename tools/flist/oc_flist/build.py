@@ -195,7 +195,7 @@ class _Builder:
         self.fmt = fmt if (fmt and listing_order and not (rules and rules.rules)
                            and not (sel.copy_links or sel.copy_dirlinks
                                     or sel.copy_unsafe_links or sel.one_file_system
-                                    or sel.owner_names)) else None
+                                    or sel.owner_names or sel.chmod)) else None
         self.names = _Names() if sel.owner_names else None
         self.trace = errors.info if sel.filter_trace else None  # (-vv's filter lines)
         self.fs_dev = None

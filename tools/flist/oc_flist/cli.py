@@ -17,6 +17,7 @@ from oc_wire.flist_codec import mark_hard_links
 from oc_wire.flist_order import sort_key
 
 from .build import BuildAbort, IncrementalBuild, Lines, ListFormat, ScanErrors, Selection, build
+from .chmod import parse_chmod
 from .files_from import names_in, sources_for
 from .filters import FilterFileError, FilterRules, FilterSyntaxError
 from .listing import list_line
@@ -102,6 +103,7 @@ def _read_file(name: bytes):
 @click.option("--include-from", multiple=True)
 @click.option("-F", "filter_f", count=True)
 @click.option("-C", "--cvs-exclude", is_flag=True)
+@click.option("--chmod", multiple=True, help="change the listed modes, as rsync's --chmod")
 @click.option("--null", is_flag=True, help="print NUL-separated names (for xargs -0)")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per entry")
 @click.option("--wire", is_flag=True, help="write the file-list bytes instead of a listing")
@@ -150,7 +152,16 @@ def command(**o):
         sources = sources_for(operands[0], names_in(data, o["from0"]))
         relative = True
         recurse = o["recursive"]
-    sel = Selection(recurse=recurse, xfer_dirs=True, preserve_links=links,
+    umask = os.umask(0)
+    os.umask(umask)
+    chmod = ()
+    for spec in o["chmod"]:
+        parsed = parse_chmod(spec, umask)
+        if parsed is None:
+            err.write(f"oc-flist: Invalid argument passed to --chmod ({spec})\n")
+            return 1
+        chmod += parsed
+    sel = Selection(recurse=recurse, xfer_dirs=True, preserve_links=links, chmod=chmod,
                     copy_links=o["copy_links"], copy_dirlinks=o["copy_dirlinks"],
                     copy_unsafe_links=o["copy_unsafe_links"],
                     one_file_system=o["one_file_system"], relative=relative,

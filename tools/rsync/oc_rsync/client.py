@@ -79,7 +79,8 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
             not any(_is_remote(x) for x in o.operands):
         # listing local sources (one operand implies --list-only, as upstream): oc-flist
         from oc_flist.cli import run as list_run
-        return list_run(list(argv), stdout=getattr(stdout, "buffer", stdout), stderr=stderr)
+        sink = _Discard() if o.quiet else getattr(stdout, "buffer", stdout)  # (-q: no
+        return list_run(_listing_argv(o), stdout=sink, stderr=stderr)          # lines)
     if o.help or (argv == ["-h"]):  # upstream: -h alone asks for help
         stdout.write(HELP)
         return 0
@@ -158,6 +159,35 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
         stderr.write(f"{PROG}: internal error: {type(e).__name__}: {e} (set OC_RSYNC_DEBUG=1 "
                      "for the traceback)\n" + closing_line(PROG, 1))
         return 1
+
+
+class _Discard:
+    def write(self, data) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+
+def _listing_argv(o: Options) -> list[str]:
+    """oc-flist's arguments for a local listing: the options that change upstream's
+    listing lines, the filters in their order, the operands; the rest (-v, -z,
+    --delete, -n...) changes nothing in those lines and is left out."""
+    args = [flag for on, flag in (
+        (o.recursive, "-r"), (o.dirs, "-d"), (o.links, "-l"), (o.copy_links, "-L"),
+        (o.copy_dirlinks, "-k"), (o.copy_unsafe_links, "--copy-unsafe-links"),
+        (o.relative, "-R"), (not o.implied_dirs, "--no-implied-dirs"), (o.perms, "-p"),
+        (o.times, "-t"), (o.owner, "-o"), (o.group, "-g"), (o.devices or o.specials, "-D"),
+        (o.hard_links, "-H"), (o.numeric_ids, "--numeric-ids"), (o.eight_bit, "-8"),
+        (o.from0, "--from0")) if on]
+    args += ["-x"] * o.one_file_system
+    args += ["-h"] * (o.human - 1) if o.human else ["--no-h"]
+    args += [f"--chmod={spec}" for spec in o.chmod]
+    if o.files_from:
+        args.append(f"--files-from={o.files_from}")
+    for kind, value in o.filters:
+        args.append({"C": "-C", "F": "-F"}.get(kind) or f"--{kind}={value}")
+    return [*args, "--", *o.operands]
 
 
 def _operator_file(o: Options, name) -> bytes:
