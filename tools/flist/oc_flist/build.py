@@ -30,7 +30,7 @@ from oc_core.record import field, record
 from oc_core.scan import ListingScan, ScanAhead, ScanRec, scan_dir, scan_path
 from oc_wire.flist_entry import FileEntry
 
-from .chmod import tweak_mode
+from .chmod import tweak_entry
 from .filters import FilterRules, files_under
 
 __all__ = ["Selection", "ScanErrors", "BuildAbort", "Lines", "ListFormat", "build",
@@ -207,8 +207,7 @@ class _Builder:
 
     def _entry(self, name: bytes, r: ScanRec) -> FileEntry:
         e = entry_from(name, r, self.names)
-        if self.sel.chmod and e.mode and not stat.S_ISLNK(e.mode):  # (upstream make_file)
-            e.mode = tweak_mode(e.mode, self.sel.chmod)
+        tweak_entry(e, self.sel.chmod)
         return e
 
     def _resolve_link(self, path: bytes, name: bytes, r: ScanRec) -> ScanRec | None:

@@ -9,7 +9,7 @@ directory; `=u` and the like copy another class's bits). Symlinks keep their mod
 """
 from collections import namedtuple
 
-__all__ = ["ChmodItem", "parse_chmod", "tweak_mode"]
+__all__ = ["ChmodItem", "parse_chmod", "tweak_mode", "tweak_entry"]
 
 CHMOD_BITS = 0o7777
 _X_KEEP, _DIRS_ONLY, _FILES_ONLY = 1, 2, 4
@@ -123,3 +123,10 @@ def tweak_mode(mode: int, items: tuple[ChmodItem, ...]) -> int:
         else:
             mode |= copy
     return mode | kind
+
+
+def tweak_entry(e, items: tuple[ChmodItem, ...]) -> None:
+    """A listed entry's mode changed by the items; a symlink's never (upstream: flist.c
+    make_file and recv_file_entry)."""
+    if items and e.mode and e.mode & 0o170000 != 0o120000:
+        e.mode = tweak_mode(e.mode, items)

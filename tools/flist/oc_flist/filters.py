@@ -121,18 +121,14 @@ class FilterRules:
                 cvs = True
             elif opt != "from0":
                 raise FilterSyntaxError(f"unknown filter option {opt!r}")
-        rules = cls(tuple(out))
-        if not cvs:
-            return rules.with_cvs_excludes(False, False, environ, home_cvsignore)
-        mine = rules.with_cvs_excludes(False, False, environ, home_cvsignore).rules
-        return replace(rules.with_cvs_excludes(True, True, environ, home_cvsignore),
-                       cvs_from=len(mine))  # (what -C adds comes last)
+        return cls(tuple(out)).with_cvs_excludes(cvs, cvs, environ, home_cvsignore)
 
     def with_cvs_excludes(self, per_dir: bool, listed: bool, environ: dict | None = None,
                           home_cvsignore: bytes | None = None) -> FilterRules:
         """These rules, then -C's: per_dir, ":C" (each directory's .cvsignore); listed,
-        "-C" (upstream's default list, then ~/.cvsignore's and $CVSIGNORE's names).
-        upstream: exclude.c get_cvs_excludes, and recv_filter_list for a server given -C."""
+        "-C" (upstream's default list, then ~/.cvsignore's and $CVSIGNORE's names);
+        cvs_from says where what they add begins. upstream: exclude.c get_cvs_excludes,
+        and recv_filter_list for a server given -C."""
         out = list(self.rules)
         if per_dir:
             add_rule(parse_rule(b":C"), None, out, 0)
@@ -146,7 +142,10 @@ class FilterRules:
         if env:
             expand((env.encode() if isinstance(env, str) else env).split(), "exclude",
                     cvs, None, extras)
-        return replace(self, rules=tuple(cvs_extras(out, extras)))
+        # these rules' own length once expanded (the extras go to a -C of the user's)
+        mine = len(cvs_extras(list(self.rules), extras))
+        return replace(self, rules=tuple(cvs_extras(out, extras)),
+                       cvs_from=mine if per_dir or listed else self.cvs_from)
 
     def for_sender(self) -> FilterRules:
         """Rules that apply when scanning on the sending side (no protect/risk)."""

@@ -8,7 +8,7 @@ import threading
 
 from oc_core.record import replace
 from oc_flist.build import IncrementalBuild, ScanErrors, Selection, build_items
-from oc_flist.chmod import tweak_mode
+from oc_flist.chmod import tweak_entry
 from oc_flist.filters import FilterRules
 from oc_wire.checksums import ChecksumSpec, checksum_spec
 from oc_wire.errors import OcError, ProtocolError
@@ -117,8 +117,7 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
         received = dec.read_list(conn.reader)
         if chmod:  # a receiving client changes the modes as it reads them (flist.c)
             for e in received:
-                if e.mode and not e.is_link():
-                    e.mode = tweak_mode(e.mode, chmod)
+                tweak_entry(e, chmod)
         if p < 30:
             mark_content_dirs_pre30(received, o.recursive, o.relative)
         out.stats.flist_size += conn.reader.offset - start
