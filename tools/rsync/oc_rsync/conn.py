@@ -14,10 +14,8 @@ in or gone out for N seconds the run ends with IoTimeout (exit 30); once multipl
 a keep-alive thread sends an empty MSG_DATA frame whenever nothing was written for half
 that time, so a peer with the same timeout does not give up on us while we work.
 """
-import fcntl
 import os
 import select
-import stat
 import threading
 import time
 
@@ -72,8 +70,6 @@ class Conn:
         self._out_len = 0
         self._wbuf = Chunks()  # bytes as they go on the wire, not written yet
         os.set_blocking(fd_out, False)
-        for fd in {fd_in, fd_out}:
-            _widen_pipe(fd)
         self._raw = Chunks()   # bytes read from fd_in, not yet parsed
         self._data = Chunks()  # demultiplexed data not yet consumed
         self._demux = Demuxer()
@@ -393,22 +389,6 @@ class Conn:
         if self.tee_in is not None:
             self.tee_in(data)
         return data
-
-_F_SETPIPE_SZ = 1031
-_PIPE_SIZE = 1 << 20
-
-
-def _widen_pipe(fd: int) -> None:
-    """A pipe to or from the peer gets room for 1 MiB (Linux F_SETPIPE_SZ; 64 KiB by
-    default, about one file of a tree of small ones): each side can run that far ahead
-    of the other instead of waiting for it file by file. Not a pipe, or not allowed
-    (pipe-max-size, a user's pipe quota): left as it is."""
-    try:
-        if stat.S_ISFIFO(os.fstat(fd).st_mode):
-            fcntl.fcntl(fd, _F_SETPIPE_SZ, _PIPE_SIZE)
-    except OSError:
-        pass
-
 
 def _poll(fd_in: int | None, fd_out: int | None, timeout: float | None) -> tuple[bool, bool]:
     """(readable, writable) within timeout seconds (None: wait); poll, not select, so
