@@ -3,6 +3,7 @@ shell, a peer that speaks garbage, a peer too old for us, a full disk (nothing
 half-written under a final name), and a killed transfer (nothing half-written; a rerun
 completes)."""
 import os
+import re
 import signal
 import subprocess
 import time
@@ -564,3 +565,48 @@ def test_a_source_that_shrinks_while_it_is_sent(tmp_path, direction, shrink_shim
     assert up.returncode == 23 and oc.returncode == up.returncode, oc.stderr
     line = f'read errors mapping "{tmp_path}/src-oc/big": No data available (61)'
     assert line in oc.stderr and "Traceback" not in oc.stderr
+
+
+@pytest.mark.parametrize("direction", ["oc-local", "oc-pull-from-up", "up-push-to-oc",
+                                       "oc-pull-from-oc"])
+def test_a_basis_that_shrinks_while_its_sums_are_made(tmp_path, direction, shrink_shim):
+    """The destination's file cut short as the generator starts reading it for block
+    sums (as another name of a file being written --inplace is): past the end it sums
+    zeros, as upstream's map_ptr, and the transfer goes on to the sender's file. Before,
+    the generator's thread raised "basis file shrank", and the receiver went on waiting
+    for data that never came: with a remote shell that keeps the connection open, the
+    run hung."""
+    old = os.urandom(3 << 20)
+    new = bytearray(old)
+    new[1 << 20:(1 << 20) + 100] = os.urandom(100)
+    results = {}
+    for name in ("up", "oc"):
+        src, dest = tmp_path / f"src-{name}", tmp_path / f"dst-{name}"
+        src.mkdir()
+        dest.mkdir()
+        (src / "big").write_bytes(new)
+        (src / "zlater").write_bytes(b"after")
+        (dest / "big").write_bytes(old)
+        os.utime(dest / "big", (1, 1))
+        env = dict(os.environ, LD_PRELOAD=shrink_shim, OC_TEST_SHRINK=str(dest / "big"))
+        if name == "up":
+            client, server = RSYNC, RSYNC
+        else:
+            client = RSYNC if direction.startswith("up") else OC
+            server = RSYNC if direction.endswith("from-up") else OC
+        where = ([f"{src}/", f"{dest}/"] if direction.endswith("local") else
+                 [f"localhost:{src}/", f"{dest}/"] if "pull" in direction else
+                 [f"{src}/", f"localhost:{dest}/"])
+        r = subprocess.run([client, "-a", "--no-whole-file", "--stats", "-e",
+                            _stub_rsh(tmp_path), f"--rsync-path={server}", *where],
+                           capture_output=True, text=True, timeout=60, env=env)
+        assert (dest / "big").read_bytes() == new, r.stderr
+        assert (dest / "zlater").read_bytes() == b"after", r.stderr
+        results[name] = r
+    up, oc = results["up"], results["oc"]
+    assert up.returncode == 0 and oc.returncode == up.returncode, oc.stderr
+    assert "Traceback" not in oc.stderr and oc.stderr == up.stderr
+
+    def literal(r) -> int:
+        return int(re.search(r"^Literal data: ([\d,]+)", r.stdout, re.M)[1].replace(",", ""))
+    assert literal(oc) == literal(up) == len(new) + 5  # (the shim cut: no block matched)

@@ -26,7 +26,7 @@ from oc_wire.stream import PullReader
 
 from .exitcodes import PeerExited, to_devnull
 
-__all__ = ["Conn", "PeerClosed", "PeerExited", "IoTimeout", "check_error_exit"]
+__all__ = ["Conn", "PeerClosed", "PeerExited", "IoTimeout", "Stopped", "check_error_exit"]
 
 _OUT_LIMIT = 1 << 16
 _IOV_MAX = 64  # pieces per writev
@@ -60,12 +60,24 @@ class IoTimeout(ProtocolError):
         Exception.__init__(self, f"[{role}] io timeout after {seconds} seconds -- exiting")
 
 
+class Stopped(ProtocolError):
+    """Another thread of ours failed and ended the connection (abort): a read waiting
+    for the peer gives up, and that thread's error is the one reported."""
+
+    exit_code = 12
+
+    def __init__(self, role: str):
+        self.expected, self.offset, self.got = "more data", None, None
+        Exception.__init__(self, f"connection stopped after an error [{role}]")
+
+
 class Conn:
     def __init__(self, fd_in: int, fd_out: int, on_message=None, role: str = "Receiver"):
         self.role = role
         self.fd_in, self.fd_out = fd_in, fd_out
         self.on_message = on_message or (lambda code, payload: None)
         self.mux_out = self.mux_in = False
+        self.stopped = False  # abort() was called
         self._out: list[bytes] = []  # data written, not framed yet (_out_len bytes)
         self._out_len = 0
         self._wbuf = Chunks()  # bytes as they go on the wire, not written yet
@@ -177,7 +189,10 @@ class Conn:
             self.forwarding = False
 
     def abort(self) -> None:
-        """Stop talking: our output ends, so the peer sees the end and stops too."""
+        """Stop talking: our output ends, so the peer sees the end and stops too (when
+        nothing else holds the connection open: a remote shell's own process may), and
+        a thread of ours waiting for input stops waiting (Stopped)."""
+        self.stopped = True
         to_devnull(self.fd_out)
 
     def start_mux_out(self) -> None:
@@ -287,6 +302,8 @@ class Conn:
         nor output has moved for --timeout (the other thread's writes count, as
         upstream's last_io_out)."""
         while True:
+            if self.stopped:
+                raise Stopped(self.role)
             pending = self._push_some()
             wait = 0.2
             if self.timeout:
