@@ -55,6 +55,7 @@ from .flists import FileLists, ListQueue, duplicates
 from .hardlinks import HardLinks
 from .options import filter_trace
 from .paths import Destination, drop_partial_dir, partial_path
+from .skips import Skips
 
 __all__ = ["Generator", "SUM_LENGTH"]
 
@@ -96,6 +97,8 @@ class Generator:
         # incremental recursion a later entry cannot take a freed one's id)
         self.pruned: dict[int, FileEntry] = {}
         self.on_unchanged = lambda i: None  # an entry in place without a transfer
+        self.skips = Skips(opts, log.info, self._unchanged, self._attr_flags)
+        self.retouched: list[FileEntry] = []  # directories kept out, their times set
 
     def path(self, e: FileEntry) -> bytes:
         return self.dest.path(e)
@@ -188,6 +191,13 @@ class Generator:
                     and _is_real_dir(self.path(e)):  # not a -K symlink
                 path = self.path(e)
                 self.attrs.apply(path, e, None if id(e) in self.new_dirs else os.lstat(path))
+        if self.o.times and not self.o.omit_dir_times and not self.o.dry_run:
+            for e in self.retouched:  # (upstream sets a directory's mtime on whatever
+                path = self.path(e)   # stands at its name)
+                st = os.lstat(path)
+                if abs(int(st.st_mtime) - e.mtime) > self.o.modify_window:
+                    os.utime(path, ns=(st.st_atime_ns, e.mtime * 10**9 + e.mtime_nsec),
+                             follow_symlinks=False)
 
     def _generate_lists(self) -> None:
         """Phase 0 with incremental recursion."""
@@ -237,20 +247,6 @@ class Generator:
                 varint(v) for v in self.deleter.counts.values()))
         self.conn.write(self.ndx.encode(NDX_DONE))
 
-    def _skipped(self, e: FileEntry, st) -> bool:
-        """The options that leave a file alone whatever it holds (upstream: generator.c
-        recv_generator): --max-size/--min-size, --existing, --ignore-existing, -u."""
-        o = self.o
-        if e.is_reg() and ((o.max_size is not None and e.size > o.max_size)
-                           or (o.min_size is not None and e.size < o.min_size)):
-            return True
-        if st is None:
-            return o.existing
-        if o.ignore_existing and not e.is_dir():
-            return True
-        return (o.update and not e.is_dir() and stat.S_ISREG(st.st_mode)
-                and int(st.st_mtime) - e.mtime > o.modify_window)
-
     def _generate(self, i: int, e: FileEntry) -> None:
         self.asked = None
         self._generate_one(i, e)
@@ -261,7 +257,7 @@ class Generator:
         if self.o.list_only:  # a remote listing: print, ask for nothing
             self.log.listing(e)
             return
-        if id(e) in self.pruned:
+        if id(e) in self.pruned or self.skips.below_missing(e):
             return
         try:
             path = self.path(e)
@@ -277,7 +273,15 @@ class Generator:
                 os.lstat(path)
         except FileNotFoundError:
             st = None
-        if self._skipped(e, st):
+        except OSError as exc:  # (a file where a directory should be: upstream goes on
+            if e.is_reg():      # to make anything else, which fails in its own words)
+                self.log.error(f'recv_generator: failed to stat "{_full(path)}": '
+                               f"{exc.strerror} ({exc.errno})", "generator")
+                return
+            st = None
+        if self.skips.skipped(e, st, path):
+            if e.is_dir() and st is not None:  # --ignore-existing left a non-directory:
+                self.retouched.append(e)      # its time is still set (touch_up_dirs)
             return
         if st is not None and stat.S_ISDIR(st.st_mode) and not e.is_dir():
             if not self._make_room(path, e):
@@ -553,6 +557,11 @@ class Generator:
                 self.conn.write(piece)
         finally:
             os.close(fd)
+
+
+def _full(path: bytes) -> str:
+    """A destination path as upstream's messages name it (util1.c full_fname)."""
+    return os.fsdecode(path if path.startswith(b"/") else os.getcwdb() + b"/" + path)
 
 
 def _is_real_dir(path: bytes) -> bool:

@@ -130,6 +130,7 @@ class Options:
     human: int = 1
     progress: bool = False
     progress2: bool = False  # --info=progress2: one line for the whole transfer
+    info_skip: int | None = None  # --info=SKIP[N] as given (None: -v decides; skip_level)
     info_help: bool = False  # --info=help
     debug: str | None = None  # --debug=FLAGS: FILTER (filter_trace) and "help"
     out_format: str | None = None       # --out-format (-i is "%i %n%L")
@@ -281,8 +282,11 @@ def _apply_info(v: dict, text: str) -> None:
             v["progress"], v["progress2"] = level == 1, level >= 2
         if name in ("stats", "all"):
             v["stats"] = level > 0
+        if name in ("skip", "all"):
+            v["info_skip"] = level
         if name == "none":
             v["progress"] = v["progress2"] = v["stats"] = False
+            v["info_skip"] = 0
         if name == "help":
             v["info_help"] = True
 
@@ -300,6 +304,12 @@ def chmod_items(specs) -> tuple | None:
             return None
         items += parsed
     return items
+
+
+def skip_level(o: "Options") -> int:
+    """--info=SKIP's level: as given, else what the verbosity implies (-vv: 1; upstream's
+    info_verbosity table)."""
+    return o.info_skip if o.info_skip is not None else (1 if o.verbose >= 2 else 0)
 
 
 def filter_trace(o: "Options") -> bool:

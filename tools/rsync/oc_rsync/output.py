@@ -25,10 +25,12 @@ INFO_HELP = """Each word may carry a level: WORD or WORD1 is level 1, WORD2 leve
 PROGRESS   1: a line per file as it arrives; 2: one line for the whole transfer
 STATS      the statistics block at the end (as --stats)
 NAME       the names of updated files and directories (as -v)
+SKIP       1: files left alone by --existing, --ignore-existing, -u, --max-size,
+           --min-size (as -vv); 2: with the reason for an existing one
 NONE       everything off; ALL everything on (ALL2: progress for the whole transfer)
 HELP       this text
 
-Accepted and without effect so far: BACKUP COPY DEL FLIST MISC MOUNT NONREG REMOVE SKIP
+Accepted and without effect so far: BACKUP COPY DEL FLIST MISC MOUNT NONREG REMOVE
 SYMSAFE.
 """
 

@@ -152,7 +152,9 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
                 args.append(arg)
         if o.temp_dir:
             args += ["--temp-dir", safe_arg(o.temp_dir) if shell else o.temp_dir]
-    if o.append:
+    if am_sender and o.info_skip is not None:  # (upstream: make_output_option, the
+        args.append("--info=SKIP" + ("" if o.info_skip == 1 else str(o.info_skip)))  # W_REC
+    if o.append:                                                                     # words)
         args += ["--append"] * o.append
     elif o.inplace:
         args.append("--inplace")
