@@ -673,6 +673,27 @@ def _files_from_case(tmp_path, direction, opts, names, host: str) -> None:
     assert len(_snapshot(ref, True, True)) >= 6
 
 
+@pytest.mark.parametrize("direction", ["oc-local", "oc-push", "up-push-to-oc"])
+def test_files_from_names_that_climb_or_start_at_the_root(tmp_path, direction):
+    """Each listed name is kept inside the source directory as upstream's sanitize_path
+    does: leading and doubled slashes go, a '..' takes back the component before it or
+    nothing at the top ("../one" is the source's "one", never a sibling's). Before, a
+    '..' ended the run with an internal error (BuildAbort, code 1). (Sending sides
+    only: on a pull upstream's own receiver rejects such a name as unrequested.)"""
+    src, _ = _tree(tmp_path, False)
+    (tmp_path / "one").write_text("a sibling of the source: never sent")
+    names = ["/one", "../one", "//dir//deeper/mid", "../sp ace", "/./link",
+             "dir/../dir/text", "../../rand"]
+    (tmp_path / "list").write_text("\n".join(names) + "\n")
+    ref, ours = tmp_path / "ref", tmp_path / "ours"
+    args = ["-a", f"--files-from={tmp_path / 'list'}"]
+    want = _reference_for(direction, args, src, ref, tmp_path)
+    got = _run(direction, args, src, ours, tmp_path)
+    assert want.returncode == got.returncode == 0, got.stderr.decode(errors="replace")
+    assert _snapshot(ours, True, True) == _snapshot(ref, True, True)
+    assert (ours / "one").read_text() == "x" and (ours / "rand").exists()
+
+
 @pytest.mark.parametrize("opts", [["-a"], ["-a", "--from0"], ["-a", "--protocol=30"],
                                   ["-a", "--protocol=29"]], ids=["a", "from0", "p30", "p29"])
 @pytest.mark.parametrize("direction", DIRECTIONS[:4])

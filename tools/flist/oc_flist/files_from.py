@@ -12,7 +12,7 @@ kept path starts.
 # re is imported in the functions that use it: loading it costs each start ~5 ms
 from collections.abc import Iterable, Iterator
 
-__all__ = ["names_in", "sources_for", "wire_form", "read_wire_names"]
+__all__ = ["names_in", "sources_for", "sanitize", "wire_form", "read_wire_names"]
 
 _MAX_NAME = 4096
 
@@ -31,9 +31,41 @@ def sources_for(base: bytes, names: Iterable[bytes]) -> list[bytes]:
     base = base.rstrip(b"/") or b"."
     out = []
     for name in names:
-        name = name.lstrip(b"/")
+        name = sanitize(name)
         out.append(base + (b"/" if b"/./" in name else b"/./") + name)
     return out
+
+
+def sanitize(name: bytes, drop_dot_dirs: bool = False) -> bytes:
+    """A listed name kept inside the source directory (upstream: util1.c sanitize_path
+    at depth 0, as send_file_list applies it to each --files-from name): leading and
+    repeated slashes go, and each ".." takes back the component before it, or nothing
+    at the top ("../keep" is "keep", never the parent's); "." components stay unless
+    drop_dot_dirs (without -R). Nothing left is "."."""
+    out = bytearray()
+    i, n = 0, len(name)
+    if drop_dot_dirs:
+        while name.startswith(b"./", i):
+            i += 2
+    while i < n:
+        if name[i] == 0x2F:  # "/"
+            i += 1
+            continue
+        end = name.find(b"/", i)
+        part = name[i:] if end < 0 else name[i:end]
+        if part == b"." and drop_dot_dirs:
+            i += 1
+            continue
+        if part == b"..":
+            i += 2
+            if out:  # back up over the previous component (and its slash)
+                del out[-1]
+                while out and out[-1] != 0x2F:
+                    del out[-1]
+            continue
+        out += name[i:] if end < 0 else name[i:end + 1]
+        i = n if end < 0 else end + 1
+    return bytes(out) or b"."
 
 
 def wire_form(data: bytes, from0: bool) -> bytes:
