@@ -1,7 +1,8 @@
 """The transfer overrides (--existing, --ignore-existing, --max-size, --min-size, -u) and
 their --info=SKIP lines ("F is newer", "F exists (file change)", "not creating new
-directory "D""...), against upstream 3.5.0 in five directions: the destination tree,
-the exit code, the lines on standard output and the messages on standard error, each as
+directory "D""...), with -vv's other notes (a deletion pass's "deleting in D", the
+scan's notes before "done"), against upstream 3.5.0 in five directions: the destination
+tree, the exit code, the lines on standard output and the messages on standard error, each as
 upstream-to-upstream gives them for the same case.
 
 Before, none of these lines was printed (--info=SKIP was accepted and did nothing), -u
@@ -48,6 +49,7 @@ def _trees(root):
     put(dst / "dd", b"a file where the sender has a directory\n")
     os.symlink("same", src / "lnk")
     put(dst / "lnk", b"reg\n", 2_000_000_000)  # newer, but -u concerns regular files
+    put(dst / "extra", b"only here\n")  # for --delete
     for d in (src / "newdir" / "sub", src / "newdir", src / "old", src / "dd", src):
         os.utime(d, (1_600_000_000, 1_600_000_000))
     return src, dst
@@ -60,7 +62,10 @@ CASES = [["-avv", "--existing"], ["-avv", "--ignore-existing"], ["-avv", "-u"],
          ["-av", "--info=skip", "--existing", "-u", "--max-size=1000", "--min-size=3"],
          ["-avv", "--ignore-existing", "--max-size=1000"], ["-avv", "--info=skip0", "-u"],
          ["-rlvv", "--existing", "--no-inc-recursive"],
-         ["-avv", "--min-size=3", "--max-size=4", "-u", "--protocol=29"]]
+         ["-avv", "--min-size=3", "--max-size=4", "-u", "--protocol=29"],
+         ["-av", "--dry-run", "--delete"], ["-avin", "--ignore-existing"],
+         ["-aivv", "-u", "--delete-after"], ["-avv", "--delete-before", "--debug=del0"],
+         ["-av", "--delete-after", "--debug=del"]]
 
 
 def _lines(out: bytes, dests) -> list[bytes]:
@@ -89,3 +94,21 @@ def test_skip_messages_and_results_match_upstream(tmp_path, direction, opts):
     assert _lines(got.stderr, dests) == _lines(want.stderr, dests)
     times = "t" in opts[0] or "a" in opts[0]  # (without -t a new file's mtime is now)
     assert _snapshot(ours, True, times) == _snapshot(ref, True, times)
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_the_scans_notes_come_before_done(tmp_path, direction):
+    """-vv without incremental recursion: "building file list ... " (or "receiving"),
+    the sender's filter notes on lines of their own, then "done" alone, in upstream's
+    order (ours said "done" first)."""
+    src, basis = _trees(tmp_path)
+    ref, ours = tmp_path / "ref", tmp_path / "ours"
+    opts = ["-avv", "--no-inc-recursive", "--exclude=g", "--exclude=tiny"]
+    want = _reference_for(direction, opts, src, ref, tmp_path)
+    got = _run(direction, opts, src, ours, tmp_path)
+
+    def head(out: bytes) -> list[bytes]:
+        lines = [x for x in out.splitlines() if not x.startswith(b"opening connection")]
+        return lines[:lines.index(b"done") + 1]
+    assert head(got.stdout) == head(want.stdout)
+    assert len(head(want.stdout)) == 4

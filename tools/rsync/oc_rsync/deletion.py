@@ -71,8 +71,9 @@ class Deleter:
                  report: Callable[[bytes, int], None], info: Callable[[str], None],
                  error: Callable[[str], None], max_delete: int | None = None,
                  dry_run: bool = False, trace: bool = False, insecure: bool = False,
-                 warn: Callable[[str], None] | None = None):
+                 warn: Callable[[str], None] | None = None, debug: bool = False):
         self.root, self.p = root, protocol
+        self.debug = debug  # --debug=DEL (-vv): a pass names each top directory
         self.report, self.info, self.error = report, info, error
         self.trace = info if trace else None  # -vv: each rule that spares or risks a name
         self.max_delete, self.dry_run = max_delete, dry_run
@@ -130,6 +131,14 @@ class Deleter:
 
     def _order(self, item) -> tuple:
         return (self.p >= 29 and stat.S_ISDIR(item[2]), item[1])
+
+    def pass_over(self, entries: list[FileEntry]) -> None:
+        """--delete-before or --delete-after: every directory of the list, in order
+        (upstream: generator.c do_delete_pass)."""
+        for e in entries:
+            if self.debug and e.top_dir and self.cleans(e):
+                self.info(f"deleting in {os.fsdecode(e.name)}")
+            self.in_dir(e)
 
     def in_dir(self, e: FileEntry) -> None:
         for item in list(self.extraneous(e)):

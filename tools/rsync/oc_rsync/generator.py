@@ -53,13 +53,14 @@ from .attrs import Attrs
 from .deletion import Deleter, delete_when
 from .flists import FileLists, ListQueue, duplicates
 from .hardlinks import HardLinks
-from .options import filter_trace
+from .options import debug_on, filter_trace
 from .paths import Destination, drop_partial_dir, partial_path
 from .skips import Skips
 
 __all__ = ["Generator", "SUM_LENGTH"]
 
 SUM_LENGTH = 16
+_LOOK = object()  # (_request: the destination is not looked at yet)
 LOOKAHEAD = 500  # -H with incremental recursion: entries to have before generating
 
 
@@ -81,7 +82,8 @@ class Generator:
         self.deleter = Deleter(dest.root, entries, rules, protocol,
                                log.deleted, log.info, log.error,
                                opts.max_delete, opts.dry_run, filter_trace(opts),
-                               opts.insecure_links, log.warning) if self.when else None
+                               opts.insecure_links, log.warning, debug_on(opts, "del")
+                               ) if self.when else None
         self.partial_dir = os.fsencode(opts.partial_dir) if opts.partial_dir else None
         self.delayed: list = []  # --delete-delay: found during, removed after
         # -ii, or -i with -vv: unchanged entries are itemized too (upstream: itemize)
@@ -141,13 +143,11 @@ class Generator:
             for item in self.delayed:
                 self.deleter.remove(*item)
         elif self.when == "after":
-            for e in self.entries:
-                self.deleter.in_dir(e)
+            self.deleter.pass_over(self.entries)
 
     def _run(self) -> None:
         if self.when == "before":
-            for e in self.entries:
-                self.deleter.in_dir(e)
+            self.deleter.pass_over(self.entries)
         if self.o.verbose >= 2:  # (upstream: generator.c generate_files, debug FLIST)
             whole = self.o.whole_file and not self.o.append
             self.log.info("delta-transmission " + (
@@ -428,12 +428,12 @@ class Generator:
                 self.fresh.add(path.rstrip(b"/"))
             self._item(i, e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE)
         elif st is None or not stat.S_ISDIR(st.st_mode):
-            if not self.o.dry_run:
-                if st is not None:
+            self.fresh.add(path.rstrip(b"/"))  # (-n: made in thought; what stands there
+            if not self.o.dry_run:             # is not looked at, as upstream's
+                if st is not None:             # dry_missing_dir)
                     os.unlink(path)
                 os.mkdir(path, 0o700)
                 self.new_dirs.add(id(e))
-                self.fresh.add(path.rstrip(b"/"))
             self._item(i, e, ITEM_IS_NEW | ITEM_LOCAL_CHANGE)
         elif (flags := self._attr_flags(st, e)) or self.all_items:
             self._item(i, e, flags)
@@ -513,12 +513,13 @@ class Generator:
             iflags |= ITEM_REPORT_ATIME
         return iflags
 
-    def _request(self, i: int, e: FileEntry, s2len: int, st=None) -> None:
+    def _request(self, i: int, e: FileEntry, s2len: int, st=_LOOK) -> None:
         """Ask the sender for file i: ndx, item flags (and the basis type when the basis
         is the --partial-dir file), then the sum head and block sums of the basis (a
-        head alone for --append in phase 0, an empty one with no basis or -W)."""
+        head alone for --append in phase 0, an empty one with no basis or -W). st: what
+        stands at its name (None: nothing; by default it is looked up)."""
         path = self.path(e)
-        if st is None:
+        if st is _LOOK:
             try:
                 st = os.lstat(path)
             except FileNotFoundError:

@@ -12,7 +12,7 @@ import os
 
 from oc_core.record import field, record
 
-__all__ = ["Options", "UsageError", "parse_args", "files_from_host", "filter_trace",
+__all__ = ["Options", "UsageError", "parse_args", "files_from_host", "filter_trace", "debug_on",
            "chmod_items"]
 
 
@@ -81,7 +81,7 @@ _LONG = {
     "crtimes": ("crtimes", "flag"), "open-noatime": ("open_noatime", "flag"),
     "log-file-format": ("log_file_format", "value"),
     # --info: progress, stats and name levels are honoured, other words accepted;
-    # --debug: FILTER[N] is used (filter_trace); the other flags change nothing
+    # --debug: FILTER and DEL are used (debug_on); the other flags change nothing
     "info": ("info", "value"), "debug": ("debug", "value"),
     "new-compress": ("compress_choice", "zlibx"), "old-compress": ("compress_choice", "zlib"),
 }
@@ -312,17 +312,23 @@ def skip_level(o: "Options") -> int:
     return o.info_skip if o.info_skip is not None else (1 if o.verbose >= 2 else 0)
 
 
-def filter_trace(o: "Options") -> bool:
-    """Whether --debug=FILTER is on (level 1 or more): -vv turns it on (upstream's
-    verbosity table), --debug words in order change it (FILTER[N], ALL[N], NONE)."""
+def debug_on(o: "Options", word: str) -> bool:
+    """Whether --debug=WORD is on (level 1 or more), for the words -vv turns on (DEL,
+    FILTER: upstream's debug_verbosity table); --debug words in order change it (WORD[N],
+    ALL[N], NONE)."""
     level = 1 if o.verbose >= 2 else 0
-    for word in (o.debug or "").lower().replace(" ", ",").split(","):
-        name = word.rstrip("0123456789")
-        if name in ("filter", "all"):
-            level = int(word[len(name):] or 1)
+    for item in (o.debug or "").lower().replace(" ", ",").split(","):
+        name = item.rstrip("0123456789")
+        if name in (word, "all"):
+            level = int(item[len(name):] or 1)
         elif name == "none":
             level = 0
     return level >= 1
+
+
+def filter_trace(o: "Options") -> bool:
+    """--debug=FILTER: the rules that hide, show, protect or risk each name."""
+    return debug_on(o, "filter")
 
 
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4,

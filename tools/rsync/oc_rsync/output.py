@@ -34,8 +34,14 @@ Accepted and without effect so far: BACKUP COPY DEL FLIST MISC MOUNT NONREG REMO
 SYMSAFE.
 """
 
-DEBUG_HELP = """--debug=WORDS is accepted for compatibility with rsync and prints nothing more:
-oc-rsync has no debug output yet. HELP prints this text.
+DEBUG_HELP = """Each word may carry a level: WORD or WORD1 is level 1, WORD0 off.
+
+FILTER     the filter rule that hides, shows, protects or risks each name (as -vv)
+DEL        a --delete-before/--delete-after pass names each top directory (as -vv)
+NONE       everything off; ALL everything on
+HELP       this text
+
+The other words of rsync's --debug are accepted and print nothing yet.
 """
 
 
@@ -198,7 +204,12 @@ class Output:
             self._write(self.out, f"{what} incremental file list\n")
             return
         self._listing = what is not None
-        self._write(self.out, "done\n" if what is None else f"{what} file list ... ")
+        if what is not None:  # a message meanwhile starts on a new line, and "done" on
+            self._write(self.out, f"{what} file list ... ", True)  # its own after it
+            return
+        with self.lock:
+            self._needs_newline = False
+        self._write(self.out, "done\n")
 
     def stdout_text(self, text: str) -> None:
         """Text as it is (a peer's info message)."""

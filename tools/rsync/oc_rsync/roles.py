@@ -89,11 +89,12 @@ def build_first(sources: list[bytes], sel: Selection, rules, errors: ScanErrors,
     return [SendItem(e, path) for e, path in build_items(sources, sel, rules, errors)], None
 
 
-def send_tree(sender: Sender, items: list[SendItem], build, report, remove_sources: bool
-              ) -> None:
-    """FLIST and FILES for a sending side: the first list (its io_error: report()'s),
-    the later ones from build (incremental recursion), the files."""
-    ordered = sender.send_list(items, report())
+def send_tree(sender: Sender, items: list[SendItem], build, report, remove_sources: bool,
+              said: int = 0) -> None:
+    """FLIST and FILES for a sending side: the first list (its io_error: report()'s, or
+    said, what an earlier report() returned), the later ones from build (incremental
+    recursion), the files."""
+    ordered = sender.send_list(items, said | report())
     if build is not None:
         sender.more, sender.list_error = build.lists([it.entry for it in ordered]), report
     if remove_sources:

@@ -183,6 +183,8 @@ def push(o: Options, srcs: list[str], dest, out: Output, rules: FilterRules, nam
         elif names is not None:
             sources = sources_for(sources[0], names_in(names, o.from0))
         items, build = build_first(sources, sel, rules.for_sender(), errors, neg.inc_recurse, p)
+        report = scan_reporter(errors, lambda t: out.error(t, "sender"), out.info, out.warning)
+        said = report()  # (the scan's notes come before "done", as upstream's)
         out.list_progress(None)
         out.stats.flist_buildtime = max(1, int((time.monotonic() - began) * 1000))
         sender = Sender(conn, neg, flist_options(o, neg), False,
@@ -194,10 +196,7 @@ def push(o: Options, srcs: list[str], dest, out: Output, rules: FilterRules, nam
                         note=out.info, match_report=o.verbose >= 2)
         if batch and o.only_write_batch:  # the data goes to the batch only
             sender.xfer_write = batch.record
-        send_tree(sender, items, build,
-                  scan_reporter(errors, lambda t: out.error(t, "sender"), out.info,
-                                out.warning),
-                  o.remove_source_files)
+        send_tree(sender, items, build, report, o.remove_source_files, said)
         if batch:  # a client sender's stats go to the batch only
             batch.record(sender.stats())
         conn.flush()
