@@ -316,6 +316,26 @@ def test_stats_block_matches_upstream(tmp_path, direction, human, fresh):
     assert block(got.stdout) == block(want.stdout) and len(block(want.stdout)) == 8
 
 
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_stats_lines_are_upstreams(tmp_path, direction):
+    """--stats prints the lines upstream's does, in its order (their values aside):
+    pulling from our server, upstream's client says "File list generation time" and
+    "File list transfer time" only when the sender sent those times (ours sent zeros,
+    and the two lines were missing)."""
+    src, basis = _tree(tmp_path, False)
+    ref, ours = tmp_path / "ref", tmp_path / "ours"
+    _copy(basis, ref)
+    _copy(basis, ours)
+    opts = ["-a", "--stats"]
+    want = _reference_for(direction, opts, src, ref, tmp_path)
+    got = _run(direction, opts, src, ours, tmp_path)
+
+    def labels(out: bytes) -> list[bytes]:
+        return [x.split(b":")[0] for x in out.splitlines() if b": " in x]
+    assert labels(got.stdout) == labels(want.stdout)
+    assert b"File list generation time" in labels(want.stdout)
+
+
 OUT_FORMATS = [["-ai"], ["-aHi"], ["-av", "--delete"], ["-ai8"], ["-aHii"], ["-aHivv"],
                ["-ain"], ["-rin"],
                ["-a", "--delete", "--out-format=%o|%n|%L|%l|%'l|%i|%M|%B|%U|%G|%f|%h|%-10n|"

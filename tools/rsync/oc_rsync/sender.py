@@ -25,6 +25,7 @@ phase 0 an NDX_DONE retires the oldest list and is echoed, the last one ends the
 """
 import errno
 import os
+import time
 from functools import partial
 
 from oc_core import FileSum, MatchCounts, SigTable
@@ -109,6 +110,8 @@ class Sender:
         self.out_ndx = NdxCodec(neg.protocol)
         self.in_ndx = NdxCodec(neg.protocol)
         self.total_size = 0
+        self.began = time.monotonic()  # (the caller sets it where the scan began)
+        self.list_times = [0, 0]  # ms: building the first list, sending it
         self.io_error = 0
         self.inc = flist.inc_recurse
         self.enc = FlistEncoder(flist)
@@ -165,9 +168,12 @@ class Sender:
         """FLIST (the first list); returns the items in index order. With incremental
         recursion a "." heading it stands for the list's directory too (ndx 0)."""
         ordered = self._send_list(items, io_error, None)
+        built = time.monotonic()
         if self.inc and ordered and ordered[0].entry.name == b"." and ordered[0].entry.is_dir():
             self.live[0].parent = ordered[0]
         self.conn.flush()
+        self.list_times = [max(1, int((built - self.began) * 1000)),  # (upstream: at
+                           int((time.monotonic() - built) * 1000)]    # least 1 ms)
         return ordered
 
     def _send_list(self, items: list[SendItem], io_error: int, parent) -> list[SendItem]:
@@ -343,7 +349,7 @@ class Sender:
         p = self.neg.protocol
         values = [self.conn.counted_in, self.conn.counted_out, self.total_size]
         if p >= 29:
-            values += [0, 0]
+            values += self.list_times
         return b"".join(longint(v) if p < 30 else varlong(v, 3) for v in values)
 
     def _read_ndx(self) -> int:

@@ -7,6 +7,7 @@ path is the directory the others are relative to.
 """
 import os
 import sys
+import time
 
 from oc_core.record import replace
 from oc_flist.build import ScanErrors, Selection
@@ -119,6 +120,7 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None,
             conn.send_msg(Msg.ERROR, f"{PROG}: [sender] {text}\n".encode())
 
         sel = _selection(args)
+        began = time.monotonic()
         items, build = build_first(sources, sel, rules.for_sender(), errors,
                                    neg.inc_recurse, neg.protocol)
         flist = args.flist_options(neg.protocol, neg.compat_flags,
@@ -131,6 +133,7 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None,
                         warn=lambda text: conn.send_msg(Msg.WARNING, (text + "\n").encode()),
                         note=lambda text: conn.send_msg(Msg.INFO, (text + "\n").encode()),
                         match_report=args.letters.count("v") >= 2)
+        sender.began = began
         send_tree(sender, items, build, scan_reporter(
             errors, log, lambda text: conn.send_msg(Msg.INFO, (text + "\n").encode()),
             lambda text: conn.send_msg(Msg.ERROR_XFER, (text + "\n").encode()),

@@ -186,7 +186,6 @@ def push(o: Options, srcs: list[str], dest, out: Output, rules: FilterRules, nam
         report = scan_reporter(errors, lambda t: out.error(t, "sender"), out.info, out.warning)
         said = report()  # (the scan's notes come before "done", as upstream's)
         out.list_progress(None)
-        out.stats.flist_buildtime = max(1, int((time.monotonic() - began) * 1000))
         sender = Sender(conn, neg, flist_options(o, neg), False,
                         o.compress_level, lambda t: out.error(t, "sender"),
                         o.copy_links or o.copy_dirlinks or o.copy_unsafe_links, o.dry_run,
@@ -196,7 +195,9 @@ def push(o: Options, srcs: list[str], dest, out: Output, rules: FilterRules, nam
                         note=out.info, match_report=o.verbose >= 2)
         if batch and o.only_write_batch:  # the data goes to the batch only
             sender.xfer_write = batch.record
+        sender.began = began
         send_tree(sender, items, build, report, o.remove_source_files, said)
+        out.stats.flist_buildtime, out.stats.flist_xfertime = sender.list_times
         if batch:  # a client sender's stats go to the batch only
             batch.record(sender.stats())
         conn.flush()
