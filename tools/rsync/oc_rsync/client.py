@@ -93,7 +93,10 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
         return 1
     remote_listing = len(o.operands) == 1 or (o.list_only and not _is_remote(o.operands[-1]))
     if remote_listing:  # listing a remote source: a pull that only prints the list
-        o = replace(o, list_only=True, dirs=o.dirs or not o.recursive)
+        o = replace(o, list_only=True, list_only_implied=not o.list_only,
+                    dirs=o.dirs or not o.recursive)
+    elif o.list_only:  # pushing: the receiving server lists (upstream: xfer_dirs)
+        o = replace(o, dirs=o.dirs or not o.recursive)
     out = Output(o, stdout, stderr)
     srcs, dest = (list(o.operands), ".") if len(o.operands) == 1 else \
         (list(o.operands[:-1]), o.operands[-1])

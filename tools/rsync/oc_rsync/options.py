@@ -150,6 +150,7 @@ class Options:
     usermap: str | None = None      # --usermap (or --chown's user): idmaps
     groupmap: str | None = None     # --groupmap (or --chown's group)
     list_only: bool = False
+    list_only_implied: bool = False  # (one operand: a listing nobody asked for by name)
     dry_run: bool = False
     numeric_ids: bool = False
     inc_recursive: bool = True

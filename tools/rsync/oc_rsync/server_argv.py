@@ -64,23 +64,24 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
     args = ["--server"] + ([] if am_sender else ["--sender"])
     secluded = o.secluded_args and shell
     letters = ("s" if secluded else "") + "v" * min(o.verbose, 9)
-    for on, ch in ((o.dry_run, "n"), (o.update, "u"), (o.ignore_times, "I"),
-                   (o.links, "l"), (o.copy_links and am_sender is False, "L"),
-                   (o.omit_dir_times and am_sender, "O"), (o.omit_link_times and am_sender, "J"),
-                   (o.executability and not o.perms and am_sender, "E"),
-                   (o.sparse and am_sender, "S"), (o.prune_empty_dirs and am_sender, "m"),
-                   (o.copy_dirlinks and not am_sender, "k"),
-                   (o.keep_dirlinks and am_sender, "K"), (o.fuzzy and am_sender, "y"),
-                   (o.fuzzy > 1 and am_sender, "y"), (o.whole_file, "W"),
-                   (o.hard_links, "H"), (o.owner, "o"), (o.group, "g"), (o.devices, "D"),
-                   (o.times, "t"), (o.atimes, "U"), (o.atimes > 1, "U"), (o.perms, "p"),
+    sending = am_sender  # (upstream's order of the letters, each on its condition)
+    for on, ch in ((o.update, "u"), (o.dry_run, "n"), (o.links, "l"),
+                   (o.dirs and not o.recursive and not o.files_from, "d"),
+                   (sending and o.keep_dirlinks, "K"), (sending and o.prune_empty_dirs, "m"),
+                   (sending and o.omit_dir_times, "O"), (sending and o.omit_link_times, "J"),
+                   (sending and o.fuzzy, "y"), (sending and o.fuzzy > 1, "y"),
+                   (not sending and o.copy_links, "L"), (not sending and o.copy_dirlinks, "k"),
+                   (o.whole_file, "W"), (o.hard_links, "H"), (o.owner, "o"), (o.group, "g"),
+                   (o.devices, "D"), (o.times, "t"), (o.atimes, "U"), (o.atimes > 1, "U"),
+                   (o.perms, "p"), (sending and o.executability and not o.perms, "E"),
                    (o.recursive, "r"), (o.checksum, "c"),
-                   (any(kind == "C" for kind, _ in o.filters), "C"), (o.relative, "R")):
+                   (any(kind == "C" for kind, _ in o.filters), "C"), (o.ignore_times, "I"),
+                   (o.relative, "R")):
         if on:
             letters += ch
     letters += "x" * o.one_file_system
-    if o.dirs and not o.recursive and not o.files_from:  # --files-from implies it there
-        letters += "d"
+    if o.sparse:
+        letters += "S"
     if o.compress and not o.compress_choice:
         letters += "z"
     letters += "e." + ("i" if allow_inc_recurse(o, am_sender) else "") + "LsfxCIvu"
@@ -88,6 +89,10 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
     if secluded:  # the rest travels over the connection, untouched by any shell
         args.append(SECLUDED)
         shell = False
+    if o.list_only and not o.list_only_implied:  # (pushing too: the receiving server
+        args.append("--list-only")                 # lists and asks for nothing)
+    if o.dirs and not o.recursive and o.delete and am_sender:
+        args.append("--no-r")
     if o.compress and o.compress_level is not None:
         args.append(f"--compress-level={o.compress_level}")
     if o.devices != o.specials:
@@ -119,8 +124,6 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
             args.append("--log-format=%o")
         elif not o.verbose:
             args.append("--log-format=X")
-    if o.list_only and not am_sender:
-        args.append("--list-only")
     if o.skip_compress and not am_sender:  # the sending server picks the level
         args.append("--skip-compress=" + (safe_arg(o.skip_compress, False) if shell
                                           else o.skip_compress))

@@ -1,0 +1,43 @@
+"""The command a client runs on the remote host (upstream: options.c server_options), as
+-vv shows it ("opening connection using: ..."), equal to upstream 3.5.0's for the same
+options, pulling and pushing: a remote shell with a forced command (rrsync) or an old
+server sees exactly what upstream would send."""
+import subprocess
+
+import pytest
+from test_rsync_interop import OC, RSYNC, _stub
+
+ARGS = [["--list-only"], ["-r", "--list-only"], ["-d", "--delete"], ["-av", "--info=skip2"],
+        ["-a", "--info=skip0", "-u"], ["-avvC"], ["-a", "--existing", "--max-size=3k"],
+        ["-rl", "--safe-links"], ["-aSuIx", "--no-whole-file"], ["-rlptgoDHWEc"],
+        ["-rLkKmOJy", "-d"], ["-dR", "-xx", "--existing"]]  # (-r with -R: see README)
+
+
+def _command(prog: str, args: list[str], tmp_path, push: bool) -> str:
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    where = [f"{src}/", f"localhost:{dst}/"] if push else [f"localhost:{src}/", f"{dst}/"]
+    r = subprocess.run([prog, "-vv", "-n", "-e", _stub(tmp_path), "--rsync-path=rsync",
+                        *args, *where], capture_output=True, text=True, timeout=60)
+    line = next(x for x in r.stdout.splitlines() if x.startswith("opening connection"))
+    return line
+
+
+@pytest.mark.parametrize("args", ARGS, ids=[" ".join(a) for a in ARGS])
+@pytest.mark.parametrize("push", [False, True], ids=["pull", "push"])
+def test_the_server_command_is_upstreams(tmp_path, args, push):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "f").write_text("x")
+    (tmp_path / "dst").mkdir()
+    assert _command(OC, args, tmp_path, push) == _command(RSYNC, args, tmp_path, push)
+
+
+def test_a_listing_of_one_remote_operand_sends_no_list_only(tmp_path):
+    """One operand implies --list-only, which upstream keeps to itself."""
+    (tmp_path / "src").mkdir()
+    cmd = {}
+    for prog in (OC, RSYNC):
+        r = subprocess.run([prog, "-vv", "-e", _stub(tmp_path), "--rsync-path=rsync",
+                            f"localhost:{tmp_path / 'src'}/"], capture_output=True, text=True,
+                           timeout=60)
+        cmd[prog] = next(x for x in r.stdout.splitlines() if x.startswith("opening"))
+    assert cmd[OC] == cmd[RSYNC] and "--list-only" not in cmd[OC]
