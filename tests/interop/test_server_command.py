@@ -5,12 +5,27 @@ server sees exactly what upstream would send."""
 import subprocess
 
 import pytest
-from test_rsync_interop import OC, RSYNC, _stub
+from test_rsync_interop import (
+    OC,
+    RSYNC,
+    _copy,
+    _reference_for,
+    _run,
+    _snapshot,
+    _stub,
+    _tree,
+)
 
 ARGS = [["--list-only"], ["-r", "--list-only"], ["-d", "--delete"], ["-av", "--info=skip2"],
         ["-a", "--info=skip0", "-u"], ["-avvC"], ["-a", "--existing", "--max-size=3k"],
         ["-rl", "--safe-links"], ["-aSuIx", "--no-whole-file"], ["-rlptgoDHWEc"],
-        ["-rLkKmOJy", "-d"], ["-dR", "-xx", "--existing"]]  # (-r with -R: see README)
+        ["-rLkKmOJy", "-d"], ["-dR", "-xx", "--existing"],  # (-r with -R: see README)
+        ["-a", "--copy-unsafe-links"], ["-a", "--protocol=29"], ["-aUU", "--open-noatime"],
+        ["-a", "--open-noatime", "--stats"], ["-a", "--usermap=*:daemon", "--partial-dir=.p*"],
+        ["-a", "-M--timeout=9", "--remote-option=-v"],
+        ["-a", "--inplace", "-S", "--no-whole-file", "--modify-window=-1"],
+        ["-a", "--min-size=1k", "--max-size=1m", "--delete", "--size-only", "--force",
+         "--max-delete=3"], ["-az", "--skip-compress=gz/jp*", "--compress-level=3"]]
 
 
 def _command(prog: str, args: list[str], tmp_path, push: bool) -> str:
@@ -41,3 +56,21 @@ def test_a_listing_of_one_remote_operand_sends_no_list_only(tmp_path):
                            timeout=60)
         cmd[prog] = next(x for x in r.stdout.splitlines() if x.startswith("opening"))
     assert cmd[OC] == cmd[RSYNC] and "--list-only" not in cmd[OC]
+
+
+@pytest.mark.parametrize("direction", ["oc-push", "up-push-to-oc", "oc-local"])
+def test_remote_options_reach_the_receiving_side(tmp_path, direction):
+    """-M/--remote-option: the word goes to the remote side's command (here --existing:
+    the receiving server makes nothing new); a local copy's receiving side takes it too,
+    as upstream's (its forked server parses the same command)."""
+    src, basis = _tree(tmp_path, False)
+    (src / "brand-new").write_text("not in the destination")
+    ref, ours = tmp_path / "ref", tmp_path / "ours"
+    _copy(basis, ref)
+    _copy(basis, ours)
+    opts = ["-a", "-M--existing"]
+    want = _reference_for(direction, opts, src, ref, tmp_path)
+    got = _run(direction, opts, src, ours, tmp_path)
+    assert got.returncode == want.returncode == 0, got.stderr
+    assert _snapshot(ours, True, True) == _snapshot(ref, True, True)
+    assert not (ref / "brand-new").exists()

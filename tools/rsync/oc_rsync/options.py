@@ -40,6 +40,7 @@ _LONG = {
     "zl": ("compress_level", "value"), "checksum-choice": ("checksum_choice", "value"),
     "cc": ("checksum_choice", "value"), "checksum-seed": ("checksum_seed", "value"),
     "rsh": ("rsh", "value"), "rsync-path": ("rsync_path", "value"),
+    "remote-option": ("remote_options", "list"),
     "protocol": ("protocol", "value"), "exclude": ("filters", "exclude"),
     "include": ("filters", "include"), "filter": ("filters", "filter"),
     "exclude-from": ("filters", "exclude-from"), "include-from": ("filters", "include-from"),
@@ -94,7 +95,8 @@ _SHORT = {"a": "archive", "r": "recursive", "d": "dirs", "l": "links", "L": "cop
           "V": "version", "0": "from0", "f": "filter", "C": "cvs-exclude", "u": "update",
           "I": "ignore-times", "@": "modify-window", "O": "omit-dir-times",
           "J": "omit-link-times", "S": "sparse", "m": "prune-empty-dirs", "T": "temp-dir",
-          "U": "atimes", "N": "crtimes", "s": "secluded-args", "y": "fuzzy"}
+          "U": "atimes", "N": "crtimes", "s": "secluded-args", "y": "fuzzy",
+          "M": "remote-option"}
 
 
 @record(frozen=True)
@@ -143,6 +145,7 @@ class Options:
     checksum_seed: int = 0
     rsh: str | None = None
     rsync_path: str = "rsync"
+    remote_options: tuple = ()  # -M: words for the server side (a local copy's too)
     protocol: int = 32
     filters: tuple = ()
     chmod: tuple = ()               # --chmod specs, in order (oc_flist.chmod)

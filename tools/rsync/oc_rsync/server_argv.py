@@ -84,11 +84,16 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
         letters += "S"
     if o.compress and not o.compress_choice:
         letters += "z"
-    letters += "e." + ("i" if allow_inc_recurse(o, am_sender) else "") + "LsfxCIvu"
-    args.append("-" + letters)
+    if o.protocol >= 30:  # (a forced older protocol goes without: upstream's
+        letters += "e." + ("i" if allow_inc_recurse(o, am_sender) else "") + "LsfxCIvu"
+    args.append("-" + letters)                           # maybe_add_e_option)
     if secluded:  # the rest travels over the connection, untouched by any shell
         args.append(SECLUDED)
         shell = False
+
+    def quoted(value: str) -> str:
+        return safe_arg(value, False) if shell else value
+    # the long options in upstream's order (options.c server_options)
     if o.list_only and not o.list_only_implied:  # (pushing too: the receiving server
         args.append("--list-only")                 # lists and asks for nothing)
     if o.dirs and not o.recursive and o.delete and am_sender:
@@ -97,24 +102,6 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
         args.append(f"--compress-level={o.compress_level}")
     if o.devices != o.specials:
         args.append("--no-specials" if o.devices else "--specials")
-    if o.block_size:
-        args.append(f"-B{o.block_size}")
-    if o.checksum_choice:
-        args.append(f"--checksum-choice={o.checksum_choice}")
-    if o.compress_choice == "zlibx":
-        args.append("--new-compress")
-    elif o.compress_choice == "zlib":
-        args.append("--old-compress")
-    elif o.compress_choice:
-        args.append(f"--compress-choice={o.compress_choice}")
-    if o.checksum_seed:
-        args.append(f"--checksum-seed={o.checksum_seed}")
-    if o.numeric_ids:
-        args.append("--numeric-ids")
-    if am_sender:  # the receiving server maps the ids
-        args += [f"--{m}={getattr(o, m)}" for m in ("usermap", "groupmap") if getattr(o, m)]
-        if o.am_root:
-            args.append("--super")
     if am_sender and (o.itemize or o.out_format or o.verbose):
         # what the receiving server's generator must itemize for us to print
         fmt = o.out_format or ("%i" if o.itemize else "%n")
@@ -124,63 +111,89 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
             args.append("--log-format=%o")
         elif not o.verbose:
             args.append("--log-format=X")
-    if o.skip_compress and not am_sender:  # the sending server picks the level
-        args.append("--skip-compress=" + (safe_arg(o.skip_compress, False) if shell
-                                          else o.skip_compress))
+    if o.block_size:
+        args.append(f"-B{o.block_size}")
     if o.timeout:
         args.append(f"--timeout={o.timeout}")
     if o.bwlimit:
         args.append(f"--bwlimit={max(1, o.bwlimit // 1024)}")
+    if o.checksum_choice:
+        args.append(f"--checksum-choice={o.checksum_choice}")
+    if o.compress_choice == "zlibx":
+        args.append("--new-compress")
+    elif o.compress_choice == "zlib":
+        args.append("--old-compress")
+    elif o.compress_choice:
+        args.append(f"--compress-choice={o.compress_choice}")
     if am_sender:  # what only the receiving server decides
         if o.max_delete is not None:
             args.append(f"--max-delete={o.max_delete or -1}")
+        if o.min_size is not None:
+            args.append(f"--min-size={o.min_size}")
+        if o.max_size is not None:
+            args.append(f"--max-size={o.max_size}")
         if o.delete_when:
             args.append(f"--delete-{o.delete_when}")
         elif o.delete and not o.delete_excluded:
             args.append("--delete")
         for on, arg in ((o.delete_excluded, "--delete-excluded"), (o.force, "--force"),
                         (o.only_write_batch, "--only-write-batch=X"),
-                        (o.min_size is not None, f"--min-size={o.min_size}"),
-                        (o.max_size is not None, f"--max-size={o.max_size}"),
-                        (o.size_only, "--size-only"),
-                        (o.modify_window, f"--modify-window={o.modify_window}")):
+                        (o.am_root, "--super"), (o.size_only, "--size-only"),
+                        (o.stats, "--stats")):
             if on:
                 args.append(arg)
-        if o.partial_dir:
-            args += ["--partial-dir", safe_arg(o.partial_dir) if shell else o.partial_dir]
-        elif o.partial:
-            args.append("--partial")
+    elif o.skip_compress:  # the sending server picks the level
+        args.append("--skip-compress=" + quoted(o.skip_compress))
+    if o.modify_window and am_sender:
+        args.append(f"-@{o.modify_window}" if o.modify_window < 0
+                    else f"--modify-window={o.modify_window}")
+    if o.checksum_seed:
+        args.append(f"--checksum-seed={o.checksum_seed}")
+    if am_sender and o.partial_dir:
+        args += ["--partial-dir", quoted(o.partial_dir)]
+    elif am_sender and o.partial:
+        args.append("--partial")
+    if o.copy_unsafe_links:
+        args.append("--copy-unsafe-links")
+    if o.safe_links:  # (the receiving side's generator drops unsafe symlinks)
+        args.append("--safe-links")
+    if o.numeric_ids:
+        args.append("--numeric-ids")
+    if am_sender:  # the receiving server maps the ids and makes the choices
+        args += [f"--{m}={quoted(getattr(o, m))}" for m in ("usermap", "groupmap")
+                 if getattr(o, m)]
         for on, arg in ((o.ignore_existing, "--ignore-existing"), (o.existing, "--existing")):
             if on:
                 args.append(arg)
         if o.temp_dir:
-            args += ["--temp-dir", safe_arg(o.temp_dir) if shell else o.temp_dir]
+            args += ["--temp-dir", quoted(o.temp_dir)]
     if am_sender and o.info_skip is not None:  # (upstream: make_output_option, the
         args.append("--info=SKIP" + ("" if o.info_skip == 1 else str(o.info_skip)))  # W_REC
     if o.append:                                                                     # words)
         args += ["--append"] * o.append
     elif o.inplace:
         args.append("--inplace")
-    if o.copy_unsafe_links and not am_sender:
-        args.append("--copy-unsafe-links")
-    if o.safe_links:  # (the receiving side's generator drops unsafe symlinks)
-        args.append("--safe-links")
+        if o.sparse and not o.whole_file and am_sender:  # (upstream works around old
+            args.append("--no-W")                        # servers' --inplace --sparse)
     host_file = files_from_host(o.files_from) if o.files_from else None
     if o.files_from and (not am_sender or host_file):  # a local list goes over the
         if host_file:  # connection; the server reads one on its host (and sends it to us)
-            args += ["--files-from", safe_arg(host_file[1]) if shell else host_file[1]]
+            args += ["--files-from", quoted(host_file[1])]
             if o.from0:
                 args.append("--from0")
         else:
             args += ["--files-from=-", "--from0"]
         if not o.relative:
             args.append("--no-relative")
-    if o.relative and not o.implied_dirs:
+    if o.relative and not o.implied_dirs and (not am_sender or o.protocol >= 30):
         args.append("--no-implied-dirs")
     if o.remove_source_files:
         args.append("--remove-source-files")
+    if o.open_noatime and o.atimes <= 1:
+        args.append("--open-noatime")
     if o.mkpath and am_sender:
         args.append("--mkpath")
+    args += [quoted(word) for word in o.remote_options]  # -M, as given
     if shell and not o.old_args:
         paths = [safe_arg(x, True, am_sender) for x in paths]
     return args + ["."] + paths
