@@ -610,3 +610,34 @@ def test_a_basis_that_shrinks_while_its_sums_are_made(tmp_path, direction, shrin
     def literal(r) -> int:
         return int(re.search(r"^Literal data: ([\d,]+)", r.stdout, re.M)[1].replace(",", ""))
     assert literal(oc) == literal(up) == len(new) + 5  # (the shim cut: no block matched)
+
+
+@pytest.mark.parametrize("direction", ["up-pull-from-oc", "oc-pull-from-up", "oc-pull-from-oc",
+                                       "oc-push-to-up", "up-push-to-oc", "oc-local"])
+@pytest.mark.parametrize("protocol", [32, 29])
+def test_a_source_that_does_not_exist(tmp_path, direction, protocol):
+    """Nothing to send: the sender says link_stat failed and sends an empty list. A
+    sending server then ends (upstream: do_server_sender) and the client, with nothing
+    to ask for, exits 23. Before, our sending server waited for requests that never
+    came and upstream's client waited for it to exit: a hang; and our pulling client
+    ended 12 ("connection unexpectedly closed") where upstream's ends 23."""
+    (tmp_path / "d").mkdir()
+    missing = str(tmp_path / "nowhere")
+    codes, said = {}, {}
+    for name in ("up", "oc"):
+        if name == "up":
+            client, server = RSYNC, RSYNC
+        else:
+            client = RSYNC if direction.startswith("up") else OC
+            server = RSYNC if direction.endswith("from-up") or direction.endswith("to-up") \
+                else OC
+        where = ([missing, str(tmp_path / "d")] if direction == "oc-local" else
+                 [f"localhost:{missing}", str(tmp_path / "d")] if "pull" in direction else
+                 [missing, f"localhost:{tmp_path / 'd'}"])
+        r = subprocess.run([client, "-a", f"--protocol={protocol}", "-e", _stub_rsh(tmp_path),
+                            f"--rsync-path={server}", *where], capture_output=True, text=True,
+                           timeout=60)
+        codes[name] = r.returncode
+        said[name] = f'link_stat "{missing}" failed: No such file or directory (2)' in r.stderr
+    assert codes["oc"] == codes["up"] == 23
+    assert said["oc"] and said["up"]

@@ -90,16 +90,21 @@ def build_first(sources: list[bytes], sel: Selection, rules, errors: ScanErrors,
 
 
 def send_tree(sender: Sender, items: list[SendItem], build, report, remove_sources: bool,
-              said: int = 0) -> None:
+              said: int = 0) -> bool:
     """FLIST and FILES for a sending side: the first list (its io_error: report()'s, or
     said, what an earlier report() returned), the later ones from build (incremental
-    recursion), the files."""
+    recursion), the files. False: a server's list was empty, and it is done (upstream:
+    main.c do_server_sender ends there; its client, with nothing to ask for, waits for
+    the server to exit)."""
     ordered = sender.send_list(items, said | report())
+    if not ordered and sender.am_server:
+        return False
     if build is not None:
         sender.more, sender.list_error = build.lists([it.entry for it in ordered]), report
     if remove_sources:
         sender.remove_sources_when_done()
     sender.send_files()
+    return True
 
 
 def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Output,
@@ -134,6 +139,8 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     entries, groups = read_list()
     if server_sender:
         out.list_progress(None)
+        if not entries:  # nothing to ask for: the sending server has ended (upstream:
+            return entries  # client_run skips do_recv)
     lists = FileLists(neg.inc_recurse, entries, groups)
     ndx, early = NdxCodec(p), None
     if lists.inc and len(entries) == 1:  # one entry: the next list (or the end of the

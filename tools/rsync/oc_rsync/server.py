@@ -134,12 +134,12 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None,
                         note=lambda text: conn.send_msg(Msg.INFO, (text + "\n").encode()),
                         match_report=args.letters.count("v") >= 2)
         sender.began = began
-        send_tree(sender, items, build, scan_reporter(
-            errors, log, lambda text: conn.send_msg(Msg.INFO, (text + "\n").encode()),
-            lambda text: conn.send_msg(Msg.ERROR_XFER, (text + "\n").encode()),
-            lambda text: conn.send_msg(Msg.WARNING, (text + "\n").encode())),
-            args.remove_source_files)
-        sender.goodbye()
+        if send_tree(sender, items, build, scan_reporter(
+                errors, log, lambda text: conn.send_msg(Msg.INFO, (text + "\n").encode()),
+                lambda text: conn.send_msg(Msg.ERROR_XFER, (text + "\n").encode()),
+                lambda text: conn.send_msg(Msg.WARNING, (text + "\n").encode())),
+                args.remove_source_files):
+            sender.goodbye()
         conn.flush()
         return 23 if (errors.io_error or sender.io_error & 1) else \
             24 if sender.io_error else 0
