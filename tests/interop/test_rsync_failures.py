@@ -358,6 +358,22 @@ def _stub_rsh(tmp_path) -> str:
     return str(stub)
 
 
+def _programs(direction: str, name: str) -> tuple[str, str]:
+    """(client, server) of a direction such as "up-pull-from-oc" or "oc-push-to-up";
+    name "up": the upstream-to-upstream run it is compared with."""
+    if name == "up":
+        return RSYNC, RSYNC
+    return (RSYNC if direction.startswith("up") else OC,
+            RSYNC if direction.endswith(("to-up", "from-up")) else OC)
+
+
+def _operands(direction: str, src: str, dest: str) -> list[str]:
+    """SRC DEST for a local copy, a pull or a push of that direction."""
+    if direction.endswith("local"):
+        return [src, dest]
+    return [f"localhost:{src}", dest] if "pull" in direction else [src, f"localhost:{dest}"]
+
+
 @pytest.mark.parametrize("direction", ["up-pull-from-oc", "up-push-to-oc", "oc-pull",
                                        "oc-push"])
 def test_a_bad_rule_in_a_senders_merge_file(tmp_path, direction):
@@ -547,14 +563,8 @@ def test_a_source_that_shrinks_while_it_is_sent(tmp_path, direction, shrink_shim
         (src / "zlater").write_bytes(b"after")
         dest = tmp_path / f"dst-{name}"
         env = dict(os.environ, LD_PRELOAD=shrink_shim, OC_TEST_SHRINK=str(src / "big"))
-        if name == "up":
-            client, server = RSYNC, RSYNC
-        else:
-            client = RSYNC if direction.startswith("up") else OC
-            server = RSYNC if direction.endswith("to-up") else OC
-        where = ([f"{src}/", str(dest)] if direction.endswith("local") else
-                 [f"localhost:{src}/", str(dest)] if "pull" in direction else
-                 [f"{src}/", f"localhost:{dest}"])
+        client, server = _programs(direction, name)
+        where = _operands(direction, f"{src}/", str(dest))
         r = subprocess.run([client, "-a", "-e", _stub_rsh(tmp_path), f"--rsync-path={server}",
                             *where], capture_output=True, text=True, timeout=60, env=env)
         assert (src / "big").stat().st_size == 1000, f"{name}: the shim never cut the file"
@@ -589,14 +599,8 @@ def test_a_basis_that_shrinks_while_its_sums_are_made(tmp_path, direction, shrin
         (dest / "big").write_bytes(old)
         os.utime(dest / "big", (1, 1))
         env = dict(os.environ, LD_PRELOAD=shrink_shim, OC_TEST_SHRINK=str(dest / "big"))
-        if name == "up":
-            client, server = RSYNC, RSYNC
-        else:
-            client = RSYNC if direction.startswith("up") else OC
-            server = RSYNC if direction.endswith("from-up") else OC
-        where = ([f"{src}/", f"{dest}/"] if direction.endswith("local") else
-                 [f"localhost:{src}/", f"{dest}/"] if "pull" in direction else
-                 [f"{src}/", f"localhost:{dest}/"])
+        client, server = _programs(direction, name)
+        where = _operands(direction, f"{src}/", f"{dest}/")
         r = subprocess.run([client, "-a", "--no-whole-file", "--stats", "-e",
                             _stub_rsh(tmp_path), f"--rsync-path={server}", *where],
                            capture_output=True, text=True, timeout=60, env=env)
@@ -625,15 +629,8 @@ def test_a_source_that_does_not_exist(tmp_path, direction, protocol):
     missing = str(tmp_path / "nowhere")
     codes, said = {}, {}
     for name in ("up", "oc"):
-        if name == "up":
-            client, server = RSYNC, RSYNC
-        else:
-            client = RSYNC if direction.startswith("up") else OC
-            server = RSYNC if direction.endswith("from-up") or direction.endswith("to-up") \
-                else OC
-        where = ([missing, str(tmp_path / "d")] if direction == "oc-local" else
-                 [f"localhost:{missing}", str(tmp_path / "d")] if "pull" in direction else
-                 [missing, f"localhost:{tmp_path / 'd'}"])
+        client, server = _programs(direction, name)
+        where = _operands(direction, missing, str(tmp_path / "d"))
         r = subprocess.run([client, "-a", f"--protocol={protocol}", "-e", _stub_rsh(tmp_path),
                             f"--rsync-path={server}", *where], capture_output=True, text=True,
                            timeout=60)
