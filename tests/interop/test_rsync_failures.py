@@ -638,3 +638,40 @@ def test_a_source_that_does_not_exist(tmp_path, direction, protocol):
         said[name] = f'link_stat "{missing}" failed: No such file or directory (2)' in r.stderr
     assert codes["oc"] == codes["up"] == 23
     assert said["oc"] and said["up"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="planting another user's symlink needs root")
+@pytest.mark.parametrize("direction", ["oc-local", "oc-pull-from-up", "up-push-to-oc",
+                                       "oc-pull-from-oc"])
+def test_a_destination_through_another_users_symlink(tmp_path, direction):
+    """DEST/sub a symlink another user planted, leading out of the tree: refused before
+    anything is written through it, with upstream's words and exit 3 (upstream's
+    testsuite: symlink-race-dest); our own symlink there is followed (the
+    /backup -> /mnt/disk pattern). Before, ours wrote the files where the link led."""
+    import pwd
+    planter = pwd.getpwnam("nobody").pw_uid
+    results = {}
+    for name in ("up", "oc"):
+        src, dest, outside = (tmp_path / f"{x}-{name}" for x in ("src", "dest", "outside"))
+        (src / "sub").mkdir(parents=True)
+        (src / "sub" / "f0").write_text("payload\n")
+        dest.mkdir()
+        outside.mkdir()
+        os.symlink(outside, dest / "sub")
+        os.lchown(dest / "sub", planter, planter)
+        client, server = _programs(direction, name)
+        r = subprocess.run([client, "-a", "-e", _stub_rsh(tmp_path), f"--rsync-path={server}",
+                            *_operands(direction, f"{src}/sub/", f"{dest}/sub/")],
+                           capture_output=True, text=True, timeout=60)
+        assert not any(outside.iterdir()), f"{name} wrote through the planted link"
+        results[name] = r
+        os.lchown(dest / "sub", 0, 0)  # now our own: followed
+        r = subprocess.run([client, "-a", "-e", _stub_rsh(tmp_path), f"--rsync-path={server}",
+                            *_operands(direction, f"{src}/sub/", f"{dest}/sub/")],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0 and (outside / "f0").exists(), r.stderr
+    up, oc = results["up"], results["oc"]
+    assert oc.returncode == up.returncode == 3
+    for line in up.stderr.splitlines()[:2]:  # the refusal and the change_dir line
+        line = line.removeprefix("rsync: ").replace("-up/", "-oc/")
+        assert line in oc.stderr, oc.stderr

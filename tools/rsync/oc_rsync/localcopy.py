@@ -307,7 +307,8 @@ def copy_locally(o: Options, srcs: list[str], dest: str, rules: FilterRules,
     entries = [e for e, _ in first]
     lists = FileLists(False, entries)
     where = Destination(os.fsencode(dest), entries, mkpath=o.mkpath,
-                        keep_dirlinks=o.keep_dirlinks, total=total)
+                        keep_dirlinks=o.keep_dirlinks, total=total,
+                        insecure=o.insecure_links)
     workers = _Workers()
     gen = _LocalGenerator(where, lists, attrs, o, out, workers)
     gen.pruned |= duplicates(entries)

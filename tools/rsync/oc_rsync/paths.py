@@ -9,6 +9,7 @@ import errno
 import os
 import stat
 
+from oc_core.operator_paths import UNTRUSTED_SYMLINK_TEXT, UntrustedSymlink, open_operator_path
 from oc_wire.errors import OcError, ProtocolError
 from oc_wire.flist_entry import FileEntry
 
@@ -39,16 +40,34 @@ def _syserr(text: str, path: bytes, exc: OSError, exit_code: int) -> Destination
                             f"{exc.strerror} ({exc.errno})", exit_code)
 
 
+def _trusted_way(path: bytes, step: str, insecure: bool) -> None:
+    """DEST's directory reached through root's or our own symlinks only: one another
+    user planted (DEST/sub -> elsewhere in a shared tree) is refused before anything is
+    written through it, as upstream's change_dir refuses it (exit 3)."""
+    if insecure:
+        return
+    try:
+        os.close(open_operator_path(path, os.O_RDONLY | os.O_DIRECTORY))
+    except UntrustedSymlink:
+        loop = OSError(errno.ELOOP, os.strerror(errno.ELOOP))
+        raise DestinationError(f"{UNTRUSTED_SYMLINK_TEXT}\n"
+                               f"{_syserr(step + ' {} failed', path, loop, 3)}", 3) from None
+    except OSError:
+        pass  # (anything else is found, and said, where the directory is used)
+
+
 class Destination:
     def __init__(self, dest: bytes, entries: list[FileEntry], create: bool = True,
-                 mkpath: bool = False, keep_dirlinks: bool = False, total: int | None = None):
+                 mkpath: bool = False, keep_dirlinks: bool = False, total: int | None = None,
+                 insecure: bool = False):
         """DEST as upstream's receiver takes it (main.c get_local_name): an existing
         directory holds the entries; otherwise more than one entry, or a DEST written
         with a trailing '/', makes DEST a new directory; otherwise the one entry is
         written as DEST itself (`solo`). entries: the first list; total: the entries
         received so far (upstream file_total: with incremental recursion a first list of
         one entry is followed by the next list before DEST is chosen). create: make what
-        is needed (not with -n)."""
+        is needed (not with -n). The way to DEST goes through root's or our own
+        symlinks only (upstream: change_dir), unless insecure (--insecure-links)."""
         self.keep_dirlinks = keep_dirlinks  # -K: a symlinked directory here is trusted
         total = len(entries) if total is None else total
         trailing = dest.endswith(b"/")
@@ -69,6 +88,8 @@ class Destination:
                                        " directory", 3)
         elif isinstance(st, OSError) and st.errno != errno.ENOENT:
             raise _syserr("ERROR: cannot stat destination {}", dest, st, 3)
+        if is_dir:
+            _trusted_way(dest, "change_dir#1", insecure)
         self.solo = not is_dir and total <= 1 and not trailing
         self.created = not is_dir and not self.solo  # upstream says so once
         if self.created:
@@ -79,6 +100,7 @@ class Destination:
                     os.mkdir(dest.rstrip(b"/") or dest)
                 except OSError as e:
                     raise _syserr("mkdir {} failed", dest.rstrip(b"/") or dest, e, 11) from None
+                _trusted_way(dest, "change_dir#2", insecure)
         elif self.solo and (parent := os.path.dirname(dest)) and not (mkpath and not create) \
                 and not os.path.isdir(parent):  # (a dry run of --mkpath made none)
             try:
@@ -86,6 +108,8 @@ class Destination:
                 raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
             except OSError as e:
                 raise _syserr("change_dir#3 {} failed", parent, e, 3) from None
+        elif self.solo and (parent := os.path.dirname(dest)) and create:
+            _trusted_way(parent, "change_dir#3", insecure)
         self.root = dest
         self._prefix = dest if trailing else dest + b"/"  # (os.path.join's)
         self.real = os.path.realpath(os.path.dirname(dest) if self.solo else dest)

@@ -150,6 +150,7 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
             raise ProtocolError("a file list or the end of the lists", at)
     where = Destination(dest, entries, create=not (o.dry_run or o.list_only),
                         mkpath=o.mkpath, keep_dirlinks=o.keep_dirlinks,
+                        insecure=o.insecure_links,
                         total=len(entries) + (len(early[1].entries) if early and early[1]
                                               else 0))
     if where.created and (o.verbose or o.itemize or o.progress) and not o.quiet \
