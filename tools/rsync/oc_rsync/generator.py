@@ -54,7 +54,7 @@ from .deletion import Deleter, delete_when
 from .flists import FileLists, ListQueue, duplicates
 from .hardlinks import HardLinks
 from .options import debug_on, filter_trace
-from .paths import Destination, drop_partial_dir, partial_path
+from .paths import Destination, drop_partial_dir, full_name, partial_path
 from .skips import Skips
 
 __all__ = ["Generator", "SUM_LENGTH"]
@@ -194,7 +194,10 @@ class Generator:
         if self.o.times and not self.o.omit_dir_times and not self.o.dry_run:
             for e in self.retouched:  # (upstream sets a directory's mtime on whatever
                 path = self.path(e)   # stands at its name)
-                st = os.lstat(path)
+                try:
+                    st = os.lstat(path)
+                except OSError:
+                    continue
                 if abs(int(st.st_mtime) - e.mtime) > self.o.modify_window:
                     os.utime(path, ns=(st.st_atime_ns, e.mtime * 10**9 + e.mtime_nsec),
                              follow_symlinks=False)
@@ -275,7 +278,7 @@ class Generator:
             st = None
         except OSError as exc:  # (a file where a directory should be: upstream goes on
             if e.is_reg():      # to make anything else, which fails in its own words)
-                self.log.error(f'recv_generator: failed to stat "{_full(path)}": '
+                self.log.error(f'recv_generator: failed to stat "{full_name(path)}": '
                                f"{exc.strerror} ({exc.errno})", "generator")
                 return
             st = None
@@ -558,11 +561,6 @@ class Generator:
                 self.conn.write(piece)
         finally:
             os.close(fd)
-
-
-def _full(path: bytes) -> str:
-    """A destination path as upstream's messages name it (util1.c full_fname)."""
-    return os.fsdecode(path if path.startswith(b"/") else os.getcwdb() + b"/" + path)
 
 
 def _is_real_dir(path: bytes) -> bool:

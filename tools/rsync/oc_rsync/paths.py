@@ -15,7 +15,7 @@ from oc_wire.flist_entry import FileEntry
 
 from .output import PROG
 
-__all__ = ["Destination", "DestinationError", "partial_path", "drop_partial_dir"]
+__all__ = ["Destination", "DestinationError", "full_name", "partial_path", "drop_partial_dir"]
 
 
 class DestinationError(OcError):
@@ -30,12 +30,17 @@ class DestinationError(OcError):
         self.exit_code = exit_code
 
 
+def full_name(path: bytes) -> str:
+    """A path as upstream's messages name it (util1.c full_fname): joined to the working
+    directory, not normalized."""
+    return os.fsdecode(path if path.startswith(b"/") else os.getcwdb() + b"/" + path)
+
+
 def _syserr(text: str, path: bytes, exc: OSError, exit_code: int) -> DestinationError:
     """upstream rsyserr: "PROG: [Receiver] TEXT: STRERROR (ERRNO)", TEXT naming the path
     (in place of {}) as util1.c full_fname does: quoted, joined to the working directory,
     not normalized."""
-    full = os.fsdecode(path if path.startswith(b"/") else os.getcwd().encode() + b"/" + path)
-    repr_full = f'"{full}"'
+    repr_full = f'"{full_name(path)}"'
     return DestinationError(f"{PROG}: [Receiver] {text.format(repr_full)}: "
                             f"{exc.strerror} ({exc.errno})", exit_code)
 
