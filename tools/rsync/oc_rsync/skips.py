@@ -40,6 +40,8 @@ class Skips:
         -c) comparison of a regular file; attr_flags(st, e) its attribute report bits."""
         self.o, self.info = opts, info
         self.level = skip_level(opts)
+        self.any = bool(opts.existing or opts.ignore_existing or opts.update
+                        or opts.max_size is not None or opts.min_size is not None)
         self.quick_check, self.attr_flags = quick_check, attr_flags
         self.missing_dir: bytes | None = None  # a directory --existing did not make
 
@@ -57,6 +59,8 @@ class Skips:
     def skipped(self, e: FileEntry, st: os.stat_result | None, path: bytes) -> bool:
         """Whether an override leaves e alone (st: what stands at path, None when
         nothing does); says so at --info=SKIP."""
+        if not self.any:  # (the usual case: no override given, nothing to do per file)
+            return False
         o, name = self.o, os.fsdecode(e.name)
         if st is None and o.existing:
             if e.is_dir():
