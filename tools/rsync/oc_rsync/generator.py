@@ -55,7 +55,7 @@ from .flists import FileLists, ListQueue, duplicates
 from .hardlinks import HardLinks
 from .options import debug_on, filter_trace
 from .paths import Destination, drop_partial_dir, full_name, partial_path
-from .skips import Skips
+from .skips import Skips, file_kind
 
 __all__ = ["Generator", "SUM_LENGTH"]
 
@@ -333,8 +333,8 @@ class Generator:
             # when the numbers match, as upstream's quick_check_ok), a special must be
             # the same kind
             rdev = os.makedev(e.rdev_major, e.rdev_minor) if e.is_device() else 0
-            kind = _device_kind(e.mode)
-            same = st is not None and _device_kind(st.st_mode) == kind
+            kind = file_kind(e.mode)
+            same = st is not None and file_kind(st.st_mode) == kind
             if same and (st.st_rdev == rdev if kind == "device" else
                          stat.S_IFMT(st.st_mode) == stat.S_IFMT(e.mode)):  # identical
                 self._keep(i, e, path, st)
@@ -568,11 +568,3 @@ def _is_real_dir(path: bytes) -> bool:
         return stat.S_ISDIR(os.lstat(path).st_mode)
     except OSError:
         return False
-
-
-def _device_kind(mode: int) -> str | None:
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "device"
-    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
-        return "special"
-    return None

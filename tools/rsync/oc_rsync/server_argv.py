@@ -64,7 +64,7 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
     args = ["--server"] + ([] if am_sender else ["--sender"])
     secluded = o.secluded_args and shell
     letters = ("s" if secluded else "") + "v" * min(o.verbose, 9)
-    sending = am_sender  # (upstream's order of the letters, each on its condition)
+    sending = am_sender  # (the letters in upstream's order, each on its condition)
     for on, ch in ((o.update, "u"), (o.dry_run, "n"), (o.links, "l"),
                    (o.dirs and not o.recursive and not o.files_from, "d"),
                    (sending and o.keep_dirlinks, "K"), (sending and o.prune_empty_dirs, "m"),
@@ -167,9 +167,10 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
                 args.append(arg)
         if o.temp_dir:
             args += ["--temp-dir", quoted(o.temp_dir)]
-    if am_sender and o.info_skip is not None:  # (upstream: make_output_option, the
-        args.append("--info=SKIP" + ("" if o.info_skip == 1 else str(o.info_skip)))  # W_REC
-    if o.append:                                                                     # words)
+    if am_sender and o.info_skip is not None:  # (make_output_option: the receiving
+        level = "" if o.info_skip == 1 else str(o.info_skip)  # side's words)
+        args.append(f"--info=SKIP{level}")
+    if o.append:
         args += ["--append"] * o.append
     elif o.inplace:
         args.append("--inplace")

@@ -18,10 +18,10 @@ from oc_wire.flist_entry import FileEntry
 
 from .options import skip_level
 
-__all__ = ["Skips"]
+__all__ = ["Skips", "file_kind"]
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
     """upstream's file types (get_file_type): a device is block or character alike."""
     if stat.S_ISREG(mode):
         return "file"
@@ -92,8 +92,8 @@ class Skips:
 
     def _why(self, e: FileEntry, st: os.stat_result, path: bytes) -> str:
         """--info=SKIP2's reason (upstream: type, quick_check_ok, unchanged_attrs)."""
-        kind = _kind(e.mode)
-        if kind != _kind(st.st_mode):
+        kind = file_kind(e.mode)
+        if kind != file_kind(st.st_mode):
             return " (type change)"
         if not self._same(kind, e, st, path):
             return " (sum change)" if self.o.checksum else " (file change)"
