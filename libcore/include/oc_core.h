@@ -152,3 +152,52 @@ enum { OC_SAME_PERMS = 1, OC_SAME_OWNER = 2, OC_SAME_GROUP = 4, OC_SAME_LINKS = 
        OC_SAME_LINK_TIMES = 16, OC_SAME_CONTENT = 32 };
 int oc_same_entries(const char *src_dir, const char *dst_dir, const oc_scan_rec *recs,
                     size_t n, const uint8_t *names, int flags, uint8_t *out);
+
+/* flist.c: file-list entries encoded and decoded in bulk (upstream: flist.c
+ * send_file_entry, recv_file_entry), the bytes of oc_wire's FlistEncoder.entry and
+ * FlistDecoder.read_entry, which stay the reference. The decoder stops before what it
+ * leaves to the reference: the end of a list, a later hard link of the same list (a copy
+ * of an earlier entry), and every entry that is not valid (the reference names the
+ * error); the encoder before an entry the wire cannot carry (a value out of its range).
+ * The running state (the previous entry's values) is the caller's, in oc_flist_state. */
+enum { OC_FL_VARINT = 1, OC_FL_UID = 2, OC_FL_GID = 4, OC_FL_LINKS = 8, OC_FL_DEVICES = 16,
+       OC_FL_SPECIALS = 32, OC_FL_HLINKS = 64, OC_FL_CSUM = 128, OC_FL_ATIMES = 256,
+       OC_FL_CRTIMES = 512, OC_FL_SAFE = 1024, OC_FL_ABSOLUTE = 2048 };
+/* record bits */
+enum { OC_FR_TOP_DIR = 1, OC_FR_NO_CONTENT = 2, OC_FR_IMPLIED = 4, OC_FR_HLINKED = 8,
+       OC_FR_LINK = 16, OC_FR_CSUM = 32, OC_FR_UNAME = 64, OC_FR_GNAME = 128,
+       OC_FR_FIRST = 256 };
+/* status after oc_flist_decode */
+enum { OC_FL_MORE = 0, OC_FL_NEED = 1, OC_FL_STOP = 2 };
+typedef struct {
+    int64_t mtime, atime, uid, gid, rdev_major, dev;
+    int64_t count, max_entries;      /* entries decoded so far (all lists), the bound */
+    int64_t list_start, current;     /* this list's first index, its entries so far */
+    uint32_t mode, name_len, opts, checksum_len;
+    int32_t protocol;
+    uint8_t name[4096];
+} oc_flist_state;
+/* One entry. Decoded: name in arena[name_off..+name_len); link target, checksum, owner
+ * names in buf[..._off..+..._len) of the input (present when their OC_FR_ bit is set);
+ * hlink_first is meaningful with OC_FR_FIRST (a link whose first is in an earlier list).
+ * To encode: all in one data buffer; OC_FR_UNAME/GNAME: a name to send with the id
+ * (incremental recursion, the id's first time), OC_FR_FIRST: hlink_first is set. */
+typedef struct {
+    int64_t size, mtime, atime, crtime, uid, gid, rdev_major, rdev_minor;
+    int64_t hlink_first, dev, ino;
+    uint32_t mode; int32_t nsec;
+    uint32_t name_off, name_len, link_off, link_len, csum_off;
+    uint32_t uname_off, uname_len, gname_off, gname_len, bits;
+} oc_flist_rec;
+/* Decodes entries from buf[0..len) into out[0..cap), names into arena[0..arena_cap).
+ * Returns the records written; *used is the bytes they took; *status says why it ended:
+ * MORE (out or arena full), NEED (buf ends inside an entry), STOP (see above). */
+size_t oc_flist_decode(oc_flist_state *d, const uint8_t *buf, size_t len, size_t *used,
+                       oc_flist_rec *out, size_t cap, uint8_t *arena, size_t arena_cap,
+                       int *status);
+/* Encodes recs[0..n) into out[0..cap) (each entry needs at most OC_FL_ENTRY_MAX bytes).
+ * Returns the entries encoded; *written is their bytes. Ends early when out is full or
+ * before an entry the wire cannot carry. */
+enum { OC_FL_ENTRY_MAX = 9216 };
+size_t oc_flist_encode(oc_flist_state *s, const oc_flist_rec *recs, size_t n,
+                       const uint8_t *data, uint8_t *out, size_t cap, size_t *written);

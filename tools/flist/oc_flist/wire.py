@@ -49,7 +49,7 @@ def list_header(protocol: int, inc_recurse: bool = False, **flags: bool) -> Batc
 
 def encode_list(entries: list[FileEntry], header: BatchHeader, io_error: bool) -> bytes:
     enc = FlistEncoder(flist_options(header))
-    return (encode_header(header) + b"".join(enc.entry(e) for e in entries)
+    return (encode_header(header) + enc.entries(entries)
             + enc.end(1 if io_error else 0))
 
 
@@ -67,7 +67,7 @@ def encode_lists(first: list[FileEntry], later, header: BatchHeader, io_error,
     def one(entries: list[FileEntry], start: int) -> Iterator[bytes]:
         if hard_links:
             mark_hard_links(entries, links, start)
-        yield b"".join(enc.entry(e) for e in entries) + enc.end(io_error())
+        yield enc.entries(entries) + enc.end(io_error())
         for e in sorted_list(entries, p):
             if e.is_dir():
                 dirs.setdefault(e.name, len(dirs))

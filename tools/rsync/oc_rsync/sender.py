@@ -179,11 +179,11 @@ class Sender:
     def _send_list(self, items: list[SendItem], io_error: int, parent) -> list[SendItem]:
         if self.flist.preserve_hard_links:
             mark_hard_links((it.entry for it in items), self._links, self._next)
-        for it in items:
-            if self.flist.always_checksum and it.entry.is_reg():
-                it.entry.checksum = self._file_checksum(it)
-            self.conn.write(self.enc.entry(it.entry))
-        self.conn.write(self.enc.end(io_error))
+        if self.flist.always_checksum:
+            for it in items:
+                if it.entry.is_reg():
+                    it.entry.checksum = self._file_checksum(it)
+        self.conn.write(self.enc.entries([it.entry for it in items]) + self.enc.end(io_error))
         if io_error and not self.flist.safe_flist and self.inc:  # the end marker cannot
             self.conn.send_msg(Msg.IO_ERROR, int32(io_error))     # say so (protocol 30)
         self.total_size += sum(it.entry.size for it in items

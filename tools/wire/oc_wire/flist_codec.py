@@ -14,8 +14,10 @@ upstream requires: its options.c refuses --crtimes otherwise). oc-rsync itself r
 them for lists that have them.
 """
 import stat
+import struct
 from collections.abc import Iterable
 
+import oc_core
 from oc_core.record import record
 
 from .flist_entry import FileEntry
@@ -93,6 +95,23 @@ class FlistOptions:
                 and (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)))
 
 
+def flist_bulk():
+    from oc_core import flist_bulk  # (native only)
+    return flist_bulk
+
+
+def bulk_opts(o: FlistOptions, absolute_names: bool = False) -> int:
+    """The option bits of libcore's bulk file-list codec (oc_core.flist_bulk)."""
+    fb = flist_bulk()
+    return sum(bit for bit, on in (
+        (fb.VARINT, o.varint_flags), (fb.UID, o.preserve_uid), (fb.GID, o.preserve_gid),
+        (fb.LINKS, o.preserve_links), (fb.DEVICES, o.preserve_devices),
+        (fb.SPECIALS, o.preserve_specials), (fb.HLINKS, o.preserve_hard_links),
+        (fb.CSUM, o.always_checksum), (fb.ATIMES, o.preserve_atimes),
+        (fb.CRTIMES, o.preserve_crtimes), (fb.SAFE, o.safe_flist),
+        (fb.ABSOLUTE, absolute_names)) if on)
+
+
 class ElisionState:
     """The 'previous entry' values both sides keep for elision (static vars upstream)."""
 
@@ -106,6 +125,21 @@ class ElisionState:
         self.dev = 0
         self.name = b""
 
+    def to_bulk(self, bulk) -> None:
+        """Hand the running state to a libcore bulk codec (oc_core.flist_bulk)."""
+        c = bulk.state
+        c.mode, c.mtime, c.atime, c.uid, c.gid = self.mode, self.mtime, self.atime, self.uid, \
+            self.gid
+        c.rdev_major, c.dev = self.rdev_major, self.dev
+        bulk.set_name(self.name)
+
+    def from_bulk(self, bulk) -> None:
+        """Take the running state back from a bulk codec."""
+        c = bulk.state
+        self.mode, self.mtime, self.atime, self.uid, self.gid = c.mode, c.mtime, c.atime, \
+            c.uid, c.gid
+        self.rdev_major, self.dev, self.name = c.rdev_major, c.dev, bulk.name()
+
 
 class FlistEncoder:
     """Encodes entries in the order given; end() closes a list. State carries across lists
@@ -114,7 +148,7 @@ class FlistEncoder:
     the wire the first time its id is seen (upstream: uidlist.c add_uid)."""
 
     def __init__(self, opts: FlistOptions, user_names: dict | None = None,
-                 group_names: dict | None = None):
+                 group_names: dict | None = None, bulk: bool = True):
         self.o = opts
         self.s = ElisionState()
         self.uids: dict[int, bytes] = {}
@@ -124,6 +158,95 @@ class FlistEncoder:
         self.list_start = 1 if opts.inc_recurse else 0  # index of this list's first entry
         self.count = 0
         self._varint, self._inc = opts.varint_flags, opts.inc_recurse
+        self._bulk = None
+        if bulk and oc_core.BACKEND == "native":
+            self._bulk = flist_bulk().BulkEncoder(opts.protocol, bulk_opts(opts),
+                                                  opts.checksum_len)
+
+    def entries(self, entries: Iterable[FileEntry]) -> bytes:
+        """What entry() gives for each, in order; through libcore's bulk encoder when it
+        is loaded (entry() takes any entry that one leaves to it)."""
+        bulk = self._bulk
+        if bulk is None:
+            return b"".join(map(self.entry, entries))
+        o, fb, pack = self.o, flist_bulk(), bulk.pack
+        csum_len = o.checksum_len if o.always_checksum else 0
+        owner_names = not o.numeric_ids
+        uids, gids, inc = self.uids, self.gids, self._inc
+        out: list[bytes] = []
+        batch: list[tuple] = []  # (entry, its packed record, whether it added a uid, a gid)
+        data: list[bytes] = []
+        size = 0
+        for e in entries:
+            name, mode, bits = e.name, e.mode, 0
+            user = group = None
+            parts = [name]
+            at = size + len(name)
+            link_off = link_len = csum_off = uname_off = uname_len = gname_off = gname_len = 0
+            if o.preserve_uid and owner_names and e.uid not in uids:
+                user = e.user or self.user_names.get(e.uid, b"")
+                if inc and user:
+                    bits |= fb.R_UNAME
+                    uname_off, uname_len, at = at, len(user), at + len(user)
+                    parts.append(user)
+            if o.preserve_gid and owner_names and e.gid not in gids:
+                group = e.group or self.group_names.get(e.gid, b"")
+                if inc and group:
+                    bits |= fb.R_GNAME
+                    gname_off, gname_len, at = at, len(group), at + len(group)
+                    parts.append(group)
+            if e.link_target:
+                link_off, link_len, at = at, len(e.link_target), at + len(e.link_target)
+                parts.append(e.link_target)
+            if csum_len and stat.S_ISREG(mode):
+                parts.append((e.checksum or b"")[:csum_len].ljust(csum_len, b"\0"))
+                csum_off, at = at, at + csum_len
+            bits |= ((fb.R_TOP_DIR if e.top_dir else 0) | (0 if e.content_dir else fb.R_NO_CONTENT)
+                     | (fb.R_IMPLIED if e.implied_dir else 0) | (fb.R_HLINKED if e.hlinked else 0)
+                     | (0 if e.hlink_first is None else fb.R_FIRST))
+            try:
+                rec = pack(e.size, e.mtime, e.atime, e.crtime, e.uid, e.gid, e.rdev_major,
+                           e.rdev_minor, e.hlink_first or 0, e.dev, e.ino, mode, e.mtime_nsec,
+                           size, len(name), link_off, link_len, csum_off, uname_off,
+                           uname_len, gname_off, gname_len, bits)
+            except struct.error:  # a value past the record's fields: the reference's
+                self._bulk_encode(batch, data, out)
+                batch, data, size = [], [], 0
+                out.append(self.entry(e))
+                continue
+            if user is not None:
+                uids[e.uid] = user
+            if group is not None:
+                gids[e.gid] = group
+            batch.append((e, rec, user is not None, group is not None))
+            data += parts
+            size = at
+        self._bulk_encode(batch, data, out)
+        return b"".join(out)
+
+    def _bulk_encode(self, batch: list[tuple], data: list[bytes], out: list[bytes]) -> None:
+        """The packed entries through libcore, the running state handed over and back;
+        an entry it stops before goes through entry(), as if never packed."""
+        if not batch:
+            return
+        bulk, s, recs = self._bulk, self.s, b"".join(b[1] for b in batch)
+        data_bytes, n, i = b"".join(data), len(batch), 0
+        while i < n:
+            s.to_bulk(bulk)
+            bulk.state.count, bulk.state.list_start = self.count, self.list_start
+            done, chunk = bulk.encode(recs, data_bytes, i)
+            out.append(chunk)
+            s.from_bulk(bulk)
+            self.count = bulk.state.count
+            i += done
+            if not done:
+                e, _, new_uid, new_gid = batch[i]
+                if new_uid:
+                    del self.uids[e.uid]
+                if new_gid:
+                    del self.gids[e.gid]
+                out.append(self.entry(e))
+                i += 1
 
     def entry(self, e: FileEntry) -> bytes:
         o, s = self.o, self.s
@@ -192,6 +315,8 @@ class FlistEncoder:
                     x |= XMIT_SAME_DEV_pre30
                 s.dev = e.dev
         name, prev = e.name, s.name
+        if len(name) >= MAXPATHLEN:  # (upstream's receiver would refuse it)
+            raise ValueError(f"a file name of {len(name)} bytes (at most {MAXPATHLEN - 1})")
         l1 = min(len(prev), len(name), 255)  # the shared prefix: up to the first bit
         if l1:                                 # that differs
             diff = int.from_bytes(name[:l1], "big") ^ int.from_bytes(prev[:l1], "big")
@@ -258,7 +383,7 @@ class FlistEncoder:
                 out += longint(e.dev + 1)
             out += longint(e.ino)
         if o.always_checksum and fmt == stat.S_IFREG:
-            out += (e.checksum or b"\0" * o.checksum_len)[:o.checksum_len]
+            out += (e.checksum or b"")[:o.checksum_len].ljust(o.checksum_len, b"\0")
         return bytes(out)
 
     def _v30(self, v: int) -> bytes:

@@ -2,8 +2,15 @@
 recv_file_entry, recv_file_list; uidlist.c recv_id_list). Layout and flags: flist_codec.py
 and FORMATS.md. Bounded (names under MAXPATHLEN, a maximum entry count) and strict: names
 that are empty, absolute or contain '..' are a ProtocolError naming the offset.
+
+read_entry is the reference. read_list hands the runs of ordinary entries to libcore's
+bulk decoder (oc_core.flist_bulk, the same rules in C) when the native backend is loaded,
+and read_entry takes each entry that one stops before; the running state is handed
+between them, so either may decode any entry.
 """
 import stat
+
+import oc_core
 
 from .errors import NeedData, ProtocolError
 from .flist_codec import (
@@ -30,6 +37,8 @@ from .flist_codec import (
     FlistOptions,
     XMIT_RDEV_MINOR_8_pre30,
     XMIT_SAME_DEV_pre30,
+    bulk_opts,
+    flist_bulk,
 )
 from .flist_entry import FileEntry
 from .ints import ByteReader
@@ -44,7 +53,7 @@ class FlistDecoder:
     at the end of the list (then io_error and the id maps are set)."""
 
     def __init__(self, opts: FlistOptions, max_entries: int = 1 << 24,
-                 absolute_names: bool = False):
+                 absolute_names: bool = False, bulk: bool = True):
         self.o = opts
         # -R: a sender keeps an absolute source's leading '/' (strip_roots, after sorting)
         self.absolute_names = absolute_names
@@ -58,14 +67,18 @@ class FlistDecoder:
         self.current: list[FileEntry] = []  # this list's entries in wire order
         self._varint = opts.varint_flags
         self._v30_varint = opts.protocol >= 30
+        self._bulk = _bulk_decoder(opts, max_entries, absolute_names) if bulk else None
 
     def read_list(self, r: ByteReader) -> list[FileEntry]:
         if getattr(r, "buffered", False):
             return self._read_buffered(r)
         out = []
-        while (e := self.read_entry(r)) is not None:
+        while True:
+            if self._bulk is not None:
+                self._read_bulk(r, out)  # (it stops where read_entry goes on)
+            if (e := self.read_entry(r)) is None:
+                return out
             out.append(e)
-        return out
 
     def _read_buffered(self, r) -> list[FileEntry]:
         """read_list over a buffered stream (stream.PullReader with a window): whole
@@ -77,21 +90,64 @@ class FlistDecoder:
         while True:
             buf = r.window(want)
             br = ByteReader(buf, r.offset)
-            done = 0
-            try:
-                while True:
-                    saved, count = dict(vars(self.s)), self.count
+            while True:
+                if self._bulk is not None and self._read_bulk(br, out):
+                    break  # an entry cut short: more bytes first
+                saved, count, done = dict(vars(self.s)), self.count, br.pos
+                try:
                     e = self.read_entry(br)
-                    done = br.pos
-                    if e is None:
-                        r.advance(done)
-                        return out
-                    out.append(e)
-            except NeedData:
-                vars(self.s).update(saved)
-                self.count = count
-                r.advance(done)
-                want = len(buf) - done + 1
+                except NeedData:  # undone, to be read again with more bytes
+                    vars(self.s).update(saved)
+                    self.count, br.pos = count, done
+                    break
+                if e is None:
+                    r.advance(br.pos)
+                    return out
+                out.append(e)
+            r.advance(br.pos)
+            want = len(buf) - br.pos + 1
+
+    def _read_bulk(self, r: ByteReader, out: list[FileEntry]) -> bool:
+        """The entries libcore decodes from r's buffer, appended to out and self.current;
+        True when the buffer ends inside an entry."""
+        bulk, s, buf = self._bulk, self.s, r.buf
+        fb, d, csum_len = flist_bulk(), bulk.state, self.o.checksum_len
+        r_names, r_uname, r_gname, r_link, r_csum = (fb.R_UNAME | fb.R_GNAME, fb.R_UNAME,
+                                                     fb.R_GNAME, fb.R_LINK, fb.R_CSUM)
+        r_top, r_no_content, r_implied, r_hlinked, r_first = (
+            fb.R_TOP_DIR, fb.R_NO_CONTENT, fb.R_IMPLIED, fb.R_HLINKED, fb.R_FIRST)
+        s.to_bulk(bulk)
+        d.count, d.list_start, d.current = self.count, self.list_start, len(self.current)
+        current, uid_names, gid_names = self.current, self.uid_names, self.gid_names
+        while True:
+            pos = r.pos
+            recs, used, status, names = bulk.decode(buf, pos)
+            for (size, mtime, atime, crtime, uid, gid, rdev_major, rdev_minor, first, dev, ino,
+                 mode, nsec, name_off, name_len, link_off, link_len, csum_off, uname_off,
+                 uname_len, gname_off, gname_len, bits) in recs:
+                if bits & r_names:
+                    if bits & r_uname:
+                        uid_names[uid] = bytes(buf[pos + uname_off:pos + uname_off + uname_len])
+                    if bits & r_gname:
+                        gid_names[gid] = bytes(buf[pos + gname_off:pos + gname_off + gname_len])
+                e = FileEntry(
+                    names[name_off:name_off + name_len], mode, size, mtime, nsec, atime, crtime,
+                    uid, gid, uid_names.get(uid) if uid_names else None,
+                    gid_names.get(gid) if gid_names else None, rdev_major, rdev_minor,
+                    bytes(buf[pos + link_off:pos + link_off + link_len])
+                    if bits & r_link else None,
+                    bytes(buf[pos + csum_off:pos + csum_off + csum_len])
+                    if bits & r_csum else None,
+                    bool(bits & r_top), not bits & r_no_content, bool(bits & r_implied),
+                    bool(bits & r_hlinked), first if bits & r_first else None, dev, ino)
+                current.append(e)
+                out.append(e)
+            r.pos += used
+            if status != fb.MORE:
+                break
+        s.from_bulk(bulk)
+        self.count = d.count
+        return status == fb.NEED
 
     def _v30(self, r: ByteReader) -> int:
         return r.read_varint() if self._v30_varint else r.read_int32()
@@ -263,6 +319,14 @@ class FlistDecoder:
                         names[0] = r.read_bytes(r.read_byte())
         if o.protocol < 30:
             self.io_error = r.read_int32()
+
+
+def _bulk_decoder(o: FlistOptions, max_entries: int, absolute_names: bool):
+    """libcore's decoder for these options, or None with the pure-Python backend."""
+    if oc_core.BACKEND != "native":
+        return None
+    return flist_bulk().BulkDecoder(o.protocol, bulk_opts(o, absolute_names),
+                                    o.checksum_len, max_entries)
 
 
 def mark_content_dirs_pre30(received: list[FileEntry], recurse: bool, relative: bool) -> None:

@@ -54,8 +54,11 @@ def _var(v: int, min_bytes: int, width: int) -> bytes:
 
 
 def varint(v: int) -> bytes:
+    """An int32 (or a uint32: the same 32 bits); anything wider is a ValueError."""
     if 0 <= v < 0x80:
         return _BYTES[v]
+    if not -1 << 31 <= v < 1 << 32:
+        raise ValueError(f"{v} does not fit a varint's 32 bits")
     return _var(v, 1, 4)
 
 
@@ -63,6 +66,8 @@ def varlong(v: int, min_bytes: int) -> bytes:
     if 0 <= v < 1 << (8 * min_bytes - 1):  # no extra bytes: the top byte leads
         top = 8 * (min_bytes - 1)
         return _BYTES[v >> top] + (v & ((1 << top) - 1)).to_bytes(min_bytes - 1, "little")
+    if not -1 << 63 <= v < 1 << 63:
+        raise ValueError(f"{v} does not fit a varlong's 64 bits")
     return _var(v, min_bytes, 8)
 
 
