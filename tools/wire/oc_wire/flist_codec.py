@@ -198,7 +198,7 @@ class FlistEncoder:
             if e.link_target:
                 link_off, link_len, at = at, len(e.link_target), at + len(e.link_target)
                 parts.append(e.link_target)
-            if csum_len and stat.S_ISREG(mode):
+            if csum_len and mode & 0o170000 == stat.S_IFREG:
                 parts.append((e.checksum or b"")[:csum_len].ljust(csum_len, b"\0"))
                 csum_off, at = at, at + csum_len
             bits |= ((fb.R_TOP_DIR if e.top_dir else 0) | (0 if e.content_dir else fb.R_NO_CONTENT)
@@ -226,19 +226,24 @@ class FlistEncoder:
 
     def _bulk_encode(self, batch: list[tuple], data: list[bytes], out: list[bytes]) -> None:
         """The packed entries through libcore, the running state handed over and back;
-        an entry it stops before goes through entry(), as if never packed."""
+        an entry it stops before goes through entry(), as if never packed (so does one
+        met with a running state past the C state's fields, left by such an entry)."""
         if not batch:
             return
         bulk, s, recs = self._bulk, self.s, b"".join(b[1] for b in batch)
         data_bytes, n, i = b"".join(data), len(batch), 0
         while i < n:
-            s.to_bulk(bulk)
-            bulk.state.count, bulk.state.list_start = self.count, self.list_start
-            done, chunk = bulk.encode(recs, data_bytes, i)
-            out.append(chunk)
-            s.from_bulk(bulk)
-            self.count = bulk.state.count
-            i += done
+            try:
+                s.to_bulk(bulk)
+            except (OverflowError, ValueError):
+                done = 0
+            else:
+                bulk.state.count, bulk.state.list_start = self.count, self.list_start
+                done, chunk = bulk.encode(recs, data_bytes, i)
+                out.append(chunk)
+                s.from_bulk(bulk)
+                self.count = bulk.state.count
+                i += done
             if not done:
                 e, _, new_uid, new_gid = batch[i]
                 if new_uid:

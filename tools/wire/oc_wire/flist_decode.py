@@ -74,8 +74,8 @@ class FlistDecoder:
             return self._read_buffered(r)
         out = []
         while True:
-            if self._bulk is not None:
-                self._read_bulk(r, out)  # (it stops where read_entry goes on)
+            if self._bulk is not None and r.remaining():  # (an unbuffered PullReader
+                self._read_bulk(r, out)  # has none: read_entry reads it field by field)
             if (e := self.read_entry(r)) is None:
                 return out
             out.append(e)
