@@ -82,12 +82,13 @@ class Attrs:
         return mode
 
     def apply(self, path: bytes, e: FileEntry, st: os.stat_result | None = None,
-              old_mode: int | None = None) -> None:
+              old_mode: int | None = None, made: bool = False) -> None:
         """Set what differs (st: the current lstat, when known, saves the unchanged;
-        old_mode: the mode of the file a new version replaces). The mtime of an entry
-        that stays (st given) is only fixed when its whole seconds differ by more than
-        --modify-window, to the nanosecond after a -c check; a new or rewritten one
-        gets it exactly (upstream: rsync.c set_file_attrs, same_mtime)."""
+        old_mode: the mode of the file a new version replaces; made: a directory this
+        run created). The mtime of an entry that stays (st given) is only fixed when
+        its whole seconds differ by more than --modify-window, to the nanosecond after
+        a -c check; a new or rewritten one gets it exactly (upstream: rsync.c
+        set_file_attrs, same_mtime)."""
         link = e.is_link()
         if st is not None and old_mode is None:
             old_mode = st.st_mode
@@ -98,6 +99,8 @@ class Attrs:
                                                                   and st.st_gid != gid):
                 os.chown(path, uid, gid, follow_symlinks=False)
         mode = self.mode_for(e, old_mode)
+        if made and not self.o.perms and os.lstat(path).st_mode & stat.S_ISGID:
+            mode |= stat.S_ISGID  # made in a set-group-ID directory: it stays so
         if not link and (st is None or stat.S_IMODE(st.st_mode) != mode):
             os.chmod(path, mode)
         omitted = (link and self.o.omit_link_times) or (e.is_dir() and self.o.omit_dir_times)

@@ -190,7 +190,8 @@ class Generator:
             if not self.o.dry_run and not self.o.list_only and id(e) not in self.pruned \
                     and _is_real_dir(self.path(e)):  # not a -K symlink
                 path = self.path(e)
-                self.attrs.apply(path, e, None if id(e) in self.new_dirs else os.lstat(path))
+                made = id(e) in self.new_dirs
+                self.attrs.apply(path, e, None if made else os.lstat(path), made=made)
         if self.o.times and not self.o.omit_dir_times and not self.o.dry_run:
             for e in self.retouched:  # (upstream sets a directory's mtime on whatever
                 path = self.path(e)   # stands at its name)
