@@ -339,7 +339,11 @@ def test_stats_lines_are_upstreams(tmp_path, direction):
 OUT_FORMATS = [["-ai"], ["-aHi"], ["-av", "--delete"], ["-ai8"], ["-aHii"], ["-aHivv"],
                ["-ain"], ["-rin"],
                ["-a", "--delete", "--out-format=%o|%n|%L|%l|%'l|%i|%M|%B|%U|%G|%f|%h|%-10n|"
-                "%10l|%%"], ["-aH", "--out-format=%n%L"]]
+                "%10l|%%"], ["-aH", "--out-format=%n%L"],
+               ["-a", "--delete", "--out-format=%C %i %n"],
+               ["-ac", "--delete", "--out-format=%C|%n"],
+               ["-a", "--checksum-choice=md5", "--out-format=%C %n"],
+               ["-a", "--protocol=29", "--out-format=[%C] %n"]]
 
 
 @pytest.mark.parametrize("opts", OUT_FORMATS, ids=[" ".join(o) for o in OUT_FORMATS])

@@ -18,11 +18,12 @@ from oc_core.record import replace
 from oc_wire.batch import STREAM_FLAGS, BatchHeader, encode_header, read_header
 from oc_wire.batch_script import batch_script
 from oc_wire.errors import OcError
-from oc_wire.negotiate import Negotiated
+from oc_wire.negotiate import CF, Negotiated
 
 from .conn import Conn
 from .options import Options, UsageError
 from .output import Output
+from .server_argv import allow_inc_recurse
 
 __all__ = ["BatchFile", "stream_flags", "read_batch", "check_write_batch"]
 
@@ -39,12 +40,60 @@ def stream_flags(o: Options, protocol: int) -> int:
     return sum(1 << STREAM_FLAGS.index(k) for k, v in on.items() if v)
 
 
+# how upstream names each stream flag's option (batch.c flag_name)
+_FLAG_NAMES = ("--recurse (-r)", "--owner (-o)", "--group (-g)", "--links (-l)",
+               "--devices (-D)", "--hard-links (-H)", "--checksum (-c)", "--dirs (-d)",
+               "--compress (-z)", "--iconv", "--acls (-A)", "--xattrs (-X)", "--inplace",
+               "--append", "--append-verify")
+
+
+def _match_batch_flags(o: Options, h: BatchHeader, out: Output) -> Options:
+    """The options as the batch's stream needs them, each one changed said so with -v
+    (upstream: batch.c check_batch_flags: the flags a protocol does not carry are left
+    as given). An --iconv, --acls or --xattrs stream is refused: we have none of them."""
+    count = 7 if h.protocol < 29 else 9 if h.protocol < 30 else len(STREAM_FLAGS)
+    ours = stream_flags(o, h.protocol)
+    if o.recursive_explicit:  # upstream's -r (2) is never a batch's 1: said to change
+        ours ^= 1
+    for i in range(count):
+        bit = 1 << i
+        if (ours ^ h.stream_flags) & bit:
+            if i == 9:
+                raise BatchOptionsError("Please specify the --iconv option to use this "
+                                        "batch file.")
+            if i in (10, 11):
+                raise BatchOptionsError(f"this batch file needs {_FLAG_NAMES[i]}, which "
+                                        "oc-rsync does not support")
+            if o.verbose:
+                out.info(f"{'Sett' if h.stream_flags & bit else 'Clear'}ing the "
+                         f"{_FLAG_NAMES[i]} option to match the batchfile.")
+    flag = h.flag
+    o = replace(o, recursive=flag("recurse"), owner=flag("preserve_uid"),
+                group=flag("preserve_gid"), links=flag("preserve_links"),
+                devices=flag("preserve_devices"), hard_links=flag("preserve_hard_links"),
+                checksum=flag("always_checksum"))
+    if count > 7:
+        o = replace(o, compress=flag("do_compression"),
+                    dirs=flag("xfer_dirs") and not flag("recurse"))
+    if count > 9:
+        o = replace(o, inplace=flag("inplace"),
+                    append=2 if flag("append_verify") else 1 if flag("append") else 0)
+    return o
+
+
 def check_write_batch(o: Options) -> None:
     """upstream refuses choices a batch cannot record."""
     if o.compress_choice not in (None, "zlib"):
         raise UsageError("--write-batch only supports the zlib compression")
     if o.checksum_choice:
         raise UsageError("--write-batch cannot be combined with --checksum-choice")
+
+
+class BatchOptionsError(OcError):
+    """The options cannot replay this batch (upstream: its message alone, exit 1)."""
+
+    exit_code = 1
+    prefixed = False
 
 
 class BatchOpenError(OcError):
@@ -89,7 +138,7 @@ class BatchFile:
 
 def read_batch(path: str, o: Options, dest: str, out: Output) -> int:
     """Replay a batch into dest; returns the exit code."""
-    from .roles import receive_files
+    from .roles import receive_files, transfer_spec
 
     if path == "-":
         fd = os.dup(0)
@@ -103,16 +152,20 @@ def read_batch(path: str, o: Options, dest: str, out: Output) -> int:
     try:
         conn = Conn(fd, null, role="receiver")
         h = read_header(conn.reader)
-        flag = h.flag
-        o = replace(o, recursive=flag("recurse"), owner=flag("preserve_uid"),
-                    group=flag("preserve_gid"), links=flag("preserve_links"),
-                    devices=flag("preserve_devices"), specials=flag("preserve_devices"),
-                    hard_links=flag("preserve_hard_links"), checksum=flag("always_checksum"),
-                    compress=flag("do_compression"), compress_choice=None,
+        inc_allowed = allow_inc_recurse(o, False)  # (by the options given: upstream's
+        o = replace(_match_batch_flags(o, h, out), compress_choice=None,  # order)
                     checksum_choice=None, read_batch=path)
+        if h.protocol >= 30 and h.compat_flags & CF.INC_RECURSE and not inc_allowed:
+            raise BatchOptionsError("Incompatible options specified for inc-recursive "
+                                    "batch file.")
         neg = Negotiated(h.protocol, h.compat_flags, None,
                          "zlib" if o.compress else "none", h.checksum_seed)
+        out.sums = (transfer_spec(neg).algo, neg.protocol, o.checksum)  # (%C)
+        out.list_progress("receiving", neg.inc_recurse)  # (as a pull's)
+        out.o = o  # (what is printed follows the batch's options too)
         receive_files(conn, neg, o, os.fsencode(dest), out, server_sender=True)
+        out.summary(h.protocol, *(out.stats.peer_bytes or (0, conn.reader.offset)))
+        out.end_line()
         return out.exit_code()
     finally:
         os.close(fd)

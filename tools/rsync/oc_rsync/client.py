@@ -73,7 +73,8 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
             from .batchmode import read_batch
             return read_batch(o.read_batch, o, o.operands[0], out)
         except (OcError, OSError) as e:
-            stderr.write(f"{PROG}: {e}\n" + closing_line(PROG, code_for(e)))
+            prefix = f"{PROG}: " if getattr(e, "prefixed", True) else ""
+            stderr.write(f"{prefix}{e}\n" + closing_line(PROG, code_for(e)))
             return code_for(e)
     if (len(o.operands) == 1 or o.list_only) and o.operands and \
             not any(_is_remote(x) for x in o.operands):

@@ -76,6 +76,7 @@ class Generator:
         self.queue: ListQueue | None = None  # incremental recursion
         self.asked: int | None = None        # the ndx the last entry's generation requested
         self.ready, self.ready_at = threading.Condition(), -1  # --read-batch
+        self.wanted: set[int] = set()  # --read-batch: the files this side would ask for
         self.ndx = NdxCodec(protocol)
         self.error = None
         self.when = delete_when(opts, protocol) if not dest.solo else None
@@ -366,7 +367,8 @@ class Generator:
         if dry and not self.o.only_write_batch:  # -n: say what would come, ask for nothing
             self._item(i, e, self._transfer_flags(e, st))
             return
-        if self.o.read_batch:  # the batch decides what is sent
+        if self.o.read_batch:  # the batch decides what is sent; what it sends for a
+            self.wanted.add(i)  # file not wanted here is read past (_passed tells when)
             return
         self._request(i, e, 2, st)
         self.asked = i
@@ -379,8 +381,9 @@ class Generator:
         it and echoes it back for our receiver to report, so each side's lines come in
         the stream's order; below 29, or once the entry's list is retired, it is reported
         here."""
-        if self.p >= 29 and not self.o.read_batch and (self.queue is None
-                                                       or self.queue.holds(i)):
+        if self.o.read_batch:  # the batch holds the sender's reports: none of ours
+            return
+        if self.p >= 29 and (self.queue is None or self.queue.holds(i)):
             self.conn.write(self.ndx.encode(i) + shortint(iflags)
                             + (vstring(xname) if iflags & ITEM_XNAME_FOLLOWS else b""))
         else:

@@ -54,8 +54,9 @@ PROTOCOL = 32
 # options that may take any value here: what they change is done by the shared scan,
 # generator and attribute code, or they concern only a connection
 _MAY_DIFFER = frozenset({
-    "recursive", "dirs", "links", "copy_links", "copy_unsafe_links", "copy_dirlinks",
-    "keep_dirlinks", "perms", "executability", "owner", "group", "devices", "specials",
+    "recursive", "recursive_explicit", "dirs", "links", "copy_links", "copy_unsafe_links",
+    "copy_dirlinks", "keep_dirlinks", "perms", "executability", "owner", "group", "devices",
+    "specials",
     "times", "checksum", "one_file_system", "quiet", "human", "filters", "numeric_ids",
     "update", "existing", "ignore_existing", "size_only", "ignore_times", "max_size",
     "min_size", "modify_window", "omit_dir_times", "omit_link_times", "mkpath",

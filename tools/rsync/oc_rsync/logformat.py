@@ -5,17 +5,19 @@ digit grouping (`%'l`) or units (`%''l`). %n is the name (directories with '/'),
 " -> target" for a symlink (" => name" for a hard link), %i the itemize string, %o the
 operation (send, recv, del.), %l the length, %b/%c bytes moved for the file, %M its
 mtime, %B its permissions, %U/%G its owner and group numbers, %f the full name, %t the
-time now, %p our pid, %% a percent sign. Daemon-only escapes (%h %a %m %P %u) and %C are
-left as they are outside a daemon, as upstream does.
+time now, %p our pid, %C the file's checksum (with -c the listed one, else the whole-file
+sum of a transfer; spaces where there is none), %% a percent sign. Daemon-only escapes
+(%h %a %m %P %u) are left as they are outside a daemon, as upstream does.
 """
 import os
 import time
 
+from oc_core import Checksum, digest_len
 from oc_flist.listing import escape_name, human_num, permstring, timestring
 from oc_wire.flist_entry import FileEntry
-from oc_wire.items import ITEM_TRANSFER, itemize
+from oc_wire.items import ITEM_DELETED, ITEM_TRANSFER, itemize
 
-__all__ = ["format_item", "has_escape"]
+__all__ = ["format_item", "has_escape", "checksum_hex"]
 
 # re is imported in the functions that use it: loading it costs each start ~5 ms
 _ESCAPE = r"(?s)%('*)(-?\d*)('*)(.)"
@@ -32,10 +34,13 @@ def has_escape(fmt: str | None, letters: str) -> bool:
 def format_item(fmt: str, e: FileEntry, iflags: int, op: str, *, sending: bool = False,
                 nbytes: int = 0, hlink: bytes | None = None, name: bytes | None = None,
                 links: bool = True, full: bytes | None = None,
-                eight_bit: bool = False, times: bool = True) -> str:
+                eight_bit: bool = False, times: bool = True, sums: tuple | None = None,
+                digest: bytes | None = None) -> str:
     """One formatted line (without its newline) for entry e. full: the sender's own
     path of the file (%f); eight_bit: -8, high-bit bytes printed as they are; times:
-    -t was given (a time change without it shows as 'T': set to the transfer's)."""
+    -t was given (a time change without it shows as 'T': set to the transfer's);
+    sums: (checksum algorithm, protocol, -c) once negotiated, digest: the whole-file
+    sum of the transfer (%C)."""
     import re
     def shown(raw: bytes) -> str:
         return escape_name(raw, eight_bit).decode("utf-8" if eight_bit else "ascii",
@@ -50,8 +55,11 @@ def format_item(fmt: str, e: FileEntry, iflags: int, op: str, *, sending: bool =
                 n = int(width)
                 raw = raw.ljust(-n) if n < 0 else raw.rjust(n)
             return shown(raw)
-        text = _value(code, e, iflags, op, sending, nbytes, hlink, name, links, humanize,
-                      width, shown, times)
+        if code == "C":
+            text = None if sums is None else _checksum(e, iflags, sums, digest)
+        else:
+            text = _value(code, e, iflags, op, sending, nbytes, hlink, name, links,
+                          humanize, width, shown, times)
         if text is None:
             return m.group(0)
         if width and code != "L":
@@ -73,6 +81,31 @@ def _name(code: str, e: FileEntry, name: bytes | None, full: bytes | None) -> by
     import re
     full = re.sub(rb"/(\./)+", b"/", re.sub(rb"//+", b"/", full))
     return full.lstrip(b"/") or b"."
+
+
+def _checksum(e: FileEntry, iflags: int, sums: tuple, digest: bytes | None) -> str:
+    """%C (upstream: log.c): with -c the listed checksum of a regular file that is not
+    being deleted, else that of a transfer."""
+    algo, protocol, listed = sums
+    shown = None
+    if e.is_reg():
+        if listed and not iflags & ITEM_DELETED:
+            shown = e.checksum
+        elif iflags & ITEM_TRANSFER:
+            shown = digest
+    return checksum_hex(algo, protocol, shown)
+
+
+def checksum_hex(algo: int, protocol: int, digest: bytes | None) -> str:
+    """A checksum as upstream prints it (util2.c sum_as_hex): an xxHash sum as its number
+    (bytes last to first), MD4 (from protocol 30), MD5 and SHA1 in byte order; none, a
+    sum upstream does not print (the MD4 of protocols before 30, no checksum) as spaces
+    as wide as the hex would be."""
+    n = digest_len(algo) or 1
+    if not digest or algo == Checksum.NONE or (algo == Checksum.MD4 and protocol < 30):
+        return " " * (2 * n)
+    xxh = algo in (Checksum.XXH64, Checksum.XXH3, Checksum.XXH128)
+    return (digest[:n][::-1] if xxh else digest[:n]).hex()
 
 
 def _value(code, e, iflags, op, sending, nbytes, hlink, name, links, humanize, width,

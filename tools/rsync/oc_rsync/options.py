@@ -102,6 +102,7 @@ _SHORT = {"a": "archive", "r": "recursive", "d": "dirs", "l": "links", "L": "cop
 @record(frozen=True)
 class Options:
     recursive: bool = False
+    recursive_explicit: bool = False  # -r said outright, not through -a (upstream: 2)
     dirs: bool = False
     links: bool = False
     copy_links: bool = False
@@ -448,6 +449,7 @@ def parse_args(argv: list[str]) -> Options:
     if v.get("out_format") and "%I" in v["out_format"].replace("%%", ""):
         v["itemize"] = max(v.get("itemize", 0), 2)  # a client's -ii, told to its server
     explicit_r = v.pop("_explicit_recursive", False)
+    v["recursive_explicit"] = explicit_r and v.get("recursive", False)
     explicit_rel = v.pop("_explicit_relative", False)
     if v.get("files_from"):  # upstream: -a's -r is off, -d and -R are implied
         if not explicit_r:

@@ -8,7 +8,7 @@ import threading
 import time
 
 from oc_core.operator_paths import open_operator_path
-from oc_flist.listing import list_line
+from oc_flist.listing import escape_name, list_line
 from oc_wire.flist_entry import FileEntry
 from oc_wire.items import ITEM_DELETED, ITEM_IS_NEW, ITEM_LOCAL_CHANGE, SIGNIFICANT_ITEM_FLAGS
 
@@ -62,6 +62,7 @@ class Output:
         self._needs_newline = False
         self._overall = None    # --info=progress2
         self.log_file = None    # --log-file
+        self.sums = None  # %C: (checksum algorithm, protocol, -c) once negotiated
         self.local = False  # a local copy: we send, but a transfer's arrow is '>'
         # (upstream: log.c, '<' only when not local_server)
         if opts is not None and getattr(opts, "log_file", None):
@@ -116,14 +117,15 @@ class Output:
         return FileProgress(self, e.size)
 
     def item(self, e: FileEntry, iflags: int, count: bool = True, nbytes: int = 0,
-             hlink: bytes | None = None, full: bytes | None = None) -> None:
+             hlink: bytes | None = None, full: bytes | None = None,
+             digest: bytes | None = None) -> None:
         """One item's line: --out-format's (with -i "%i %n%L", with -v "%n%L"), and
         the --log-file line; nbytes: what its transfer moved (%b); hlink: the name a
-        hard link points at (" => NAME")."""
+        hard link points at (" => NAME"); digest: the transfer's whole-file sum (%C)."""
         if iflags & ITEM_IS_NEW and count:
             self.stats.created_one(e.mode)
         op = "send" if self.sending else "recv"
-        self.log_file_item(e, iflags, op, nbytes, hlink, full)
+        self.log_file_item(e, iflags, op, nbytes, hlink, full, digest)
         if self.server or self.o.quiet or not (self.o.verbose or self.o.itemize
                                                or self.o.progress or self.o.out_format):
             return
@@ -131,7 +133,8 @@ class Output:
         self._write(self.out, format_item(fmt, e, iflags, op, sending=self._arrow_out,
                                           nbytes=nbytes, hlink=hlink, links=self.o.links,
                                           full=full, eight_bit=self.o.eight_bit,
-                                          times=self.o.times) + "\n")
+                                          times=self.o.times, sums=self.sums,
+                                          digest=digest) + "\n")
 
     @property
     def _arrow_out(self) -> bool:
@@ -140,13 +143,15 @@ class Output:
         return self.sending and not self.local
 
     def log_file_item(self, e: FileEntry, iflags: int, op: str, nbytes: int = 0,
-                      hlink: bytes | None = None, full: bytes | None = None) -> None:
+                      hlink: bytes | None = None, full: bytes | None = None,
+                      digest: bytes | None = None) -> None:
         """The --log-file line of an item."""
         if self.log_file is None or self.o.dry_run:
             return
         self.log(format_item(self.o.log_file_format or "%i %n%L", e, iflags, op,
-                             sending=self._arrow_out, nbytes=nbytes,
-                             hlink=hlink, links=self.o.links, full=full, times=self.o.times))
+                             sending=self._arrow_out, nbytes=nbytes, hlink=hlink,
+                             links=self.o.links, full=full, times=self.o.times,
+                             sums=self.sums, digest=digest))
 
     def log(self, text: str) -> None:
         """A --log-file line: date, time and our pid first (upstream: log.c logit)."""
@@ -157,7 +162,7 @@ class Output:
                 self.log_file.flush()
 
     def sent_item(self, e: FileEntry, iflags: int, xname, transferred: bool,
-                  full: bytes | None = None) -> None:
+                  full: bytes | None = None, digest: bytes | None = None) -> None:
         """A client sender's report of an item (upstream: sender.c maybe_log_item, and
         log_item after each transfer): a transfer always, else only what changed."""
         if not transferred:
@@ -167,7 +172,7 @@ class Output:
             local = iflags & ITEM_LOCAL_CHANGE and significant
             if not (see or local or xname or (e.is_dir() and significant)):
                 return
-        self.item(e, iflags, count=False, hlink=xname, full=full)
+        self.item(e, iflags, count=False, hlink=xname, full=full, digest=digest)
 
     def listing(self, e: FileEntry) -> None:
         """One --list-only line of a remote listing (upstream: generator.c
@@ -187,7 +192,7 @@ class Output:
         if (self.o.verbose or self.o.itemize or self.o.out_format) and not self.o.quiet:
             fmt = self.o.out_format if has_escape(self.o.out_format, "io") else \
                 "%i %n%L" if self.o.itemize else "deleting %n"
-            self._write(self.out, format_item(fmt, e, ITEM_DELETED, "del.",
+            self._write(self.out, format_item(fmt, e, ITEM_DELETED, "del.", sums=self.sums,
                                               eight_bit=self.o.eight_bit) + "\n")
 
     def list_progress(self, what: str | None, inc: bool = False) -> None:
@@ -211,31 +216,46 @@ class Output:
             self._needs_newline = False
         self._write(self.out, "done\n")
 
+    def _shown(self, text: str) -> str:
+        """A message as upstream writes one (log.c rwrite, filtered_fwrite): control
+        characters but tab, and without -8 every byte past ASCII, as \\#ooo; a CR
+        first and the line's end stay. A server's go to its client as they are (the
+        client's side does this)."""
+        if self.server or (text.isprintable() and text.isascii() and "\\#" not in text):
+            return text
+        head = "\r" if text.startswith("\r") else ""
+        body = text[len(head):]
+        tail = body[-1] if body.endswith(("\n", "\r")) else ""
+        body = body[:len(body) - len(tail)]
+        eight = bool(self.o.eight_bit) if self.o is not None else False
+        raw = escape_name(body.encode("utf-8", "surrogateescape"), eight)
+        return head + raw.decode("utf-8" if eight else "ascii", "surrogateescape") + tail
+
     def stdout_text(self, text: str) -> None:
-        """Text as it is (a peer's info message)."""
-        self._write(self.out, text)
+        """A peer's info message."""
+        self._write(self.out, self._shown(text))
 
     def info(self, text: str) -> None:
         if not self.o.quiet:
-            self._write(self.out, text + "\n")
+            self._write(self.out, self._shown(text) + "\n")
 
     def error(self, text: str, role: str = "receiver") -> None:
         self.io_error |= 1
-        self._write(self.err, f"{PROG}: [{role}] {text}\n")
+        self._write(self.err, f"{PROG}: [{role}] {self._shown(text)}\n")
 
     def error_text(self, text: str) -> None:
         """An error upstream writes as it is (rprintf FERROR_XFER, no "rsync: [role]"
         prefix: "ERROR: F failed verification ..."); it counts for exit code 23."""
         self.io_error |= 1
-        self._write(self.err, text + "\n")
+        self._write(self.err, self._shown(text) + "\n")
 
     def warning(self, text: str) -> None:
         """upstream FWARNING: the text alone on stderr."""
-        self._write(self.warn, text + "\n")
+        self._write(self.warn, self._shown(text) + "\n")
 
     def peer(self, text: str) -> None:
         """A message the peer sent (already prefixed by it)."""
-        self._write(self.err, text if text.endswith("\n") else text + "\n")
+        self._write(self.err, self._shown(text if text.endswith("\n") else text + "\n"))
 
     def exit_code(self, more: int = 0) -> int:
         """upstream cleanup.c: IOERR_GENERAL (1) gives 23, else IOERR_VANISHED (2) 24,

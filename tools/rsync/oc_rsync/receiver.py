@@ -27,7 +27,7 @@ from oc_wire.compress import token_reader
 from oc_wire.errors import DataError, ProtocolError
 from oc_wire.flist_entry import FileEntry
 from oc_wire.ints import int32
-from oc_wire.items import FNAMECMP_PARTIAL_DIR, ITEM_TRANSFER
+from oc_wire.items import FNAMECMP_PARTIAL_DIR, ITEM_IS_NEW, ITEM_TRANSFER
 from oc_wire.mux import Msg
 from oc_wire.ndx import NDX_DEL_STATS, NDX_DONE, NDX_FLIST_EOF, NDX_FLIST_OFFSET, NdxCodec
 from oc_wire.sums import read_sum_head
@@ -85,6 +85,7 @@ class Receiver:
         # its hard-link groups
         self.redone: set[int] = set()  # files asked for again (incremental recursion)
         self.wait_ready = lambda i: None  # --read-batch: until the generator is past i
+        self.wanted: set[int] | None = None  # --read-batch: the files the generator wants
         self.generator_asks = True        # False with --read-batch
         self.dry_run = False              # -n: transfer items are only reports
         self.tokens = token_reader(compression, protocol)
@@ -119,6 +120,7 @@ class Receiver:
                 continue
             item = read_item(r, self.p, i, self.lists.entry(i, at))
             if not item.iflags & ITEM_TRANSFER or self.dry_run or self.no_data:  # a report
+                self.wait_ready(i)  # (a batch's: after what the generator says before it)
                 self.out.item(item.entry, item.iflags, hlink=item.xname or None)  # (upstream:
                 if self.no_data and item.iflags & ITEM_TRANSFER:               # maybe_log_item)
                     self.finished(i)
@@ -126,6 +128,9 @@ class Receiver:
             if not item.entry.is_reg() or i < self.lists.segment(i).start:
                 raise ProtocolError("a transfer request for a regular file", at, str(i))
             self.wait_ready(i)
+            if self.wanted is not None and phase == 0 and i not in self.wanted:
+                self._skip_batched(item.entry, item.iflags)
+                continue
             self._receive(i, item.entry, item.iflags, phase, item.basis_type)
         if server_sender:
             self.stats = read_stats(r, self.p)
@@ -226,15 +231,10 @@ class Receiver:
                     for off in range(0, have, 1 << 20):
                         patcher.account(pread_at(basis, off, min(1 << 20, have - off)))
                 try:
-                    counts = self.out.stats
                     for ev in self.tokens.read_file(self.conn.reader, block,
                                                     0 if append else head.count):
                         patcher.feed(ev)
-                        if isinstance(ev, Literal):
-                            counts.literal += len(ev.data)
-                        elif isinstance(ev, Match):
-                            counts.matched += (head.remainder if ev.index == head.count - 1
-                                               and head.remainder else head.block_len)
+                        self._count(ev, head)
                 except OSError as exc:  # name the file in the message, as upstream does
                     raise OSError(exc.errno, exc.strerror, path) from None
                 digest = self.conn.reader.read_bytes(self.spec.digest_len)
@@ -272,7 +272,8 @@ class Receiver:
                                 lists.count - lists.position(i) - 1, lists.count,
                                 "to" if lists.eof else "ir")
             else:
-                self.out.item(e, iflags, nbytes=self.conn.bytes_read - read_before)
+                self.out.item(e, iflags, nbytes=self.conn.bytes_read - read_before,
+                              digest=digest)
         finally:
             if basis is not None:
                 os.close(basis)
@@ -284,6 +285,28 @@ class Receiver:
                 elif not complete or not self.partial:
                     os.unlink(tmp_name)
 
+    def _skip_batched(self, e: FileEntry, iflags: int) -> None:
+        """--read-batch: the batch updates a file the generator found up to date: its
+        data is read past (counted as transferred, and as created when it was new to
+        the batch's receiver), the file left as it is (upstream: receiver.c,
+        gen_wants_ndx)."""
+        self.out.stats.transferred(e)
+        if iflags & ITEM_IS_NEW:
+            self.out.stats.created_one(e.mode)
+        self.out.info(f'(Skipping batched update for "{os.fsdecode(e.name)}")')
+        head = read_sum_head(self.conn.reader, self.p)
+        basis = None
+        if head.count:  # its blocks stand here: a codec's history is fed from them
+            try:
+                basis = os.open(self.dest.path(e), os.O_RDONLY | os.O_NOFOLLOW)
+            except OSError:
+                pass
+        try:
+            self._discard(head, basis, 0)
+        finally:
+            if basis is not None:
+                os.close(basis)
+
     def _discard(self, head, basis, append: int) -> None:
         """Read one file's tokens and checksum and keep nothing (upstream: receiver.c
         discard_receive_data); matched blocks still feed a codec's history."""
@@ -292,9 +315,17 @@ class Receiver:
                 return b""
             return pread_at(basis, k * head.block_len, head.remainder
                             if k == head.count - 1 and head.remainder else head.block_len)
-        for _ in self.tokens.read_file(self.conn.reader, block, 0 if append else head.count):
-            pass
+        for ev in self.tokens.read_file(self.conn.reader, block, 0 if append else head.count):
+            self._count(ev, head)
         self.conn.reader.read_bytes(self.spec.digest_len)
+
+    def _count(self, ev, head) -> None:
+        """--stats: literal and matched bytes (upstream: receiver.c receive_data)."""
+        if isinstance(ev, Literal):
+            self.out.stats.literal += len(ev.data)
+        elif isinstance(ev, Match):
+            self.out.stats.matched += (head.remainder if ev.index == head.count - 1
+                                       and head.remainder else head.block_len)
 
     def _install(self, e: FileEntry, path: bytes, tmp_name: bytes, same: bool) -> None:
         install(self.attrs, e, path, tmp_name, same)

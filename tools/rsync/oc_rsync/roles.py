@@ -126,7 +126,8 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
                 tweak_entry(e, chmod)
         if p < 30:
             mark_content_dirs_pre30(received, o.recursive, o.relative)
-        out.stats.flist_size += conn.reader.offset - start
+        if not o.read_batch:  # (upstream counts a batch's list as no bytes read)
+            out.stats.flist_size += conn.reader.offset - start
         out.stats.count_list(received)
         if dec.io_error:
             out.io_error |= 1
@@ -187,6 +188,7 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     receiver.remove_sources = o.remove_source_files and not o.dry_run
     if o.read_batch:
         receiver.wait_ready, receiver.generator_asks = gen.wait_ready, False
+        receiver.wanted = gen.wanted
     gen.on_unchanged = receiver.report_success  # an up-to-date file counts as sent too
     thread = threading.Thread(target=gen.run, daemon=True)
     thread.start()

@@ -96,8 +96,9 @@ class Sender:
             self.open_flags |= os.O_NOATIME
         self.log = log or (lambda text: None)
         self.warn = warn or (lambda text: None)  # upstream FWARNING: no prefix
-        # a client's -v/-i lines: report(entry, iflags, xname, transferred, path)
-        self.report = report or (lambda e, iflags, xname, transferred, path: None)
+        # a client's -v/-i lines: report(entry, iflags, xname, transferred, path[, the
+        # transfer's whole-file sum])
+        self.report = report or (lambda e, iflags, xname, transferred, path, sum=None: None)
         # a client's --progress: progress_for(entry, iflags) -> display or None
         self.progress_for = progress_for or (lambda e, iflags: None)
         # --info=progress2 redraws its line at each NDX_DONE: phase_done(list length)
@@ -309,6 +310,7 @@ class Sender:
                     it.basis_type == FNAMECMP_PARTIAL_DIR
                     and self.neg.compat_flags & CF.INPLACE_PARTIAL_DIR)
                 progress = self.progress_for(item.entry, it.iflags)
+                chunk = b""
                 for chunk in file_tokens(sig, self.spec, fd, size, tokens, progress,
                                          counts=self.counts, updating=bool(updating),
                                          append_from=min(have, size) if append else None,
@@ -326,7 +328,8 @@ class Sender:
                                     self.count - done - 1, self.count,
                                     "ir" if self.more is not None else "to")
                 else:
-                    self.report(item.entry, it.iflags, it.xname, True, item.path)
+                    self.report(item.entry, it.iflags, it.xname, True, item.path,
+                                chunk[len(chunk) - self.spec.digest_len:])  # (it ends so)
             finally:
                 os.close(fd)
         if self.io_error and p >= 30:

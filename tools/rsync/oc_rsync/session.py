@@ -79,7 +79,7 @@ def _spawn(o: Options, user, host, args: list[str], local: bool, out: Output | N
 
 def _messages(out: Output):
     def handle(code: Msg, payload: bytes) -> None:
-        text = payload.decode("utf-8", "backslashreplace")
+        text = payload.decode("utf-8", "surrogateescape")  # (escaped when written)
         if code in (Msg.ERROR, Msg.ERROR_XFER, Msg.WARNING, Msg.ERROR_SOCKET, Msg.ERROR_UTF8):
             if code is not Msg.WARNING:
                 out.io_error |= 1
@@ -101,12 +101,15 @@ def _setup(o: Options, proc, out: Output, role: str):
     conn.set_timeout(o.timeout)
     if o.bwlimit:
         conn.set_bwlimit(o.bwlimit)
+    from .roles import transfer_spec
     from .setup import SetupChoices, client_setup
     choices = SetupChoices(protocol=o.protocol, client_info="LsfxCIvu", compress=o.compress,
                            compress_choice=o.compress_choice,
                            checksum_choice=o.checksum_choice,
                            write_batch=bool(o.write_batch))
-    return conn, client_setup(conn, choices)
+    neg = client_setup(conn, choices)
+    out.sums = (transfer_spec(neg).algo, neg.protocol, o.checksum)  # (%C)
+    return conn, neg
 
 
 def _start_batch(o: Options, neg):
