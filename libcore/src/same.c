@@ -76,7 +76,8 @@ typedef struct {
     int sfd, dfd;
     const oc_scan_rec *recs;
     const uint8_t *names;
-    size_t n, start, step, same;
+    size_t n, same;
+    size_t *next; /* the next entry to take, shared by the threads */
     int flags;
     uint8_t *out;
 } same_job;
@@ -155,10 +156,13 @@ static int is_empty_dir(int fd)
     return 1;
 }
 
+/* Each thread takes the next entry not yet taken: files of very different sizes keep both
+ * busy to the end (every other entry left one thread idle while the other read a large
+ * file). */
 static void *same_run(void *arg)
 {
     same_job *j = arg;
-    for (size_t i = j->start; i < j->n; i += j->step)
+    for (size_t i; (i = __atomic_fetch_add(j->next, 1, __ATOMIC_RELAXED)) < j->n;)
         j->same += (j->out[i] = (uint8_t)same_one(j, &j->recs[i]));
     return NULL;
 }
@@ -181,18 +185,12 @@ int oc_same_entries(const char *src_dir, const char *dst_dir, const oc_scan_rec 
         close(dfd);
         return rc;
     }
-    same_job a = {sfd, dfd, recs, names, n, 0, 1, 0, flags, out}, b = a;
+    size_t next = 0;
+    same_job a = {sfd, dfd, recs, names, n, 0, &next, flags, out}, b = a;
     pthread_t helper;
-    /* reading contents: a second thread takes every other entry */
-    int two = (flags & OC_SAME_CONTENT) && n >= 8;
-    if (two) {
-        a.step = b.step = 2;
-        b.start = 1;
-        if (pthread_create(&helper, NULL, same_run, &b) != 0) {
-            two = 0;
-            a.step = 1;
-        }
-    }
+    /* reading contents: a second thread shares the entries */
+    int two = (flags & OC_SAME_CONTENT) && n >= 8
+              && pthread_create(&helper, NULL, same_run, &b) == 0;
     same_run(&a);
     if (two)
         pthread_join(helper, NULL);

@@ -184,7 +184,9 @@ P32 = [["-a"], ["-az"], ["-ac"], ["-a", "-W"], ["-rlt"], ["-r"], ["-a", "--zc=zs
        ["-a", "--chmod=Du+w,Fgo-r", "--chmod=a+X"], ["-a", "--chmod=D2755,F600"],
        ["-r", "--chmod=o=u,+t"], ["-a", "--chown=nobody:nogroup"], ["-r", "--chown=:nogroup"],
        ["-a", "--usermap=0:nobody,1-10:65534,*:daemon", "--groupmap=nogroup:root,*:1"],
-       ["-a", "--super"], ["-a", "--no-super"]]
+       ["-a", "--super"], ["-a", "--no-super"], ["-a", "--compress-level=4"],
+       ["-a", "--compress-level=0"], ["-az", "--zc=zlib", "--compress-level=0"],
+       ["-az", "--zc=zstd", "--compress-level=0"], ["-az", "--zc=zlibx", "--zl=12"]]
 
 
 @pytest.mark.parametrize("opts", P32, ids=[" ".join(o) for o in P32])
@@ -194,6 +196,27 @@ def test_protocol_32(tmp_path, direction, opts):
 
 
 CORE = [["-a"], ["-az"], ["-ac"], ["-a", "--no-whole-file"], ["-a", "--delete"], ["-aH"]]
+
+NSTR = [["-a"], ["-az"], ["-az", "--zc=lz4"], ["-a", "--compress-level=4"],
+        ["-ac", "--checksum-choice=md5"], ["-az", "--protocol=29"],
+        ["-az", "--zc=zlib", "--compress-level=0"], ["-az", "--zc=zstd", "--zl=0"]]
+
+
+@pytest.mark.parametrize("opts", NSTR, ids=[" ".join(o) for o in NSTR])
+@pytest.mark.parametrize("direction", ["oc-pull", "oc-push", "oc-local"])
+def test_debug_nstr_names_the_choices_as_upstream(tmp_path, direction, opts):
+    """--debug=NSTR: the client's lines naming the checksum and the compression (and
+    whether they were negotiated) equal an upstream client's."""
+    src, _ = _tree(tmp_path, False)
+    opts = [*opts, "--debug=NSTR"]
+    want = _reference_for(direction, opts, src, tmp_path / "a", tmp_path)
+    got = _run(direction, opts, src, tmp_path / "b", tmp_path)
+    assert got.returncode == want.returncode == 0, got.stderr
+
+    def lines(out: bytes) -> list[bytes]:
+        return [x for x in out.splitlines() if x.startswith(b"Client")]
+    assert lines(got.stdout) == lines(want.stdout)
+    assert lines(want.stdout)
 
 
 @pytest.mark.parametrize("protocol", [31, 30, 29, 28])

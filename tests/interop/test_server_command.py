@@ -25,7 +25,9 @@ ARGS = [["--list-only"], ["-r", "--list-only"], ["-d", "--delete"], ["-av", "--i
         ["-a", "-M--timeout=9", "--remote-option=-v"],
         ["-a", "--inplace", "-S", "--no-whole-file", "--modify-window=-1"],
         ["-a", "--min-size=1k", "--max-size=1m", "--delete", "--size-only", "--force",
-         "--max-delete=3"], ["-az", "--skip-compress=gz/jp*", "--compress-level=3"]]
+         "--max-delete=3"], ["-az", "--skip-compress=gz/jp*", "--compress-level=3"],
+        ["-a", "--compress-level=4"], ["-a", "--zc=zlib", "--zl=0"], ["-a", "--zc=zlib"],
+        ["-a", "--zc=zlibx"], ["-az", "--zl=0"]]
 
 
 def _command(prog: str, args: list[str], tmp_path, push: bool) -> str:

@@ -43,7 +43,7 @@ from .attrs import Attrs
 from .flists import FileLists, duplicates
 from .generator import Generator
 from .install import temp_name
-from .options import Options
+from .options import Options, debug_level
 from .output import Output
 from .paths import Destination
 from .sources import open_failed, read_failed, scan_reporter, selection_for
@@ -61,7 +61,8 @@ _MAY_DIFFER = frozenset({
     "update", "existing", "ignore_existing", "size_only", "ignore_times", "max_size",
     "min_size", "modify_window", "omit_dir_times", "omit_link_times", "mkpath",
     "operands", "raw_argv", "rsync_path", "rsh", "timeout", "contimeout", "compress",
-    "compress_choice", "compress_level", "skip_compress", "checksum_choice",
+    "compress_choice", "compress_level", "compress_implied", "skip_compress",
+    "checksum_choice",
     "checksum_seed", "block_size", "eight_bit", "inc_recursive", "whole_file", "debug",
     "secluded_args", "old_args", "insecure_links", "fuzzy"})
 _DEFAULTS = Options()
@@ -70,7 +71,7 @@ _DEFAULTS = Options()
 def eligible(o: Options) -> bool:
     """Whether this local copy may run here (o: the client's options, whole-file
     already settled)."""
-    return o.whole_file is True and all(
+    return o.whole_file is True and not debug_level(o, "nstr") and all(
         f.name in _MAY_DIFFER or getattr(o, f.name) == getattr(_DEFAULTS, f.name)
         for f in fields(Options))
 

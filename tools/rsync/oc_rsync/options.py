@@ -142,6 +142,7 @@ class Options:
     compress: bool = False
     compress_choice: str | None = None
     compress_level: int | None = None
+    compress_implied: bool = False  # by --compress-level alone (no -z letter is sent)
     checksum_choice: str | None = None
     checksum_seed: int = 0
     rsh: str | None = None
@@ -317,18 +318,27 @@ def skip_level(o: "Options") -> int:
     return o.info_skip if o.info_skip is not None else (1 if o.verbose >= 2 else 0)
 
 
-def debug_on(o: "Options", word: str) -> bool:
-    """Whether --debug=WORD is on (level 1 or more), for the words -vv turns on (DEL,
-    FILTER: upstream's debug_verbosity table); --debug words in order change it (WORD[N],
+# the --debug words -vv turns on (upstream: options.c debug_verbosity[2])
+_DEBUG_VV = frozenset(("bind", "cmd", "connect", "del", "deltasum", "dup", "filter", "flist",
+                       "iconv"))
+
+
+def debug_level(o: "Options", word: str) -> int:
+    """--debug=WORD's level: what -vv implies, then the --debug words in order (WORD[N],
     ALL[N], NONE)."""
-    level = 1 if o.verbose >= 2 else 0
+    level = 1 if o.verbose >= 2 and word in _DEBUG_VV else 0
     for item in (o.debug or "").lower().replace(" ", ",").split(","):
         name = item.rstrip("0123456789")
         if name in (word, "all"):
             level = int(item[len(name):] or 1)
         elif name == "none":
             level = 0
-    return level >= 1
+    return level
+
+
+def debug_on(o: "Options", word: str) -> bool:
+    """Whether --debug=WORD is on (level 1 or more)."""
+    return debug_level(o, word) >= 1
 
 
 def filter_trace(o: "Options") -> bool:
@@ -491,6 +501,8 @@ def parse_args(argv: list[str]) -> Options:
         v["compress"] = v["compress_choice"] != "none"
         if v["compress_choice"] == "none":
             v["compress_choice"] = None
+    elif v.get("compress_level") is not None and not v.get("compress"):
+        v["compress"] = v["compress_implied"] = True  # (upstream: CPRES_AUTO)
     if "protocol" in v and not 28 <= v["protocol"] <= 32:
         raise UsageError(f"--protocol={v['protocol']} is not supported (28..32)")
     return Options(operands=tuple(operands), **v)

@@ -93,6 +93,7 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None,
         conn.set_bwlimit(args.bwlimit * 1024)
     choices = SetupChoices(client_info=args.client_info, compress=args.compress,
                            compress_choice=args.compress_choice,
+                           compress_level=args.compress_level,
                            checksum_choice=args.checksum_choice,
                            checksum_seed=args.checksum_seed,
                            allow_inc_recurse=args.wants_inc_recurse() and (

@@ -82,8 +82,8 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
     letters += "x" * o.one_file_system
     if o.sparse:
         letters += "S"
-    if o.compress and not o.compress_choice:
-        letters += "z"
+    if o.compress and not o.compress_implied and o.compress_choice in (None, "zlib"):
+        letters += "z"  # (upstream: do_compression == CPRES_ZLIB; a level alone is AUTO)
     if o.protocol >= 30:  # (a forced older protocol goes without: upstream's
         letters += "e." + ("i" if allow_inc_recurse(o, am_sender) else "") + "LsfxCIvu"
     args.append("-" + letters)                           # maybe_add_e_option)

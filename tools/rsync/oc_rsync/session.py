@@ -25,7 +25,7 @@ from oc_wire.mux import Msg
 from .conn import Conn, PeerClosed, PeerExited, check_error_exit
 from .exitcodes import code_for
 from .local_child import fork_server
-from .options import Options, files_from_host
+from .options import Options, debug_level, debug_on, files_from_host
 from .output import PROG, Output
 from .server_argv import SECLUDED, secluded_bytes, server_argv
 
@@ -104,12 +104,32 @@ def _setup(o: Options, proc, out: Output, role: str):
     from .roles import transfer_spec
     from .setup import SetupChoices, client_setup
     choices = SetupChoices(protocol=o.protocol, client_info="LsfxCIvu", compress=o.compress,
-                           compress_choice=o.compress_choice,
+                           compress_choice=o.compress_choice, compress_level=o.compress_level,
                            checksum_choice=o.checksum_choice,
                            write_batch=bool(o.write_batch))
     neg = client_setup(conn, choices)
     out.sums = (transfer_spec(neg).algo, neg.protocol, o.checksum)  # (%C)
+    if debug_level(o, "nstr"):
+        _say_choices(o, neg, out)
     return conn, neg
+
+
+def _say_choices(o: Options, neg, out: Output) -> None:
+    """--debug=NSTR: the checksum and the compression in use (upstream: checksum.c
+    parse_checksum_choice, compat.c parse_compress_choice)."""
+    from oc_wire.compress import default_level
+    from oc_wire.negotiate import CF
+    strings = neg.protocol >= 30 and neg.compat_flags & CF.VARINT_FLIST_FLAGS
+    name = neg.checksum or ("md5" if neg.protocol >= 30 else "md4")
+    out.info(f"Client{' negotiated' if strings and not o.checksum_choice else ''} "
+             f"checksum: {name}")
+    if o.compress:
+        name = neg.compression  # ("none": a level turned it off)
+        level = o.compress_level if o.compress_level is not None else default_level(name)
+        if name == "zstd" and level == 0:
+            level = default_level(name)
+        said = " negotiated" if strings and not o.compress_choice else ""
+        out.info(f"Client{said} compress: {name} (level {level})")
 
 
 def _start_batch(o: Options, neg):
@@ -195,7 +215,7 @@ def push(o: Options, srcs: list[str], dest, out: Output, rules: FilterRules, nam
                         out.stats, inplace=o.inplace, append=o.append, warn=out.warning,
                         report=out.sent_item, progress_for=out.file_progress,
                         phase_done=out.phase_done, noatime=o.open_noatime,
-                        note=out.info, match_report=o.verbose >= 2)
+                        note=out.info, match_report=debug_on(o, "deltasum"))
         if batch and o.only_write_batch:  # the data goes to the batch only
             sender.xfer_write = batch.record
         sender.began = began

@@ -11,6 +11,7 @@ import os
 import time
 
 from oc_core.record import record
+from oc_wire.compress import effective_level
 from oc_wire.errors import ProtocolError
 from oc_wire.ints import int32, varint
 from oc_wire.negotiate import (
@@ -45,6 +46,7 @@ class SetupChoices:
     client_info: str = ""             # the client's capability letters (-e.xxx)
     compress: bool = False
     compress_choice: str | None = None
+    compress_level: int | None = None  # (a level may turn the compression off)
     checksum_choice: str | None = None
     checksum_seed: int = 0            # --checksum-seed (0: from the clock)
     allow_inc_recurse: bool = False
@@ -81,6 +83,8 @@ def _strings(conn: Conn, c: SetupChoices, strings: bool, am_server: bool, env,
     compression = "none"
     if c.compress:
         compression = c.compress_choice or got.get("compress") or "zlib"
+        if effective_level(compression, c.compress_level) is None:
+            compression = "none"  # (zlib at level 0: plain tokens after all)
     return checksum, compression
 
 

@@ -143,4 +143,6 @@ def parse_server_args(argv) -> ServerArgs:
             kw["paths"] = [x.encode("utf-8", "surrogateescape") for x in words[i:]]
             break
     kw["paths"] = tuple(kw["paths"])
-    return ServerArgs(letters=letters, compress=kw.pop("compress", "z" in letters), **kw)
+    # --compress-level alone asks for compression too (upstream: options.c, CPRES_AUTO)
+    compress = kw.pop("compress", "z" in letters or kw.get("compress_level") is not None)
+    return ServerArgs(letters=letters, compress=compress, **kw)
