@@ -366,7 +366,9 @@ OUT_FORMATS = [["-ai"], ["-aHi"], ["-av", "--delete"], ["-ai8"], ["-aHii"], ["-a
                ["-a", "--delete", "--out-format=%C %i %n"],
                ["-ac", "--delete", "--out-format=%C|%n"],
                ["-a", "--checksum-choice=md5", "--out-format=%C %n"],
-               ["-a", "--protocol=29", "--out-format=[%C] %n"]]
+               ["-a", "--protocol=29", "--out-format=[%C] %n"],
+               ["-ac", "--out-format=%000000000000000000000000000000%C %n|%-0000000000000000000005n"
+                "|%000000000000000000000005l"]]  # (widths past upstream's 23 characters)
 
 
 @pytest.mark.parametrize("opts", OUT_FORMATS, ids=[" ".join(o) for o in OUT_FORMATS])

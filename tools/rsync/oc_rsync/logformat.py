@@ -20,7 +20,9 @@ from oc_wire.items import ITEM_DELETED, ITEM_TRANSFER, itemize
 __all__ = ["format_item", "has_escape", "checksum_hex"]
 
 # re is imported in the functions that use it: loading it costs each start ~5 ms
-_ESCAPE = r"(?s)%('*)(-?\d*)('*)(.)"
+# a width is read to 23 characters at most (upstream: log.c, the 32-byte fmt less 8 and
+# its '%'); a longer one leaves the escape as text from there
+_ESCAPE = r"(?s)%('*)(-\d{0,22}|\d{0,23})('*)(.)"
 
 
 def has_escape(fmt: str | None, letters: str) -> bool:
