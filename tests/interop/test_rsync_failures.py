@@ -675,3 +675,24 @@ def test_a_destination_through_another_users_symlink(tmp_path, direction):
     for line in up.stderr.splitlines()[:2]:  # the refusal and the change_dir line
         line = line.removeprefix("rsync: ").replace("-up/", "-oc/")
         assert line in oc.stderr, oc.stderr
+
+
+@pytest.mark.parametrize("direction", ["up-pull-from-oc", "oc-pull-from-up", "oc-pull-from-oc",
+                                       "up-push-to-oc", "oc-push-to-up", "oc-local"])
+def test_a_message_naming_a_file_whose_name_is_not_text(tmp_path, direction):
+    """A message about a name that is not UTF-8 and holds a control character (here -L
+    meeting a dangling symlink): printed with the bytes escaped as \\#ooo, as upstream's
+    rwrite does, whichever side says it (a sending server used to die encoding it)."""
+    (tmp_path / "src").mkdir()
+    os.symlink("nowhere", os.path.join(os.fsencode(tmp_path / "src"), b"bad\xffname\x01"))
+    rsh = ["-e", _stub_rsh(tmp_path)]
+    said = {}
+    for name in ("up", "oc"):
+        client, server = _programs(direction, name)
+        where = _operands(direction, f"{tmp_path / 'src'}/", f"{tmp_path / name}/")
+        r = subprocess.run([client, "-aL", *rsh, f"--rsync-path={server}", *where],
+                           capture_output=True, timeout=60)
+        said[name] = (r.returncode, [x.replace(b"oc-rsync", b"rsync").split(b" at ")[0]
+                                     for x in r.stderr.splitlines()])
+    assert said["oc"] == said["up"]
+    assert said["up"][0] == 23 and b"bad\\#377name\\#001" in said["up"][1][0]

@@ -56,15 +56,13 @@ PROTOCOL = 32
 _MAY_DIFFER = frozenset({
     "recursive", "recursive_explicit", "dirs", "links", "copy_links", "copy_unsafe_links",
     "copy_dirlinks", "keep_dirlinks", "perms", "executability", "owner", "group", "devices",
-    "specials",
-    "times", "checksum", "one_file_system", "quiet", "human", "filters", "numeric_ids",
-    "update", "existing", "ignore_existing", "size_only", "ignore_times", "max_size",
-    "min_size", "modify_window", "omit_dir_times", "omit_link_times", "mkpath",
+    "specials", "times", "checksum", "one_file_system", "quiet", "human", "filters",
+    "numeric_ids", "update", "existing", "ignore_existing", "size_only", "ignore_times",
+    "max_size", "min_size", "modify_window", "omit_dir_times", "omit_link_times", "mkpath",
     "operands", "raw_argv", "rsync_path", "rsh", "timeout", "contimeout", "compress",
     "compress_choice", "compress_level", "compress_implied", "skip_compress",
-    "checksum_choice",
-    "checksum_seed", "block_size", "eight_bit", "inc_recursive", "whole_file", "debug",
-    "secluded_args", "old_args", "insecure_links", "fuzzy"})
+    "checksum_choice", "checksum_seed", "block_size", "eight_bit", "inc_recursive",
+    "whole_file", "debug", "secluded_args", "old_args", "insecure_links", "fuzzy"})
 _DEFAULTS = Options()
 
 

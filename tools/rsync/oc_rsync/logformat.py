@@ -17,7 +17,7 @@ from oc_flist.listing import escape_name, human_num, permstring, timestring
 from oc_wire.flist_entry import FileEntry
 from oc_wire.items import ITEM_DELETED, ITEM_TRANSFER, itemize
 
-__all__ = ["format_item", "has_escape", "checksum_hex"]
+__all__ = ["format_item", "has_escape"]
 
 # re is imported in the functions that use it: loading it costs each start ~5 ms
 # a width is read to 23 characters at most (upstream: log.c, the 32-byte fmt less 8 and
@@ -95,10 +95,10 @@ def _checksum(e: FileEntry, iflags: int, sums: tuple, digest: bytes | None) -> s
             shown = e.checksum
         elif iflags & ITEM_TRANSFER:
             shown = digest
-    return checksum_hex(algo, protocol, shown)
+    return _checksum_hex(algo, protocol, shown)
 
 
-def checksum_hex(algo: int, protocol: int, digest: bytes | None) -> str:
+def _checksum_hex(algo: int, protocol: int, digest: bytes | None) -> str:
     """A checksum as upstream prints it (util2.c sum_as_hex): an xxHash sum as its number
     (bytes last to first), MD4 (from protocol 30), MD5 and SHA1 in byte order; none, a
     sum upstream does not print (the MD4 of protocols before 30, no checksum) as spaces

@@ -98,7 +98,7 @@ class Sender:
         self.warn = warn or (lambda text: None)  # upstream FWARNING: no prefix
         # a client's -v/-i lines: report(entry, iflags, xname, transferred, path[, the
         # transfer's whole-file sum])
-        self.report = report or (lambda e, iflags, xname, transferred, path, sum=None: None)
+        self.report = report or (lambda e, iflags, xname, transferred, path, digest=None: None)
         # a client's --progress: progress_for(entry, iflags) -> display or None
         self.progress_for = progress_for or (lambda e, iflags: None)
         # --info=progress2 redraws its line at each NDX_DONE: phase_done(list length)

@@ -118,7 +118,7 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None,
         errors = ScanErrors()
 
         def log(text: str) -> None:
-            conn.send_msg(Msg.ERROR, f"{PROG}: [sender] {text}\n".encode())
+            _tell(conn, Msg.ERROR)(f"{PROG}: [sender] {text}")
 
         sel = _selection(args)
         began = time.monotonic()
@@ -131,14 +131,12 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None,
                         sel.copy_links or sel.copy_dirlinks or sel.copy_unsafe_links,
                         dry_run=args.has("n"), inplace=args.inplace, append=args.append,
                         noatime=args.letters.count("U") > 1,
-                        warn=lambda text: conn.send_msg(Msg.WARNING, (text + "\n").encode()),
-                        note=lambda text: conn.send_msg(Msg.INFO, (text + "\n").encode()),
+                        warn=_tell(conn, Msg.WARNING), note=_tell(conn, Msg.INFO),
                         match_report=args.letters.count("v") >= 2)
         sender.began = began
         if send_tree(sender, items, build, scan_reporter(
-                errors, log, lambda text: conn.send_msg(Msg.INFO, (text + "\n").encode()),
-                lambda text: conn.send_msg(Msg.ERROR_XFER, (text + "\n").encode()),
-                lambda text: conn.send_msg(Msg.WARNING, (text + "\n").encode())),
+                errors, log, _tell(conn, Msg.INFO), _tell(conn, Msg.ERROR_XFER),
+                _tell(conn, Msg.WARNING)),
                 args.remove_source_files):
             sender.goodbye()
         conn.flush()
@@ -146,6 +144,12 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None,
             24 if sender.io_error else 0
     except (OcError, OSError) as e:
         return _fatal(conn, e, args.server_sends, neg, stderr)
+
+
+def _tell(conn: Conn, code: Msg):
+    """text -> one message of this kind to the client, a line (a name's bytes as they
+    are, even when they are not UTF-8)."""
+    return lambda text: conn.send_msg(code, (text + "\n").encode("utf-8", "surrogateescape"))
 
 
 def _with_cvs(args: ServerArgs, protocol: int, rules: FilterRules | None) -> FilterRules | None:
@@ -178,7 +182,7 @@ def _fatal(conn: Conn, e: BaseException, sending: bool, neg, stderr) -> int:
         return code
     try:
         for line in text.splitlines(keepends=True):  # one message a line, as upstream
-            conn.send_msg(Msg.ERROR, line.encode())
+            conn.send_msg(Msg.ERROR, line.encode("utf-8", "surrogateescape"))
         # a receiving server's MSG_ERROR_EXIT reaches the client, which exits with
         # its code; a sending one's never does (upstream buffers it, does not flush
         # for a sender and exits: cleanup.c), so the client sees the end: 12
