@@ -202,19 +202,21 @@ NSTR = [["-a"], ["-az"], ["-az", "--zc=lz4"], ["-a", "--compress-level=4"],
         ["-az", "--zc=zlib", "--compress-level=0"], ["-az", "--zc=zstd", "--zl=0"]]
 
 
+@pytest.mark.parametrize("level", ["NSTR", "NSTR2"])
 @pytest.mark.parametrize("opts", NSTR, ids=[" ".join(o) for o in NSTR])
 @pytest.mark.parametrize("direction", ["oc-pull", "oc-push", "oc-local"])
-def test_debug_nstr_names_the_choices_as_upstream(tmp_path, direction, opts):
+def test_debug_nstr_names_the_choices_as_upstream(tmp_path, direction, opts, level):
     """--debug=NSTR: the client's lines naming the checksum and the compression (and
-    whether they were negotiated) equal an upstream client's."""
+    whether they were negotiated), with NSTR2 the lists each side offered first, equal
+    an upstream client's."""
     src, _ = _tree(tmp_path, False)
-    opts = [*opts, "--debug=NSTR"]
+    opts = [*opts, f"--debug={level}"]
     want = _reference_for(direction, opts, src, tmp_path / "a", tmp_path)
     got = _run(direction, opts, src, tmp_path / "b", tmp_path)
     assert got.returncode == want.returncode == 0, got.stderr
 
     def lines(out: bytes) -> list[bytes]:
-        return [x for x in out.splitlines() if x.startswith(b"Client")]
+        return [x for x in out.splitlines() if x.startswith((b"Client", b"Server"))]
     assert lines(got.stdout) == lines(want.stdout)
     assert lines(want.stdout)
 

@@ -107,7 +107,8 @@ def _setup(o: Options, proc, out: Output, role: str):
                            compress_choice=o.compress_choice, compress_level=o.compress_level,
                            checksum_choice=o.checksum_choice,
                            write_batch=bool(o.write_batch))
-    neg = client_setup(conn, choices)
+    neg = client_setup(conn, choices,
+                       note=out.info if debug_level(o, "nstr") >= 2 else None)
     out.sums = (transfer_spec(neg).algo, neg.protocol, o.checksum)  # (%C)
     if debug_level(o, "nstr"):
         _say_choices(o, neg, out)

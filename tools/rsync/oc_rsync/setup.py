@@ -54,7 +54,9 @@ class SetupChoices:
 
 
 def _strings(conn: Conn, c: SetupChoices, strings: bool, am_server: bool, env,
-             protocol: int = 32) -> tuple[str | None, str]:
+             protocol: int = 32, note=None) -> tuple[str | None, str]:
+    """The checksum and compression names; note, when given, is told each side's list as
+    a client's --debug=NSTR2 shows them (a peer too old to send one: the old default)."""
     kinds = []
     if not c.checksum_choice:
         kinds.append("checksum")
@@ -64,6 +66,9 @@ def _strings(conn: Conn, c: SetupChoices, strings: bool, am_server: bool, env,
         env = {"RSYNC_CHECKSUM_LIST": "md5" if protocol >= 30 else "md4",
                "RSYNC_COMPRESS_LIST": "zlib"}
     own = {k: own_names(k, env, am_server) for k in kinds}
+    if note is not None:
+        for k in kinds:
+            note(f"Client {k} list (on client): {' '.join(own[k])}")
     if strings:
         for k in kinds:
             conn.write(encode_names(own[k]))
@@ -72,8 +77,13 @@ def _strings(conn: Conn, c: SetupChoices, strings: bool, am_server: bool, env,
     for k in kinds:
         if not strings:  # a peer too old to negotiate: the old defaults
             got[k] = None
+            if note is not None:
+                old = "zlib" if k == "compress" else "md5" if protocol >= 30 else "md4"
+                note(f"Server {k} list (on client): {old}")
             continue
         peer = read_names(conn.reader)
+        if note is not None:
+            note(f"Server {k} list (on client): {' '.join(peer)}")
         pick = choose(own[k], peer)
         if pick is None:
             raise NegotiationFailed(f"a {k} choice both sides support (peer offered "
@@ -107,14 +117,14 @@ def server_setup(conn: Conn, c: SetupChoices, env=None) -> Negotiated:
     return Negotiated(protocol, compat, checksum, compression, seed)
 
 
-def client_setup(conn: Conn, c: SetupChoices, env=None) -> Negotiated:
+def client_setup(conn: Conn, c: SetupChoices, env=None, note=None) -> Negotiated:
     env = os.environ if env is None else env
     conn.write(int32(c.protocol))
     conn.flush()
     protocol = agree_protocol(c.protocol, read_version(conn.reader))
     compat = conn.reader.read_varint() if protocol >= 30 else 0
     strings = protocol >= 30 and bool(compat & CF.VARINT_FLIST_FLAGS)
-    checksum, compression = _strings(conn, c, strings, False, env, protocol)
+    checksum, compression = _strings(conn, c, strings, False, env, protocol, note)
     seed = conn.reader.read_int32()
     conn.count_from_here()
     return Negotiated(protocol, compat, checksum, compression, seed)
