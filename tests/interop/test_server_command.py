@@ -27,7 +27,9 @@ ARGS = [["--list-only"], ["-r", "--list-only"], ["-d", "--delete"], ["-av", "--i
         ["-a", "--min-size=1k", "--max-size=1m", "--delete", "--size-only", "--force",
          "--max-delete=3"], ["-az", "--skip-compress=gz/jp*", "--compress-level=3"],
         ["-a", "--compress-level=4"], ["-a", "--zc=zlib", "--zl=0"], ["-a", "--zc=zlib"],
-        ["-a", "--zc=zlibx"], ["-az", "--zl=0"]]
+        ["-a", "--zc=zlibx"], ["-az", "--zl=0"], ["-a", "--info=all"],
+        ["-a", "--info=all2,stats0"], ["-a", "--info=none"], ["-a", "--info=del", "--info=copy2"],
+        ["-a", "--info=all0,name"], ["-a", "--stats", "--info=stats0"], ["-a", "--info=all,skip0"]]
 
 
 def _command(prog: str, args: list[str], tmp_path, push: bool) -> str:
@@ -46,6 +48,28 @@ def test_the_server_command_is_upstreams(tmp_path, args, push):
     (tmp_path / "src" / "f").write_text("x")
     (tmp_path / "dst").mkdir()
     assert _command(OC, args, tmp_path, push) == _command(RSYNC, args, tmp_path, push)
+
+
+QUIET_ARGS = [["-a", "--progress"], ["-a", "--info=name"], ["-a", "--info=all,skip0"],
+              ["-a", "--info=progress2"], ["-a", "--info=name0", "--progress"]]
+
+
+@pytest.mark.parametrize("args", QUIET_ARGS, ids=[" ".join(a) for a in QUIET_ARGS])
+@pytest.mark.parametrize("push", [False, True], ids=["pull", "push"])
+def test_the_server_command_without_v_is_upstreams(tmp_path, args, push):
+    """Without -v (which hides it): a pushing client whose names are printed (--progress,
+    --info=name) tells its server --log-format=X, as upstream's; the remote shell here
+    prints the command it was given and fails."""
+    shell = tmp_path / "say"
+    shell.write_text('#!/bin/sh\necho "$@" >&2\nexit 1\n')
+    shell.chmod(0o755)
+    where = [f"{tmp_path}/", "h:/x"] if push else ["h:/x", f"{tmp_path}/d/"]
+    said = {}
+    for prog in (OC, RSYNC):
+        r = subprocess.run([prog, *args, "-e", str(shell), *where], capture_output=True,
+                           text=True, timeout=60)
+        said[prog] = r.stderr.splitlines()[0]
+    assert said[OC] == said[RSYNC]
 
 
 def test_a_listing_of_one_remote_operand_sends_no_list_only(tmp_path):

@@ -83,7 +83,7 @@ _LONG = {
     "log-file-format": ("log_file_format", "value"),
     # --info: progress, stats and name levels are honoured, other words accepted;
     # --debug: FILTER and DEL are used (debug_on); the other flags change nothing
-    "info": ("info", "value"), "debug": ("debug", "value"),
+    "info": ("info", "list"), "debug": ("debug", "value"),
     "new-compress": ("compress_choice", "zlibx"), "old-compress": ("compress_choice", "zlib"),
 }
 _SHORT = {"a": "archive", "r": "recursive", "d": "dirs", "l": "links", "L": "copy-links",
@@ -134,6 +134,10 @@ class Options:
     progress: bool = False
     progress2: bool = False  # --info=progress2: one line for the whole transfer
     info_skip: int | None = None  # --info=SKIP[N] as given (None: -v decides; skip_level)
+    # the --info words given, (WORD, level) in upstream's table order, ALL and NONE
+    # spelt out (what the server is told: server_argv.info_option)
+    info_levels: tuple = ()
+    stats_given: bool = False  # --stats itself (--info=stats sets the level alone)
     info_help: bool = False  # --info=help
     debug: str | None = None  # --debug=FLAGS: FILTER (filter_trace) and "help"
     out_format: str | None = None       # --out-format (-i is "%i %n%L")
@@ -297,6 +301,29 @@ def _apply_info(v: dict, text: str) -> None:
             v["info_help"] = True
 
 
+# upstream's info words in its table order, with where each one is used: 1 client, 2
+# server, 4 sending side, 8 receiving side (options.c info_words, W_CLI...W_REC)
+INFO_WORDS = (("BACKUP", 8), ("COPY", 8), ("DEL", 8), ("FLIST", 1), ("MISC", 12),
+              ("MOUNT", 12), ("NAME", 12), ("NONREG", 8), ("PROGRESS", 1), ("REMOVE", 4),
+              ("SKIP", 8), ("STATS", 3), ("SYMSAFE", 12))
+
+
+def _user_info_levels(text: str) -> tuple:
+    """The levels --info sets (upstream: parse_output_words at USER_PRIORITY), in table
+    order; levels above 4 are 4."""
+    import re
+    levels = {}
+    for word in filter(None, re.split(r"[,\s]+", text)):
+        m = re.fullmatch(r"([a-z]+?)(\d*)", word.lower())
+        name, level = m.group(1), min(int(m.group(2)) if m.group(2) else 1, 4)
+        if name == "none":
+            name, level = "all", 0
+        for w, _ in INFO_WORDS:
+            if name in ("all", w.lower()):
+                levels[w] = level
+    return tuple((w, levels[w]) for w, _ in INFO_WORDS if w in levels)
+
+
 def chmod_items(specs) -> tuple | None:
     """--chmod's items for these specs (None if one is invalid), with this process's
     umask for an item that names no class (upstream: orig_umask)."""
@@ -450,8 +477,11 @@ def parse_args(argv: list[str]) -> Options:
         raise UsageError("This rsync does not support --crtimes (-N)")
     if v.get("atimes", 0) > 1:
         v["open_noatime"] = True
+    v["stats_given"] = bool(v.get("stats"))
     if "info" in v:
-        _apply_info(v, v.pop("info"))
+        text = ",".join(v.pop("info"))
+        _apply_info(v, text)
+        v["info_levels"] = _user_info_levels(text)
     if v.get("only_write_batch"):  # a file name: the batch, with nothing done to DEST
         v["write_batch"], v["only_write_batch"] = v["only_write_batch"], True
     if v.get("out_format") and "%i" in v["out_format"].replace("%%", ""):

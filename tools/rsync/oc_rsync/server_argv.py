@@ -2,7 +2,7 @@
 upstream's client builds it (options.c server_options; quoted for a remote shell as
 upstream's safe_arg), and with -s the words sent before set-up instead
 (rsync.c send_protected_args)."""
-from .options import Options, files_from_host
+from .options import INFO_WORDS, Options, files_from_host
 
 __all__ = ["server_argv", "SECLUDED", "secluded_bytes"]
 
@@ -56,6 +56,39 @@ def allow_inc_recurse(o: Options, am_sender: bool) -> bool:
     return o.delete_when not in ("before", "after") and not o.prune_empty_dirs
 
 
+def _name_level(o: Options) -> int:
+    """INFO NAME's level on the client: as --info set it, else what -v implies, else 1
+    with --progress (upstream: options.c; then a client sender has a stdout_format)."""
+    given = dict(o.info_levels).get("NAME")
+    if given is not None:
+        return given
+    return min(o.verbose, 2) or (1 if o.progress and "PROGRESS" not in dict(o.info_levels)
+                                 else 0)
+
+
+def info_option(o: Options, am_sender: bool) -> str | None:
+    """The --info=... the server is told (upstream: options.c make_output_option): the
+    words --info set that the server's side uses, in table order; when every such word
+    was set and five or more share a level, ALL[N] (NONE for 0) with the others after."""
+    where = 2 | (8 if am_sender else 4)
+    mine = [w for w, bits in INFO_WORDS if bits & where]
+    user = dict(o.info_levels)
+    told = [(w, user[w]) for w in mine if w in user]
+    if not told:
+        return None
+    counts: dict[int, int] = {}
+    lev, most = -1, 0
+    for _, level in told:
+        counts[level] = counts.get(level, 0) + 1
+        if counts[level] > most:
+            lev, most = level, counts[level]
+    if len(told) < len(mine) or most < 5:
+        lev = -1
+    parts = [] if lev < 0 else ["NONE" if lev == 0 else "ALL" if lev == 1 else f"ALL{lev}"]
+    parts += [w + ("" if level == 1 else str(level)) for w, level in told if level != lev]
+    return "--info=" + ",".join(parts)
+
+
 def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = True
                 ) -> list[str]:
     """What the client asks its server to run (upstream: options.c server_options): the
@@ -102,7 +135,7 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
         args.append(f"--compress-level={o.compress_level}")
     if o.devices != o.specials:
         args.append("--no-specials" if o.devices else "--specials")
-    if am_sender and (o.itemize or o.out_format or o.verbose):
+    if am_sender and (o.itemize or o.out_format or _name_level(o)):
         # what the receiving server's generator must itemize for us to print
         fmt = o.out_format or ("%i" if o.itemize else "%n")
         if o.itemize:
@@ -139,7 +172,7 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
         for on, arg in ((o.delete_excluded, "--delete-excluded"), (o.force, "--force"),
                         (o.only_write_batch, "--only-write-batch=X"),
                         (o.am_root, "--super"), (o.size_only, "--size-only"),
-                        (o.stats, "--stats")):
+                        (o.stats_given, "--stats")):
             if on:
                 args.append(arg)
     elif o.skip_compress:  # the sending server picks the level
@@ -167,9 +200,8 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
                 args.append(arg)
         if o.temp_dir:
             args += ["--temp-dir", quoted(o.temp_dir)]
-    if am_sender and o.info_skip is not None:  # (make_output_option: the receiving
-        level = "" if o.info_skip == 1 else str(o.info_skip)  # side's words)
-        args.append(f"--info=SKIP{level}")
+    if info := info_option(o, am_sender):
+        args.append(info)
     if o.append:
         args += ["--append"] * o.append
     elif o.inplace:
