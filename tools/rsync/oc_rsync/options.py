@@ -274,15 +274,22 @@ def _takes_value(name: str) -> bool:
                         "delay", "after", "verify") and name != "cvs-exclude"
 
 
-_INFO_WORDS = ("backup", "copy", "del", "flist", "misc", "mount", "name", "nonreg",
-               "progress", "remove", "skip", "stats", "symsafe", "all", "none", "help")
+# upstream's info words in its table order, with where each one is used: 1 client, 2
+# server, 4 sending side, 8 receiving side (options.c info_words, W_CLI...W_REC)
+INFO_WORDS = (("BACKUP", 8), ("COPY", 8), ("DEL", 8), ("FLIST", 1), ("MISC", 12),
+              ("MOUNT", 12), ("NAME", 12), ("NONREG", 8), ("PROGRESS", 1), ("REMOVE", 4),
+              ("SKIP", 8), ("STATS", 3), ("SYMSAFE", 12))
+_INFO_WORDS = tuple(w.lower() for w, _ in INFO_WORDS) + ("all", "none", "help")
 
 
 def _apply_info(v: dict, text: str) -> None:
     """--info=FLAGS (upstream: options.c parse_output_words): comma-separated words,
     each with an optional level; PROGRESS 1 is --progress, 2 the whole-transfer line;
-    STATS turns on --stats; NAME0 silences the file names of -v."""
+    STATS turns on --stats; NAME0 silences the file names of -v. info_levels: every
+    word's level as given (ALL and NONE spelt out, in upstream's table order, levels
+    above 4 are 4), which is what the server is told."""
     import re
+    levels = {}
     for word in filter(None, re.split(r"[,\s]+", text)):
         m = re.fullmatch(r"([a-z]+?)(\d*)", word.lower())
         if not m or m.group(1) not in _INFO_WORDS:
@@ -299,29 +306,10 @@ def _apply_info(v: dict, text: str) -> None:
             v["info_skip"] = 0
         if name == "help":
             v["info_help"] = True
-
-
-# upstream's info words in its table order, with where each one is used: 1 client, 2
-# server, 4 sending side, 8 receiving side (options.c info_words, W_CLI...W_REC)
-INFO_WORDS = (("BACKUP", 8), ("COPY", 8), ("DEL", 8), ("FLIST", 1), ("MISC", 12),
-              ("MOUNT", 12), ("NAME", 12), ("NONREG", 8), ("PROGRESS", 1), ("REMOVE", 4),
-              ("SKIP", 8), ("STATS", 3), ("SYMSAFE", 12))
-
-
-def _user_info_levels(text: str) -> tuple:
-    """The levels --info sets (upstream: parse_output_words at USER_PRIORITY), in table
-    order; levels above 4 are 4."""
-    import re
-    levels = {}
-    for word in filter(None, re.split(r"[,\s]+", text)):
-        m = re.fullmatch(r"([a-z]+?)(\d*)", word.lower())
-        name, level = m.group(1), min(int(m.group(2)) if m.group(2) else 1, 4)
-        if name == "none":
-            name, level = "all", 0
         for w, _ in INFO_WORDS:
-            if name in ("all", w.lower()):
-                levels[w] = level
-    return tuple((w, levels[w]) for w, _ in INFO_WORDS if w in levels)
+            if name in ("all", "none", w.lower()):
+                levels[w] = 0 if name == "none" else min(level, 4)
+    v["info_levels"] = tuple((w, levels[w]) for w, _ in INFO_WORDS if w in levels)
 
 
 def chmod_items(specs) -> tuple | None:
@@ -479,9 +467,7 @@ def parse_args(argv: list[str]) -> Options:
         v["open_noatime"] = True
     v["stats_given"] = bool(v.get("stats"))
     if "info" in v:
-        text = ",".join(v.pop("info"))
-        _apply_info(v, text)
-        v["info_levels"] = _user_info_levels(text)
+        _apply_info(v, ",".join(v.pop("info")))
     if v.get("only_write_batch"):  # a file name: the batch, with nothing done to DEST
         v["write_batch"], v["only_write_batch"] = v["only_write_batch"], True
     if v.get("out_format") and "%i" in v["out_format"].replace("%%", ""):
