@@ -111,6 +111,12 @@ static int take(rd *r, size_t len, uint32_t *off) {
     return OK;
 }
 
+/* An owner name: a length byte, then that many bytes (left where they are). */
+static int get_name(rd *r, uint32_t *len, uint32_t *off) {
+    TRY(get_byte(r, len));
+    return take(r, *len, off);
+}
+
 /* a name the reference refuses (or lets through only with absolute names) */
 static int bad_name(const uint8_t *name, size_t n, int absolute) {
     if (!n || memchr(name, 0, n) || (name[0] == '/' && !absolute))
@@ -233,16 +239,14 @@ static int entry(oc_flist_state *d, rd *r, oc_flist_rec *o, uint8_t *slot) {
     if ((opts & OC_FL_UID) && !(x & X_SAME_UID)) {
         TRY(get_v30(r, p, &uid));
         if (v30 && x & X_USER_NAME) {
-            TRY(get_byte(r, &o->uname_len));
-            TRY(take(r, o->uname_len, &o->uname_off));
+            TRY(get_name(r, &o->uname_len, &o->uname_off));
             o->bits |= OC_FR_UNAME;
         }
     }
     if ((opts & OC_FL_GID) && !(x & X_SAME_GID)) {
         TRY(get_v30(r, p, &gid));
         if (v30 && x & X_GROUP_NAME) {
-            TRY(get_byte(r, &o->gname_len));
-            TRY(take(r, o->gname_len, &o->gname_off));
+            TRY(get_name(r, &o->gname_len, &o->gname_off));
             o->bits |= OC_FR_GNAME;
         }
     }

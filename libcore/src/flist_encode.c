@@ -48,6 +48,13 @@ static size_t put_varint(uint8_t *o, int64_t v) {
     return put_var(o, (uint64_t)v, 1, 4);
 }
 
+/* An owner name: its length byte, then its bytes (at most 255, checked by the caller). */
+static size_t put_name(uint8_t *o, const uint8_t *data, uint32_t off, uint32_t len) {
+    o[0] = (uint8_t)len;
+    memcpy(o + 1, data + off, len);
+    return 1 + (size_t)len;
+}
+
 static int fits_int32(int64_t v) {
     return v >= INT32_MIN && v <= INT32_MAX;
 }
@@ -201,19 +208,13 @@ static size_t encode_one(oc_flist_state *s, const oc_flist_rec *e, const uint8_t
             n += put_var(o + n, (uint64_t)e->atime, 4, 8);
         if ((opts & OC_FL_UID) && !(x & X_SAME_UID)) {
             PUT_V30(uid);
-            if (v30 && x & X_USER_NAME) {
-                o[n++] = (uint8_t)e->uname_len;
-                memcpy(o + n, data + e->uname_off, e->uname_len);
-                n += e->uname_len;
-            }
+            if (v30 && x & X_USER_NAME)
+                n += put_name(o + n, data, e->uname_off, e->uname_len);
         }
         if ((opts & OC_FL_GID) && !(x & X_SAME_GID)) {
             PUT_V30(gid);
-            if (v30 && x & X_GROUP_NAME) {
-                o[n++] = (uint8_t)e->gname_len;
-                memcpy(o + n, data + e->gname_off, e->gname_len);
-                n += e->gname_len;
-            }
+            if (v30 && x & X_GROUP_NAME)
+                n += put_name(o + n, data, e->gname_off, e->gname_len);
         }
         if (sends_rdev) {
             if (!(x & X_SAME_RDEV_MAJOR))
