@@ -34,3 +34,29 @@ def test_abort_ends_our_output_and_stops_a_thread_waiting_for_input():
         conn.read(1)
     for fd in (peer_r, our_w, our_r, peer_w):
         os.close(fd)
+
+
+def test_pipes_are_widened_and_a_socket_is_left_alone():
+    """Both pipes of a connection hold 1 MiB (a 64 KiB pipe stalls the sender every 64
+    KiB until the receiver has read); a socket, which has no pipe size, still works."""
+    import fcntl
+    import socket
+    peer_r, our_w = os.pipe()
+    our_r, peer_w = os.pipe()
+    assert fcntl.fcntl(our_r, fcntl.F_GETPIPE_SZ) == 1 << 16  # (the default)
+    conn = Conn(our_r, our_w)
+    assert fcntl.fcntl(our_r, fcntl.F_GETPIPE_SZ) == 1 << 20
+    assert fcntl.fcntl(our_w, fcntl.F_GETPIPE_SZ) == 1 << 20
+    conn.write(b"x" * 500_000)
+    conn.flush()  # (500,000 bytes fit: no reader needed)
+    assert len(os.read(peer_r, 1 << 20)) == 500_000
+    os.write(peer_w, b"abc")
+    assert conn.read(3) == b"abc"
+    for fd in (peer_r, our_w, our_r, peer_w):
+        os.close(fd)
+    a, b = socket.socketpair()
+    conn = Conn(a.fileno(), a.fileno())
+    b.sendall(b"hello")
+    assert conn.reader.read_bytes(5) == b"hello"
+    a.close()
+    b.close()
