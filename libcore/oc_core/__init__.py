@@ -16,6 +16,8 @@ both with load_backend() and check they agree. Every backend module offers:
 - keep_freed_memory(trim, mmap) -> bool  allocator tuning (oc_core.h); pure: a no-op
 - copy_install(src, ..., stop) -> (rc, stage)  one local file copied, its attributes set
                                           and renamed into place (copy.c); StopFlag ends it
+- install_temp(fd, tmp, dst, ...) -> (rc, stage)  a written temp file's attributes set,
+                                          closed and renamed into place (copy.c)
 - files_equal(a, a_flags, b, size) -> int 1 same bytes, 0 not, -errno (copy.c)
 
 FileSum is the whole-file digest (upstream sum_init/sum_update/sum_end) for either backend;
@@ -49,7 +51,7 @@ __all__ = ["BACKEND", "Checksum", "SeedMode", "SigTable", "MatchCounts", "CHUNK_
            "STAGE_TEMP", "STAGE_WRITE", "STAGE_RENAME", "STAGE_READ",
            "FileSum", "FileWindow", "load_backend", "features", "digest_len", "rolling_checksum",
            "block_sums", "strong_sum", "block_strong_sums", "sig_records", "md4", "match",
-           "keep_freed_memory", "copy_install", "StopFlag", "files_equal"]
+           "keep_freed_memory", "copy_install", "install_temp", "StopFlag", "files_equal"]
 
 _DIGEST_LEN = {Checksum.NONE: 0, Checksum.MD4: 16, Checksum.MD5: 16, Checksum.SHA1: 20,
                Checksum.XXH64: 8, Checksum.XXH3: 8, Checksum.XXH128: 16}
@@ -80,6 +82,7 @@ md4 = _backend.md4
 match = _backend.match
 keep_freed_memory = _backend.keep_freed_memory
 copy_install = _backend.copy_install
+install_temp = _backend.install_temp
 files_equal = _backend.files_equal
 StopFlag = _backend.StopFlag
 

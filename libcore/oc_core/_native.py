@@ -6,7 +6,7 @@ from .window import FileWindow
 
 __all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums",
            "sig_records", "md4", "Md4", "match", "simd_level", "force_scalar",
-           "StopFlag", "copy_install", "files_equal"]
+           "StopFlag", "copy_install", "install_temp", "files_equal"]
 
 NAME = "native"
 _BATCH = 512
@@ -160,6 +160,14 @@ def copy_install(src: bytes, src_flags: int, dev: int, ino: int, tmp: bytes, dst
         "stop": stop.cell if stop is not None else ffi.NULL})
     stage = ffi.new("int *")
     return lib.oc_copy_install(job, stage), stage[0]
+
+
+def install_temp(fd: int, tmp: bytes, dst: bytes, set_bits: int, uid: int, gid: int,
+                 mode: int, mtime: int, mtime_nsec: int) -> tuple[int, int]:
+    """copy.c oc_install_temp: (0 or -errno, the step that failed); fd is closed."""
+    stage = ffi.new("int *")
+    return lib.oc_install_temp(fd, tmp, dst, set_bits, uid, gid, mode, mtime,
+                               mtime_nsec, stage), stage[0]
 
 
 def files_equal(a: bytes, a_flags: int, b: bytes, size: int) -> int:

@@ -31,7 +31,7 @@ from .window import FileWindow
 
 __all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums",
            "sig_records", "md4", "Md4", "match", "simd_level", "StopFlag", "copy_install",
-           "files_equal"]
+           "install_temp", "files_equal"]
 
 NAME = "pure"
 _M32 = 0xFFFFFFFF
@@ -299,13 +299,7 @@ def copy_install(src: bytes, src_flags: int, dev: int, ino: int, tmp: bytes, dst
             while view:
                 view = view[os.write(out, view):]
         stage = STAGE_WRITE
-        if set_bits & (SET_OWNER | SET_GROUP):
-            os.fchown(out, uid if set_bits & SET_OWNER else -1,
-                      gid if set_bits & SET_GROUP else -1)
-        if set_bits & SET_MODE:
-            os.fchmod(out, mode)
-        if set_bits & SET_MTIME:
-            os.utime(out, ns=(os.fstat(out).st_atime_ns, mtime * 10**9 + mtime_nsec))
+        _set_attrs(out, set_bits, uid, gid, mode, mtime, mtime_nsec)
         fd, out = out, None
         os.close(fd)
         stage = STAGE_RENAME
@@ -319,6 +313,34 @@ def copy_install(src: bytes, src_flags: int, dev: int, ino: int, tmp: bytes, dst
         os.close(fd_in)
         if out is not None:
             os.close(out)
+
+
+def _set_attrs(fd: int, set_bits: int, uid: int, gid: int, mode: int, mtime: int,
+               mtime_nsec: int) -> None:
+    """copy.c set_attrs: owner, group, mode, mtime (the access time left as it is)."""
+    if set_bits & (SET_OWNER | SET_GROUP):
+        os.fchown(fd, uid if set_bits & SET_OWNER else -1, gid if set_bits & SET_GROUP else -1)
+    if set_bits & SET_MODE:
+        os.fchmod(fd, mode)
+    if set_bits & SET_MTIME:
+        os.utime(fd, ns=(os.fstat(fd).st_atime_ns, mtime * 10**9 + mtime_nsec))
+
+
+def install_temp(fd: int, tmp: bytes, dst: bytes, set_bits: int, uid: int, gid: int,
+                 mode: int, mtime: int, mtime_nsec: int) -> tuple[int, int]:
+    """The reference of copy.c oc_install_temp: (0 or -errno, the step that failed); fd
+    is closed whatever happens, the temp file left to the caller."""
+    stage = STAGE_WRITE
+    try:
+        try:
+            _set_attrs(fd, set_bits, uid, gid, mode, mtime, mtime_nsec)
+        finally:
+            os.close(fd)
+        stage = STAGE_RENAME
+        os.rename(tmp, dst)
+        return 0, stage
+    except OSError as e:
+        return -e.errno, stage
 
 
 def files_equal(a: bytes, a_flags: int, b: bytes, size: int) -> int:

@@ -124,3 +124,21 @@ int oc_copy_install(const oc_copy_job *j, int *stage)
         unlink(j->tmp);
     return rc;
 }
+
+int oc_install_temp(int fd, const char *tmp, const char *dst, int set, uint32_t uid,
+                    uint32_t gid, uint32_t mode, int64_t mtime_sec, int64_t mtime_nsec,
+                    int *stage)
+{
+    oc_copy_job j = {.set = set, .uid = uid, .gid = gid, .mode = mode,
+                     .mtime_sec = mtime_sec, .mtime_nsec = mtime_nsec};
+    *stage = OC_STAGE_WRITE;
+    int rc = set_attrs(fd, &j);
+    if (close(fd) < 0 && rc == 0)
+        rc = -errno;
+    if (rc == 0) {
+        *stage = OC_STAGE_RENAME;
+        if (rename(tmp, dst) < 0)
+            rc = -errno;
+    }
+    return rc;
+}

@@ -127,6 +127,33 @@ def test_unreadable_source_file_is_an_error_the_rest_copied(tmp_path):
     assert _snapshot(ours, True, True) == _snapshot(ref, True, True)
 
 
+def _install_temp_steps(b, tmp_path):
+    """install_temp: a written temp file gets its owner, group, mode and mtime through
+    its descriptor (its access time kept), is closed and renamed; a failing rename says
+    so and leaves the temp file to the caller."""
+    tmp, dst = tmp_path / ".n.XXXXXX", tmp_path / "n"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.write(fd, b"data")
+    os.utime(fd, ns=(5_000_000_000, 6_000_000_000))
+    st = os.fstat(fd)
+    bits = oc_core.SET_OWNER | oc_core.SET_GROUP | oc_core.SET_MODE | oc_core.SET_MTIME
+    assert b.install_temp(fd, bytes(tmp), bytes(dst), bits, st.st_uid, st.st_gid, 0o604,
+                          1_700_000_000, 987) == (0, oc_core.STAGE_RENAME)
+    with pytest.raises(OSError):
+        os.fstat(fd)  # closed
+    got = os.stat(dst)
+    assert dst.read_bytes() == b"data" and not tmp.exists()
+    assert (got.st_mode & 0o7777, got.st_mtime_ns, got.st_atime_ns) == (
+        0o604, 1_700_000_000_000_000_987, 5_000_000_000)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    assert b.install_temp(fd, bytes(tmp), bytes(tmp_path / "no" / "n"), oc_core.SET_MODE,
+                          0, 0, 0o644, 0, 0) == (-2, oc_core.STAGE_RENAME)
+    assert tmp.exists() and os.stat(tmp).st_mode & 0o7777 == 0o644
+    with pytest.raises(OSError):
+        os.fstat(fd)
+    tmp.unlink()
+
+
 @pytest.mark.parametrize("backend", ["native", "pure"])
 def test_copy_install_steps(tmp_path, backend):
     """copy_install: the copy with its attributes under the final name; a failing step
@@ -154,6 +181,7 @@ def test_copy_install_steps(tmp_path, backend):
     assert b.copy_install(bytes(src), 0, 0, 0, *args, stop)[1] == oc_core.STAGE_WRITE
     assert not tmp.exists()
     size = src.stat().st_size
+    _install_temp_steps(b, tmp_path)
     assert b.files_equal(bytes(src), 0, bytes(dst), size) == 1
     dst.write_bytes(src.read_bytes()[:-1] + b"x")
     assert b.files_equal(bytes(src), 0, bytes(dst), size) == 0

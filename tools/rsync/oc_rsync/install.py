@@ -5,11 +5,12 @@ there and is renamed over the old one, so no reader ever sees it half written.""
 import errno
 import os
 
+import oc_core
 from oc_wire.flist_entry import FileEntry
 
 from .attrs import Attrs
 
-__all__ = ["install", "rename_into_place", "temp_file", "temp_name"]
+__all__ = ["install", "install_written", "rename_into_place", "temp_file", "temp_name"]
 
 
 def install(attrs: Attrs, e: FileEntry, path: bytes, tmp_name: bytes, same: bool = False
@@ -24,17 +25,46 @@ def install(attrs: Attrs, e: FileEntry, path: bytes, tmp_name: bytes, same: bool
         rename_into_place(tmp_name, path)
 
 
+def install_written(attrs: Attrs, e: FileEntry, path: bytes, tmp_name: bytes, fd: int
+                    ) -> None:
+    """install() for a new file still open at fd (closed here): its attributes are set
+    through the descriptor, then it is closed and renamed, in one C call (copy.c
+    oc_install_temp). -U's access time goes through install()."""
+    if attrs.o.atimes:
+        os.close(fd)
+        install(attrs, e, path, tmp_name)
+        return
+    old_mode = None
+    if not attrs.o.perms:  # (only then does the old file's mode count)
+        try:
+            old_mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            pass
+    bits, uid, gid, mode = attrs.for_new_file(e, old_mode)
+    rc, stage = oc_core.install_temp(fd, tmp_name, path, bits, uid, gid, mode, e.mtime,
+                                     e.mtime_nsec)
+    if rc == -errno.EXDEV and stage == oc_core.STAGE_RENAME:  # (-T on another device)
+        rename_into_place(tmp_name, path)
+    elif rc and stage == oc_core.STAGE_RENAME:
+        raise OSError(-rc, os.strerror(-rc), tmp_name, None, path)
+    elif rc:
+        raise OSError(-rc, os.strerror(-rc), tmp_name)
+
+
 _TEMP_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
 _random = {"pool": b""}
 
 
+_TO_NAME = bytes(_TEMP_CHARS[b % 62] for b in range(256))  # a random byte -> a character
+
+
 def _random_tail() -> bytes:
     """Six random name characters; the random bytes are fetched 256 names at a time."""
     pool = _random["pool"] or os.urandom(6 * 256)
     _random["pool"] = pool[6:]
-    return bytes(_TEMP_CHARS[b % 62] for b in pool[:6])
+    return pool[:6].translate(_TO_NAME)
 
 
 def temp_name(directory: bytes, base: bytes) -> bytes:

@@ -36,7 +36,7 @@ from oc_wire.token_events import Literal, Match
 from .attrs import Attrs
 from .conn import Conn
 from .flists import FileLists, ReceiverEvents
-from .install import install, rename_into_place, temp_file
+from .install import install, install_written, rename_into_place, temp_file
 from .output import Output
 from .paths import Destination, drop_partial_dir, partial_path
 
@@ -255,9 +255,12 @@ class Receiver:
                     return
             finally:
                 patcher.close()
-            os.close(fd)
-            fd = None
-            self._install(e, path, tmp_name, in_place and not one_inplace)
+            written, fd = fd, None
+            if in_place:
+                os.close(written)
+                self._install(e, path, tmp_name, not one_inplace)
+            else:
+                install_written(self.attrs, e, path, tmp_name, written)
             if from_partial:
                 if not one_inplace and os.path.lexists(basis_path):
                     os.unlink(basis_path)

@@ -37,15 +37,20 @@ class PullReader(ByteReader):
     def read_bytes(self, n: int, limit: int | None = None, what: str = "bytes") -> bytes:
         if n < 0 or (limit is not None and n > limit):
             raise LimitError(f"{what} length 0..{limit}", self.base, str(n))
+        chunk = self._read(n) if n else b""
+        if len(chunk) == n:  # (most reads: all of it at once)
+            self.base += n
+            return chunk
         parts, need = [], n
-        while need:
-            chunk = self._read(need)
+        while True:
             if not chunk:
                 raise ProtocolError(f"{n} more bytes (the stream is truncated)", self.base)
             parts.append(chunk)
             need -= len(chunk)
             self.base += len(chunk)
-        return b"".join(parts)
+            if not need:
+                return b"".join(parts)
+            chunk = self._read(need)
 
     def at_eof(self) -> bool:
         chunk = self._read(1)
