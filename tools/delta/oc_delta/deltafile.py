@@ -11,6 +11,7 @@ the file, in order, as read (hashed as they come in; by a worker thread for the 
 MD4/MD5/SHA1, see BackgroundSum.feed_view). After a read error the checksum sent is one
 the receiver refuses (upstream match_sums), so the file is asked for again.
 """
+import errno
 import os
 import stat
 from collections.abc import Iterator
@@ -83,6 +84,9 @@ def file_tokens(sig: SigTable, spec, fd: int, size: int, encoder, progress=None,
     (--append-verify) (upstream: match.c match_sums with append_mode).
     read_failed(errno), when given, is told of a read error (the file changed as it was
     read), before the refused checksum goes out."""
+    if append_from is None and not sig.count and progress is None and size <= _SMALL:
+        yield _small_file(spec, fd, size, encoder, counts, report, read_failed)
+        return
     start = 0 if append_from is None or verify_prefix else append_from
     summer = BackgroundSum(oc_core.FileSum(spec.algo, spec.file_prefix))
     window = oc_core.FileWindow(fd, size, start, summer.feed_view)
@@ -125,6 +129,54 @@ def file_tokens(sig: SigTable, spec, fd: int, size: int, encoder, progress=None,
         yield b"".join(out)
     finally:
         summer.close()
+
+
+_SMALL = 1 << 20  # a file sent whole with no basis up to this size is read at once
+
+
+def _small_file(spec, fd: int, size: int, encoder, counts, report, read_failed) -> bytes:
+    """file_tokens for a small file with no basis (most files of a first copy): read in
+    one go, then its pieces and checksum as one piece; what the window and the matcher
+    records would give, without them. A file that cannot be read to its size reads as
+    zeros from there, as FileWindow's."""
+    data, error = _read_upto(fd, size)
+    file_sum = oc_core.FileSum(spec.algo, spec.file_prefix)
+    file_sum.update(data)
+    chunk = oc_core.CHUNK_SIZE
+    out = [encoder.token(-1 if off + chunk >= size else -2, data[off:off + chunk])
+           for off in range(0, size, chunk)] or [encoder.token(-1)]
+    if counts is not None:
+        counts.literal += size
+    if report is not None:
+        report.data += size
+    digest = file_sum.digest()
+    if error:
+        if read_failed is not None:
+            read_failed(error)
+        digest = _refused(digest)
+    out.append(digest)
+    return b"".join(out)
+
+
+def _read_upto(fd: int, size: int) -> tuple[bytes, int]:
+    """The first size bytes of the file at fd: (the bytes, zeros past what could be
+    read; errno)."""
+    parts, got = [], 0
+    error = 0
+    while got < size:
+        try:
+            piece = os.pread(fd, size - got, got)
+        except OSError as e:
+            error = e.errno or errno.EIO
+            break
+        if not piece:
+            error = errno.ENODATA  # shorter than when it was opened
+            break
+        parts.append(piece)
+        got += len(piece)
+    if got < size:
+        parts.append(bytes(size - got))
+    return (parts[0] if len(parts) == 1 else b"".join(parts)), error
 
 
 def _refused(digest: bytes) -> bytes:
