@@ -1,7 +1,8 @@
 """oc-rsync vs upstream rsync, same machine, the median of a few runs: wall time and peak RSS
 (/usr/bin/time -f %M) for a local initial copy of a tree, a no-change rerun, a -c
-rerun, and a big-file delta over the remote-shell transport (a stub `-e` that runs the
-server here), both programs with the same options."""
+rerun, a big-file delta over the remote-shell transport (a stub `-e` that runs the
+server here), and the tree pulled whole over that transport (each program talking to
+its own server), both programs with the same options."""
 import os
 import random
 import shutil
@@ -62,10 +63,11 @@ def main(big_mib: int = 512, files: int = 5000,
 
         def prepare(kind: str, name: str) -> list[str]:
             """The destination as the scenario starts from it; the operands."""
-            if kind == "initial":
+            if kind in ("initial", "pull"):
                 shutil.rmtree(os.path.join(base, f"dst-{name}"), ignore_errors=True)
-            if kind in ("initial", "rerun"):
-                return [f"{src}/", os.path.join(base, f"dst-{name}") + "/"]
+            if kind in ("initial", "rerun", "pull"):
+                return [f"{'localhost:' if kind == 'pull' else ''}{src}/",
+                        os.path.join(base, f"dst-{name}") + "/"]
             bdst = os.path.join(base, f"bigdst-{name}")
             os.makedirs(bdst, exist_ok=True)
             shutil.copy(os.path.join(big, "old"), os.path.join(bdst, "f"))
@@ -74,7 +76,8 @@ def main(big_mib: int = 512, files: int = 5000,
 
         scenarios = (("initial copy", ["-a"], "initial"), ("no-change rerun", ["-a"], "rerun"),
                      ("-c rerun", ["-ac"], "rerun"),
-                     (f"{big_mib} MiB delta (-e)", ["-a", "-e", stub], "big"))
+                     (f"{big_mib} MiB delta (-e)", ["-a", "-e", stub], "big"),
+                     ("tree pull (-e)", ["-a", "-e", stub], "pull"))
         for scenario, opts, kind in scenarios:
             runs: dict[str, list[tuple[float, int]]] = {name: [] for name, _ in progs}
             for _ in range(rounds):
