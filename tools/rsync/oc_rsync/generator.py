@@ -53,7 +53,7 @@ from .attrs import Attrs
 from .deletion import Deleter, delete_when
 from .flists import FileLists, ListQueue, duplicates
 from .hardlinks import HardLinks
-from .options import debug_on, filter_trace
+from .options import debug_on, filter_trace, info_level
 from .paths import Destination, drop_partial_dir, full_name, partial_path
 from .skips import Skips, file_kind
 
@@ -88,7 +88,8 @@ class Generator:
         self.partial_dir = os.fsencode(opts.partial_dir) if opts.partial_dir else None
         self.delayed: list = []  # --delete-delay: found during, removed after
         # -ii, or -i with -vv: unchanged entries are itemized too (upstream: itemize)
-        self.all_items = opts.itemize > 1 or bool(opts.itemize and opts.verbose >= 2)
+        self.all_items = opts.itemize > 1 or bool(opts.itemize
+                                                  and info_level(opts, "NAME") >= 2)
         self.links = HardLinks(self.path, self._item, self._attr_flags, log.error,
                                opts.dry_run, self._uptodate)
         self.links.learn(groups or {}, entries)
@@ -306,7 +307,7 @@ class Generator:
                 self.log.info(f'skipping non-regular file "{os.fsdecode(e.name)}"')
                 return
             if self.o.safe_links and unsafe_symlink(e.link_target, e.name):
-                if self.o.verbose:  # (upstream: INFO_GTE(NAME, 1))
+                if info_level(self.o, "NAME"):
                     self.log.info(f'ignoring unsafe symlink "{os.fsdecode(e.name)}" -> '
                                   f'"{os.fsdecode(e.link_target)}"')
                 return
@@ -459,9 +460,9 @@ class Generator:
             self.on_unchanged(i)
 
     def _uptodate(self, e: FileEntry, i: int | None = None) -> None:
-        """An entry with nothing to change: -vv says so; -ii (or -i with -vv) itemizes
+        """An entry with nothing to change: -vv (NAME2) says so; -ii (or -i with -vv) itemizes
         it all the same (a hard link already in place: "hf", with no target)."""
-        if self.o.verbose >= 2 and not self.o.itemize:
+        if info_level(self.o, "NAME") >= 2 and not self.o.itemize:
             self.log.info(f"{os.fsdecode(e.name)} is uptodate")
         if i is not None and self.all_items:
             self._item(i, e, ITEM_LOCAL_CHANGE | ITEM_XNAME_FOLLOWS, b"")

@@ -327,6 +327,43 @@ def chmod_items(specs) -> tuple | None:
     return items
 
 
+# the info words each -v adds (upstream: options.c info_verbosity: none, -v, -vv)
+_INFO_VERBOSITY = ({"NONREG": 1},
+                   {"COPY": 1, "DEL": 1, "FLIST": 1, "MISC": 1, "NAME": 1, "STATS": 1,
+                    "SYMSAFE": 1},
+                   {"BACKUP": 1, "MISC": 2, "MOUNT": 1, "NAME": 2, "REMOVE": 1, "SKIP": 1})
+
+
+def info_level(o: "Options", word: str) -> int:
+    """--info=WORD's level (WORD upper case): as --info gave it (a word of its own, ALL
+    or NONE), else what -v, -vv, --stats (STATS2, STATS3 with -vv) and --progress
+    (FLIST2, and NAME1 when no -i or --out-format prints names before the transfer) imply (upstream:
+    options.c, --info's USER_PRIORITY over the others' DEFAULT_PRIORITY)."""
+    given = dict(o.info_levels)
+    if word in given:
+        return given[word]
+    level = 0
+    for implied in _INFO_VERBOSITY[:min(o.verbose, 2) + 1]:
+        level = implied.get(word, level)
+    if word == "STATS" and o.stats_given:
+        level = 3 if o.verbose > 1 else 2
+    if word == "NAME" and o.progress and not level and not (o.itemize or o.out_format):
+        level = 1
+    if word == "FLIST" and o.progress:
+        level = 2
+    return level
+
+
+def stdout_format(o: "Options") -> str | None:
+    """The format of the lines naming files (upstream: options.c stdout_format):
+    --out-format's, -i's "%i %n%L", or with --info=NAME "%n%L"; None: no such lines."""
+    if o.out_format:
+        return o.out_format
+    if o.itemize:
+        return "%i %n%L"
+    return "%n%L" if info_level(o, "NAME") >= 1 else None
+
+
 def skip_level(o: "Options") -> int:
     """--info=SKIP's level: as given, else what the verbosity implies (-vv: 1; upstream's
     info_verbosity table)."""

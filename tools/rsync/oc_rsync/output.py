@@ -14,6 +14,7 @@ from oc_wire.items import ITEM_DELETED, ITEM_IS_NEW, ITEM_LOCAL_CHANGE, SIGNIFIC
 
 from .exitcodes import to_devnull
 from .logformat import format_item, has_escape
+from .options import info_level, stdout_format
 from .stats import TransferStats, summary_text
 
 __all__ = ["Output", "FileProgress", "MessageStream", "INFO_HELP", "DEBUG_HELP"]
@@ -65,6 +66,7 @@ class Output:
         self.sums = None  # %C: (checksum algorithm, protocol, -c) once negotiated
         self.local = False  # a local copy: we send, but a transfer's arrow is '>'
         # (upstream: log.c, '<' only when not local_server)
+        self.names = stdout_format(opts) if opts is not None else None  # (item lines)
         if opts is not None and getattr(opts, "log_file", None):
             try:
                 fd = open_operator_path(opts.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND,
@@ -108,7 +110,7 @@ class Output:
         if iflags & ITEM_IS_NEW and not self.sending:  # the receiver will not call item()
             self.stats.created_one(e.mode)
         if self.o.progress2:
-            if self.o.verbose or self.o.itemize:
+            if self.names:
                 self.item(e, iflags, count=False)
             if self._overall is None:
                 self._overall = OverallProgress(self)
@@ -126,11 +128,9 @@ class Output:
             self.stats.created_one(e.mode)
         op = "send" if self.sending else "recv"
         self.log_file_item(e, iflags, op, nbytes, hlink, full, digest)
-        if self.server or self.o.quiet or not (self.o.verbose or self.o.itemize
-                                               or self.o.progress or self.o.out_format):
+        if self.server or self.o.quiet or not self.names:
             return
-        fmt = self.o.out_format or ("%i %n%L" if self.o.itemize else "%n%L")
-        self._write(self.out, format_item(fmt, e, iflags, op, sending=self._arrow_out,
+        self._write(self.out, format_item(self.names, e, iflags, op, sending=self._arrow_out,
                                           nbytes=nbytes, hlink=hlink, links=self.o.links,
                                           full=full, eight_bit=self.o.eight_bit,
                                           times=self.o.times, sums=self.sums,
@@ -189,20 +189,22 @@ class Output:
         if self.on_deleted is not None:
             self.on_deleted(name, stat.S_ISDIR(mode))
             return
-        if (self.o.verbose or self.o.itemize or self.o.out_format) and not self.o.quiet:
+        if (self.names or info_level(self.o, "DEL")) and not self.o.quiet:
             fmt = self.o.out_format if has_escape(self.o.out_format, "io") else \
                 "%i %n%L" if self.o.itemize else "deleting %n"
             self._write(self.out, format_item(fmt, e, ITEM_DELETED, "del.", sums=self.sums,
                                               eight_bit=self.o.eight_bit) + "\n")
 
-    def list_progress(self, what: str | None, inc: bool = False) -> None:
+    def list_progress(self, what: str | None, inc: bool = False, count: int = 0) -> None:
         """-v: "building file list ... done" around the sender's scan, "receiving file
         list ... done" around the receiver's read (upstream: flist.c
         start_filelist_progress and finish_filelist_progress); what=None writes the
-        "done". With incremental recursion (inc) one line says so instead."""
+        "done", or with --info=flist2 (--progress) "COUNT files to consider". With
+        incremental recursion (inc) one line says so instead."""
         if what is not None:
             self.log(f"{what} file list")
-        if not self.o.verbose or self.o.quiet or (what is None and not self._listing):
+        if not info_level(self.o, "FLIST") or self.o.quiet or (what is None
+                                                               and not self._listing):
             return
         if inc:
             what = "sending" if what == "building" else what
@@ -211,10 +213,15 @@ class Output:
         self._listing = what is not None
         if what is not None:  # a message meanwhile starts on a new line, and "done" on
             self._write(self.out, f"{what} file list ... ", True)  # its own after it
-            return
+            if what == "building" and info_level(self.o, "FLIST") >= 2:
+                self._write(self.out, " 0 files...\r", True)  # (upstream's count
+            return  # of the list being built, from its first entry; not updated here)
         with self.lock:
             self._needs_newline = False
-        self._write(self.out, "done\n")
+        if info_level(self.o, "FLIST") >= 2:
+            self._write(self.out, f"{count} file{' ' if count == 1 else 's '}to consider\n")
+        else:
+            self._write(self.out, "done\n")
 
     def _shown(self, text: str) -> str:
         """A message as upstream writes one (log.c rwrite, filtered_fwrite): control
@@ -268,9 +275,10 @@ class Output:
         --log-file's last line."""
         self.log(f"sent {sent} bytes  received {received} bytes  "
                  f"total size {self.stats.total_size}")
-        if (self.o.verbose or self.o.stats) and not self.o.quiet:
+        level = info_level(self.o, "STATS")
+        if level and not self.o.quiet:
             self._write(self.out, summary_text(self.stats, protocol, sent, received,
-                                               self.o.stats, self.o.dry_run,
+                                               level >= 2, self.o.dry_run,
                                                self.o.only_write_batch, self.o.human))
 
 

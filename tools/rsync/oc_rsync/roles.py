@@ -139,7 +139,7 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
 
     entries, groups = read_list()
     if server_sender:
-        out.list_progress(None)
+        out.list_progress(None, count=len(entries))
         if not entries:  # nothing to ask for: the sending server has ended (upstream:
             return entries  # client_run skips do_recv)
     lists = FileLists(neg.inc_recurse, entries, groups)

@@ -209,7 +209,7 @@ def push(o: Options, srcs: list[str], dest, out: Output, rules: FilterRules, nam
         items, build = build_first(sources, sel, rules.for_sender(), errors, neg.inc_recurse, p)
         report = scan_reporter(errors, lambda t: out.error(t, "sender"), out.info, out.warning)
         said = report()  # (the scan's notes come before "done", as upstream's)
-        out.list_progress(None)
+        out.list_progress(None, count=len(items))
         sender = Sender(conn, neg, flist_options(o, neg), False,
                         o.compress_level, lambda t: out.error(t, "sender"),
                         o.copy_links or o.copy_dirlinks or o.copy_unsafe_links, o.dry_run,
