@@ -31,6 +31,7 @@ from .receiver import Receiver, take_list
 from .sender import Sender, SendItem
 
 __all__ = ["flist_options", "transfer_spec", "hard_link_groups", "receive_files",
+           "refused_names", "RejectedName",
            "build_first", "send_tree"]
 
 
@@ -107,10 +108,39 @@ def send_tree(sender: Sender, items: list[SendItem], build, report, remove_sourc
     return True
 
 
+class RejectedName(OcError):
+    """A name the sender should not have listed: one the client's own rules exclude
+    (upstream: flist.c recv_file_entry, against a malicious sender)."""
+
+    plain = True
+    exit_code = 4  # (upstream: RERR_UNSUPPORTED)
+
+    def __init__(self, name: bytes):
+        super().__init__("ERROR: rejecting excluded file-list name: "
+                         + name.decode("utf-8", "backslashreplace"))
+
+
+def refused_names(rules: FilterRules):
+    """What a pulling client checks every received name against: its rules as they
+    apply to the sending side, unless a per-directory merge rule means only the sender
+    can tell (upstream: trust_sender_filter) or there are none; None then."""
+    if not rules.rules or any(r.kind == "dir-merge" for r in rules.rules):
+        return None
+    walker = rules.for_sender().walker(lambda path: None)
+
+    def check(entries: list[FileEntry]) -> None:
+        for e in entries:
+            if e.name not in (b".", b"/.") and walker.excluded(e.name, e.is_dir()):
+                raise RejectedName(e.name)
+    return check
+
+
 def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Output,
-                  server_sender: bool, rules: FilterRules | None = None) -> list[FileEntry]:
+                  server_sender: bool, rules: FilterRules | None = None,
+                  refuse=None) -> list[FileEntry]:
     """The whole receiving side after set-up (and the filter list); returns the list.
-    rules: the receiver's view of the filter rules (what --delete must spare)."""
+    rules: the receiver's view of the filter rules (what --delete must spare); refuse:
+    refused_names(), given every list as it comes."""
     p = neg.protocol
     if o.only_write_batch:  # the batch gets the data; nothing here changes
         o = replace(o, dry_run=True)
@@ -121,6 +151,8 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
         """One list off the wire: sorted, with its hard-link groups."""
         start, first = conn.reader.offset, dec.list_start
         received = dec.read_list(conn.reader)
+        if refuse is not None:
+            refuse(received)
         if chmod:  # a receiving client changes the modes as it reads them (flist.c)
             for e in received:
                 tweak_entry(e, chmod)

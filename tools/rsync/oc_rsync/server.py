@@ -107,8 +107,9 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None,
         if not args.server_sends:
             return _receive(conn, neg, args, argv, stderr, shared)
         conn.one_frame = args.files_from == "-" and neg.protocol == 30
-        rules = _with_cvs(args, neg.protocol, FilterRules.from_wire(
-            encode_filter_list(read_filter_list(conn.reader)), neg.protocol))
+        own = _own_rules(argv)  # (read before the working directory changes)
+        rules = _with_cvs(args, neg.protocol, _joined(own, FilterRules.from_wire(
+            encode_filter_list(read_filter_list(conn.reader)), neg.protocol)))
         paths = list(args.paths) or [b"."]
         if paths[0] != b"." and not args.has("R"):
             os.chdir(paths[0])
@@ -150,6 +151,31 @@ def _tell(conn: Conn, code: Msg):
     """text -> one message of this kind to the client, a line (a name's bytes as they
     are, even when they are not UTF-8)."""
     return lambda text: conn.send_msg(code, (text + "\n").encode("utf-8", "surrogateescape"))
+
+
+def _own_rules(argv: list[str]) -> FilterRules | None:
+    """The filter options on the server's own command line (a forced command's, or a
+    client's -M): upstream parses them with its other options, so they come before the
+    rules the client sends (and, first match winning, decide over them). -C's rules
+    are _with_cvs's."""
+    opts = parse_args([w for w in argv if w not in ("--server", "--sender")])
+    given = [(kind, value) for kind, value in opts.filters if kind != "C"]
+    if not given:
+        return None
+
+    def read_file(name: bytes) -> bytes | None:
+        try:
+            with open(name, "rb") as f:
+                return f.read()
+        except OSError:
+            return None
+    return FilterRules.from_options(given, read_file, dict(os.environ), home_cvsignore())
+
+
+def _joined(first: FilterRules | None, then: FilterRules | None) -> FilterRules | None:
+    if first is None or then is None:
+        return first or then
+    return FilterRules(first.rules + then.rules)
 
 
 def _with_cvs(args: ServerArgs, protocol: int, rules: FilterRules | None) -> FilterRules | None:
@@ -237,10 +263,10 @@ def _receive(conn: Conn, neg, args: ServerArgs, argv: list[str], stderr, shared)
     if paths and paths[0] != b".":
         os.chdir(paths[0])
     dest = paths[1] if len(paths) > 1 else b"."
-    rules = None
+    rules = None if own_rules else _own_rules(argv)
     if args.client_sends_filters(neg.protocol):
-        rules = FilterRules.from_wire(encode_filter_list(read_filter_list(conn.reader)),
-                                      neg.protocol)
+        rules = _joined(rules, FilterRules.from_wire(
+            encode_filter_list(read_filter_list(conn.reader)), neg.protocol))
     rules = own_rules or _with_cvs(args, neg.protocol, rules)
     if rules is not None:
         rules = rules.for_receiver(opts.delete_excluded)

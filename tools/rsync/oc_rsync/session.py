@@ -240,7 +240,8 @@ def pull(o: Options, srcs: list[str], dest: str, user, host, out: Output,
     """Receive SRCS from HOST into DEST; NAMES: the --files-from list read here."""
     args = server_argv(o, False, srcs)
     proc = _spawn(o, user, host, args, False, out)
-    from .roles import receive_files  # (loaded while the remote side starts up)
+    from .roles import receive_files, refused_names  # (loaded while the remote side
+    # starts up)
     conn, neg = _setup(o, proc, out, "Receiver")
     with _ending_on_error(conn, neg.protocol):
         p = neg.protocol
@@ -257,7 +258,8 @@ def pull(o: Options, srcs: list[str], dest: str, user, host, out: Output,
             conn.tee_in = batch.record
         out.list_progress("receiving", neg.inc_recurse)
         receive_files(conn, neg, o, os.fsencode(dest), out, server_sender=True,
-                      rules=rules.for_receiver(o.delete_excluded))
+                      rules=rules.for_receiver(o.delete_excluded),
+                      refuse=refused_names(rules))
         if batch:
             batch.close()
         out.summary(p, *(out.stats.peer_bytes or (conn.counted_out, conn.counted_in)))
