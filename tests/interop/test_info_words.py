@@ -10,8 +10,8 @@ import os
 import re
 
 import pytest
-from test_rsync_interop import DIRECTIONS, _reference_for, _run, _snapshot
-from test_skip_messages import _trees
+from test_rsync_interop import DIRECTIONS, _snapshot
+from test_skip_messages import run_both
 
 CASES = [["-a", "--delete", "--info=name"], ["-a", "--info=name2"],
          ["-a", "--delete", "--info=del"], ["-a", "--info=flist"], ["-a", "--info=stats1"],
@@ -40,13 +40,7 @@ def _lines(out: bytes, dests) -> list[bytes]:
 @pytest.mark.parametrize("opts", CASES, ids=[" ".join(c) for c in CASES])
 @pytest.mark.parametrize("direction", DIRECTIONS)
 def test_info_words_print_what_upstream_prints(tmp_path, direction, opts):
-    src, basis = _trees(tmp_path)
-    ref, ours = tmp_path / "ref", tmp_path / "ours"
-    for d in (ref, ours):
-        os.system(f"cp -a {basis} {d}")
-    want = _reference_for(direction, opts, src, ref, tmp_path)
-    got = _run(direction, opts, src, ours, tmp_path)
-    assert got.returncode == want.returncode, got.stderr
+    want, got, ref, ours = run_both(tmp_path, direction, opts)
     dests = (ref, ours)
     assert _lines(got.stdout, dests) == _lines(want.stdout, dests)
     assert _snapshot(ours, True, True) == _snapshot(ref, True, True)

@@ -79,9 +79,9 @@ def _lines(out: bytes, dests) -> list[bytes]:
     return sorted(x for x in out.splitlines() if x and not x.startswith(skip))
 
 
-@pytest.mark.parametrize("opts", CASES, ids=[" ".join(c) for c in CASES])
-@pytest.mark.parametrize("direction", DIRECTIONS)
-def test_skip_messages_and_results_match_upstream(tmp_path, direction, opts):
+def run_both(tmp_path, direction: str, opts: list[str]):
+    """The trees of _trees, upstream's reference run and ours of the case, which end
+    alike: (upstream's, ours, its destination, ours)."""
     src, basis = _trees(tmp_path)
     ref, ours = tmp_path / "ref", tmp_path / "ours"
     for d in (ref, ours):
@@ -89,6 +89,13 @@ def test_skip_messages_and_results_match_upstream(tmp_path, direction, opts):
     want = _reference_for(direction, opts, src, ref, tmp_path)
     got = _run(direction, opts, src, ours, tmp_path)
     assert got.returncode == want.returncode, got.stderr
+    return want, got, ref, ours
+
+
+@pytest.mark.parametrize("opts", CASES, ids=[" ".join(c) for c in CASES])
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_skip_messages_and_results_match_upstream(tmp_path, direction, opts):
+    want, got, ref, ours = run_both(tmp_path, direction, opts)
     dests = (ref, ours)
     assert _lines(got.stdout, dests) == _lines(want.stdout, dests)
     assert _lines(got.stderr, dests) == _lines(want.stderr, dests)
