@@ -88,8 +88,8 @@ class Generator:
         self.partial_dir = os.fsencode(opts.partial_dir) if opts.partial_dir else None
         self.delayed: list = []  # --delete-delay: found during, removed after
         # -ii, or -i with -vv: unchanged entries are itemized too (upstream: itemize)
-        self.all_items = opts.itemize > 1 or bool(opts.itemize
-                                                  and info_level(opts, "NAME") >= 2)
+        self.name_level = info_level(opts, "NAME")  # (-v: 1, -vv: 2)
+        self.all_items = opts.itemize > 1 or bool(opts.itemize and self.name_level >= 2)
         self.links = HardLinks(self.path, self._item, self._attr_flags, log.error,
                                opts.dry_run, self._uptodate)
         self.links.learn(groups or {}, entries)
@@ -307,7 +307,7 @@ class Generator:
                 self.log.info(f'skipping non-regular file "{os.fsdecode(e.name)}"')
                 return
             if self.o.safe_links and unsafe_symlink(e.link_target, e.name):
-                if info_level(self.o, "NAME"):
+                if self.name_level:
                     self.log.info(f'ignoring unsafe symlink "{os.fsdecode(e.name)}" -> '
                                   f'"{os.fsdecode(e.link_target)}"')
                 return
@@ -462,7 +462,7 @@ class Generator:
     def _uptodate(self, e: FileEntry, i: int | None = None) -> None:
         """An entry with nothing to change: -vv (NAME2) says so; -ii (or -i with -vv) itemizes
         it all the same (a hard link already in place: "hf", with no target)."""
-        if info_level(self.o, "NAME") >= 2 and not self.o.itemize:
+        if self.name_level >= 2 and not self.o.itemize:
             self.log.info(f"{os.fsdecode(e.name)} is uptodate")
         if i is not None and self.all_items:
             self._item(i, e, ITEM_LOCAL_CHANGE | ITEM_XNAME_FOLLOWS, b"")

@@ -337,8 +337,9 @@ _INFO_VERBOSITY = ({"NONREG": 1},
 def info_level(o: "Options", word: str) -> int:
     """--info=WORD's level (WORD upper case): as --info gave it (a word of its own, ALL
     or NONE), else what -v, -vv, --stats (STATS2, STATS3 with -vv) and --progress
-    (FLIST2, and NAME1 when no -i or --out-format prints names before the transfer) imply (upstream:
-    options.c, --info's USER_PRIORITY over the others' DEFAULT_PRIORITY)."""
+    (FLIST2, and NAME1 when no -i or --out-format prints names before the transfer)
+    imply (upstream: options.c, --info's USER_PRIORITY over the others'
+    DEFAULT_PRIORITY)."""
     given = dict(o.info_levels)
     if word in given:
         return given[word]

@@ -66,7 +66,7 @@ class Output:
         self.sums = None  # %C: (checksum algorithm, protocol, -c) once negotiated
         self.local = False  # a local copy: we send, but a transfer's arrow is '>'
         # (upstream: log.c, '<' only when not local_server)
-        self.names = stdout_format(opts) if opts is not None else None  # (item lines)
+        self._names_for = self._names = None  # (see names)
         if opts is not None and getattr(opts, "log_file", None):
             try:
                 fd = open_operator_path(opts.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND,
@@ -75,6 +75,15 @@ class Output:
             except OSError as exc:  # upstream: a warning, and the run goes on
                 self.warning(f"failed to open log-file {opts.log_file}: {exc.strerror} "
                              f"({exc.errno})")
+
+    @property
+    def names(self) -> str | None:
+        """The format of the lines naming files (None: there are none), for the options
+        now in o (a --read-batch replay puts the batch's in)."""
+        if self._names_for is not self.o:
+            self._names_for = self.o
+            self._names = stdout_format(self.o) if self.o is not None else None
+        return self._names
 
     def _write(self, stream, text: str, pending_line: bool = False) -> None:
         """pending_line: text is a progress line still to be rewritten; whatever comes
