@@ -9,6 +9,7 @@ import os
 import sys
 import time
 
+from oc_core.operator_paths import open_operator_path
 from oc_core.record import replace
 from oc_flist.build import ScanErrors, Selection
 from oc_flist.files_from import names_in, read_wire_names, sources_for, wire_form
@@ -21,7 +22,7 @@ from oc_wire.server_args import ServerArgs, parse_server_args
 
 from .conn import Conn, PeerClosed, PeerExited, check_error_exit
 from .exitcodes import closing_line, code_for
-from .options import parse_args
+from .options import Options, parse_args
 from .output import MessageStream, Output
 from .roles import build_first, receive_files, send_tree, transfer_spec
 from .sender import Sender
@@ -107,7 +108,7 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None,
         if not args.server_sends:
             return _receive(conn, neg, args, argv, stderr, shared)
         conn.one_frame = args.files_from == "-" and neg.protocol == 30
-        own = _own_rules(argv)  # (read before the working directory changes)
+        own = _own_rules(_parsed(argv))  # (read before the working directory changes)
         rules = _with_cvs(args, neg.protocol, _joined(own, FilterRules.from_wire(
             encode_filter_list(read_filter_list(conn.reader)), neg.protocol)))
         paths = list(args.paths) or [b"."]
@@ -153,19 +154,25 @@ def _tell(conn: Conn, code: Msg):
     return lambda text: conn.send_msg(code, (text + "\n").encode("utf-8", "surrogateescape"))
 
 
-def _own_rules(argv: list[str]) -> FilterRules | None:
+def _parsed(argv: list[str]) -> Options:
+    """The server's command line as Options."""
+    return parse_args([w for w in argv if w not in ("--server", "--sender")])
+
+
+def _own_rules(opts: Options) -> FilterRules | None:
     """The filter options on the server's own command line (a forced command's, or a
-    client's -M): upstream parses them with its other options, so they come before the
-    rules the client sends (and, first match winning, decide over them). -C's rules
-    are _with_cvs's."""
-    opts = parse_args([w for w in argv if w not in ("--server", "--sender")])
+    client's -M; opts: that command line parsed): upstream parses them with its other
+    options, so they come before the rules the client sends (and, first match winning,
+    decide over them). Rules files open as the client's do (open_operator_path); -C's
+    rules are _with_cvs's."""
     given = [(kind, value) for kind, value in opts.filters if kind != "C"]
     if not given:
         return None
 
     def read_file(name: bytes) -> bytes | None:
         try:
-            with open(name, "rb") as f:
+            with os.fdopen(open_operator_path(name, os.O_RDONLY, 0, opts.insecure_links),
+                           "rb") as f:
                 return f.read()
         except OSError:
             return None
@@ -255,7 +262,7 @@ def _files_from(conn: Conn, args: ServerArgs, protocol: int) -> list[bytes]:
 
 def _receive(conn: Conn, neg, args: ServerArgs, argv: list[str], stderr, shared) -> int:
     """The server receiver (upstream: main.c do_server_recv): `. DEST`."""
-    opts = parse_args([w for w in argv if w not in ("--server", "--sender")])
+    opts = _parsed(argv)
     client, own_rules = shared or (None, None)
     if client is not None:  # (--chmod was dropped: the sender applied it, as upstream's
         opts = replace(opts, debug=client.debug, am_root=client.am_root)  # local_child)
@@ -263,7 +270,7 @@ def _receive(conn: Conn, neg, args: ServerArgs, argv: list[str], stderr, shared)
     if paths and paths[0] != b".":
         os.chdir(paths[0])
     dest = paths[1] if len(paths) > 1 else b"."
-    rules = None if own_rules else _own_rules(argv)
+    rules = None if own_rules else _own_rules(opts)
     if args.client_sends_filters(neg.protocol):
         rules = _joined(rules, FilterRules.from_wire(
             encode_filter_list(read_filter_list(conn.reader)), neg.protocol))
