@@ -137,12 +137,13 @@ typedef struct {
 } oc_copy_job;
 int oc_copy_install(const oc_copy_job *job, int *stage);
 /* The receiver's last steps for a temp file it wrote (open at fd): the attributes as
- * oc_copy_install sets them, the file closed (always, whatever fails), renamed to dst.
- * Returns 0, or -errno with *stage OC_STAGE_WRITE (attributes, close) or
+ * oc_copy_install sets them, the file closed (always, whatever fails), renamed to dst
+ * (renameat: each name taken in its directory descriptor, AT_FDCWD for a path, so a
+ * receiver holding the destination's directories renames inside them). Returns 0, or -errno with *stage OC_STAGE_WRITE (attributes, close) or
  * OC_STAGE_RENAME; the temp file is left for the caller to keep or remove. */
-int oc_install_temp(int fd, const char *tmp, const char *dst, int set, uint32_t uid,
-                    uint32_t gid, uint32_t mode, int64_t mtime_sec, int64_t mtime_nsec,
-                    int *stage);
+int oc_install_temp(int fd, int tmp_dir, const char *tmp, int dst_dir, const char *dst,
+                    int set, uint32_t uid, uint32_t gid, uint32_t mode, int64_t mtime_sec,
+                    int64_t mtime_nsec, int *stage);
 /* 1 when files a (opened with a_flags) and b (never through a symlink) hold the same
  * bytes, 0 when not (b not a regular file of size bytes: without reading either), -errno
  * when one cannot be opened or read (-c's comparison of a local copy). */

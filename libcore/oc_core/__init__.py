@@ -28,6 +28,7 @@ import sys
 from types import ModuleType
 
 from ._types import (
+    AT_FDCWD,
     CHUNK_SIZE,
     MAX_CHAIN_LEN,
     SET_GROUP,
@@ -46,7 +47,7 @@ from ._types import (
 )
 from .window import FileWindow
 
-__all__ = ["BACKEND", "Checksum", "SeedMode", "SigTable", "MatchCounts", "CHUNK_SIZE",
+__all__ = ["AT_FDCWD", "BACKEND", "Checksum", "SeedMode", "SigTable", "MatchCounts", "CHUNK_SIZE",
            "MAX_CHAIN_LEN", "SET_OWNER", "SET_GROUP", "SET_MODE", "SET_MTIME", "STAGE_OPEN",
            "STAGE_TEMP", "STAGE_WRITE", "STAGE_RENAME", "STAGE_READ",
            "FileSum", "FileWindow", "load_backend", "features", "digest_len", "rolling_checksum",

@@ -1,7 +1,7 @@
 """Thin wrappers over libcore (cffi API mode). Same functions as _pure.py."""
 from . import _types
 from ._oc_core import ffi, lib
-from ._types import SigTable
+from ._types import AT_FDCWD, SigTable
 from .window import FileWindow
 
 __all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums",
@@ -163,11 +163,13 @@ def copy_install(src: bytes, src_flags: int, dev: int, ino: int, tmp: bytes, dst
 
 
 def install_temp(fd: int, tmp: bytes, dst: bytes, set_bits: int, uid: int, gid: int,
-                 mode: int, mtime: int, mtime_nsec: int) -> tuple[int, int]:
-    """copy.c oc_install_temp: (0 or -errno, the step that failed); fd is closed."""
+                 mode: int, mtime: int, mtime_nsec: int, tmp_dir: int = AT_FDCWD,
+                 dst_dir: int = AT_FDCWD) -> tuple[int, int]:
+    """copy.c oc_install_temp: (0 or -errno, the step that failed); fd is closed. tmp
+    and dst are taken in the directories tmp_dir and dst_dir are open on."""
     stage = ffi.new("int *")
-    return lib.oc_install_temp(fd, tmp, dst, set_bits, uid, gid, mode, mtime,
-                               mtime_nsec, stage), stage[0]
+    return lib.oc_install_temp(fd, tmp_dir, tmp, dst_dir, dst, set_bits, uid, gid, mode,
+                               mtime, mtime_nsec, stage), stage[0]
 
 
 def files_equal(a: bytes, a_flags: int, b: bytes, size: int) -> int:

@@ -11,6 +11,7 @@ import struct
 import xxhash
 
 from ._types import (
+    AT_FDCWD,
     CHUNK_SIZE,
     MAX_CHAIN_LEN,
     SET_GROUP,
@@ -327,9 +328,11 @@ def _set_attrs(fd: int, set_bits: int, uid: int, gid: int, mode: int, mtime: int
 
 
 def install_temp(fd: int, tmp: bytes, dst: bytes, set_bits: int, uid: int, gid: int,
-                 mode: int, mtime: int, mtime_nsec: int) -> tuple[int, int]:
+                 mode: int, mtime: int, mtime_nsec: int, tmp_dir: int = AT_FDCWD,
+                 dst_dir: int = AT_FDCWD) -> tuple[int, int]:
     """The reference of copy.c oc_install_temp: (0 or -errno, the step that failed); fd
-    is closed whatever happens, the temp file left to the caller."""
+    is closed whatever happens, the temp file left to the caller; tmp and dst are taken
+    in the directories tmp_dir and dst_dir are open on."""
     stage = STAGE_WRITE
     try:
         try:
@@ -337,7 +340,8 @@ def install_temp(fd: int, tmp: bytes, dst: bytes, set_bits: int, uid: int, gid: 
         finally:
             os.close(fd)
         stage = STAGE_RENAME
-        os.rename(tmp, dst)
+        os.rename(tmp, dst, src_dir_fd=None if tmp_dir == AT_FDCWD else tmp_dir,
+                  dst_dir_fd=None if dst_dir == AT_FDCWD else dst_dir)
         return 0, stage
     except OSError as e:
         return -e.errno, stage

@@ -4,7 +4,7 @@ from .record import record
 
 __all__ = ["Checksum", "SeedMode", "SigTable", "CHUNK_SIZE", "MAX_CHAIN_LEN", "SET_OWNER",
            "SET_GROUP", "SET_MODE", "SET_MTIME", "STAGE_OPEN", "STAGE_TEMP", "STAGE_WRITE",
-           "STAGE_RENAME", "STAGE_READ", "StopFlag"]
+           "STAGE_RENAME", "STAGE_READ", "StopFlag", "AT_FDCWD"]
 
 CHUNK_SIZE = 32 * 1024
 MAX_CHAIN_LEN = 1024
@@ -83,6 +83,7 @@ class MatchCounts:
 # copy_install (copy.c): which attributes to set, and which step failed
 SET_OWNER, SET_GROUP, SET_MODE, SET_MTIME = 1, 2, 4, 8
 STAGE_OPEN, STAGE_TEMP, STAGE_WRITE, STAGE_RENAME, STAGE_READ = 1, 2, 3, 4, 5
+AT_FDCWD = -100  # Linux's: "this name is a path" where a directory descriptor goes
 
 
 class StopFlag:

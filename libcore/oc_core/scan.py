@@ -11,13 +11,13 @@ from collections import namedtuple
 from collections.abc import Iterator
 
 from ._oc_core import ffi, lib
+from ._types import AT_FDCWD
 
 __all__ = ["ScanRec", "DirListing", "ListingScan", "ScanAhead", "scan_dir", "scan_dirs",
            "scan_path",
            "REC_SIZE", "SAME_PERMS", "SAME_OWNER", "SAME_GROUP", "SAME_LINKS",
            "SAME_LINK_TIMES", "SAME_CONTENT"]
 
-AT_FDCWD = -100
 SAME_PERMS, SAME_OWNER, SAME_GROUP = lib.OC_SAME_PERMS, lib.OC_SAME_OWNER, lib.OC_SAME_GROUP
 SAME_LINKS, SAME_LINK_TIMES = lib.OC_SAME_LINKS, lib.OC_SAME_LINK_TIMES
 SAME_CONTENT = lib.OC_SAME_CONTENT

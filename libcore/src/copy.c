@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -125,9 +126,9 @@ int oc_copy_install(const oc_copy_job *j, int *stage)
     return rc;
 }
 
-int oc_install_temp(int fd, const char *tmp, const char *dst, int set, uint32_t uid,
-                    uint32_t gid, uint32_t mode, int64_t mtime_sec, int64_t mtime_nsec,
-                    int *stage)
+int oc_install_temp(int fd, int tmp_dir, const char *tmp, int dst_dir, const char *dst,
+                    int set, uint32_t uid, uint32_t gid, uint32_t mode, int64_t mtime_sec,
+                    int64_t mtime_nsec, int *stage)
 {
     oc_copy_job j = {.set = set, .uid = uid, .gid = gid, .mode = mode,
                      .mtime_sec = mtime_sec, .mtime_nsec = mtime_nsec};
@@ -137,7 +138,7 @@ int oc_install_temp(int fd, const char *tmp, const char *dst, int set, uint32_t 
         rc = -errno;
     if (rc == 0) {
         *stage = OC_STAGE_RENAME;
-        if (rename(tmp, dst) < 0)
+        if (renameat(tmp_dir, tmp, dst_dir, dst) < 0)
             rc = -errno;
     }
     return rc;

@@ -151,7 +151,14 @@ def _install_temp_steps(b, tmp_path):
     assert tmp.exists() and os.stat(tmp).st_mode & 0o7777 == 0o644
     with pytest.raises(OSError):
         os.fstat(fd)
-    tmp.unlink()
+    (tmp_path / "a").mkdir()  # names taken in directories held open (renameat)
+    src_dir, dst_dir = os.open(tmp_path, os.O_RDONLY), os.open(tmp_path / "a", os.O_RDONLY)
+    fd = os.open(tmp, os.O_WRONLY)
+    assert b.install_temp(fd, tmp.name.encode(), b"m", oc_core.SET_MODE, 0, 0, 0o600, 0, 0,
+                          src_dir, dst_dir) == (0, oc_core.STAGE_RENAME)
+    assert (tmp_path / "a" / "m").exists() and not tmp.exists()
+    os.close(src_dir)
+    os.close(dst_dir)
 
 
 @pytest.mark.parametrize("backend", ["native", "pure"])

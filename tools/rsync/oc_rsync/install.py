@@ -6,11 +6,14 @@ import errno
 import os
 
 import oc_core
+from oc_core import AT_FDCWD
+from oc_core.operator_paths import open_operator_path
 from oc_wire.flist_entry import FileEntry
 
 from .attrs import Attrs
 
-__all__ = ["install", "install_written", "rename_into_place", "temp_file", "temp_name"]
+__all__ = ["install", "install_written", "remove_temp", "rename_into_place", "temp_file",
+           "temp_file_in", "temp_name"]
 
 
 def install(attrs: Attrs, e: FileEntry, path: bytes, tmp_name: bytes, same: bool = False
@@ -25,11 +28,18 @@ def install(attrs: Attrs, e: FileEntry, path: bytes, tmp_name: bytes, same: bool
         rename_into_place(tmp_name, path)
 
 
-def install_written(attrs: Attrs, e: FileEntry, path: bytes, tmp_name: bytes, fd: int
-                    ) -> None:
+def _at(dir_fd: int, path: bytes) -> bytes:
+    """The name to use with a directory descriptor: a held directory's (not AT_FDCWD)
+    takes path's last name, AT_FDCWD the path itself."""
+    return path if dir_fd == AT_FDCWD else os.path.basename(path)
+
+
+def install_written(attrs: Attrs, e: FileEntry, path: bytes, tmp_name: bytes, fd: int,
+                    dst_dir: int = AT_FDCWD, tmp_dir: int = AT_FDCWD) -> None:
     """install() for a new file still open at fd (closed here): its attributes are set
     through the descriptor, then it is closed and renamed, in one C call (copy.c
-    oc_install_temp). -U's access time goes through install()."""
+    oc_install_temp), path and tmp_name taken in the directories dst_dir and tmp_dir
+    hold (see _at). -U's access time goes through install()."""
     if attrs.o.atimes:
         os.close(fd)
         install(attrs, e, path, tmp_name)
@@ -41,8 +51,8 @@ def install_written(attrs: Attrs, e: FileEntry, path: bytes, tmp_name: bytes, fd
         except FileNotFoundError:
             pass
     bits, uid, gid, mode = attrs.for_new_file(e, old_mode)
-    rc, stage = oc_core.install_temp(fd, tmp_name, path, bits, uid, gid, mode, e.mtime,
-                                     e.mtime_nsec)
+    rc, stage = oc_core.install_temp(fd, _at(tmp_dir, tmp_name), _at(dst_dir, path), bits,
+                                     uid, gid, mode, e.mtime, e.mtime_nsec, tmp_dir, dst_dir)
     if rc == -errno.EXDEV and stage == oc_core.STAGE_RENAME:  # (-T on another device)
         rename_into_place(tmp_name, path)
     elif rc and stage == oc_core.STAGE_RENAME:
@@ -67,22 +77,76 @@ def _random_tail() -> bytes:
     return pool[:6].translate(_TO_NAME)
 
 
-def temp_name(directory: bytes, base: bytes) -> bytes:
-    """".BASE.XXXXXX" in directory (upstream: receiver.c get_tmpname), the name shortened
-    to fit NAME_MAX."""
-    return os.path.join(directory, b"." + base[:255 - 8] + b"." + _random_tail())
+_STEM_MAX = 246  # upstream: NAME_MAX - 1 - len(".XXXXXX"), less its '\0'
+_HIGH = bytes(range(0x80, 0x100))
 
 
-def temp_file(directory: bytes, base: bytes) -> tuple[int, bytes]:
+def _stem(base: bytes, in_temp_dir: bool) -> bytes:
+    """upstream get_tmpname's name part: BASE (one leading dot dropped, as a dot is put
+    in front of it beside the final name, none in a --temp-dir) cut to fit NAME_MAX, not
+    in the middle of a multibyte character, and one trailing dot dropped."""
+    if not in_temp_dir and base.startswith(b"."):
+        base = base[1:]
+    stem = base[:_STEM_MAX]
+    if len(base) > _STEM_MAX and base[_STEM_MAX] & 0x80:
+        stem = stem.rstrip(_HIGH)
+    if stem.endswith(b"."):
+        stem = stem[:-1]
+    return stem if in_temp_dir else b"." + stem
+
+
+def temp_name(directory: bytes, base: bytes, in_temp_dir: bool = False,
+              tail: bytes | None = None) -> bytes:
+    """".BASE.XXXXXX" beside the final name in directory, "BASE.XXXXXX" in a --temp-dir
+    (upstream: receiver.c get_tmpname), XXXXXX random (or tail: upstream's messages
+    name the template when no file could be made)."""
+    return os.path.join(directory, _stem(base, in_temp_dir) + b"." + (tail or _random_tail()))
+
+
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def temp_file(directory: bytes, base: bytes, dir_fd: int = AT_FDCWD) -> tuple[int, bytes]:
     """A new file temp_name() names, created exclusively, never through a symlink, mode
-    0600 (upstream: syscall.c do_mkstemp)."""
+    0600 (upstream: syscall.c do_mkstemp), in the directory dir_fd holds if one does (see
+    _at). OSError names the name tried."""
     while True:
         name = temp_name(directory, base)
         try:
-            return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-                           | os.O_CLOEXEC, 0o600), name
+            return os.open(_at(dir_fd, name), _CREATE, 0o600,
+                           dir_fd=None if dir_fd == AT_FDCWD else dir_fd), name
         except FileExistsError:
             continue
+        except OSError as e:
+            raise OSError(e.errno, e.strerror, name) from None
+
+
+def temp_file_in(temp_dir: bytes, base: bytes, insecure: bool = False) -> tuple[int, bytes]:
+    """temp_file() in the operator's --temp-dir, reached through root's or our own
+    symlinks only (any with insecure), as upstream's secure_mkstemp walks to it for each
+    file. Names are the directory, "/" and the name, as upstream joins them; OSError
+    names the one tried ("BASE.XXXXXX" when the directory was not reached)."""
+    try:
+        dfd = open_operator_path(temp_dir, os.O_RDONLY | os.O_DIRECTORY, 0, insecure)
+    except OSError as e:
+        raise e.__class__(e.errno, e.strerror,
+                          temp_dir + b"/" + temp_name(b"", base, True, b"XXXXXX")) from None
+    try:
+        while True:
+            name = temp_name(b"", base, True)
+            try:
+                return os.open(name, _CREATE, 0o600, dir_fd=dfd), temp_dir + b"/" + name
+            except FileExistsError:
+                continue
+            except OSError as e:
+                raise OSError(e.errno, e.strerror, temp_dir + b"/" + name) from None
+    finally:
+        os.close(dfd)
+
+
+def remove_temp(name: bytes, dir_fd: int = AT_FDCWD) -> None:
+    """Remove a temp file temp_file() made (in dir_fd's directory, if held)."""
+    os.unlink(_at(dir_fd, name), dir_fd=None if dir_fd == AT_FDCWD else dir_fd)
 
 
 def rename_into_place(src: bytes, dst: bytes) -> None:

@@ -15,7 +15,8 @@ from oc_wire.flist_entry import FileEntry
 
 from .output import PROG
 
-__all__ = ["Destination", "DestinationError", "full_name", "partial_path", "drop_partial_dir"]
+__all__ = ["Destination", "DestinationError", "HeldDirs", "full_name", "partial_path",
+           "drop_partial_dir"]
 
 
 class DestinationError(OcError):
@@ -59,6 +60,51 @@ def _trusted_way(path: bytes, step: str, insecure: bool) -> None:
                                f"{_syserr(step + ' {} failed', path, loop, 3)}", 3) from None
     except OSError:
         pass  # (anything else is found, and said, where the directory is used)
+
+
+class HeldDirs:
+    """Descriptors of the destination's directories for the receiver's writes (upstream:
+    its held directory descriptors, syscall.c do_rename_at): each is reached from the
+    top directory's own descriptor one name at a time, never through a symlink (with -K
+    through one to a directory, as the generator uses them), and kept for the next file
+    there. A parent swapped for a symlink while files arrive (by someone who can write
+    in the destination) then cannot lead a temp file or a rename outside: the swap is
+    refused (ELOOP) or the writes stay in the directory that was there."""
+
+    LIMIT = 64  # descriptors kept (files arrive directory by directory)
+
+    def __init__(self, top: bytes, follow: bool = False):
+        self.top, self.follow = top, follow
+        self._fds: dict[bytes, int] = {}  # below top ("" is top) -> descriptor, oldest first
+
+    def fd(self, rel: bytes) -> int:
+        """The descriptor of directory rel (below top, no trailing '/')."""
+        fd = self._fds.pop(rel, None)
+        if fd is None:
+            fd = self._open(rel)
+        self._fds[rel] = fd  # (now the newest)
+        return fd
+
+    def _open(self, rel: bytes) -> int:
+        if not rel:
+            return os.open(self.top, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        parent, _, name = rel.rpartition(b"/")
+        at = self.fd(parent)
+        fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+                     | (0 if self.follow else os.O_NOFOLLOW), dir_fd=at)
+        while len(self._fds) >= self.LIMIT:  # the oldest go (the parent just used stays)
+            os.close(self._fds.pop(next(iter(self._fds))))
+        return fd
+
+    def forget(self, rel: bytes) -> None:
+        """rel (and what is below it) is no longer the directory that was opened."""
+        for key in [k for k in self._fds if k == rel or k.startswith(rel + b"/")]:
+            os.close(self._fds.pop(key))
+
+    def close(self) -> None:
+        for fd in self._fds.values():
+            os.close(fd)
+        self._fds.clear()
 
 
 class Destination:
@@ -119,6 +165,29 @@ class Destination:
         self._prefix = dest if trailing else dest + b"/"  # (os.path.join's)
         self.real = os.path.realpath(os.path.dirname(dest) if self.solo else dest)
         self._inside: set[bytes] = set()  # parent directories already checked
+        self.held = HeldDirs(self.workdir(), keep_dirlinks)
+
+    def workdir(self) -> bytes:
+        """The directory upstream's receiver works in (main.c get_local_name changes
+        into it): DEST, or a solo file's parent; a relative --temp-dir starts there."""
+        if self.solo:
+            return os.path.dirname(self.root) or b"."
+        return self.root
+
+    def temp_dir(self, given: str) -> bytes:
+        """--temp-dir as this process reaches it, after upstream's check (main.c
+        do_recv) that it is a directory."""
+        path = os.path.join(self.workdir(), os.fsencode(given))
+        try:
+            st = os.stat(path)
+        except OSError as e:
+            if e.errno == errno.ENOENT:
+                raise DestinationError(f"The temp-dir does not exist: {given}", 1) from None
+            raise DestinationError(f"Failed to stat temp-dir {given}: {e.strerror}",
+                                   11) from None
+        if not stat.S_ISDIR(st.st_mode):
+            raise DestinationError(f"The temp-dir is not a directory: {given}", 1)
+        return path
 
     @staticmethod
     def _stat(path: bytes):
@@ -130,6 +199,15 @@ class Destination:
     def replaced(self, path: bytes) -> None:
         """Something else (a symlink) now stands at path: check below it again."""
         self._inside.discard(path)
+        if not self.solo:
+            self.held.forget(path[len(self._prefix):].rstrip(b"/"))
+
+    def dir_fd(self, path: bytes) -> int:
+        """A held descriptor (HeldDirs) of the directory a path() names its entry in,
+        which is path's last name."""
+        if self.solo:
+            return self.held.fd(b"")
+        return self.held.fd(path[len(self._prefix):].rpartition(b"/")[0])
 
     def path(self, e: FileEntry) -> bytes:
         if self.solo:

@@ -20,6 +20,8 @@ the receiver also refuses to write through a symlinked parent inside the destina
 """
 import os
 
+from oc_core import AT_FDCWD
+from oc_core.operator_paths import UNTRUSTED_SYMLINK_TEXT, UntrustedSymlink
 from oc_core.record import replace
 from oc_patch.patcher import FilePatcher, pread_at, writer
 from oc_wire.batch_stream import read_item, read_stats
@@ -36,9 +38,17 @@ from oc_wire.token_events import Literal, Match
 from .attrs import Attrs
 from .conn import Conn
 from .flists import FileLists, ReceiverEvents
-from .install import install, install_written, rename_into_place, temp_file
+from .install import (
+    install,
+    install_written,
+    remove_temp,
+    rename_into_place,
+    temp_file,
+    temp_file_in,
+    temp_name,
+)
 from .output import Output
-from .paths import Destination, drop_partial_dir, partial_path
+from .paths import Destination, drop_partial_dir, full_name, partial_path
 
 __all__ = ["Receiver", "sparse_writer", "take_list"]
 
@@ -98,7 +108,8 @@ class Receiver:
         self.append = 0                # 1 --append, 2 --append-verify
         self.partial_dir: bytes | None = None
         self.inplace_partial = False   # compat flag I: the partial-dir file is updated in place
-        self.temp_dir: bytes | None = None
+        self.temp_dir: bytes | None = None  # --temp-dir, as this process reaches it
+        self.insecure = False          # --insecure-links: any symlink on the way to it
         self.discard = False           # --only-write-batch: read the data, write nothing
         self.no_data = False           # a server under --only-write-batch: the client's
         # sender writes the data to its batch, none comes here (upstream: receiver.c)
@@ -201,13 +212,18 @@ class Receiver:
         # the partial-dir file is updated in place when both sides support it
         one_inplace = from_partial and basis is not None and self.inplace_partial
         in_place = self.inplace or one_inplace
-        if in_place:
-            target = basis_path if one_inplace else path
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-            tmp_name = target
-        else:
-            d, base = os.path.split(path)
-            fd, tmp_name = temp_file(self.temp_dir or d or b".", base)
+        try:
+            fd, tmp_name, tmp_dir = self._open_output(basis_path if one_inplace else path,
+                                                      in_place)
+        except OSError as exc:  # (upstream: the file's data is read past, the rest goes on)
+            self._output_failed(exc, in_place)
+            try:
+                self._discard(head, basis, append)
+            finally:
+                if basis is not None:
+                    os.close(basis)
+            self.finished(i)
+            return
         ok = complete = False  # complete: the stream for this file was read to its end
         progress = self.out.file_progress(e, iflags)
         read_before = self.conn.bytes_read
@@ -260,7 +276,8 @@ class Receiver:
                 os.close(written)
                 self._install(e, path, tmp_name, not one_inplace)
             else:
-                install_written(self.attrs, e, path, tmp_name, written)
+                install_written(self.attrs, e, path, tmp_name, written,
+                                self.dest.dir_fd(path), tmp_dir)
             if from_partial:
                 if not one_inplace and os.path.lexists(basis_path):
                     os.unlink(basis_path)
@@ -286,7 +303,33 @@ class Receiver:
                 if self.partial and not complete and os.path.getsize(tmp_name) > 0:
                     self._keep_partial(e, path, tmp_name)  # an interrupted file
                 elif not complete or not self.partial:
-                    os.unlink(tmp_name)
+                    remove_temp(tmp_name, tmp_dir)
+
+    def _open_output(self, target: bytes, in_place: bool) -> tuple[int, bytes, int]:
+        """Where the new data goes: target itself in place, else a temp file in the
+        --temp-dir or beside target, made in the directory the destination holds
+        (Destination.dir_fd); (descriptor, name, the directory descriptor its last name
+        is taken in, AT_FDCWD when the name is a path)."""
+        if in_place:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+            return fd, target, AT_FDCWD
+        d, base = os.path.split(target)
+        try:
+            held = self.dest.dir_fd(target)
+        except OSError as e:  # (a parent swapped for a symlink: no temp file is made)
+            raise OSError(e.errno, e.strerror, temp_name(d, base, tail=b"XXXXXX")) from None
+        if self.temp_dir:
+            return *temp_file_in(self.temp_dir, base, self.insecure), AT_FDCWD
+        return *temp_file(d or b".", base, held), held
+
+    def _output_failed(self, exc: OSError, in_place: bool) -> None:
+        """upstream's words for a file that could not be opened or made (receiver.c
+        recv_files, open_tmpfile): counted for exit code 23."""
+        if isinstance(exc, UntrustedSymlink):
+            self.out.warning(UNTRUSTED_SYMLINK_TEXT)
+        what = "open" if in_place else "mkstemp"
+        self.out.error(f'{what} "{full_name(os.fsencode(exc.filename))}" failed: '
+                       f"{os.strerror(exc.errno)} ({exc.errno})")
 
     def _skip_batched(self, e: FileEntry, iflags: int) -> None:
         """--read-batch: the batch updates a file the generator found up to date: its

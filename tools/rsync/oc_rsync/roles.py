@@ -189,6 +189,7 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     if where.created and (o.verbose or o.itemize or o.progress) and not o.quiet \
             and not o.list_only:
         out.info(f"created directory {os.fsdecode(dest).rstrip('/') or '/'}")
+    temp_dir = where.temp_dir(o.temp_dir) if o.temp_dir else None  # (checked first)
     attrs = Attrs(o, dec.uid_names, dec.gid_names)  # (later lists add names)
     for text in attrs.map_errors():  # (upstream says it and goes on)
         out.warning(text)
@@ -213,7 +214,8 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     receiver.inplace, receiver.append = o.inplace, o.append
     receiver.partial_dir = os.fsencode(o.partial_dir) if o.partial_dir else None
     receiver.inplace_partial = bool(neg.compat_flags & CF.INPLACE_PARTIAL_DIR)
-    receiver.temp_dir = os.fsencode(o.temp_dir) if o.temp_dir else None
+    receiver.temp_dir = temp_dir
+    receiver.insecure = o.insecure_links
     receiver.discard = o.only_write_batch and server_sender
     receiver.no_data = o.only_write_batch and not server_sender
     receiver.dry_run = o.dry_run and not o.only_write_batch
@@ -231,6 +233,7 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
             raise gen.error from None
         raise
     thread.join()
+    where.held.close()
     if gen.error is not None:
         raise gen.error
     out.stats.deleted = gen.deleter.counts.values() if gen.deleter else [0] * 5

@@ -80,8 +80,8 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None,
                shared=None) -> int:
     """shared: for the receiver forked by a local copy, (the client's Options, its
     parsed rules): upstream's forked receiver has them in memory, and some no argument
-    carries (--debug, --no-super; rules read from files are named by that in -vv's
-    lines, not by their text)."""
+    carries (--debug, --no-super, --insecure-links; rules read from files are named by
+    that in -vv's lines, not by their text)."""
     stderr = stderr or sys.stderr
     args = parse_server_args(["--server", *argv])
     if args.has("s"):  # -s: the command line stops at the letters
@@ -265,7 +265,8 @@ def _receive(conn: Conn, neg, args: ServerArgs, argv: list[str], stderr, shared)
     opts = _parsed(argv)
     client, own_rules = shared or (None, None)
     if client is not None:  # (--chmod was dropped: the sender applied it, as upstream's
-        opts = replace(opts, debug=client.debug, am_root=client.am_root)  # local_child)
+        opts = replace(opts, debug=client.debug, am_root=client.am_root,  # local_child;
+                       insecure_links=client.insecure_links)  # this is never sent)
     paths = list(args.paths)
     if paths and paths[0] != b".":
         os.chdir(paths[0])
