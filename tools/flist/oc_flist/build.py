@@ -77,6 +77,8 @@ class Selection:
     insecure_links: bool = False  # per-directory merge files through anyone's symlink
     chmod: tuple = ()           # --chmod's items (oc_flist.chmod), applied to listed modes
     filter_trace: bool = False  # say which rule hid or showed a name (-vv, --debug=FILTER)
+    report_mounts: bool = False  # -xx: say which mount points are left out (--info=MOUNT)
+    report_symsafe: bool = False  # say which unsafe symlinks are copied (--info=SYMSAFE)
 
 
 @record(slots=True)
@@ -213,8 +215,12 @@ class _Builder:
     def _resolve_link(self, path: bytes, name: bytes, r: ScanRec) -> ScanRec | None:
         """Follow a symlink when -L, --copy-unsafe-links or -k says so."""
         s = self.sel
-        follow = s.copy_links or (s.copy_unsafe_links
-                                  and unsafe_symlink(r.link_target or b"", name))
+        unsafe = not s.copy_links and s.copy_unsafe_links and unsafe_symlink(
+            r.link_target or b"", name)
+        if unsafe and s.report_symsafe:  # (upstream: flist.c readlink_stat)
+            self.errors.info(f'copying unsafe symlink "{os.fsdecode(name)}" -> '
+                             f'"{os.fsdecode(r.link_target or b"")}"')
+        follow = s.copy_links or unsafe
         if not follow and not s.copy_dirlinks:
             return r
         try:
@@ -395,6 +401,8 @@ class _Builder:
                 if self.sel.one_file_system == 1:  # a mount point: its contents stay out
                     e.content_dir = False
                     items.append((e, full, False, False))
+                elif self.sel.report_mounts:  # (upstream: flist.c make_file)
+                    self.errors.info(f"[sender] skipping mount-point dir {os.fsdecode(name)}")
                 continue
             items.append((e, full, is_dir and recurse, was_link))
         return items

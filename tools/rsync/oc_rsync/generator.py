@@ -89,6 +89,7 @@ class Generator:
         self.delayed: list = []  # --delete-delay: found during, removed after
         # -ii, or -i with -vv: unchanged entries are itemized too (upstream: itemize)
         self.name_level = info_level(opts, "NAME")  # (-v: 1, -vv: 2)
+        self.nonreg = info_level(opts, "NONREG")    # (on by default)
         self.all_items = opts.itemize > 1 or bool(opts.itemize and self.name_level >= 2)
         self.links = HardLinks(self.path, self._item, self._attr_flags, log.error,
                                opts.dry_run, self._uptodate)
@@ -259,6 +260,10 @@ class Generator:
         self.links.generated(i, e, self.asked == i)
         self._passed(i)
 
+    def _nonreg(self, e: FileEntry) -> None:
+        if self.nonreg:
+            self.log.info(f'skipping non-regular file "{os.fsdecode(e.name)}"')
+
     def _generate_one(self, i: int, e: FileEntry) -> None:
         if self.o.list_only:  # a remote listing: print, ask for nothing
             self.log.listing(e)
@@ -304,7 +309,7 @@ class Generator:
             return
         if e.is_link():
             if not self.o.links:
-                self.log.info(f'skipping non-regular file "{os.fsdecode(e.name)}"')
+                self._nonreg(e)
                 return
             if self.o.safe_links and unsafe_symlink(e.link_target, e.name):
                 if self.name_level:
@@ -330,7 +335,7 @@ class Generator:
             return
         if not e.is_reg():
             if not (self.o.devices if e.is_device() else self.o.specials):
-                self.log.info(f'skipping non-regular file "{os.fsdecode(e.name)}"')
+                self._nonreg(e)
                 return
             # upstream's file types: a device is a device (block or character, alike
             # when the numbers match, as upstream's quick_check_ok), a special must be

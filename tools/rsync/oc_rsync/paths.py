@@ -8,6 +8,7 @@ receiver's symlinks to directories are to be used as those directories."""
 import errno
 import os
 import stat
+import threading
 
 from oc_core.operator_paths import UNTRUSTED_SYMLINK_TEXT, UntrustedSymlink, open_operator_path
 from oc_wire.errors import OcError, ProtocolError
@@ -76,9 +77,14 @@ class HeldDirs:
     def __init__(self, top: bytes, follow: bool = False):
         self.top, self.follow = top, follow
         self._fds: dict[bytes, int] = {}  # below top ("" is top) -> descriptor, oldest first
+        self._lock = threading.Lock()  # (the receiver opens, the generator forgets)
 
     def fd(self, rel: bytes) -> int:
         """The descriptor of directory rel (below top, no trailing '/')."""
+        with self._lock:
+            return self._fd(rel)
+
+    def _fd(self, rel: bytes) -> int:
         fd = self._fds.pop(rel, None)
         if fd is None:
             fd = self._open(rel)
@@ -89,7 +95,7 @@ class HeldDirs:
         if not rel:
             return os.open(self.top, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         parent, _, name = rel.rpartition(b"/")
-        at = self.fd(parent)
+        at = self._fd(parent)
         fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
                      | (0 if self.follow else os.O_NOFOLLOW), dir_fd=at)
         while len(self._fds) >= self.LIMIT:  # the oldest go (the parent just used stays)
@@ -98,13 +104,15 @@ class HeldDirs:
 
     def forget(self, rel: bytes) -> None:
         """rel (and what is below it) is no longer the directory that was opened."""
-        for key in [k for k in self._fds if k == rel or k.startswith(rel + b"/")]:
-            os.close(self._fds.pop(key))
+        with self._lock:
+            for key in [k for k in self._fds if k == rel or k.startswith(rel + b"/")]:
+                os.close(self._fds.pop(key))
 
     def close(self) -> None:
-        for fd in self._fds.values():
-            os.close(fd)
-        self._fds.clear()
+        with self._lock:
+            for fd in self._fds.values():
+                os.close(fd)
+            self._fds.clear()
 
 
 class Destination:

@@ -24,7 +24,8 @@ from .attrs import Attrs
 from .conn import Conn
 from .flists import FileLists, ReceiverEvents, duplicates
 from .generator import Generator
-from .options import Options, chmod_items
+from .logformat import has_escape
+from .options import Options, chmod_items, info_level, stdout_format
 from .output import Output
 from .paths import Destination
 from .receiver import Receiver, take_list
@@ -186,8 +187,8 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
                         insecure=o.insecure_links,
                         total=len(entries) + (len(early[1].entries) if early and early[1]
                                               else 0))
-    if where.created and (o.verbose or o.itemize or o.progress) and not o.quiet \
-            and not o.list_only:
+    if where.created and (info_level(o, "NAME") or has_escape(stdout_format(o), "i")) \
+            and not o.quiet and not o.list_only:  # (upstream: main.c get_local_name)
         out.info(f"created directory {os.fsdecode(dest).rstrip('/') or '/'}")
     temp_dir = where.temp_dir(o.temp_dir) if o.temp_dir else None  # (checked first)
     attrs = Attrs(o, dec.uid_names, dec.gid_names)  # (later lists add names)

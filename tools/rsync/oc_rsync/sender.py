@@ -129,6 +129,10 @@ class Sender:
         # where a file's sum head and delta go: the peer, or with --only-write-batch
         # the batch alone (upstream: sender.c f_xfer)
         self.xfer_write = conn.write
+        # --remove-source-files: what says each removal (--info=REMOVE), and an error
+        # upstream writes without a prefix (FERROR_XFER)
+        self.removed_note = None
+        self.xfer_error = self.log
 
     def _file_checksum(self, it: SendItem) -> bytes:
         """-c: the whole-file checksum in the list (upstream: checksum.c file_checksum:
@@ -151,17 +155,30 @@ class Sender:
     def removed_on_success(self):
         """--remove-source-files: a message handler that deletes a source file the
         receiver reported safely there (MSG_SUCCESS), if it is still what was sent
-        (upstream: sender.c successful_send)."""
+        (upstream: sender.c successful_send), with upstream's words."""
         def handle(code: Msg, payload: bytes) -> bool:
             if code is not Msg.SUCCESS or len(payload) < 4:
                 return False
             it = self._item(int.from_bytes(payload[:4], "little", signed=True), None)
+            e, name = it.entry, os.fsdecode(it.entry.name)
+            step = "re-lstat"
             try:
-                st = os.lstat(it.path)
-                if st.st_size == it.entry.size and int(st.st_mtime) == it.entry.mtime:
-                    os.unlink(it.path)
-            except OSError as e:
-                self.log(f"remove {os.fsdecode(it.path)} failed: {e.strerror} ({e.errno})")
+                st = os.stat(it.path, follow_symlinks=not self.open_flags & os.O_NOFOLLOW)
+                if st.st_size != e.size or int(st.st_mtime) != e.mtime or (
+                        e.mtime_nsec and st.st_mtime_ns % 1_000_000_000 != e.mtime_nsec):
+                    self.io_error |= 1
+                    self.xfer_error(f"ERROR: Skipping sender remove for changed file: {name}")
+                    return True
+                step = "remove"
+                os.unlink(it.path)
+            except FileNotFoundError:
+                self.note(f"sender file already removed: {name}")
+            except OSError as exc:
+                self.io_error |= 1
+                self.log(f"sender failed to {step} {name}: {exc.strerror} ({exc.errno})")
+            else:
+                if self.removed_note is not None:
+                    self.removed_note(f"sender removed {name}")
             return True
         return handle
 

@@ -22,7 +22,7 @@ from oc_wire.server_args import ServerArgs, parse_server_args
 
 from .conn import Conn, PeerClosed, PeerExited, check_error_exit
 from .exitcodes import closing_line, code_for
-from .options import Options, parse_args
+from .options import INFO_WORDS, Options, info_level, parse_args
 from .output import MessageStream, Output
 from .roles import build_first, receive_files, send_tree, transfer_spec
 from .sender import Sender
@@ -34,7 +34,7 @@ __all__ = ["run_server"]
 PROG = "oc-rsync"
 
 
-def _selection(a: ServerArgs) -> Selection:
+def _selection(a: ServerArgs, opts: Options) -> Selection:
     return Selection(recurse=a.has("r"),
                      xfer_dirs=a.has("r") or a.has("d") or bool(a.files_from),
                      preserve_links=a.has("l"), copy_links=a.has("L"),
@@ -42,7 +42,9 @@ def _selection(a: ServerArgs) -> Selection:
                      one_file_system=a.letters.count("x"), relative=a.has("R"),
                      implied_dirs=not a.no_implied_dirs,
                      owner_names=(a.has("o") or a.has("g")) and not a.numeric_ids,
-                     filter_trace=a.letters.count("v") >= 2)  # (-vv: --debug=FILTER)
+                     filter_trace=a.letters.count("v") >= 2,  # (-vv: --debug=FILTER)
+                     report_mounts=info_level(opts, "MOUNT") > 0,
+                     report_symsafe=info_level(opts, "SYMSAFE") > 0)
 
 
 def _read_secluded(fd: int) -> list[str]:
@@ -108,7 +110,8 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None,
         if not args.server_sends:
             return _receive(conn, neg, args, argv, stderr, shared)
         conn.one_frame = args.files_from == "-" and neg.protocol == 30
-        own = _own_rules(_parsed(argv))  # (read before the working directory changes)
+        opts = _parsed(argv)  # (--info words the client sent, its own rules)
+        own = _own_rules(opts)  # (read before the working directory changes)
         rules = _with_cvs(args, neg.protocol, _joined(own, FilterRules.from_wire(
             encode_filter_list(read_filter_list(conn.reader)), neg.protocol)))
         paths = list(args.paths) or [b"."]
@@ -122,7 +125,7 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None,
         def log(text: str) -> None:
             _tell(conn, Msg.ERROR)(f"{PROG}: [sender] {text}")
 
-        sel = _selection(args)
+        sel = _selection(args, opts)
         began = time.monotonic()
         items, build = build_first(sources, sel, rules.for_sender(), errors,
                                    neg.inc_recurse, neg.protocol)
@@ -136,6 +139,9 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None,
                         warn=_tell(conn, Msg.WARNING), note=_tell(conn, Msg.INFO),
                         match_report=args.letters.count("v") >= 2)
         sender.began = began
+        if info_level(opts, "REMOVE"):
+            sender.removed_note = _tell(conn, Msg.INFO)
+        sender.xfer_error = _tell(conn, Msg.ERROR_XFER)
         if send_tree(sender, items, build, scan_reporter(
                 errors, log, _tell(conn, Msg.INFO), _tell(conn, Msg.ERROR_XFER),
                 _tell(conn, Msg.WARNING)),
@@ -266,7 +272,10 @@ def _receive(conn: Conn, neg, args: ServerArgs, argv: list[str], stderr, shared)
     client, own_rules = shared or (None, None)
     if client is not None:  # (--chmod was dropped: the sender applied it, as upstream's
         opts = replace(opts, debug=client.debug, am_root=client.am_root,  # local_child;
-                       insecure_links=client.insecure_links)  # this is never sent)
+                       insecure_links=client.insecure_links,  # this is never sent; nor
+                       quiet=client.quiet,                    # is -q, nor what --progress
+                       info_levels=tuple((w, info_level(client, w))  # implies)
+                                         for w, bits in INFO_WORDS if bits & 8))
     paths = list(args.paths)
     if paths and paths[0] != b".":
         os.chdir(paths[0])

@@ -25,7 +25,7 @@ from oc_wire.mux import Msg
 from .conn import Conn, PeerClosed, PeerExited, check_error_exit
 from .exitcodes import code_for
 from .local_child import fork_server
-from .options import Options, debug_level, debug_on, files_from_host
+from .options import Options, debug_level, debug_on, files_from_host, info_level
 from .output import PROG, Output
 from .server_argv import SECLUDED, secluded_bytes, server_argv
 
@@ -85,7 +85,8 @@ def _messages(out: Output):
                 out.io_error |= 1
             out.peer(text)
         elif code in (Msg.INFO, Msg.LOG, Msg.CLIENT):
-            out.stdout_text(text)
+            if not (code is Msg.INFO and out.o.quiet):  # (upstream: log.c, -q drops FINFO)
+                out.stdout_text(text)
         elif code is Msg.DELETED:  # a directory's name comes with a trailing NUL
             out.deleted(payload.rstrip(b"\0"),
                         stat.S_IFDIR if payload.endswith(b"\0") else stat.S_IFREG)
@@ -217,6 +218,9 @@ def push(o: Options, srcs: list[str], dest, out: Output, rules: FilterRules, nam
                         report=out.sent_item, progress_for=out.file_progress,
                         phase_done=out.phase_done, noatime=o.open_noatime,
                         note=out.info, match_report=debug_on(o, "deltasum"))
+        if info_level(o, "REMOVE"):
+            sender.removed_note = out.info
+        sender.xfer_error = out.error_text
         if batch and o.only_write_batch:  # the data goes to the batch only
             sender.xfer_write = batch.record
         sender.began = began

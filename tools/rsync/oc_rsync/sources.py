@@ -7,7 +7,7 @@ import os
 
 from oc_flist.build import ScanErrors, Selection
 
-from .options import Options, chmod_items, filter_trace
+from .options import Options, chmod_items, filter_trace, info_level
 
 __all__ = ["selection_for", "scan_reporter", "open_failed"]
 
@@ -21,7 +21,8 @@ def selection_for(o: Options) -> Selection:
                      implied_dirs=o.implied_dirs,
                      owner_names=(o.owner or o.group) and not o.numeric_ids,
                      insecure_links=o.insecure_links, chmod=chmod_items(o.chmod) or (),
-                     filter_trace=filter_trace(o))
+                     filter_trace=filter_trace(o), report_mounts=info_level(o, "MOUNT") > 0,
+                     report_symsafe=info_level(o, "SYMSAFE") > 0)
 
 
 def scan_reporter(errors: ScanErrors, error, info, plain, warn=None):
