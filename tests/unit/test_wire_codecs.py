@@ -156,6 +156,24 @@ def test_flist_decoder_rejects_escaping_names(name):
         FlistDecoder(opts).read_list(ByteReader(raw + b"\0\0"))
 
 
+@pytest.mark.parametrize("bulk", [True, False])
+@pytest.mark.parametrize("mode", [0o100644, 0o120777, 0o10644])
+def test_flist_decoder_rejects_a_root_that_is_not_a_directory(mode, bulk):
+    """A "." that is not a directory: upstream 3.5.0's receiver refuses it in these words
+    (exit 2); as a file, it would have --force remove the destination directory."""
+    opts = FlistOptions(32, 0x1FE)
+    enc = FlistEncoder(opts)
+    raw = enc.entry(FileEntry(name=b"a", mode=0o100644)) + enc.entry(FileEntry(
+        name=b".", mode=mode, link_target=b"x" if mode == 0o120777 else None)) + enc.end()
+    with pytest.raises(ProtocolError) as got:
+        FlistDecoder(opts, bulk=bulk).read_list(ByteReader(raw))
+    assert str(got.value) == "ERROR: rejecting non-directory transfer-root entry: ."
+    assert got.value.plain
+    enc = FlistEncoder(opts)
+    ok = enc.entry(FileEntry(name=b".", mode=0o40755)) + enc.end()
+    assert FlistDecoder(opts, bulk=bulk).read_list(ByteReader(ok))[0].name == b"."
+
+
 @pytest.mark.parametrize("protocol", [32, 31, 30])
 def test_flist_crtimes_round_trip(protocol):
     """-N: a creation time per entry after the mtime's nanoseconds, or the flag

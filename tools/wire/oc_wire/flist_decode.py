@@ -43,7 +43,21 @@ from .flist_codec import (
 from .flist_entry import FileEntry
 from .ints import ByteReader
 
-__all__ = ["FlistDecoder", "mark_content_dirs_pre30", "strip_roots"]
+__all__ = ["FlistDecoder", "RootNotDirectory", "mark_content_dirs_pre30", "strip_roots"]
+
+_ROOT_NAMES = (b".", b"/.")
+
+
+class RootNotDirectory(ProtocolError):
+    """A file list's "." entry that is not a directory; said in upstream's words (flist.c
+    recv_file_entry), exit code 2."""
+
+    plain = True
+
+    def __init__(self, name: bytes, offset: int | None = None):
+        super().__init__("a directory for the transfer root", offset, repr(name))
+        self.args = ("ERROR: rejecting non-directory transfer-root entry: "
+                     + name.decode("utf-8", "backslashreplace"),)
 
 _CHECKED = XMIT_HLINKED | XMIT_CRTIME_EQ_MTIME | XMIT_SAME_ATIME  # see _check_flags
 
@@ -70,8 +84,18 @@ class FlistDecoder:
         self._bulk = _bulk_decoder(opts, max_entries, absolute_names) if bulk else None
 
     def read_list(self, r: ByteReader) -> list[FileEntry]:
-        if getattr(r, "buffered", False):
-            return self._read_buffered(r)
+        """One list's entries, to its end marker. A "." (the transfer root) that is not
+        a directory is refused, as upstream 3.5.0's receiver refuses it: taken for a
+        file, it would have the destination directory removed to make room
+        (RootNotDirectory)."""
+        at = r.offset
+        out = self._read_buffered(r) if getattr(r, "buffered", False) else self._read(r)
+        for e in out:
+            if e.name in _ROOT_NAMES and not stat.S_ISDIR(e.mode):
+                raise RootNotDirectory(e.name, at)
+        return out
+
+    def _read(self, r: ByteReader) -> list[FileEntry]:
         out = []
         while True:
             if self._bulk is not None and r.remaining():  # (an unbuffered PullReader
