@@ -136,11 +136,16 @@ typedef struct {
     volatile int *stop;
 } oc_copy_job;
 int oc_copy_install(const oc_copy_job *job, int *stage);
+/* path opened below directory dirfd (openat2, RESOLVE_BENEATH): symlinks followed while
+ * they stay below it, EXDEV for one that leaves (absolute, or ".." past dirfd). Returns
+ * the descriptor (O_CLOEXEC), or -errno (-ENOSYS without openat2). */
+int oc_open_beneath(int dirfd, const char *path, int flags);
 /* The receiver's last steps for a temp file it wrote (open at fd): the attributes as
  * oc_copy_install sets them, the file closed (always, whatever fails), renamed to dst
  * (renameat: each name taken in its directory descriptor, AT_FDCWD for a path, so a
- * receiver holding the destination's directories renames inside them). Returns 0, or -errno with *stage OC_STAGE_WRITE (attributes, close) or
- * OC_STAGE_RENAME; the temp file is left for the caller to keep or remove. */
+ * receiver holding the destination's directories renames inside them). Returns 0, or
+ * -errno with *stage OC_STAGE_WRITE (attributes, close) or OC_STAGE_RENAME; the temp
+ * file is left for the caller to keep or remove. */
 int oc_install_temp(int fd, int tmp_dir, const char *tmp, int dst_dir, const char *dst,
                     int set, uint32_t uid, uint32_t gid, uint32_t mode, int64_t mtime_sec,
                     int64_t mtime_nsec, int *stage);

@@ -52,7 +52,8 @@ __all__ = ["AT_FDCWD", "BACKEND", "Checksum", "SeedMode", "SigTable", "MatchCoun
            "STAGE_TEMP", "STAGE_WRITE", "STAGE_RENAME", "STAGE_READ",
            "FileSum", "FileWindow", "load_backend", "features", "digest_len", "rolling_checksum",
            "block_sums", "strong_sum", "block_strong_sums", "sig_records", "md4", "match",
-           "keep_freed_memory", "copy_install", "install_temp", "StopFlag", "files_equal"]
+           "keep_freed_memory", "copy_install", "install_temp", "open_beneath", "StopFlag",
+           "files_equal"]
 
 _DIGEST_LEN = {Checksum.NONE: 0, Checksum.MD4: 16, Checksum.MD5: 16, Checksum.SHA1: 20,
                Checksum.XXH64: 8, Checksum.XXH3: 8, Checksum.XXH128: 16}
@@ -84,6 +85,7 @@ match = _backend.match
 keep_freed_memory = _backend.keep_freed_memory
 copy_install = _backend.copy_install
 install_temp = _backend.install_temp
+open_beneath = _backend.open_beneath
 files_equal = _backend.files_equal
 StopFlag = _backend.StopFlag
 

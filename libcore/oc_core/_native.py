@@ -1,4 +1,7 @@
 """Thin wrappers over libcore (cffi API mode). Same functions as _pure.py."""
+import errno
+import os
+
 from . import _types
 from ._oc_core import ffi, lib
 from ._types import AT_FDCWD, SigTable
@@ -6,7 +9,7 @@ from .window import FileWindow
 
 __all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums",
            "sig_records", "md4", "Md4", "match", "simd_level", "force_scalar",
-           "StopFlag", "copy_install", "install_temp", "files_equal"]
+           "StopFlag", "copy_install", "install_temp", "open_beneath", "files_equal"]
 
 NAME = "native"
 _BATCH = 512
@@ -170,6 +173,18 @@ def install_temp(fd: int, tmp: bytes, dst: bytes, set_bits: int, uid: int, gid: 
     stage = ffi.new("int *")
     return lib.oc_install_temp(fd, tmp_dir, tmp, dst_dir, dst, set_bits, uid, gid, mode,
                                mtime, mtime_nsec, stage), stage[0]
+
+
+def open_beneath(dir_fd: int, path: bytes, flags: int) -> int:
+    """beneath.c oc_open_beneath: a descriptor of path below dir_fd (symlinks followed
+    while they stay below it); OSError (EXDEV: one leads out)."""
+    fd = lib.oc_open_beneath(dir_fd, path, flags)
+    if fd == -errno.ENOSYS:  # (a kernel before 5.6: the reference's walk)
+        from . import _pure
+        return _pure.open_beneath(dir_fd, path, flags)
+    if fd < 0:
+        raise OSError(-fd, os.strerror(-fd), os.fsdecode(path))
+    return fd
 
 
 def files_equal(a: bytes, a_flags: int, b: bytes, size: int) -> int:

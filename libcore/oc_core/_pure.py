@@ -32,7 +32,7 @@ from .window import FileWindow
 
 __all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums",
            "sig_records", "md4", "Md4", "match", "simd_level", "StopFlag", "copy_install",
-           "install_temp", "files_equal"]
+           "install_temp", "open_beneath", "files_equal"]
 
 NAME = "pure"
 _M32 = 0xFFFFFFFF
@@ -345,6 +345,49 @@ def install_temp(fd: int, tmp: bytes, dst: bytes, set_bits: int, uid: int, gid: 
         return 0, stage
     except OSError as e:
         return -e.errno, stage
+
+
+_MAX_LINKS = 40
+
+
+def open_beneath(dir_fd: int, path: bytes, flags: int) -> int:
+    """The reference of beneath.c oc_open_beneath (openat2 with RESOLVE_BENEATH): path
+    walked a name at a time below dir_fd, a symlink's target spliced in where it stays
+    below (relative, its ".." never past dir_fd), EXDEV where it would leave."""
+    def leave():
+        return OSError(errno.EXDEV, os.strerror(errno.EXDEV), os.fsdecode(path))
+    if path.startswith(b"/"):
+        raise leave()
+    todo = [p for p in path.split(b"/") if p not in (b"", b".")]
+    held = [os.dup(dir_fd)]  # the directories walked, dir_fd's own first
+    links = 0
+    try:
+        while todo:
+            name = todo.pop(0)
+            if name == b"..":
+                if len(held) == 1:
+                    raise leave()
+                os.close(held.pop())
+                continue
+            st = os.lstat(name, dir_fd=held[-1])
+            if stat.S_ISLNK(st.st_mode):
+                links += 1
+                target = os.readlink(name, dir_fd=held[-1])
+                if links > _MAX_LINKS:
+                    raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), os.fsdecode(path))
+                if target.startswith(b"/"):
+                    raise leave()
+                todo[:0] = [p for p in target.split(b"/") if p not in (b"", b".")]
+                continue
+            if todo:
+                held.append(os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+                                    | os.O_CLOEXEC, dir_fd=held[-1]))
+                continue
+            return os.open(name, flags | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=held[-1])
+        return os.open(b".", flags | os.O_CLOEXEC, dir_fd=held[-1])
+    finally:
+        for fd in held:
+            os.close(fd)
 
 
 def files_equal(a: bytes, a_flags: int, b: bytes, size: int) -> int:

@@ -3,7 +3,8 @@
 run before anything is sent (main.c do_recv, exit 1), and the way to it follows root's and
 our own symlinks only (syscall.c secure_mkstemp): through another user's, each file fails
 with "mkstemp ... failed" (its data read past, exit 23) and nothing lands outside, unless
---insecure-links. Compared with upstream in a local copy, a pull and a push to our server."""
+--insecure-links; one with a ".." in it fails so too (EINVAL). Compared with upstream in
+a local copy, a pull and a push to our server."""
 import os
 import subprocess
 
@@ -30,7 +31,8 @@ def _tree(root):
 
 CASES = [["-T", "in"], ["-T", "here"], ["-T", "plain"], ["-T", "/nonexistent-dir"],
          ["-T", "{root}/ours"], ["-T", "{root}/theirs"], ["-T", "{root}/theirs/"],
-         ["-T", "{root}/theirs", "--insecure-links"], ["--temp-dir={root}/in/../../theirs"]]
+         ["-T", "{root}/theirs", "--insecure-links"], ["--temp-dir={root}/in/../../theirs"],
+         ["-T", "../here"], ["-T", "{root}/here/../here"], ["-T", "in/.."]]
 
 
 def _run(prog: str, way: str, opts: list[str], root, tmp):

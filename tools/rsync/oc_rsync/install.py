@@ -121,27 +121,32 @@ def temp_file(directory: bytes, base: bytes, dir_fd: int = AT_FDCWD) -> tuple[in
             raise OSError(e.errno, e.strerror, name) from None
 
 
-def temp_file_in(temp_dir: bytes, base: bytes, insecure: bool = False) -> tuple[int, bytes]:
+def temp_file_in(temp_dir: bytes, base: bytes, insecure: bool = False
+                 ) -> tuple[int, bytes, int]:
     """temp_file() in the operator's --temp-dir, reached through root's or our own
     symlinks only (any with insecure), as upstream's secure_mkstemp walks to it for each
-    file. Names are the directory, "/" and the name, as upstream joins them; OSError
-    names the one tried ("BASE.XXXXXX" when the directory was not reached)."""
+    file: (descriptor, name, the directory's descriptor, the caller's to close once the
+    file is renamed through it, so a symlink on the way swapped meanwhile cannot change
+    what is renamed). Names are the directory, "/" and the name, as upstream joins them;
+    OSError names the one tried ("BASE.XXXXXX" when the directory was not reached); a
+    temp dir with a ".." in it is refused (EINVAL), as upstream's secure_mkstemp refuses
+    one."""
     try:
+        if b"/../" in b"/" + temp_dir + b"/":
+            raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
         dfd = open_operator_path(temp_dir, os.O_RDONLY | os.O_DIRECTORY, 0, insecure)
     except OSError as e:
         raise e.__class__(e.errno, e.strerror,
                           temp_dir + b"/" + temp_name(b"", base, True, b"XXXXXX")) from None
-    try:
-        while True:
-            name = temp_name(b"", base, True)
-            try:
-                return os.open(name, _CREATE, 0o600, dir_fd=dfd), temp_dir + b"/" + name
-            except FileExistsError:
-                continue
-            except OSError as e:
-                raise OSError(e.errno, e.strerror, temp_dir + b"/" + name) from None
-    finally:
-        os.close(dfd)
+    while True:
+        name = temp_name(b"", base, True)
+        try:
+            return os.open(name, _CREATE, 0o600, dir_fd=dfd), temp_dir + b"/" + name, dfd
+        except FileExistsError:
+            continue
+        except OSError as e:
+            os.close(dfd)
+            raise OSError(e.errno, e.strerror, temp_dir + b"/" + name) from None
 
 
 def remove_temp(name: bytes, dir_fd: int = AT_FDCWD) -> None:

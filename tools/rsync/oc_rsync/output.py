@@ -60,6 +60,7 @@ class Output:
         self.on_deleted = None  # a server: report each deletion to the client
         self.server = False     # a server's item lines are the client's to print
         self._listing = False   # "... file list ... " written, "done" to follow
+        self._counted = False   # a running count of it written (list_count)
         self._needs_newline = False
         self._overall = None    # --info=progress2
         self.log_file = None    # --log-file
@@ -220,17 +221,29 @@ class Output:
             self._write(self.out, f"{what} incremental file list\n")
             return
         self._listing = what is not None
+        self._counted = False
         if what is not None:  # a message meanwhile starts on a new line, and "done" on
             self._write(self.out, f"{what} file list ... ", True)  # its own after it
-            if what == "building" and info_level(self.o, "FLIST") >= 2:
-                self._write(self.out, " 0 files...\r", True)  # (upstream's count
-            return  # of the list being built, from its first entry; not updated here)
+            return
         with self.lock:
             self._needs_newline = False
         if info_level(self.o, "FLIST") >= 2:
             self._write(self.out, f"{count} file{' ' if count == 1 else 's '}to consider\n")
         else:
             self._write(self.out, "done\n")
+
+    def list_count(self, count: int) -> None:
+        """--info=flist2 (--progress): upstream's running " N files...\r" while a list is
+        built (before each 100th entry, from the first) or received (after it); the
+        first starts on a new line, the next overwrite it (flist.c
+        emit_filelist_progress)."""
+        if not self._listing or self.o.quiet or info_level(self.o, "FLIST") < 2:
+            return
+        if self._counted:
+            with self.lock:
+                self._needs_newline = False
+        self._counted = True
+        self._write(self.out, f" {count} files...\r", True)
 
     def _shown(self, text: str) -> str:
         """A message as upstream writes one (log.c rwrite, filtered_fwrite): control

@@ -10,6 +10,7 @@ import os
 import stat
 import threading
 
+import oc_core
 from oc_core.operator_paths import UNTRUSTED_SYMLINK_TEXT, UntrustedSymlink, open_operator_path
 from oc_wire.errors import OcError, ProtocolError
 from oc_wire.flist_entry import FileEntry
@@ -65,12 +66,14 @@ def _trusted_way(path: bytes, step: str, insecure: bool) -> None:
 
 class HeldDirs:
     """Descriptors of the destination's directories for the receiver's writes (upstream:
-    its held directory descriptors, syscall.c do_rename_at): each is reached from the
-    top directory's own descriptor one name at a time, never through a symlink (with -K
-    through one to a directory, as the generator uses them), and kept for the next file
-    there. A parent swapped for a symlink while files arrive (by someone who can write
-    in the destination) then cannot lead a temp file or a rename outside: the swap is
-    refused (ELOOP) or the writes stay in the directory that was there."""
+    its held directory descriptors and confined resolver, syscall.c do_rename_at): each
+    is reached from the top directory's own descriptor without leaving it (symlinks
+    inside the tree are followed, as upstream's are; one that leads out is refused,
+    EXDEV; with -K any symlink to a directory is followed, as the generator uses them)
+    and kept for the next file there. A parent swapped for a symlink out of the tree
+    while files arrive (by someone who can write in the destination) then cannot lead a
+    temp file or a rename outside: the swap is refused, or the writes stay in the
+    directory that was there."""
 
     LIMIT = 64  # descriptors kept (files arrive directory by directory)
 
@@ -92,13 +95,15 @@ class HeldDirs:
         return fd
 
     def _open(self, rel: bytes) -> int:
+        flags = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
         if not rel:
-            return os.open(self.top, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        parent, _, name = rel.rpartition(b"/")
-        at = self._fd(parent)
-        fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
-                     | (0 if self.follow else os.O_NOFOLLOW), dir_fd=at)
-        while len(self._fds) >= self.LIMIT:  # the oldest go (the parent just used stays)
+            return os.open(self.top, flags)
+        if self.follow:
+            parent, _, name = rel.rpartition(b"/")
+            fd = os.open(name, flags, dir_fd=self._fd(parent))
+        else:
+            fd = oc_core.open_beneath(self._fd(b""), rel, flags)
+        while len(self._fds) >= self.LIMIT:  # the oldest go (the top just used stays)
             os.close(self._fds.pop(next(iter(self._fds))))
         return fd
 

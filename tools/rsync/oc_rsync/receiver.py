@@ -304,6 +304,8 @@ class Receiver:
                     self._keep_partial(e, path, tmp_name)  # an interrupted file
                 elif not complete or not self.partial:
                     remove_temp(tmp_name, tmp_dir)
+            if self.temp_dir and not in_place:
+                os.close(tmp_dir)
 
     def _open_output(self, target: bytes, in_place: bool) -> tuple[int, bytes, int]:
         """Where the new data goes: target itself in place, else a temp file in the
@@ -318,8 +320,8 @@ class Receiver:
             held = self.dest.dir_fd(target)
         except OSError as e:  # (a parent swapped for a symlink: no temp file is made)
             raise OSError(e.errno, e.strerror, temp_name(d, base, tail=b"XXXXXX")) from None
-        if self.temp_dir:
-            return *temp_file_in(self.temp_dir, base, self.insecure), AT_FDCWD
+        if self.temp_dir:  # (its descriptor is this file's: closed by the caller)
+            return temp_file_in(self.temp_dir, base, self.insecure)
         return *temp_file(d or b".", base, held), held
 
     def _output_failed(self, exc: OSError, in_place: bool) -> None:

@@ -82,13 +82,19 @@ def pruned_dirs(entries: list[FileEntry]) -> dict[int, FileEntry]:
 
 
 def build_first(sources: list[bytes], sel: Selection, rules, errors: ScanErrors,
-                inc: bool, protocol: int):
+                inc: bool, protocol: int, counted=None):
     """The sender's first list as SendItems, and with incremental recursion the
-    IncrementalBuild whose lists() come after it (else None)."""
+    IncrementalBuild whose lists() come after it (else None). counted(n): told before
+    every 100th entry of a whole list, from the first (--info=flist2's count)."""
     if inc:
         b = IncrementalBuild(sources[0], sel, rules, errors, sort_key(protocol))
         return [SendItem(e, path) for e, path in b.first()], b
-    return [SendItem(e, path) for e, path in build_items(sources, sel, rules, errors)], None
+    items: list[SendItem] = []
+    for e, path in build_items(sources, sel, rules, errors):
+        if counted is not None and not len(items) % 100:
+            counted(len(items))
+        items.append(SendItem(e, path))
+    return items, None
 
 
 def send_tree(sender: Sender, items: list[SendItem], build, report, remove_sources: bool,
@@ -154,6 +160,8 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
         received = dec.read_list(conn.reader)
         if refuse is not None:
             refuse(received)
+        for n in range(100, len(received) + 1, 100):  # (--info=flist2: a receiving
+            out.list_count(n)                          # client's count of the list)
         if chmod:  # a receiving client changes the modes as it reads them (flist.c)
             for e in received:
                 tweak_entry(e, chmod)

@@ -207,7 +207,8 @@ def push(o: Options, srcs: list[str], dest, out: Output, rules: FilterRules, nam
                 conn.start_mux_in()
         elif names is not None:
             sources = sources_for(sources[0], names_in(names, o.from0))
-        items, build = build_first(sources, sel, rules.for_sender(), errors, neg.inc_recurse, p)
+        items, build = build_first(sources, sel, rules.for_sender(), errors, neg.inc_recurse, p,
+                                   out.list_count)
         report = scan_reporter(errors, lambda t: out.error(t, "sender"), out.info, out.warning)
         said = report()  # (the scan's notes come before "done", as upstream's)
         out.list_progress(None, count=len(items))
