@@ -22,16 +22,20 @@ _SHELL_CHARS = "!#$&;|<>(){}\"'` \t\n\r\\"
 _WILD_CHARS = "*?[]"
 
 
-def safe_arg(arg: str, filename: bool = True, am_sender: bool = True) -> str:
+def safe_arg(arg: str, filename: bool = True, am_sender: bool = True,
+             relative: bool = False) -> str:
     """An argument made safe for the remote shell, which re-splits what ssh joins
     (upstream: options.c safe_arg, the default since 3.2.4): shell characters get a
     backslash (and wildcards too in option values), a file name starting with '-' gets
-    "./", one starting with '~' that we fetch is kept literal."""
+    "./", one starting with '~' that we fetch is kept literal when the sender would
+    list it by the name the shell gave it: without a '/', or with -R and no "/./"
+    (its names would not be the ones asked for)."""
     escapes = _SHELL_CHARS if filename else _WILD_CHARS + _SHELL_CHARS
     out = []
     if filename and arg.startswith("-"):
         out.append("./")
-    if filename and arg.startswith("~") and not am_sender and "/" not in arg:
+    if filename and arg.startswith("~") and not am_sender and (
+            "/" not in arg or relative and "/./" not in arg):
         out.append("\\")
     for i, ch in enumerate(arg):
         if ch == "\\":
@@ -228,5 +232,6 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
         args.append("--mkpath")
     args += [quoted(word) for word in o.remote_options]  # -M, as given
     if shell and not o.old_args:
-        paths = [safe_arg(x, True, am_sender) for x in paths]
+        relative = o.relative and not (o.files_from and files_from_host(o.files_from))
+        paths = [safe_arg(x, True, am_sender, relative) for x in paths]
     return args + ["."] + paths

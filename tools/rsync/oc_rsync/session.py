@@ -240,6 +240,31 @@ def push(o: Options, srcs: list[str], dest, out: Output, rules: FilterRules, nam
         return _finish(proc, out.exit_code(sender.io_error))
 
 
+def _requested(o: Options, srcs: list[str], names):
+    """unrequested_names() for what this pull asks for: its operands (past the first
+    with a local --files-from, whose names count instead); None where upstream trusts
+    the sender's names (--old-args, a --files-from on the remote side)."""
+    if o.old_args or (o.files_from and files_from_host(o.files_from)):
+        return None
+    from .implied import unrequested_names
+    args = [os.fsencode(s) or b"." for s in (srcs[1:] if names is not None else srcs)]
+    if names is not None:
+        args += [n for n in wire_form(names, o.from0).split(b"\0") if n]
+    return unrequested_names(args, o.recursive, o.dirs or o.recursive, o.relative)
+
+
+def _refusals(*checks):
+    """One list check made of those given (None: none)."""
+    checks = [c for c in checks if c is not None]
+    if not checks:
+        return None
+
+    def check(entries) -> None:
+        for c in checks:
+            c(entries)
+    return check
+
+
 def pull(o: Options, srcs: list[str], dest: str, user, host, out: Output,
          rules: FilterRules, names) -> int:
     """Receive SRCS from HOST into DEST; NAMES: the --files-from list read here."""
@@ -264,7 +289,7 @@ def pull(o: Options, srcs: list[str], dest: str, user, host, out: Output,
         out.list_progress("receiving", neg.inc_recurse)
         receive_files(conn, neg, o, os.fsencode(dest), out, server_sender=True,
                       rules=rules.for_receiver(o.delete_excluded),
-                      refuse=refused_names(rules))
+                      refuse=_refusals(refused_names(rules), _requested(o, srcs, names)))
         if batch:
             batch.close()
         out.summary(p, *(out.stats.peer_bytes or (conn.counted_out, conn.counted_in)))

@@ -1,0 +1,52 @@
+"""The rules a pulling client's operands imply (implied.py, after upstream's exclude.c
+add_implied_include): the patterns and slash counts as upstream builds them, and what
+the check lets through."""
+import stat
+
+import pytest
+from oc_rsync.implied import UnrequestedName, implied_rules, unrequested_names
+from oc_wire.flist_entry import FileEntry
+
+
+def _rules(arg: bytes, recurse=True, dirs=True, relative=False):
+    out = []
+    implied_rules(arg, recurse, dirs, relative, out)
+    return [(r.pattern, r.slash_cnt, r.directory) for r in out]
+
+
+@pytest.mark.parametrize("arg, relative, recurse, want", [
+    (b"/p/src", False, True, [(b"/src", 1, False), (b"/src/**", 2, False)]),
+    (b"/p/src/", False, True, [(b"/**", 1, False)]),
+    (b"/p/src/a", False, False, [(b"/a", 1, False), (b"/a/*", 2, False)]),
+    (b".", False, True, [(b"/**", 1, False)]),
+    (b"p/*.txt", False, True, [(b"/*.txt", 1, False), (b"/*.txt/**", 2, False)]),
+    (b"p/[x]", False, True, [(b"/[x]", 1, False), (b"/\\[x]", 1, False),
+                             (b"/[x]/**", 2, False), (b"/\\[x]/**", 2, False)]),
+    (b"p/a\\b", False, True, [(b"/a\\b", 1, False), (b"/a\\\\b/**", 2, False)]),
+    (b"p/a\\]", False, True, [(b"/a]", 1, False), (b"/a]/**", 2, False)]),
+    (b"p/./q/r", True, True, [(b"/q/r", 2, False), (b"/q", 1, True), (b"/q/r/**", 3, False)]),
+    (b"p//q/", True, True, [(b"/p/q", 2, False), (b"/p", 1, True), (b"/p/q/**", 3, False)]),
+    (b"p//q/./", True, True, [(b"/**", 1, False)]),
+    (b"/abs/d", True, False, [(b"/abs/d", 2, False), (b"/abs", 1, True),
+                              (b"/abs/d/*", 3, False)]),
+])
+def test_patterns_as_upstream_builds_them(arg, relative, recurse, want):
+    assert _rules(arg, recurse, True, relative) == want
+
+
+def _entry(name: bytes, is_dir: bool = False) -> FileEntry:
+    return FileEntry(name, (stat.S_IFDIR | 0o755) if is_dir else (stat.S_IFREG | 0o644))
+
+
+def test_the_check():
+    check = unrequested_names([b"/p/sub", b"/p/a"], True, True, False)
+    check([_entry(b"."), _entry(b"sub", True), _entry(b"sub/x/y"), _entry(b"a")])
+    with pytest.raises(UnrequestedName) as got:
+        check([_entry(b"b")])
+    assert str(got.value) == "ERROR: rejecting unrequested file-list name: b"
+    assert got.value.exit_code == 4
+    rel = unrequested_names([b"/p/./q/r"], False, False, True)
+    rel([_entry(b"q", True), _entry(b"q/r")])
+    with pytest.raises(UnrequestedName):
+        rel([_entry(b"q")])  # a parent is only a directory
+    assert unrequested_names([b""], False, False, False) is None
