@@ -910,8 +910,9 @@ def test_byte_totals_leave_out_the_set_up_exchange(tmp_path):
     """"Total bytes received" counts from the end of the set-up exchange (version,
     compat flags, name lists, seed: 46 bytes here) to the stats, as upstream's buffered
     I/O does: a push to an upstream server receives what upstream's client receives, up
-    to a frame header or two (upstream's own count moves by 4 bytes from run to run, as
-    its server cuts its messages into frames by timing). Sent totals differ by frame
+    to a few frame headers (upstream's own count moves by 4 bytes from run to run, as
+    its server cuts its messages into frames by timing, and by 12 on a loaded machine:
+    seen once in a full suite run while other tests ran). Sent totals differ by frame
     headers too: our frames are cut elsewhere."""
     src, basis = _tree(tmp_path, False)
     ref, ours = tmp_path / "ref", tmp_path / "ours"
@@ -925,7 +926,7 @@ def test_byte_totals_leave_out_the_set_up_exchange(tmp_path):
         line, = [x for x in out.decode(errors="replace").splitlines()
                  if x.startswith("Total bytes received")]
         return int(line.split(":")[1].replace(",", ""))
-    assert abs(received(got.stdout) - received(want.stdout)) <= 8
+    assert abs(received(got.stdout) - received(want.stdout)) <= 16
 
 
 def _owners_tree(root):

@@ -100,3 +100,16 @@ def test_remote_options_reach_the_receiving_side(tmp_path, direction):
     assert got.returncode == want.returncode == 0, got.stderr
     assert _snapshot(ours, True, True) == _snapshot(ref, True, True)
     assert not (ref / "brand-new").exists()
+
+
+@pytest.mark.parametrize("args", [["--delete"], ["-d"], ["-d", "--delete"], ["--list-only"]],
+                         ids=lambda v: " ".join(v))  # (-r: our 'i' differs, see README)
+@pytest.mark.parametrize("push", [True, False], ids=["push", "pull"])
+def test_files_from_command_as_upstreams(tmp_path, push, args):
+    """--files-from implies -d; its server is told so only where upstream tells it
+    (options.c: an implied -d goes with --list-only, or with --delete to a receiving
+    server): a pushing client's --delete without it makes the server refuse the run."""
+    _tree(tmp_path / "src", False)
+    (tmp_path / "list").write_text("a\n")
+    assert _command(RSYNC, [f"--files-from={tmp_path}/list", *args], tmp_path, push) == \
+        _command(OC, [f"--files-from={tmp_path}/list", *args], tmp_path, push)

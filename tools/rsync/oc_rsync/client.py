@@ -57,8 +57,8 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
     try:
         o = parse_args(argv)
     except UsageError as e:
-        stderr.write(f"{PROG}: {e}\n" + closing_line(PROG, 1))
-        return 1
+        stderr.write(e.line(PROG) + "\n" + closing_line(PROG, e.exit_code))
+        return e.exit_code
     if o.version:
         from .version import version_text
         stdout.write(version_text(o.version))
@@ -88,9 +88,8 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
     if o.info_help or (o.debug and "help" in o.debug.lower().split(",")):
         stdout.write(INFO_HELP if o.info_help else DEBUG_HELP)
         return 0
-    if not o.operands:
-        stderr.write(f"{PROG}: no source or destination given (see upstream's rsync(1) "
-                     "for the syntax)\n" + closing_line(PROG, 1))
+    if not o.operands:  # (upstream: usage(FERROR), the help on standard error)
+        stderr.write(HELP + closing_line(PROG, 1))
         return 1
     remote_listing = len(o.operands) == 1 or (o.list_only and not _is_remote(o.operands[-1]))
     if remote_listing:  # listing a remote source: a pull that only prints the list
@@ -140,8 +139,8 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
             stderr.write(closing_line(PROG, code))
         return code
     except UsageError as e:
-        stderr.write(f"{PROG}: {e}\n" + closing_line(PROG, 1))
-        return 1
+        stderr.write(e.line(PROG) + "\n" + closing_line(PROG, e.exit_code))
+        return e.exit_code
     except PeerExited as e:  # its messages said it all
         return e.exit_code
     except (OcError, OSError) as e:

@@ -17,6 +17,7 @@ What is copied
       --copy-unsafe-links  --safe-links    -H, --hard-links
   -p, --perms  -E, --executability  -o, --owner  -g, --group  -D (--devices --specials)
   -t, --times  -U, --atimes  -O, --omit-dir-times  -J, --omit-link-times  --numeric-ids
+      --chmod=CHMOD  --chown=USER:GROUP  --usermap=STRING  --groupmap=STRING
   -R, --relative  --no-implied-dirs  -x, --one-file-system  -m, --prune-empty-dirs
       --files-from=FILE  -0, --from0   --mkpath
 Which files
@@ -39,6 +40,6 @@ What it says
       --log-file=FILE  --log-file-format=FORMAT  --stats  -h, --human-readable
       --progress  --info=FLAGS (--info=help)  -8, --8-bit-output  -n, --dry-run
       --list-only  -V, --version  --help
-Not here yet: the daemon (HOST::MODULE, rsync://), incremental recursion, backups,
---link-dest/--copy-dest/--compare-dest, ACLs and xattrs, --chmod/--chown, --iconv.
+Not here yet: the daemon (HOST::MODULE, rsync://), backups, --delay-updates,
+--link-dest/--copy-dest/--compare-dest, ACLs and xattrs, --iconv, --fuzzy's basis.
 """

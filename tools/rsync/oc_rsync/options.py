@@ -17,7 +17,15 @@ __all__ = ["Options", "UsageError", "parse_args", "files_from_host", "filter_tra
 
 
 class UsageError(Exception):
-    exit_code = 1
+    """A command line upstream refuses: its words after "rsync: ", or alone (plain),
+    and its exit code."""
+
+    def __init__(self, text: str, plain: bool = False, exit_code: int = 1):
+        super().__init__(text)
+        self.plain, self.exit_code = plain, exit_code
+
+    def line(self, prog: str) -> str:
+        return str(self) if self.plain else f"{prog}: {self}"
 
 
 # name -> (field, kind): kind "flag" sets True, "count" adds 1, "value" takes an argument
@@ -83,7 +91,7 @@ _LONG = {
     "log-file-format": ("log_file_format", "value"),
     # --info: progress, stats and name levels are honoured, other words accepted;
     # --debug: FILTER and DEL are used (debug_on); the other flags change nothing
-    "info": ("info", "list"), "debug": ("debug", "value"),
+    "info": ("info", "list"), "debug": ("debug", "list"),
     "new-compress": ("compress_choice", "zlibx"), "old-compress": ("compress_choice", "zlib"),
 }
 _SHORT = {"a": "archive", "r": "recursive", "d": "dirs", "l": "links", "L": "copy-links",
@@ -104,6 +112,7 @@ class Options:
     recursive: bool = False
     recursive_explicit: bool = False  # -r said outright, not through -a (upstream: 2)
     dirs: bool = False
+    dirs_implied: bool = False  # -d came from --files-from, not the command line
     links: bool = False
     copy_links: bool = False
     copy_unsafe_links: bool = False
@@ -293,7 +302,7 @@ def _apply_info(v: dict, text: str) -> None:
     for word in filter(None, re.split(r"[,\s]+", text)):
         m = re.fullmatch(r"([a-z]+?)(\d*)", word.lower())
         if not m or m.group(1) not in _INFO_WORDS:
-            raise UsageError(f"Unknown --info item: \"{word}\"")
+            raise UsageError(f"Unknown --info item: \"{word}\"", True)
         name, level = m.group(1), int(m.group(2)) if m.group(2) else 1
         if name in ("progress", "all"):
             v["progress"], v["progress2"] = level == 1, level >= 2
@@ -399,33 +408,6 @@ def filter_trace(o: "Options") -> bool:
     return debug_on(o, "filter")
 
 
-_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4,
-          "p": 1024 ** 5}
-
-
-def parse_size(text: str) -> int:
-    """upstream options.c parse_size_arg: a number with an optional K/M/G/T/P suffix
-    (powers of 1024, or of 1000 with a trailing "B" as in "KB"; "KiB" is 1024), and an
-    optional +1/-1 adjustment."""
-    import re
-    m = re.fullmatch(r"(\d+(?:\.\d*)?)([bkmgtp]?)(i?b?)([+-]1)?", text.strip().lower())
-    if not m:
-        raise ValueError(text)
-    num, unit, tail, adj = m.groups()
-    mult = _UNITS[unit]
-    if unit and unit != "b" and tail == "b":
-        mult = 1000 ** "bkmgtp".index(unit)
-    return int(float(num) * mult) + (int(adj) if adj else 0)
-
-
-def parse_rate(text: str) -> int:
-    """--bwlimit: KiB per second, or a size with a unit per second (upstream: options.c,
-    parse_size_arg with K as the default unit); bytes per second here."""
-    import re
-    text = text.strip()
-    return int(float(text) * 1024) if re.fullmatch(r"\d+(\.\d*)?", text) else parse_size(text)
-
-
 def parse_args(argv: list[str]) -> Options:
     v: dict = {}
     operands = []
@@ -456,6 +438,9 @@ def parse_args(argv: list[str]) -> Options:
                         raise UsageError(f"option {a} requires an argument")
                     value = argv[i]
                     i += 1
+                # (how a value is named in popt's messages: "--NAME=VALUE" as given so,
+                # else the value alone)
+                v.setdefault("_shown", {})[_LONG[name][0]] = a if eq else value
             elif eq:
                 raise UsageError(f"option --{name} does not take an argument")
             _set(v, name, value, negate)
@@ -488,16 +473,17 @@ def parse_args(argv: list[str]) -> Options:
                 _set(v, name, value, False)
         else:
             operands.append(a)
-    for key, conv in (("protocol", int), ("compress_level", int), ("checksum_seed", int),
-                      ("block_size", int), ("modify_window", int), ("max_size", parse_size),
-                      ("min_size", parse_size), ("max_delete", int), ("timeout", int),
-                      ("contimeout", int), ("bwlimit", parse_rate)):
+    shown = v.pop("_shown", {})
+    for key in ("protocol", "compress_level", "checksum_seed", "modify_window", "max_delete",
+                "timeout", "contimeout"):  # (upstream: popt's integers)
         if key in v and isinstance(v[key], str):
-            try:
-                v[key] = conv(v[key])
-            except ValueError:
-                raise UsageError(f"--{key.replace('_', '-')} value is invalid: "
-                                 f"{v[key]}") from None
+            v[key] = _popt_int(v[key], shown.get(key, v[key]))
+    for key, suffix, low, high, zero in (  # (a client checks --block-size against
+            ("block_size", "b", 0, 1 << 17, False),  # protocol 30's maximum, any --protocol)
+            ("max_size", "b", 0, -1, False), ("min_size", "b", 0, -1, False),
+            ("bwlimit", "K", 512, -1, True)):
+        if key in v and isinstance(v[key], str):
+            v[key] = parse_size_arg(v[key], suffix, key.replace("_", "-"), low, high, zero)
     _args_env(v)
     if v.get("crtimes"):  # Linux cannot set creation times (upstream's build: same)
         raise UsageError("This rsync does not support --crtimes (-N)")
@@ -506,6 +492,15 @@ def parse_args(argv: list[str]) -> Options:
     v["stats_given"] = bool(v.get("stats"))
     if "info" in v:
         _apply_info(v, ",".join(v.pop("info")))
+    if "debug" in v:
+        v["debug"] = _checked_debug(",".join(v["debug"]))
+    for key, known, what in (("compress_choice", _COMPRESS_NAMES, "compress"),
+                             ("checksum_choice", _CHECKSUM_NAMES, "checksum")):
+        if v.get(key):  # (upstream: compat.c, checksum.c; --checksum-choice=A,B)
+            names = v[key].split(",", 1) if key == "checksum_choice" else [v[key]]
+            for name in names:
+                if name.lower() not in known:
+                    raise UsageError(f"unknown {what} name: {name}", True, 4)
     if v.get("only_write_batch"):  # a file name: the batch, with nothing done to DEST
         v["write_batch"], v["only_write_batch"] = v["only_write_batch"], True
     if v.get("out_format") and "%i" in v["out_format"].replace("%%", ""):
@@ -518,6 +513,7 @@ def parse_args(argv: list[str]) -> Options:
     if v.get("files_from"):  # upstream: -a's -r is off, -d and -R are implied
         if not explicit_r:
             v["recursive"] = False
+        v["dirs_implied"] = not v.get("dirs")
         v["dirs"] = True
         if not explicit_rel:
             v["relative"] = True
@@ -559,7 +555,118 @@ def parse_args(argv: list[str]) -> Options:
         v["compress"] = v["compress_implied"] = True  # (upstream: CPRES_AUTO)
     if "protocol" in v and not 28 <= v["protocol"] <= 32:
         raise UsageError(f"--protocol={v['protocol']} is not supported (28..32)")
+    if v.get("delete") and not (v.get("recursive") or v.get("dirs")):
+        raise UsageError("--delete does not work without --recursive (-r) or --dirs (-d).")
     return Options(operands=tuple(operands), **v)
+
+
+_COMPRESS_NAMES = frozenset(("auto", "zstd", "lz4", "zlibx", "zlib", "none"))
+_CHECKSUM_NAMES = frozenset(("auto", "xxh128", "xxh3", "xxh64", "xxhash", "md5", "md4",
+                             "sha1", "none"))
+_DEBUG_WORDS = frozenset(("acl", "backup", "bind", "chdir", "connect", "cmd", "del",
+                          "deltasum", "dup", "exit", "filter", "flist", "fuzzy", "genr",
+                          "hash", "hlink", "iconv", "io", "nstr", "own", "proto", "recv",
+                          "send", "time", "all", "none", "help"))
+
+
+def _checked_debug(text: str) -> str:
+    """--debug's words, each known (upstream: options.c parse_output_words)."""
+    import re
+    for word in filter(None, re.split(r"[,\s]+", text)):
+        m = re.fullmatch(r"([a-z]+?)(\d*)", word.lower())
+        if not m or m.group(1) not in _DEBUG_WORDS:
+            raise UsageError(f"Unknown --debug item: \"{word}\"", True)
+    return text
+
+
+def _popt_int(text: str, shown: str) -> int:
+    """An integer option's value as popt reads it: C's strtol with base 0 (0x hex, a
+    leading 0 octal, an empty value 0), the whole value, within an int; else upstream's
+    words, naming the option as it was given ("--timeout=5x", or the value alone when
+    it came as the next word)."""
+    import re
+    m = re.fullmatch(r"\s*([-+]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)?", text)
+    if m is None or (m.group(2) is None and text.strip()):
+        raise UsageError(f"{shown}: invalid numeric value")
+    digits = m.group(2) or "0"
+    n = int(digits, 16 if digits[:2].lower() == "0x" else 8 if digits[0] == "0" else 10)
+    n = -n if m.group(1) == "-" else n
+    if not -(1 << 31) <= n < 1 << 31:
+        raise UsageError(f"{shown}: number too large or too small")
+    return n
+
+
+def _human3(n: int) -> str:
+    """upstream do_big_num(n, 3): 1024-based units with two decimals past 999."""
+    for unit in ("", "K", "M", "G", "T"):
+        if n < 1000 or unit == "T":
+            return f"{n}" if not unit else f"{n:.2f}{unit}"
+        n /= 1024
+    return str(n)
+
+
+def parse_size_arg(text: str, default_suffix: str, name: str, low: int, high: int,
+                   unlimited_0: bool) -> int:
+    """upstream options.c parse_size_arg, step for step: digits (and a '.' part), a unit
+    (B K M G T P, else default_suffix) counted in 1024s, in 1000s with a trailing "B"
+    ("KB"), "iB" 1024 again, an optional +1/-1; within low..high (high -1: no bound; 0
+    allowed when unlimited_0). Else upstream's words: "--NAME=TEXT is invalid", "is
+    too large (max: ...)", "is too small (min: ...)"."""
+    import re
+
+    def fail(err: str, limit: int = -1, which: str = "") -> UsageError:
+        more = ""
+        if which and limit >= 0:
+            more = f" ({which}: {_human3(limit)}" + (
+                " or 0 for unlimited)" if unlimited_0 and which == "min" else ")")
+        return UsageError(f"--{name}={text} is {err}{more}")
+    k, n = 0, len(text)
+    while k < n and text[k] in "0123456789":
+        k += 1
+    if k < n and text[k] == ".":
+        k += 1
+        while k < n and text[k] in "0123456789":
+            k += 1
+    unit = default_suffix
+    if k < n and text[k] not in "+-":
+        unit, k = text[k], k + 1
+    reps = "bkmgtp".find(unit.lower()) if len(unit) == 1 else -1
+    if reps < 0:
+        raise fail("invalid")
+    if k < n and text[k] in "bB":
+        mult, k = 1000, k + 1
+    elif k == n or text[k] in "+-":
+        mult = 1024
+    elif text[k:k + 2].lower() == "ib":
+        mult, k = 1024, k + 2
+    else:
+        raise fail("invalid")
+    size_max = high if high >= 0 else (1 << 63) - 1
+    scale = 1
+    for _ in range(reps):
+        if scale > size_max // mult:
+            raise fail("too large", high, "max")
+        scale *= mult
+    m = re.match(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?", text)  # (strtod)
+    number = float(m.group()) if m else 0.0
+    if number < 0 or number > size_max / scale or (high < 0 and number >= size_max / scale):
+        raise fail("too large", high, "max")
+    size = int(number * scale)
+    if k < n and text[k] in "+-" and text[k + 1:k + 2] == "1" and k:
+        if text[k] == "+":
+            if size == size_max:
+                raise fail("too large", high, "max")
+            size += 1
+        else:
+            size -= 1
+        k += 2
+    if k < n:
+        raise fail("invalid")
+    if size < 0 or (high >= 0 and size > high):
+        raise fail("too large", high, "max")
+    if size < low and (not unlimited_0 or size != 0):
+        raise fail("too small", low, "min")
+    return size
 
 
 def _atoi(text: str) -> int:

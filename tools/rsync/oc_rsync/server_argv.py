@@ -103,7 +103,8 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
     letters = ("s" if secluded else "") + "v" * min(o.verbose, 9)
     sending = am_sender  # (the letters in upstream's order, each on its condition)
     for on, ch in ((o.update, "u"), (o.dry_run, "n"), (o.links, "l"),
-                   (o.dirs and not o.recursive and not o.files_from, "d"),
+                   (o.dirs and not o.recursive and (not o.dirs_implied or o.list_only or (
+                       o.delete and am_sender)), "d"),  # (an implied -d only so)
                    (sending and o.keep_dirlinks, "K"), (sending and o.prune_empty_dirs, "m"),
                    (sending and o.omit_dir_times, "O"), (sending and o.omit_link_times, "J"),
                    (sending and o.fuzzy, "y"), (sending and o.fuzzy > 1, "y"),
