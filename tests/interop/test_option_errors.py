@@ -59,3 +59,23 @@ def test_no_operands_print_the_usage_on_standard_error(tmp_path):
         code, lines = _said(r)
         got.append((code, r.stdout, lines[-1], len(lines) > 20))
     assert got[1] == got[0]
+
+
+@pytest.mark.parametrize("choice", ["--zc=auto", "--zc=ZSTD", "--zc=None", "-z --zc=Zlib",
+                                    "--cc=auto", "--cc=MD5", "--cc=md5,xxh3", "--cc=XXH3"])
+@pytest.mark.parametrize("server", ["upstream", "oc"])
+def test_choice_names_in_any_case_and_auto(tmp_path, server, choice):
+    """--compress-choice and --checksum-choice in any case, "auto" as not given, a
+    checksum pair's transfer half: a pull ends as upstream's client's does (ours
+    failed with a KeyError or "expected a checksum name" for these)."""
+    from test_rsync_interop import _snapshot, _stub
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a").write_bytes(b"a" * 5000)
+    got = []
+    for prog, dst in ((RSYNC, "up"), (OC, "oc")):
+        r = subprocess.run([prog, "-a", *choice.split(), "-e", _stub(tmp_path),
+                            f"--rsync-path={OC if server == 'oc' else RSYNC}",
+                            f"localhost:{tmp_path}/src/", f"{dst}/"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=60)
+        got.append((r.returncode, _snapshot(tmp_path / dst, True, True)))
+    assert got[1] == got[0] and got[0][0] == 0

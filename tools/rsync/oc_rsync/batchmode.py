@@ -83,7 +83,7 @@ def _match_batch_flags(o: Options, h: BatchHeader, out: Output) -> Options:
 
 def check_write_batch(o: Options) -> None:
     """upstream refuses choices a batch cannot record."""
-    if o.compress_choice not in (None, "zlib"):
+    if (o.compress_choice or "zlib").lower() not in ("zlib", "none"):
         raise UsageError("--write-batch only supports the zlib compression")
     if o.checksum_choice:
         raise UsageError("--write-batch cannot be combined with --checksum-choice")

@@ -547,10 +547,13 @@ def parse_args(argv: list[str]) -> Options:
         v["partial"] = False
     elif v.get("partial_dir"):
         v["partial"] = True
-    if v.get("compress_choice"):  # upstream: --compress-choice implies -z ("none": off)
-        v["compress"] = v["compress_choice"] != "none"
-        if v["compress_choice"] == "none":
-            v["compress_choice"] = None
+    for key in ("compress_choice", "checksum_choice"):  # ("auto": as if not given; upstream
+        if (v.get(key) or "").lower() == "auto":       # sends no choice then)
+            v[key] = None
+    if v.get("compress_choice"):  # upstream: --compress-choice implies -z ("none": off,
+        v["compress"] = v["compress_choice"].lower() != "none"  # and told so)
+        if not v["compress"]:
+            v["compress_choice"] = "none"
     elif v.get("compress_level") is not None and not v.get("compress"):
         v["compress"] = v["compress_implied"] = True  # (upstream: CPRES_AUTO)
     if "protocol" in v and not 28 <= v["protocol"] <= 32:

@@ -120,7 +120,8 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
     letters += "x" * o.one_file_system
     if o.sparse:
         letters += "S"
-    if o.compress and not o.compress_implied and o.compress_choice in (None, "zlib"):
+    choice = (o.compress_choice or "").lower()  # (upstream: any case)
+    if o.compress and not o.compress_implied and choice in ("", "zlib"):
         letters += "z"  # (upstream: do_compression == CPRES_ZLIB; a level alone is AUTO)
     if o.protocol >= 30:  # (a forced older protocol goes without: upstream's
         letters += "e." + ("i" if allow_inc_recurse(o, am_sender) else "") + "LsfxCIvu"
@@ -157,9 +158,9 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
         args.append(f"--bwlimit={max(1, o.bwlimit // 1024)}")
     if o.checksum_choice:
         args.append(f"--checksum-choice={o.checksum_choice}")
-    if o.compress_choice == "zlibx":
+    if choice == "zlibx":
         args.append("--new-compress")
-    elif o.compress_choice == "zlib":
+    elif choice == "zlib":
         args.append("--old-compress")
     elif o.compress_choice:
         args.append(f"--compress-choice={o.compress_choice}")

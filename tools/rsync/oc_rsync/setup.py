@@ -53,14 +53,25 @@ class SetupChoices:
     write_batch: bool = False         # offer only what a batch can record
 
 
+def chosen(name: str | None, checksum: bool = False) -> str | None:
+    """A --checksum-choice or --compress-choice as the negotiation takes it: any case,
+    "auto" as none given, and of a checksum pair "A,B" the transfer's A (upstream:
+    checksum.c parse_checksum_choice, compat.c parse_compress_choice)."""
+    if not name:
+        return None
+    name = name.lower().split(",", 1)[0] if checksum else name.lower()
+    return None if name == "auto" else name
+
+
 def _strings(conn: Conn, c: SetupChoices, strings: bool, am_server: bool, env,
              protocol: int = 32, note=None) -> tuple[str | None, str]:
     """The checksum and compression names; note, when given, is told each side's list as
     a client's --debug=NSTR2 shows them (a peer too old to send one: the old default)."""
+    checksum_choice, compress_choice = chosen(c.checksum_choice, True), chosen(c.compress_choice)
     kinds = []
-    if not c.checksum_choice:
+    if not checksum_choice:
         kinds.append("checksum")
-    if c.compress and not c.compress_choice:
+    if c.compress and not compress_choice:
         kinds.append("compress")
     if c.write_batch:  # upstream compat.c getenv_nstr with write_batch
         env = {"RSYNC_CHECKSUM_LIST": "md5" if protocol >= 30 else "md4",
@@ -89,10 +100,10 @@ def _strings(conn: Conn, c: SetupChoices, strings: bool, am_server: bool, env,
             raise NegotiationFailed(f"a {k} choice both sides support (peer offered "
                                     f"{' '.join(peer) or 'nothing'})")
         got[k] = pick
-    checksum = c.checksum_choice or got.get("checksum")
+    checksum = checksum_choice or got.get("checksum")
     compression = "none"
     if c.compress:
-        compression = c.compress_choice or got.get("compress") or "zlib"
+        compression = compress_choice or got.get("compress") or "zlib"
         if effective_level(compression, c.compress_level) is None:
             compression = "none"  # (zlib at level 0: plain tokens after all)
     return checksum, compression
