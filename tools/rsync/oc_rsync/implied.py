@@ -159,7 +159,7 @@ def unrequested_names(args: list[bytes], recurse: bool, dirs: bool, relative: bo
     def check(entries: list[FileEntry]) -> None:
         for e in entries:
             name = e.name[1:] if e.name.startswith(b"/") else e.name
-            if name in (b".", b"") or not name:
+            if name in (b".", b""):
                 continue
             is_dir = e.is_dir()
             if not any(rule_matches(r, name, is_dir) for r in rules):
