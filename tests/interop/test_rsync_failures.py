@@ -313,7 +313,8 @@ def test_ctrl_c_on_an_in_process_local_copy(tmp_path):
     assert proc.returncode == 20, err
     left = sorted(os.listdir(dst))
     assert left and not [n for n in left if n.startswith(".")], left
-    assert len(left) < 400
+    # (all 400 may stand: on a loaded machine the signal can come after the last copy,
+    # while the run still sets the directory's time; CI saw that once)
     for name in left:
         assert (dst / name).read_bytes() == (src / name).read_bytes(), name
     assert b"Traceback" not in err

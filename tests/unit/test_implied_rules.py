@@ -50,3 +50,21 @@ def test_the_check():
     with pytest.raises(UnrequestedName):
         rel([_entry(b"q")])  # a parent is only a directory
     assert unrequested_names([b""], False, False, False) is None
+
+
+def test_a_directory_asked_for_only_as_a_parent_carries_no_contents():
+    """-R's parents, and "." unless an operand asked for all of it, are made implied
+    directories whatever the sender flagged (upstream: is_implied_parent_dir), so
+    --delete never cleans them; a directory asked for itself keeps its flags."""
+    check = unrequested_names([b"/p/./q/r"], True, True, True)
+    entries = [_entry(b".", True), _entry(b"q", True), _entry(b"q/r", True),
+               _entry(b"q/r/s", True)]
+    for e in entries:
+        e.top_dir, e.content_dir = True, True  # what a malicious sender may claim
+    check(entries)
+    assert [(e.implied_dir, e.content_dir) for e in entries] == [
+        (True, False), (True, False), (False, True), (False, True)]
+    whole = unrequested_names([b"/p/src/"], True, True, False)
+    root = _entry(b".", True)
+    whole([root])
+    assert root.content_dir and not root.implied_dir

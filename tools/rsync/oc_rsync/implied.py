@@ -18,7 +18,7 @@ from oc_flist.filters_parse import FilterRule, rule_matches
 from oc_wire.errors import OcError
 from oc_wire.flist_entry import FileEntry
 
-__all__ = ["implied_rules", "unrequested_names", "UnrequestedName"]
+__all__ = ["implied_parent", "implied_rules", "unrequested_names", "UnrequestedName"]
 
 _WILD = frozenset(b"*[?")
 
@@ -146,10 +146,28 @@ def implied_rules(arg: bytes, recurse: bool, dirs: bool, relative: bool,
             rules.append(lit)
 
 
+def implied_parent(name: bytes, rules: list[FilterRule]) -> bool:
+    """Whether a directory was asked for only as the way to something below it (a -R
+    parent's directory-only rule matches it, no other rule does), or for ".", unless an
+    operand asked for the whole of it (upstream: exclude.c is_implied_parent_dir)."""
+    if name in (b".", b""):
+        return not any(r.pattern in (b"/**", b"/*") for r in rules)
+    parent = False
+    for r in rules:
+        if rule_matches(r, name, True):
+            if not r.directory:
+                return False
+            parent = True
+    return parent
+
+
 def unrequested_names(args: list[bytes], recurse: bool, dirs: bool, relative: bool):
     """The check a pulling client runs on every list it receives: raises UnrequestedName
-    for the first entry no implied rule matches (the transfer root "." aside); None
-    when the operands imply no rules."""
+    for the first entry no implied rule matches (the transfer root "." aside), and makes
+    a directory asked for only as a parent (implied_parent) one whose contents the list
+    does not carry, whatever the sender flagged, so --delete never sweeps beside what
+    was asked for (upstream: flist.c recv_file_entry); None when the operands imply no
+    rules."""
     rules: list[FilterRule] = []
     for arg in args:
         implied_rules(arg, recurse, dirs, relative, rules)
@@ -159,9 +177,11 @@ def unrequested_names(args: list[bytes], recurse: bool, dirs: bool, relative: bo
     def check(entries: list[FileEntry]) -> None:
         for e in entries:
             name = e.name[1:] if e.name.startswith(b"/") else e.name
-            if name in (b".", b""):
-                continue
             is_dir = e.is_dir()
-            if not any(rule_matches(r, name, is_dir) for r in rules):
+            if name not in (b".", b"") and not any(rule_matches(r, name, is_dir)
+                                                    for r in rules):
                 raise UnrequestedName(e.name)
+            if is_dir and not e.implied_dir and implied_parent(name, rules):
+                e.content_dir = e.top_dir = False
+                e.implied_dir = True
     return check

@@ -363,6 +363,9 @@ def mark_content_dirs_pre30(received: list[FileEntry], recurse: bool, relative: 
     for e in received:
         if not e.is_dir():
             continue
+        if e.implied_dir:  # (a receiving client's own downgrade: implied.py)
+            e.content_dir = False
+            continue
         if e.top_dir:
             in_hier = recurse
             top = b"" if e.name == b"." else e.name
