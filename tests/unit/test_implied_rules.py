@@ -64,7 +64,24 @@ def test_a_directory_asked_for_only_as_a_parent_carries_no_contents():
     check(entries)
     assert [(e.implied_dir, e.content_dir) for e in entries] == [
         (True, False), (True, False), (False, True), (False, True)]
-    whole = unrequested_names([b"/p/src/"], True, True, False)
-    root = _entry(b".", True)
-    whole([root])
-    assert root.content_dir and not root.implied_dir
+    assert unrequested_names([b"/p/src/"], True, True, False) is None  # ("/**": all of it)
+
+
+@pytest.mark.parametrize("args, relative", [([b"/p/src"], False), ([b"/p/a", b"/p/d/"], False),
+                                            ([b"/p/./q/r", b"/p/./s"], True),
+                                            ([b"/p/*.txt", b"/p/[x]"], False),
+                                            ([b"/p/a\\b"], False)])
+def test_the_fast_matchers_agree_with_rule_matches(args, relative):
+    """_matcher's shortcuts decide as rule_matches does, name by name."""
+    from oc_flist.filters_parse import rule_matches
+    from oc_rsync.implied import _matcher
+    rules = []
+    for a in args:
+        implied_rules(a, True, True, relative, rules)
+    names = [b"src", b"src/x", b"src/x/y", b"srcx", b"a", b"a/b", b"d", b"d/e", b"q", b"q/r",
+             b"q/r/s", b"s", b"s/t", b"x.txt", b"[x]", b"x", b"a\\b", b"ab", b"a\\b/c"]
+    for r in rules:
+        m = _matcher(r)
+        for n in names:
+            for is_dir in (False, True):
+                assert m(n, is_dir) == rule_matches(r, n, is_dir), (r.pattern, n, is_dir)

@@ -161,6 +161,30 @@ def implied_parent(name: bytes, rules: list[FilterRule]) -> bool:
     return parent
 
 
+def _matcher(rule: FilterRule):
+    """A fast test for the rule's common shapes, each as rule_matches takes it (an
+    anchored literal NAME, NAME/** or NAME/*, "/**"); else the general rule_matches."""
+    pat, wild = rule.pattern, b"*?[\\"
+    body, tail = pat[1:], b""
+    for t in (b"/**", b"/*"):
+        if body.endswith(t) or body == t[1:]:
+            body, tail = body[:-len(t)] if body.endswith(t) else b"", t
+            break
+    if not pat.startswith(b"/") or any(c in wild for c in body):
+        return lambda name, is_dir: rule_matches(rule, name, is_dir)
+    if rule.directory:
+        return lambda name, is_dir: is_dir and name == body
+    if tail == b"/**":
+        if not body:
+            return lambda name, is_dir: True
+        prefix = body + b"/"
+        return lambda name, is_dir: name.startswith(prefix)
+    if tail == b"/*":
+        prefix = body + b"/" if body else b""
+        return lambda name, is_dir: name.startswith(prefix) and b"/" not in name[len(prefix):]
+    return lambda name, is_dir: name == body
+
+
 def unrequested_names(args: list[bytes], recurse: bool, dirs: bool, relative: bool):
     """The check a pulling client runs on every list it receives: raises UnrequestedName
     for the first entry no implied rule matches (the transfer root "." aside), and makes
@@ -174,14 +198,19 @@ def unrequested_names(args: list[bytes], recurse: bool, dirs: bool, relative: bo
     if not rules:
         return None
 
+    if any(r.pattern == b"/**" for r in rules):  # everything was asked for
+        return None
+    matchers = [_matcher(r) for r in rules]
+    parents = any(r.directory for r in rules)  # (else only "." can be a parent)
+
     def check(entries: list[FileEntry]) -> None:
         for e in entries:
             name = e.name[1:] if e.name.startswith(b"/") else e.name
             is_dir = e.is_dir()
-            if name not in (b".", b"") and not any(rule_matches(r, name, is_dir)
-                                                    for r in rules):
+            if name not in (b".", b"") and not any(m(name, is_dir) for m in matchers):
                 raise UnrequestedName(e.name)
-            if is_dir and not e.implied_dir and implied_parent(name, rules):
+            if is_dir and not e.implied_dir and (parents or name in (b".", b"")) \
+                    and implied_parent(name, rules):
                 e.content_dir = e.top_dir = False
                 e.implied_dir = True
     return check
