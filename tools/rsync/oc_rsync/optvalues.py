@@ -64,11 +64,12 @@ def popt_int(text: str, shown: str) -> int:
 
 def _human3(n: int) -> str:
     """upstream do_big_num(n, 3): 1024-based units with two decimals past 999."""
+    unit = ""
     for unit in ("", "K", "M", "G", "T"):
         if n < 1000 or unit == "T":
-            return f"{n}" if not unit else f"{n:.2f}{unit}"
+            break
         n /= 1024
-    return str(n)
+    return f"{n:.2f}{unit}" if unit else str(n)
 
 
 def parse_size_arg(text: str, default_suffix: str, name: str, low: int, high: int,

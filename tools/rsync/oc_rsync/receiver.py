@@ -213,8 +213,8 @@ class Receiver:
         one_inplace = from_partial and basis is not None and self.inplace_partial
         in_place = self.inplace or one_inplace
         try:
-            fd, tmp_name, tmp_dir = self._open_output(basis_path if one_inplace else path,
-                                                      in_place)
+            fd, tmp_name, tmp_dir, dst_dir = self._open_output(
+                basis_path if one_inplace else path, in_place)
         except OSError as exc:  # (upstream: the file's data is read past, the rest goes on)
             self._output_failed(exc, in_place)
             try:
@@ -276,8 +276,7 @@ class Receiver:
                 os.close(written)
                 self._install(e, path, tmp_name, not one_inplace)
             else:
-                install_written(self.attrs, e, path, tmp_name, written,
-                                self.dest.dir_fd(path), tmp_dir)
+                install_written(self.attrs, e, path, tmp_name, written, dst_dir, tmp_dir)
             if from_partial:
                 if not one_inplace and os.path.lexists(basis_path):
                     os.unlink(basis_path)
@@ -307,22 +306,23 @@ class Receiver:
             if self.temp_dir and not in_place:
                 os.close(tmp_dir)
 
-    def _open_output(self, target: bytes, in_place: bool) -> tuple[int, bytes, int]:
+    def _open_output(self, target: bytes, in_place: bool) -> tuple[int, bytes, int, int]:
         """Where the new data goes: target itself in place, else a temp file in the
         --temp-dir or beside target, made in the directory the destination holds
         (Destination.dir_fd); (descriptor, name, the directory descriptor its last name
-        is taken in, AT_FDCWD when the name is a path)."""
+        is taken in, AT_FDCWD when the name is a path, and target's held directory, the
+        rename's; AT_FDCWD in place, where nothing is renamed)."""
         if in_place:
             fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-            return fd, target, AT_FDCWD
+            return fd, target, AT_FDCWD, AT_FDCWD
         d, base = os.path.split(target)
         try:
             held = self.dest.dir_fd(target)
         except OSError as e:  # (a parent swapped for a symlink: no temp file is made)
             raise OSError(e.errno, e.strerror, temp_name(d, base, tail=b"XXXXXX")) from None
         if self.temp_dir:  # (its descriptor is this file's: closed by the caller)
-            return temp_file_in(self.temp_dir, base, self.insecure)
-        return *temp_file(d or b".", base, held), held
+            return *temp_file_in(self.temp_dir, base, self.insecure), held
+        return *temp_file(d or b".", base, held), held, held
 
     def _output_failed(self, exc: OSError, in_place: bool) -> None:
         """upstream's words for a file that could not be opened or made (receiver.c
