@@ -124,7 +124,9 @@ def test_replay_output_matches_upstream(tmp_path, batch_opts, replay):
                       _snapshot(tmp_path / name, True, replay[0].startswith("-a")))  # -t
     if said["up"][0] == 12:  # (protocol 29 without -a: upstream's replay breaks off; the
         assert said["oc"][0] == 12  # words name bytes counted differently)
-    else:
+    elif said["up"][0] == 2 and not replay[0].startswith("-a"):  # (or, now and then, it
+        assert said["oc"][0] == 2  # misreads an index: "File-list index N not in -1 - 5",
+    else:                          # where ours names the index it expected; seen in CI)
         assert said["oc"] == said["up"]
 
 
