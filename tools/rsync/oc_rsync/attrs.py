@@ -13,7 +13,17 @@ from oc_wire.flist_entry import FileEntry
 
 from .idmaps import parse_map
 
-__all__ = ["Attrs"]
+__all__ = ["Attrs", "same_mtime"]
+
+
+def same_mtime(st: os.stat_result, e: FileEntry, window: int, exact: bool = False) -> bool:
+    """upstream util1.c same_time and rsync.c same_mtime: the whole seconds within
+    --modify-window (0: equal); the nanoseconds count too with a negative window (-@-1),
+    or when exact (a regular file's time set after -c found its bytes the same)."""
+    sec, nsec = divmod(st.st_mtime_ns, 10**9)
+    if exact or window < 0:
+        return sec == e.mtime and nsec == e.mtime_nsec
+    return abs(sec - e.mtime) <= window
 
 
 class Attrs:
@@ -86,9 +96,9 @@ class Attrs:
         """Set what differs (st: the current lstat, when known, saves the unchanged;
         old_mode: the mode of the file a new version replaces; made: a directory this
         run created). The mtime of an entry that stays (st given) is only fixed when
-        its whole seconds differ by more than --modify-window, to the nanosecond after
-        a -c check; a new or rewritten one gets it exactly (upstream: rsync.c
-        set_file_attrs, same_mtime)."""
+        same_mtime says it differs (a regular file's to the nanosecond after a -c check;
+        a directory's, a link's or a device's in whole seconds); a new or rewritten one
+        gets it exactly (upstream: rsync.c set_file_attrs)."""
         link = e.is_link()
         if st is not None and old_mode is None:
             old_mode = st.st_mode
@@ -108,7 +118,8 @@ class Attrs:
         set_atime = self.o.atimes and not e.is_dir() and not omitted
         ns = e.mtime * 10**9 + e.mtime_nsec
         ans = e.atime * 10**9
-        if (set_mtime and (st is None or self._mtime_differs(st, ns))) or \
+        if (set_mtime and (st is None or not same_mtime(st, e, self.o.modify_window,
+                                                        self.o.checksum and e.is_reg()))) or \
                 (set_atime and (st is None or int(st.st_atime) != e.atime)):
             now = st if st is not None else os.lstat(path)
             # what is not preserved stays as it is (upstream passes the file's own)
@@ -127,8 +138,3 @@ class Attrs:
         if self.o.times:
             bits |= SET_MTIME
         return bits, uid, gid, self.mode_for(e, old_mode)
-
-    def _mtime_differs(self, st: os.stat_result, ns: int) -> bool:
-        if self.o.checksum:
-            return st.st_mtime_ns != ns
-        return abs(st.st_mtime_ns // 10**9 - ns // 10**9) > self.o.modify_window

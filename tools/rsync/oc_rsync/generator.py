@@ -49,7 +49,7 @@ from oc_wire.items import (
 from oc_wire.ndx import NDX_DEL_STATS, NDX_DONE, NdxCodec
 from oc_wire.sums import SumHead, encode_sum_head
 
-from .attrs import Attrs
+from .attrs import Attrs, same_mtime
 from .deletion import Deleter, delete_when
 from .flists import FileLists, ListQueue, duplicates
 from .hardlinks import HardLinks
@@ -202,7 +202,7 @@ class Generator:
                     st = os.lstat(path)
                 except OSError:
                     continue
-                if abs(int(st.st_mtime) - e.mtime) > self.o.modify_window:
+                if not same_mtime(st, e, self.o.modify_window):
                     os.utime(path, ns=(st.st_atime_ns, e.mtime * 10**9 + e.mtime_nsec),
                              follow_symlinks=False)
 
@@ -477,9 +477,9 @@ class Generator:
         (upstream: generator.c itemize: times, permissions, owner, group); changed: the
         name gets new contents (a hard link), whose time without -t is the change's."""
         flags = 0
-        if self.o.times and abs(int(st.st_mtime) - e.mtime) > self.o.modify_window \
+        if self.o.times and not same_mtime(st, e, self.o.modify_window) \
                 or changed and not self.o.times:
-            flags |= ITEM_REPORT_TIME  # upstream same_time: whole seconds
+            flags |= ITEM_REPORT_TIME
         if self.o.perms and not e.is_link() and \
                 stat.S_IMODE(st.st_mode) != stat.S_IMODE(e.mode):
             flags |= ITEM_REPORT_PERMS
@@ -508,7 +508,7 @@ class Generator:
             return False
         if self.o.size_only:
             return True
-        return abs(int(st.st_mtime) - e.mtime) <= self.o.modify_window
+        return same_mtime(st, e, self.o.modify_window)
 
     def _transfer_flags(self, e: FileEntry, st, redo: bool = False) -> int:
         """The item flags of a file that comes anew: what changes of the one it
@@ -518,7 +518,7 @@ class Generator:
             return iflags | ITEM_IS_NEW
         if st.st_size != e.size:
             iflags |= ITEM_REPORT_SIZE
-        if not self.o.times or int(st.st_mtime) != e.mtime:  # without -t the
+        if not self.o.times or not same_mtime(st, e, self.o.modify_window):  # without -t the
             iflags |= ITEM_REPORT_TIME  # time becomes the transfer's (upstream itemize)
         if self.o.perms and stat.S_IMODE(st.st_mode) != stat.S_IMODE(e.mode):
             iflags |= ITEM_REPORT_PERMS
