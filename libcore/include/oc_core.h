@@ -153,18 +153,26 @@ int oc_install_temp(int fd, int tmp_dir, const char *tmp, int dst_dir, const cha
  * bytes, 0 when not (b not a regular file of size bytes: without reading either), -errno
  * when one cannot be opened or read (-c's comparison of a local copy). */
 int oc_files_equal(const char *a, int a_flags, const char *b, int64_t size);
-/* same.c: which entries of a scanned source directory (recs[0..n), names as scanned)
- * already stand identical in dst_dir: out[i] = 1 for a regular file of the same size,
- * mtime (to the nanosecond) and, per flags, permission bits, owner and group (with
+/* same.c: which entries of a scanned source directory (recs[0..n), names[0..names_len) as
+ * scanned) already stand identical in dst_dir: a mark of 1 for a regular file of the same
+ * size, mtime (to the nanosecond) and, per flags, permission bits, owner and group (with
  * OC_SAME_CONTENT also the same bytes, the source file opened in src_dir and checked to be
  * the one listed); with OC_SAME_LINKS a symlink with the same target (and with
  * OC_SAME_LINK_TIMES the same mtime), owner and group. Everything else is 0: directories,
- * devices, entries whose scan failed. Returns how many are 1, or -errno when a directory
- * cannot be opened. With OC_SAME_CONTENT a second thread takes half of the entries. */
+ * devices, entries whose scan failed. oc_same_start copies what it is given and queues the
+ * check for two worker threads shared by every check (so the next directory's is worked on
+ * while the caller handles this one's answer); NULL without memory. oc_same_wait waits for
+ * it and returns how many are 1, or -errno when a directory cannot be opened (then no mark
+ * is 1); oc_same_marks gives the n marks after the wait; oc_same_free waits and frees. */
 enum { OC_SAME_PERMS = 1, OC_SAME_OWNER = 2, OC_SAME_GROUP = 4, OC_SAME_LINKS = 8,
        OC_SAME_LINK_TIMES = 16, OC_SAME_CONTENT = 32 };
-int oc_same_entries(const char *src_dir, const char *dst_dir, const oc_scan_rec *recs,
-                    size_t n, const uint8_t *names, int flags, uint8_t *out);
+typedef struct oc_same_check oc_same_check;
+oc_same_check *oc_same_start(const char *src_dir, const char *dst_dir,
+                             const oc_scan_rec *recs, size_t n, const uint8_t *names,
+                             size_t names_len, int flags);
+int oc_same_wait(oc_same_check *check);
+const uint8_t *oc_same_marks(const oc_same_check *check);
+void oc_same_free(oc_same_check *check);
 
 /* flist.c: file-list entries encoded and decoded in bulk (upstream: flist.c
  * send_file_entry, recv_file_entry), the bytes of oc_wire's FlistEncoder.entry and

@@ -5,8 +5,9 @@ local copy of a small tree is over in a tenth of a second. Building our record c
 with dataclasses cost about 55 ms of each start (it compiles five or six methods a class)
 and importing it about 20 ms more (it pulls in inspect, ast, dis and tokenize). Here a
 class gets one compiled function, its __init__ (so making an instance costs what it cost
-before; compiled when the first instance is made, as a run uses few of the classes it
-imports), and shared __repr__, __eq__ and __hash__ built on its field names.
+before), compiled only once the class has made a few dozen instances (a run uses few of
+the classes it imports, most of them only a handful; a generic __init__ fills those), and
+shared __repr__, __eq__ and __hash__ built on its field names.
 
     @record(frozen=True, slots=True)
     class Point:
@@ -180,15 +181,27 @@ def _make(cls, frozen: bool, slots: bool, eq: bool):
     return new
 
 
+_COMPILE_AFTER = 64  # instances made through the generic __init__ before the compiled one
+
+
 def _first_init(made: list, flds: list[Field], frozen: bool):
-    """An __init__ that compiles the class's own on the first call and puts it in its
-    place: a run makes instances of few of the record classes it imports."""
+    """An __init__ that fills the fields generically for a class's first instances and
+    then compiles the class's own and puts it in its place: a run makes instances of
+    few of the record classes it imports, most of them only a handful (compiling costs
+    ~0.3 ms a class, which is worth it only for the classes made by the thousand)."""
+    generic = _generic_init(flds)
+    made_so_far = [0]
+
     def __init__(self, *args, **kwargs):
-        cls = made[0]
-        init = _init(cls.__name__, flds, frozen)
-        init.__qualname__ = f"{cls.__qualname__}.__init__"
-        cls.__init__ = init
-        init(self, *args, **kwargs)
+        made_so_far[0] += 1
+        if made_so_far[0] > _COMPILE_AFTER:
+            cls = made[0]
+            init = _init(cls.__name__, flds, frozen)
+            init.__qualname__ = f"{cls.__qualname__}.__init__"
+            cls.__init__ = init
+            init(self, *args, **kwargs)
+        else:
+            generic(self, *args, **kwargs)
     return __init__
 
 

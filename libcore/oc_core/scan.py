@@ -8,7 +8,7 @@ costs its packed size, not an object per file.
 import os
 import struct
 from collections import namedtuple
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from ._oc_core import ffi, lib
 from ._types import AT_FDCWD
@@ -79,16 +79,31 @@ class DirListing:
         return (self.rec(i) for i in range(self._n) if not skip[i])
 
     def same_in(self, dst_dir: bytes, flags: int) -> bytes:
-        """same.c oc_same_entries: a byte per entry, 1 when it already stands identical
-        in dst_dir (SAME_ flags: what else must be equal; oc_core.h says what counts);
-        empty when none is or a directory cannot be opened."""
+        """same.c: a byte per entry, 1 when it already stands identical in dst_dir (SAME_
+        flags: what else must be equal; oc_core.h says what counts); empty when none is
+        or a directory cannot be opened."""
+        return self.start_same(dst_dir, flags)()
+
+    def start_same(self, dst_dir: bytes, flags: int) -> Callable[[], bytes]:
+        """same_in, started now on libcore's worker threads: the function returned waits
+        for its answer."""
         if not self._n:
-            return b""
-        out = ffi.new("uint8_t[]", self._n)
-        rc = lib.oc_same_entries(self.path, dst_dir, ffi.from_buffer("oc_scan_rec[]", self._recs),
-                                 self._n, ffi.from_buffer("uint8_t[]", self._names), flags,
-                                 out)
-        return bytes(ffi.buffer(out, self._n)) if rc > 0 else b""
+            return bytes
+        check = ffi.gc(lib.oc_same_start(self.path, dst_dir,
+                                         ffi.from_buffer("oc_scan_rec[]", self._recs),
+                                         self._n, ffi.from_buffer("uint8_t[]", self._names),
+                                         len(self._names), flags),
+                       lib.oc_same_free)
+        if check == ffi.NULL:
+            raise MemoryError("same.c oc_same_start")
+        n = self._n
+
+        def answer() -> bytes:
+            same = lib.oc_same_wait(check)
+            marks = bytes(ffi.buffer(lib.oc_same_marks(check), n)) if same > 0 else b""
+            ffi.release(check)
+            return marks
+        return answer
 
 
 def _flags(follow: bool, read_links: bool, open_follow: bool = False) -> int:
@@ -124,15 +139,18 @@ class ScanAhead:
     """scan_dir of the directory a walk reads next, on a thread of its own while the
     walk works through the current one (the C scan lets go of the GIL): a local copy
     then reads a source directory while it compares the last one with the destination,
-    as upstream's sender and generator do in two processes. start(path) asks for one
-    (at most a few are asked for ahead, so they are held briefly); take(path) returns it
-    (or raises its OSError), scanning it here if it was not asked for."""
+    as upstream's sender and generator do in two processes. start(path, then=...) asks
+    for one (at most a few are asked for ahead, so they are held briefly), then(listing)
+    called on that thread once it is read; take(path) returns it (or raises its
+    OSError), scanning it here if it was not asked for; taken(path) also gives then's
+    answer (None when there was none)."""
 
     def __init__(self):
         self._jobs = None
         self._asked: dict[tuple, list] = {}
 
-    def start(self, path: bytes, open_follow: bool = False) -> None:
+    def start(self, path: bytes, open_follow: bool = False,
+              then: Callable[["DirListing"], object] | None = None) -> None:
         import queue
         import threading
         if self._jobs is None:
@@ -141,24 +159,29 @@ class ScanAhead:
                              name="scan-ahead").start()
         done = threading.Lock()
         done.acquire()
-        slot = self._asked[path, open_follow] = [done, None, None]
-        self._jobs.put((path, open_follow, slot))
+        slot = self._asked[path, open_follow] = [done, None, None, None]
+        self._jobs.put((path, open_follow, then, slot))
 
     def take(self, path: bytes, open_follow: bool = False) -> "DirListing":
+        return self.taken(path, open_follow)[0]
+
+    def taken(self, path: bytes, open_follow: bool = False) -> tuple["DirListing", object]:
         slot = self._asked.pop((path, open_follow), None)
         if slot is None:
-            return scan_dir(path, open_follow=open_follow)
+            return scan_dir(path, open_follow=open_follow), None
         slot[0].acquire()
         if slot[2] is not None:
             raise slot[2]
-        return slot[1]
+        return slot[1], slot[3]
 
     @staticmethod
     def _run(jobs) -> None:
         while True:  # (a daemon: it waits on an empty queue until the process ends)
-            path, open_follow, slot = jobs.get()
+            path, open_follow, then, slot = jobs.get()
             try:
                 slot[1] = scan_dir(path, open_follow=open_follow)
+                if then is not None:
+                    slot[3] = then(slot[1])
             except BaseException as e:  # handed to the walk, which raises it
                 slot[2] = e
             finally:

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -72,15 +73,19 @@ int oc_files_equal(const char *a, int a_flags, const char *b, int64_t size)
     return rc;
 }
 
-typedef struct {
+/* One directory's check: its own copy of the scanned records and names, so the caller's
+ * buffers may go while the workers read it. */
+struct oc_same_check {
+    struct oc_same_check *next_check; /* queued behind this one */
     int sfd, dfd;
-    const oc_scan_rec *recs;
-    const uint8_t *names;
-    size_t n, same;
-    size_t *next; /* the next entry to take, shared by the threads */
-    int flags;
+    oc_scan_rec *recs;
+    uint8_t *names;
+    size_t n, taken, finished, same;
+    int flags, rc;
     uint8_t *out;
-} same_job;
+    void *pool; /* the pool it was queued in */
+};
+typedef struct oc_same_check same_job;
 
 static int same_time(const struct stat *st, const oc_scan_rec *r)
 {
@@ -130,6 +135,10 @@ static int same_one(const same_job *j, const oc_scan_rec *r)
         ssize_t k = readlinkat(j->dfd, name, target, sizeof target);
         return k == (ssize_t)r->link_len && memcmp(target, j->names + r->link_off, (size_t)k) == 0;
     }
+    /* a destination file linked elsewhere while its source is not: a change made to it
+     * under another name (its attributes, or its bytes with --inplace) would go unseen */
+    if (st.st_nlink > 1 && r->nlink == 1)
+        return 0;
     if (st.st_size != r->size || !same_time(&st, r)
         || ((j->flags & OC_SAME_PERMS) && (st.st_mode & 07777) != (r->mode & 07777)))
         return 0;
@@ -156,46 +165,157 @@ static int is_empty_dir(int fd)
     return 1;
 }
 
-/* Each thread takes the next entry not yet taken: files of very different sizes keep both
- * busy to the end (every other entry left one thread idle while the other read a large
- * file). */
-static void *same_run(void *arg)
+/* The workers: a process-wide pair of threads taking the entries of the queued checks in
+ * order, one entry at a time, so a check started ahead (the next directory) is worked on
+ * as soon as the current one has no entry left to take: neither thread waits for the
+ * other at the end of each directory, nor is a thread started for each. Made on first
+ * use, and again in a forked child (which has none of its parent's threads). */
+enum { SAME_WORKERS = 2 };
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    same_job *head, *tail; /* checks with entries not yet taken */
+    pid_t pid;
+} same_pool;
+
+static void *same_worker(void *arg)
 {
-    same_job *j = arg;
-    for (size_t i; (i = __atomic_fetch_add(j->next, 1, __ATOMIC_RELAXED)) < j->n;)
-        j->same += (j->out[i] = (uint8_t)same_one(j, &j->recs[i]));
+    same_pool *p = arg;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->head)
+            pthread_cond_wait(&p->work, &p->mu);
+        same_job *j = p->head;
+        size_t i = j->taken++;
+        if (j->taken == j->n && !(p->head = j->next_check))
+            p->tail = NULL;
+        pthread_mutex_unlock(&p->mu);
+        int same = same_one(j, &j->recs[i]);
+        j->out[i] = (uint8_t)same;
+        pthread_mutex_lock(&p->mu);
+        j->same += (size_t)same;
+        if (++j->finished == j->n)
+            pthread_cond_broadcast(&p->done);
+    }
     return NULL;
 }
 
-int oc_same_entries(const char *src_dir, const char *dst_dir, const oc_scan_rec *recs,
-                    size_t n, const uint8_t *names, int flags, uint8_t *out)
+static same_pool *the_pool(void)
 {
-    int rc;
-    memset(out, 0, n);
-    int dfd = open(dst_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return -errno;
-    if (is_empty_dir(dfd)) {
-        close(dfd);
-        return 0;
+    static pthread_mutex_t made = PTHREAD_MUTEX_INITIALIZER;
+    static same_pool *pool;
+    pid_t me = getpid();
+    pthread_mutex_lock(&made);
+    if (!pool || pool->pid != me) { /* (a parent's pool stays where it was, unused) */
+        same_pool *p = calloc(1, sizeof *p);
+        int started = 0;
+        if (p) {
+            pthread_mutex_init(&p->mu, NULL);
+            pthread_cond_init(&p->work, NULL);
+            pthread_cond_init(&p->done, NULL);
+            p->pid = me;
+            for (int k = 0; k < SAME_WORKERS; k++) {
+                pthread_t t;
+                if (pthread_create(&t, NULL, same_worker, p) == 0) {
+                    pthread_detach(t);
+                    started++;
+                }
+            }
+        }
+        if (started)
+            pool = p;
+        else
+            free(p); /* (never used: no worker took it) */
     }
-    int sfd = -1;
-    if ((flags & OC_SAME_CONTENT) && (sfd = open(src_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-        rc = -errno;
-        close(dfd);
-        return rc;
+    pthread_mutex_unlock(&made);
+    return pool;
+}
+
+static void close_dirs(same_job *j)
+{
+    if (j->sfd >= 0)
+        close(j->sfd);
+    if (j->dfd >= 0)
+        close(j->dfd);
+    j->sfd = j->dfd = -1;
+}
+
+void oc_same_free(oc_same_check *j)
+{
+    if (!j)
+        return;
+    oc_same_wait(j);
+    free(j->recs);
+    free(j->names);
+    free(j->out);
+    free(j);
+}
+
+oc_same_check *oc_same_start(const char *src_dir, const char *dst_dir,
+                             const oc_scan_rec *recs, size_t n, const uint8_t *names,
+                             size_t names_len, int flags)
+{
+    same_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return NULL;
+    j->sfd = j->dfd = -1;
+    j->flags = flags;
+    j->out = calloc(n ? n : 1, 1);
+    if (!j->out) {
+        free(j);
+        return NULL;
     }
-    size_t next = 0;
-    same_job a = {sfd, dfd, recs, names, n, 0, &next, flags, out}, b = a;
-    pthread_t helper;
-    /* reading contents: a second thread shares the entries */
-    int two = (flags & OC_SAME_CONTENT) && n >= 8
-              && pthread_create(&helper, NULL, same_run, &b) == 0;
-    same_run(&a);
-    if (two)
-        pthread_join(helper, NULL);
-    if (sfd >= 0)
-        close(sfd);
-    close(dfd);
-    return (int)(a.same + (two ? b.same : 0));
+    j->n = n; /* nothing is queued unless every step below succeeds: then none is taken */
+    j->taken = j->finished = n;
+    if (!n)
+        return j;
+    if ((j->dfd = open(dst_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        j->rc = -errno;
+        return j;
+    }
+    if (is_empty_dir(j->dfd))
+        return j;
+    if ((flags & OC_SAME_CONTENT)
+        && (j->sfd = open(src_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        j->rc = -errno;
+        return j;
+    }
+    same_pool *p = the_pool();
+    j->recs = malloc(n * sizeof *recs);
+    j->names = malloc(names_len ? names_len : 1);
+    if (!p || !j->recs || !j->names) {
+        j->rc = -ENOMEM;
+        return j;
+    }
+    memcpy(j->recs, recs, n * sizeof *recs);
+    memcpy(j->names, names, names_len);
+    pthread_mutex_lock(&p->mu);
+    j->taken = j->finished = 0;
+    j->pool = p;
+    if (p->tail)
+        p->tail->next_check = j;
+    else
+        p->head = j;
+    p->tail = j;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->mu);
+    return j;
+}
+
+int oc_same_wait(oc_same_check *j)
+{
+    same_pool *p = j->pool;
+    if (p) { /* (queued) */
+        pthread_mutex_lock(&p->mu);
+        while (j->finished < j->n)
+            pthread_cond_wait(&p->done, &p->mu);
+        pthread_mutex_unlock(&p->mu);
+    }
+    close_dirs(j);
+    return j->rc < 0 ? j->rc : (int)j->same;
+}
+
+const uint8_t *oc_same_marks(const oc_same_check *j)
+{
+    return j->out;
 }

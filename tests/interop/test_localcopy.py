@@ -193,3 +193,27 @@ def test_copy_install_steps(tmp_path, backend):
     dst.write_bytes(src.read_bytes()[:-1] + b"x")
     assert b.files_equal(bytes(src), 0, bytes(dst), size) == 0
     assert b.files_equal(bytes(src), 0, bytes(tmp_path / "gone"), size) == -2
+
+
+@pytest.mark.parametrize("opts", [["-a"], ["-ac"]], ids=" ".join)
+def test_destination_links_the_source_lacks(tmp_path, opts):
+    """Two distinct source files (other permissions, same bytes and times) whose
+    destination names share one inode, in one directory and in two: a change to one
+    name is a change to the other, which upstream's generator sees when it reaches the
+    other (its permissions are set back); ours looks at such a file only then too, not
+    when its directory is read (or read ahead, while the one before is handled)."""
+    src, basis = tmp_path / "src", tmp_path / "basis"
+    for d in ("a", "b", "c"):
+        (src / d).mkdir(parents=True)
+    for name, mode in (("a/x", 0o600), ("a/y", 0o644), ("b/z", 0o640), ("c/w", 0o644)):
+        (src / name).write_bytes(b"same bytes\n" * 100)
+        os.chmod(src / name, mode)
+        os.utime(src / name, ns=(1, 1_600_000_000_000_000_000))
+    _copy(src, basis)
+    for name in ("a/y", "b/z", "c/w"):  # all linked to a/x in the basis, at y's mode
+        os.unlink(basis / name)
+        os.link(basis / "a/x", basis / name)
+    os.chmod(basis / "a/x", 0o644)
+    want, got, ref, ours = _same_run(tmp_path, opts, [f"{src}/"])
+    assert got.returncode == want.returncode == 0, got.stderr
+    assert _snapshot(ours, True, True) == _snapshot(ref, True, True)

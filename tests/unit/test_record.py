@@ -2,7 +2,7 @@
 import dataclasses
 
 import pytest
-from oc_core.record import FrozenRecordError, field, fields, record, replace
+from oc_core.record import _COMPILE_AFTER, FrozenRecordError, field, fields, record, replace
 
 
 def _pair(**kw):
@@ -112,18 +112,26 @@ def test_a_record_of_many_fields_binds_as_a_compiled_one():
 
 
 @pytest.mark.parametrize("slots", [False, True])
-def test_init_is_compiled_on_the_first_instance(slots):
-    """The first call compiles the class's __init__ and puts it in place; a first call
-    that fails (a missing argument) still leaves a working class behind."""
+def test_init_is_compiled_after_a_few_dozen_instances(slots):
+    """The first instances are filled by the generic __init__ (same defaults, same
+    refusals); after _COMPILE_AFTER of them the class's own is compiled and put in place,
+    and a call that fails on either leaves a working class behind."""
     @record(frozen=True, slots=slots)
     class Late:
         a: int
         b: int = 2
+        c: list = field(default_factory=list)
     placeholder = Late.__init__
     with pytest.raises(TypeError):
         Late()
+    made = [Late(k) for k in range(_COMPILE_AFTER - 1)]
+    assert Late.__init__ is placeholder
+    assert [(m.a, m.b, m.c) for m in made[:2]] == [(0, 2, []), (1, 2, [])]
+    assert made[0].c is not made[1].c
+    with pytest.raises(TypeError):
+        Late(1, 2, [], 4)
     assert Late.__init__ is not placeholder
     assert Late.__init__.__qualname__.endswith("Late.__init__")
-    assert (Late(1).a, Late(1).b, Late(1, b=3).b) == (1, 2, 3)
+    assert (Late(1).a, Late(1).b, Late(1, b=3).b, Late(1).c) == (1, 2, 3, [])
     with pytest.raises(TypeError):
-        Late(1, 2, 3)
+        Late(1, 2, [], 3)

@@ -92,3 +92,56 @@ def test_symlink_target_and_time(pair):
 def test_a_missing_destination_directory_marks_nothing(pair, tmp_path):
     src, _ = pair
     assert scan_dir(os.fsencode(src)).same_in(os.fsencode(tmp_path / "nope"), ALL) == b""
+
+
+def test_a_destination_file_linked_where_its_source_is_not(pair):
+    """Its bytes or attributes could change under its other name while the copy is
+    elsewhere: it is left to the generator; linked on both sides, it counts as usual."""
+    src, dst = pair
+    os.link(dst / "f4", dst / "other")
+    assert _same(src, dst, ALL) == FILES - {"f4"} | {"link"}
+    os.link(src / "f4", src / "other")
+    assert "f4" in _same(src, dst, ALL)
+
+
+def test_checks_started_ahead_answer_in_any_order(tmp_path):
+    """Several directories' checks queued before any is waited for (the local copy
+    starts the next directory's while it handles this one's) give what each gives
+    alone; one dropped unanswered is waited for and freed, and the workers go on."""
+    pairs = []
+    for k in range(6):
+        src, dst = tmp_path / f"s{k}", tmp_path / f"d{k}"
+        src.mkdir()
+        for i in range(30):
+            (src / f"f{i}").write_bytes(os.urandom(100 + 997 * i))
+        subprocess.run(["cp", "-a", str(src), str(dst)], check=True)
+        (dst / f"f{k}").write_bytes(b"x" * (100 + 997 * k))  # same size, other bytes
+        os.utime(dst / f"f{k}", ns=(1, os.lstat(src / f"f{k}").st_mtime_ns))
+        pairs.append((scan_dir(os.fsencode(src)), os.fsencode(dst)))
+    alone = [listing.same_in(dst, ALL) for listing, dst in pairs]
+    started = [listing.start_same(dst, ALL) for listing, dst in pairs]
+    started[2] = None  # (dropped unanswered)
+    answers = {k: started[k]() for k in (5, 0, 4, 1, 3)}
+    assert answers == {k: alone[k] for k in answers}
+    for k, marks in enumerate(alone):
+        listing = pairs[k][0]
+        assert {listing.name(i) for i in range(len(listing)) if not marks[i]} == {b"f%d" % k}
+
+
+def test_a_forked_child_checks_with_workers_of_its_own(pair):
+    """The workers are threads of the process that made them: a child forked after the
+    parent's checks makes its own (a local copy's server may be forked)."""
+    src, dst = pair
+    want = scan_dir(os.fsencode(src)).same_in(os.fsencode(dst), ALL)
+    r, w = os.pipe()
+    pid = os.fork()
+    if not pid:
+        try:
+            os.write(w, scan_dir(os.fsencode(src)).same_in(os.fsencode(dst), ALL))
+        finally:
+            os._exit(0)
+    os.close(w)
+    got = os.read(r, 1000)
+    os.waitpid(pid, 0)
+    os.close(r)
+    assert got == want and sum(want) == 13

@@ -202,8 +202,9 @@ class _Builder:
         self.trace = errors.info if sel.filter_trace else None  # (-vv's filter lines)
         self.fs_dev = None
         self.roots: dict | None = None  # incremental recursion: directories to list
-        # leave_out(listing, prefix) -> a byte per entry, 1: not listed (IncrementalBuild)
-        self.leave_out = None
+        # leave_out(listing, prefix) -> a function giving a byte per entry, 1: not listed
+        self.leave_out = None  # (IncrementalBuild)
+        self.leave_out_ahead = False  # leave_out may be started as the directory is read
         self.ahead: ScanAhead | None = None  # directories read ahead (IncrementalBuild)
         self.implied_dot = False        # -R: "." went out for a "./" path
 
@@ -370,8 +371,8 @@ class _Builder:
         if walker and prefix:
             walker.enter_dir(prefix)
         try:
-            listing = (self.ahead.take(path, follow) if self.ahead
-                       else scan_dir(path, open_follow=follow))
+            listing, left_out = (self.ahead.taken(path, follow) if self.ahead
+                                 else (scan_dir(path, open_follow=follow), None))
         except OSError as e:
             self.errors.add(f'opendir "{_full(path)}" failed: {_errtext(e)}')
             if walker and prefix:
@@ -379,8 +380,9 @@ class _Builder:
             return None
         items = []
         inside = path + b"/" if path and not path.endswith(b"/") else path  # (os.path.join)
-        for r in listing.recs_except(self.leave_out(listing, prefix) if self.leave_out
-                                     else b""):
+        if self.leave_out and left_out is None:
+            left_out = self.leave_out(listing, prefix)
+        for r in listing.recs_except(left_out() if left_out else b""):
             name = prefix + b"/" + r.name if prefix else r.name
             full = inside + r.name
             if r.err:
@@ -476,11 +478,14 @@ class IncrementalBuild:
         self.source, self.key = source, sort_key
         self.sorted_lists = sorted_lists  # later lists in sorted order, not scan order
 
-    def leave_out(self, choose) -> None:
+    def leave_out(self, choose, ahead: bool = False) -> None:
         """From now on, directories read leave out the entries choose(listing, prefix)
-        marks (a byte per entry, 1: left out; prefix: the directory's name in the list).
-        The in-process local copy leaves out what already stands identical."""
-        self.b.leave_out = choose
+        marks: it returns a function that gives a byte per entry (1: left out; prefix:
+        the directory's name in the list). With ahead, choose is called as soon as a
+        directory is read ahead, while the walk is still in the one before (and its
+        subdirectories). The in-process local copy leaves out what already stands
+        identical."""
+        self.b.leave_out, self.b.leave_out_ahead = choose, ahead
 
     def _path(self, e: FileEntry) -> bytes:
         b = self.b
@@ -502,8 +507,15 @@ class IncrementalBuild:
         after = dict(zip(read, read[1:], strict=False))
         for k, d in enumerate(dirs):
             if (n := after.get(k)) is not None:
-                self.b.ahead.start(dirs[n][1], dirs[n][3])
+                self.b.ahead.start(dirs[n][1], dirs[n][3], self._chosen_ahead(dirs[n][0]))
             yield from self._walk(*d)
+
+    def _chosen_ahead(self, name: bytes):
+        """What the read-ahead thread calls on directory `name` once it is read."""
+        choose = self.b.leave_out
+        if choose is None or not self.b.leave_out_ahead:
+            return None
+        return lambda listing: choose(listing, name)
 
     def _walk(self, name: bytes, path, walker, follow, fs_dev, descend=True):
         b = self.b

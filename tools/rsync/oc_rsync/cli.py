@@ -1,4 +1,5 @@
 """oc-rsync command line: the only module of oc_rsync that reads argv or exits."""
+import os
 import sys
 
 import oc_core
@@ -14,4 +15,14 @@ def main() -> None:
     # names are bytes: -8 prints high-bit bytes as they are, whatever the locale
     for stream in (sys.stdout, sys.stderr):
         stream.reconfigure(errors="surrogateescape")
-    sys.exit(run(sys.argv[1:]))
+    code = run(sys.argv[1:])
+    # The run has closed, waited for and flushed everything of its own (log and batch
+    # files, children, worker threads); tearing the interpreter down would only free
+    # memory, a few ms of every start. A failing flush goes the usual way instead, so
+    # the interpreter reports it as before.
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:
+        sys.exit(code)
+    os._exit(code)

@@ -268,7 +268,11 @@ def _identical(o: Options, attrs: Attrs, dest: bytes):
     nothing and say nothing, under every option this path takes (-u, --existing,
     --ignore-existing, --size-only, --max-size... all end in "leave it"); anything else,
     directories included, goes to the generator. None with -I, which copies every file.
-    (Not with several sources: the first of two same-named entries is the one kept.)"""
+    (Not with several sources: the first of two same-named entries is the one kept.)
+    A directory is checked as soon as it is read ahead, while the generator is still in
+    the one before (but not with -K, where a kept symlink may lead that one into this
+    one); a destination file with links its source has not is left to the generator, as
+    a change to it under another name would otherwise go unseen."""
     if o.ignore_times:
         return None
     flags = ((SAME_PERMS if o.perms or o.executability else 0)  # (owner and group are
@@ -277,7 +281,7 @@ def _identical(o: Options, attrs: Attrs, dest: bytes):
              | (SAME_CONTENT if o.checksum else 0))
     if o.links and not (o.copy_links or o.copy_unsafe_links or o.copy_dirlinks):
         flags |= SAME_LINKS | (SAME_LINK_TIMES if o.times and not o.omit_link_times else 0)
-    return lambda listing, prefix: listing.same_in(os.path.join(dest, prefix), flags)
+    return lambda listing, prefix: listing.start_same(os.path.join(dest, prefix), flags)
 
 
 def copy_locally(o: Options, srcs: list[str], dest: str, rules: FilterRules,
@@ -293,7 +297,7 @@ def copy_locally(o: Options, srcs: list[str], dest: str, rules: FilterRules,
         # recursion sends them (-d: one flat list, as without recursion)
         build = IncrementalBuild(sources[0], sel, sender_rules, errors, key, sorted_lists=True)
         if (identical := _identical(o, attrs, os.fsencode(dest))) is not None:
-            build.leave_out(identical)
+            build.leave_out(identical, ahead=not o.keep_dirlinks)
         first = _sorted(build.first(), key)
         later = (pairs for _, pairs in build.lists([e for e, _ in first]))
     else:
