@@ -149,6 +149,11 @@ int oc_open_beneath(int dirfd, const char *path, int flags);
 int oc_install_temp(int fd, int tmp_dir, const char *tmp, int dst_dir, const char *dst,
                     int set, uint32_t uid, uint32_t gid, uint32_t mode, int64_t mtime_sec,
                     int64_t mtime_nsec, int *stage);
+/* Starts writing a file's dirty pages to its device without waiting for them
+ * (sync_file_range SYNC_FILE_RANGE_WRITE over the whole file). A receiver replacing a
+ * big file calls it as it writes: ext4 would otherwise write the whole new file out at
+ * the rename over the old one (auto_da_alloc), in the rename. 0 or -errno. */
+int oc_start_writeback(int fd);
 /* 1 when files a (opened with a_flags) and b (never through a symlink) hold the same
  * bytes, 0 when not (b not a regular file of size bytes: without reading either), -errno
  * when one cannot be opened or read (-c's comparison of a local copy). */

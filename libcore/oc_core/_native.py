@@ -9,7 +9,8 @@ from .window import FileWindow
 
 __all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums",
            "sig_records", "md4", "Md4", "match", "simd_level", "force_scalar",
-           "StopFlag", "copy_install", "install_temp", "open_beneath", "files_equal"]
+           "StopFlag", "copy_install", "install_temp", "open_beneath", "files_equal",
+           "start_writeback"]
 
 NAME = "native"
 _BATCH = 512
@@ -191,3 +192,9 @@ def files_equal(a: bytes, a_flags: int, b: bytes, size: int) -> int:
     """copy.c oc_files_equal: 1 same bytes, 0 not (or b not a regular file of size
     bytes), -errno."""
     return lib.oc_files_equal(a, a_flags, b, size)
+
+
+def start_writeback(fd: int) -> int:
+    """copy.c oc_start_writeback: the file's dirty pages start going to its device; 0 or
+    -errno (advisory: the caller goes on either way)."""
+    return lib.oc_start_writeback(fd)

@@ -32,7 +32,7 @@ from .window import FileWindow
 
 __all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums",
            "sig_records", "md4", "Md4", "match", "simd_level", "StopFlag", "copy_install",
-           "install_temp", "open_beneath", "files_equal"]
+           "install_temp", "open_beneath", "files_equal", "start_writeback"]
 
 NAME = "pure"
 _M32 = 0xFFFFFFFF
@@ -419,3 +419,10 @@ def files_equal(a: bytes, a_flags: int, b: bytes, size: int) -> int:
     finally:
         os.close(fa)
         os.close(fb)
+
+
+def start_writeback(fd: int) -> int:
+    """The reference of copy.c oc_start_writeback, which is only advice to the kernel:
+    Python has no sync_file_range, so nothing is started (the data is written out at the
+    rename or later, as without it)."""
+    return 0

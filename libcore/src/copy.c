@@ -16,10 +16,12 @@
 #define CHUNK ((size_t)8 << 20)
 
 /* Copies what the source holds up to `size` bytes (its length when opened: a file that
- * grows meanwhile is sent as long as it was, as upstream's sender does). Returns 0, or
- * -errno with *read_side set when reading failed or the file ended before `size`
- * (-ENODATA: it shrank while copied). */
-static int copy_data(int in, int out, int64_t size, volatile int *stop, int *read_side)
+ * grows meanwhile is sent as long as it was, as upstream's sender does); with write_back,
+ * each CHUNK copied starts going to the device (oc_start_writeback). Returns 0, or -errno
+ * with *read_side set when reading failed or the file ended before `size` (-ENODATA: it
+ * shrank while copied). */
+static int copy_data(int in, int out, int64_t size, volatile int *stop, int *read_side,
+                     int write_back)
 {
     ssize_t n;
     int kernel = 1;
@@ -61,8 +63,12 @@ static int copy_data(int in, int out, int64_t size, volatile int *stop, int *rea
         }
         if (n < 0 && errno != EINTR)
             return -errno;
-        if (n > 0)
+        if (n > 0) {
+            int64_t before = left;
             left -= n;
+            if (write_back && (before - 1) / (int64_t)CHUNK != (left - 1) / (int64_t)CHUNK)
+                oc_start_writeback(out);
+        }
     }
 }
 
@@ -108,7 +114,10 @@ int oc_copy_install(const oc_copy_job *j, int *stage)
     }
     *stage = OC_STAGE_WRITE;
     int read_side;
-    rc = copy_data(in, out, (int64_t)st.st_size, j->stop, &read_side);
+    struct stat old; /* a big file that will replace one: see oc_start_writeback */
+    int write_back = st.st_size >= (off_t)CHUNK
+                     && fstatat(AT_FDCWD, j->dst, &old, AT_SYMLINK_NOFOLLOW) == 0;
+    rc = copy_data(in, out, (int64_t)st.st_size, j->stop, &read_side, write_back);
     if (rc < 0 && read_side)
         *stage = OC_STAGE_READ;
     close(in);
@@ -142,4 +151,9 @@ int oc_install_temp(int fd, int tmp_dir, const char *tmp, int dst_dir, const cha
             rc = -errno;
     }
     return rc;
+}
+
+int oc_start_writeback(int fd)
+{
+    return sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE) < 0 ? -errno : 0;
 }

@@ -91,12 +91,26 @@ class FilePatcher:
         self._sum.close()
 
 
-def writer(fd: int):
-    """write(data) straight to fd (no userspace buffer), retrying short writes."""
+WRITEBACK_EVERY = 8 << 20
+
+
+def writer(fd: int, write_back: bool = False):
+    """write(data) straight to fd (no userspace buffer), retrying short writes. With
+    write_back, every WRITEBACK_EVERY bytes the file's pages start going to its device
+    (oc_core.start_writeback): a file that will replace a big one is then mostly on disk
+    when the rename comes, which ext4 would otherwise hold up writing all of it out."""
+    since = 0
+
     def write(data) -> None:
+        nonlocal since
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
+        if write_back:
+            since += len(data)
+            if since >= WRITEBACK_EVERY:
+                oc_core.start_writeback(fd)
+                since = 0
     return write
 
 

@@ -23,7 +23,7 @@ import os
 from oc_core import AT_FDCWD
 from oc_core.operator_paths import UNTRUSTED_SYMLINK_TEXT, UntrustedSymlink
 from oc_core.record import replace
-from oc_patch.patcher import FilePatcher, pread_at, writer
+from oc_patch.patcher import WRITEBACK_EVERY, FilePatcher, pread_at, writer
 from oc_wire.batch_stream import read_item, read_stats
 from oc_wire.compress import token_reader
 from oc_wire.errors import DataError, ProtocolError
@@ -72,6 +72,12 @@ def sparse_writer(fd: int):
             while rest:
                 rest = rest[os.write(fd, rest):]
     return write
+
+
+def _replaces_big(path: bytes, e: FileEntry) -> bool:
+    """Whether the new file will be renamed over an existing one and is big enough for
+    its data to be sent to the disk as it is written (patcher.writer's write_back)."""
+    return e.size >= WRITEBACK_EVERY and os.path.lexists(path)
 
 
 def take_list(i: int, at: int, lists: FileLists, read_list) -> tuple | None:
@@ -235,7 +241,9 @@ class Receiver:
             patcher = FilePatcher(head, self.spec,
                                   (lambda o, n: pread_at(basis, o, n)) if basis is not None
                                   else (lambda o, n: b""),
-                                  sparse_writer(fd) if self.sparse else writer(fd), progress,
+                                  sparse_writer(fd) if self.sparse
+                                  else writer(fd, not in_place and _replaces_big(path, e)),
+                                  progress,
                                   skip=(lambda n: os.lseek(fd, n, os.SEEK_CUR))
                                   if in_place else None, start=have)
             block = (lambda k: pread_at(basis, k * head.block_len,

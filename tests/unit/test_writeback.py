@@ -1,0 +1,50 @@
+"""oc_core.start_writeback (copy.c: sync_file_range) and the receiver's writer that calls
+it: a new file that replaces a big one starts going to its device as it is written
+(ext4 otherwise writes all of it out inside the rename over the old file), and its
+bytes are what was written."""
+import errno
+import os
+
+import oc_core
+import pytest
+from oc_patch import patcher
+from oc_rsync.receiver import _replaces_big
+from oc_wire.flist_entry import FileEntry
+
+
+def test_start_writeback_is_the_system_call(tmp_path):
+    """0 on a file with dirty pages, the kernel's errno on a closed descriptor (whether
+    the pages went out is the kernel's business: nothing a test can see)."""
+    fd = os.open(tmp_path / "f", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, os.urandom(1 << 20))
+        assert oc_core.start_writeback(fd) == 0
+    finally:
+        os.close(fd)
+    assert oc_core.start_writeback(fd) == -errno.EBADF
+    assert oc_core.load_backend("pure").start_writeback(-1) == 0  # (advice only)
+
+
+@pytest.mark.parametrize("write_back", [False, True])
+def test_writer_starts_writeback_every_few_mib(tmp_path, monkeypatch, write_back):
+    calls = []
+    monkeypatch.setattr(oc_core, "start_writeback", lambda fd: calls.append(fd) or 0)
+    fd = os.open(tmp_path / "f", os.O_RDWR | os.O_CREAT, 0o600)
+    data = os.urandom(3 * patcher.WRITEBACK_EVERY + 12345)
+    try:
+        write = patcher.writer(fd, write_back)
+        for off in range(0, len(data), 1 << 20):
+            write(data[off:off + (1 << 20)])
+    finally:
+        os.close(fd)
+    assert (tmp_path / "f").read_bytes() == data
+    assert calls == ([fd] * 3 if write_back else [])
+
+
+def test_only_a_big_file_replacing_one_writes_back(tmp_path):
+    big = FileEntry(name=b"f", mode=0o100644, size=patcher.WRITEBACK_EVERY)
+    small = FileEntry(name=b"f", mode=0o100644, size=patcher.WRITEBACK_EVERY - 1)
+    path = os.fsencode(tmp_path / "f")
+    assert not _replaces_big(path, big)
+    (tmp_path / "f").write_bytes(b"old")
+    assert _replaces_big(path, big) and not _replaces_big(path, small)
