@@ -138,7 +138,7 @@ class BatchFile:
 
 def read_batch(path: str, o: Options, dest: str, out: Output) -> int:
     """Replay a batch into dest; returns the exit code."""
-    from .roles import receive_files, transfer_spec
+    from .roles import receive_files
 
     if path == "-":
         fd = os.dup(0)
@@ -160,7 +160,7 @@ def read_batch(path: str, o: Options, dest: str, out: Output) -> int:
                                     "batch file.")
         neg = Negotiated(h.protocol, h.compat_flags, None,
                          "zlib" if o.compress else "none", h.checksum_seed)
-        out.sums = (transfer_spec(neg).algo, neg.protocol, o.checksum)  # (%C)
+        out.sums = (neg.transfer_spec().algo, neg.protocol, o.checksum)  # (%C)
         out.list_progress("receiving", neg.inc_recurse)  # (as a pull's)
         out.o = o  # (what is printed follows the batch's options too)
         receive_files(conn, neg, o, os.fsencode(dest), out, server_sender=True)

@@ -16,13 +16,15 @@ def main() -> None:
     for stream in (sys.stdout, sys.stderr):
         stream.reconfigure(errors="surrogateescape")
     code = run(sys.argv[1:])
-    # The run has closed, waited for and flushed everything of its own (log and batch
-    # files, children, worker threads); tearing the interpreter down would only free
-    # memory, a few ms of every start. A failing flush goes the usual way instead, so
-    # the interpreter reports it as before.
+    if code:  # (an error's end keeps the interpreter's pace: a peer reading our last
+        sys.exit(code)  # words is not hurried into a closed pipe)
+    # A run that succeeded has closed, waited for and flushed everything of its own
+    # (log and batch files, children, worker threads); tearing the interpreter down
+    # would only free memory, a few ms of every start. A failing flush goes the usual
+    # way instead, so the interpreter reports it as before.
     try:
         sys.stdout.flush()
         sys.stderr.flush()
     except OSError:
         sys.exit(code)
-    os._exit(code)
+    os._exit(0)

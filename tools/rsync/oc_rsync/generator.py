@@ -67,8 +67,10 @@ LOOKAHEAD = 500  # -H with incremental recursion: entries to have before generat
 class Generator:
     def __init__(self, conn, protocol: int, spec: ChecksumSpec, dest: Destination,
                  lists: FileLists, attrs: Attrs, events: queue.Queue, opts, log,
-                 rules=None, groups: dict | None = None):
+                 rules=None, groups: dict | None = None, list_algo: int | None = None):
         self.conn, self.p, self.spec, self.dest = conn, protocol, spec, dest
+        # -c's whole-file checksum (a --checksum-choice pair's second; else the transfer's)
+        self.list_algo = list_algo if list_algo is not None else spec and spec.algo
         self.lists = lists
         entries = lists.first.entries
         self.entries, self.attrs, self.events, self.o, self.log = (entries, attrs, events,
@@ -499,7 +501,7 @@ class Generator:
         if st.st_size != e.size:
             return False
         if self.o.checksum:
-            s = oc_core.FileSum(self.spec.algo)
+            s = oc_core.FileSum(self.list_algo)
             with open(path, "rb") as f:
                 while chunk := f.read(1 << 20):
                     s.update(chunk)

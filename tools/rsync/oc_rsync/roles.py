@@ -10,7 +10,6 @@ from oc_core.record import replace
 from oc_flist.build import IncrementalBuild, ScanErrors, Selection, build_items
 from oc_flist.chmod import tweak_entry
 from oc_flist.filters import FilterRules
-from oc_wire.checksums import ChecksumSpec, checksum_spec
 from oc_wire.errors import OcError, ProtocolError
 from oc_wire.flist_codec import FlistOptions
 from oc_wire.flist_decode import FlistDecoder, mark_content_dirs_pre30, strip_roots
@@ -31,7 +30,7 @@ from .paths import Destination
 from .receiver import Receiver, take_list
 from .sender import Sender, SendItem
 
-__all__ = ["flist_options", "transfer_spec", "hard_link_groups", "receive_files",
+__all__ = ["flist_options", "hard_link_groups", "receive_files",
            "refused_names", "RejectedName",
            "build_first", "send_tree"]
 
@@ -42,14 +41,8 @@ def flist_options(o: Options, neg: Negotiated) -> FlistOptions:
                         preserve_gid=o.group, preserve_links=o.links,
                         preserve_devices=o.devices, preserve_specials=o.specials,
                         preserve_hard_links=o.hard_links, always_checksum=o.checksum,
-                        checksum_len=transfer_spec(neg).digest_len,
+                        checksum_len=neg.list_spec().digest_len,
                         numeric_ids=o.numeric_ids, preserve_atimes=bool(o.atimes))
-
-
-def transfer_spec(neg: Negotiated) -> ChecksumSpec:
-    """The negotiated strong checksum with its seed placement."""
-    return checksum_spec(neg.protocol, neg.compat_flags, neg.checksum_seed & 0xFFFFFFFF,
-                         neg.checksum)
 
 
 def hard_link_groups(received: list[FileEntry], protocol: int, start: int = 0
@@ -202,12 +195,13 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     attrs = Attrs(o, dec.uid_names, dec.gid_names)  # (later lists add names)
     for text in attrs.map_errors():  # (upstream says it and goes on)
         out.warning(text)
-    spec = transfer_spec(neg)
+    spec = neg.transfer_spec()
     events = ReceiverEvents()
     if early:
         events.put(early)
     conn.before_wait = events.post_ends
-    gen = Generator(conn, p, spec, where, lists, attrs, events, o, out, rules, groups)
+    gen = Generator(conn, p, spec, where, lists, attrs, events, o, out, rules, groups,
+                    neg.list_spec().algo)
     if o.prune_empty_dirs:
         gen.pruned = pruned_dirs(entries)
     gen.pruned |= duplicates(entries)  # left out like pruned directories

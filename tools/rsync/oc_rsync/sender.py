@@ -32,7 +32,6 @@ from oc_core import FileSum, MatchCounts, SigTable
 from oc_core.record import record
 from oc_delta import file_tokens
 from oc_wire.batch_stream import read_item
-from oc_wire.checksums import checksum_spec
 from oc_wire.compress import token_encoder
 from oc_wire.errors import ProtocolError
 from oc_wire.flist_codec import FlistEncoder, FlistOptions, mark_hard_links
@@ -106,8 +105,8 @@ class Sender:
         # -vv: the matcher's totals at the end (upstream: match.c match_report), by note()
         self.note = note or (lambda text: None)
         self.delta = MatchCounts() if match_report else None
-        self.spec = checksum_spec(neg.protocol, neg.compat_flags, neg.checksum_seed & 0xFFFFFFFF,
-                                  neg.checksum)
+        self.spec = neg.transfer_spec()
+        self.list_algo = neg.list_spec().algo  # (-c's sums)
         self.out_ndx = NdxCodec(neg.protocol)
         self.in_ndx = NdxCodec(neg.protocol)
         self.total_size = 0
@@ -137,7 +136,7 @@ class Sender:
     def _file_checksum(self, it: SendItem) -> bytes:
         """-c: the whole-file checksum in the list (upstream: checksum.c file_checksum:
         the negotiated algorithm, no seed; zeros for a file that cannot be read)."""
-        s = FileSum(self.spec.algo)
+        s = FileSum(self.list_algo)
         try:
             with open(it.path, "rb") as f:
                 while chunk := f.read(1 << 20):

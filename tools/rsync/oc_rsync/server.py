@@ -24,7 +24,7 @@ from .conn import Conn, PeerClosed, PeerExited, check_error_exit
 from .exitcodes import closing_line, code_for
 from .options import INFO_WORDS, Options, info_level, parse_args
 from .output import MessageStream, Output
-from .roles import build_first, receive_files, send_tree, transfer_spec
+from .roles import build_first, receive_files, send_tree
 from .sender import Sender
 from .setup import SetupChoices, server_setup
 from .sources import scan_reporter
@@ -130,7 +130,7 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None,
         items, build = build_first(sources, sel, rules.for_sender(), errors,
                                    neg.inc_recurse, neg.protocol)
         flist = args.flist_options(neg.protocol, neg.compat_flags,
-                                   transfer_spec(neg).digest_len)
+                                   neg.list_spec().digest_len)
         sender = Sender(conn, neg, flist, True,
                         args.compress_level, log,
                         sel.copy_links or sel.copy_dirlinks or sel.copy_unsafe_links,

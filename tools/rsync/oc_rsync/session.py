@@ -102,7 +102,6 @@ def _setup(o: Options, proc, out: Output, role: str):
     conn.set_timeout(o.timeout)
     if o.bwlimit:
         conn.set_bwlimit(o.bwlimit)
-    from .roles import transfer_spec
     from .setup import SetupChoices, client_setup
     choices = SetupChoices(protocol=o.protocol, client_info="LsfxCIvu", compress=o.compress,
                            compress_choice=o.compress_choice, compress_level=o.compress_level,
@@ -110,7 +109,7 @@ def _setup(o: Options, proc, out: Output, role: str):
                            write_batch=bool(o.write_batch))
     neg = client_setup(conn, choices,
                        note=out.info if debug_level(o, "nstr") >= 2 else None)
-    out.sums = (transfer_spec(neg).algo, neg.protocol, o.checksum)  # (%C)
+    out.sums = (neg.transfer_spec().algo, neg.protocol, o.checksum)  # (%C)
     if debug_level(o, "nstr"):
         _say_choices(o, neg, out)
     return conn, neg

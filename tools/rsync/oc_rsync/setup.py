@@ -11,6 +11,7 @@ import os
 import time
 
 from oc_core.record import record
+from oc_wire.checksums import checksum_choices
 from oc_wire.compress import effective_level
 from oc_wire.errors import ProtocolError
 from oc_wire.ints import int32, varint
@@ -53,21 +54,18 @@ class SetupChoices:
     write_batch: bool = False         # offer only what a batch can record
 
 
-def chosen(name: str | None, checksum: bool = False) -> str | None:
-    """A --checksum-choice or --compress-choice as the negotiation takes it: any case,
-    "auto" as none given, and of a checksum pair "A,B" the transfer's A (upstream:
-    checksum.c parse_checksum_choice, compat.c parse_compress_choice)."""
-    if not name:
-        return None
-    name = name.lower().split(",", 1)[0] if checksum else name.lower()
-    return None if name == "auto" else name
+def chosen(name: str | None) -> str | None:
+    """A --compress-choice as the negotiation takes it: any case, "auto" as none given
+    (upstream: compat.c parse_compress_choice)."""
+    return None if not name or name.lower() == "auto" else name.lower()
 
 
 def _strings(conn: Conn, c: SetupChoices, strings: bool, am_server: bool, env,
              protocol: int = 32, note=None) -> tuple[str | None, str]:
     """The checksum and compression names; note, when given, is told each side's list as
     a client's --debug=NSTR2 shows them (a peer too old to send one: the old default)."""
-    checksum_choice, compress_choice = chosen(c.checksum_choice, True), chosen(c.compress_choice)
+    checksum_choice = checksum_choices(c.checksum_choice)[0]
+    compress_choice = chosen(c.compress_choice)
     kinds = []
     if not checksum_choice:
         kinds.append("checksum")
@@ -125,7 +123,8 @@ def server_setup(conn: Conn, c: SetupChoices, env=None) -> Negotiated:
     seed = seed - (1 << 32) if seed >= 1 << 31 else seed
     conn.write(int32(seed))
     conn.count_from_here()
-    return Negotiated(protocol, compat, checksum, compression, seed)
+    return Negotiated(protocol, compat, checksum, compression, seed,
+                      checksum_choices(c.checksum_choice)[1])
 
 
 def client_setup(conn: Conn, c: SetupChoices, env=None, note=None) -> Negotiated:
@@ -138,4 +137,5 @@ def client_setup(conn: Conn, c: SetupChoices, env=None, note=None) -> Negotiated
     checksum, compression = _strings(conn, c, strings, False, env, protocol, note)
     seed = conn.reader.read_int32()
     conn.count_from_here()
-    return Negotiated(protocol, compat, checksum, compression, seed)
+    return Negotiated(protocol, compat, checksum, compression, seed,
+                      checksum_choices(c.checksum_choice)[1])

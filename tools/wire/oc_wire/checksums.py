@@ -15,7 +15,8 @@ from oc_core.record import record
 
 from .errors import ProtocolError
 
-__all__ = ["CF_CHKSUM_SEED_FIX", "ChecksumSpec", "checksum_spec", "CHECKSUM_NAMES"]
+__all__ = ["CF_CHKSUM_SEED_FIX", "ChecksumSpec", "checksum_spec", "CHECKSUM_NAMES",
+           "checksum_choices"]
 
 CF_CHKSUM_SEED_FIX = 1 << 5
 
@@ -34,6 +35,17 @@ class ChecksumSpec:
     @property
     def digest_len(self) -> int:
         return digest_len(self.algo)
+
+
+def checksum_choices(value: str | None) -> tuple[str | None, str | None]:
+    """--checksum-choice as upstream's checksum.c parse_checksum_choice reads it, in any
+    case: (the transfer's name, -c's name), "auto" or nothing as None; a pair "A,B" names
+    both, a single name the transfer's only (-c then takes the transfer's)."""
+    if not value:
+        return None, None
+    first, sep, second = value.lower().partition(",")
+    return (None if first == "auto" else first,
+            None if not sep or second == "auto" else second)
 
 
 def checksum_spec(protocol: int, compat_flags: int, seed: int,

@@ -14,6 +14,7 @@ Order on the wire, both sides writing before they read:
 """
 from oc_core.record import record
 
+from .checksums import ChecksumSpec, checksum_spec
 from .errors import ProtocolError
 from .ints import ByteReader, vstring
 
@@ -58,6 +59,21 @@ class Negotiated:
     checksum: str
     compression: str | None
     checksum_seed: int
+    # -c's whole-file checksum when --checksum-choice names a pair "A,B" (B; upstream
+    # checksum.c file_sum_nni); None: the transfer's
+    file_checksum: str | None = None
+
+    def transfer_spec(self) -> ChecksumSpec:
+        """The strong checksum of blocks and of the transfer's whole-file sums, with its
+        seed placement."""
+        return checksum_spec(self.protocol, self.compat_flags, self.checksum_seed & 0xFFFFFFFF,
+                             self.checksum)
+
+    def list_spec(self) -> ChecksumSpec:
+        """-c's whole-file checksum (the file list's sums): the second of a
+        --checksum-choice pair, else the transfer's."""
+        return checksum_spec(self.protocol, self.compat_flags, self.checksum_seed & 0xFFFFFFFF,
+                             self.file_checksum or self.checksum)
 
     @property
     def inc_recurse(self) -> bool:

@@ -103,7 +103,7 @@ def parse_server_args(argv) -> ServerArgs:
                 kw["compress_choice"] = value
                 kw["compress"] = value != "none"
             elif name in ("--checksum-choice", "--cc"):
-                kw["checksum_choice"] = value.split(",")[0]
+                kw["checksum_choice"] = value
             elif name in ("--no-inc-recursive", "--no-i-r"):
                 kw["no_inc_recursive"] = True
             elif name == "--numeric-ids":

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from oc_core.record import record
 
 from .batch_stream import Basis, DelStats, SenderStream, read_del_stats, read_item, walk_sender
-from .checksums import checksum_spec
+from .checksums import checksum_choices, checksum_spec
 from .compress import COMPRESSIONS
 from .errors import NEED_DATA, ProtocolError
 from .filter_list import read_filter_list
@@ -169,7 +169,8 @@ def walk_direction(data: bytes, side: SessionSide, basis: Basis | None = None
         compat = 0
     seed = (server.seed if server else 0) or 0
     # None: no exchange happened, the protocol's implied md5/md4
-    checksum = _chosen(args.checksum_choice, hello, side.peer, "checksums", DEFAULT_CHECKSUMS)
+    forced, list_checksum = checksum_choices(args.checksum_choice)
+    checksum = _chosen(forced, hello, side.peer, "checksums", DEFAULT_CHECKSUMS)
     compression = "none"
     if args.compress:
         compression = _chosen(args.compress_choice, hello, side.peer, "compressions",
@@ -180,7 +181,8 @@ def walk_direction(data: bytes, side: SessionSide, basis: Basis | None = None
     body, messages = _demux(data, r.pos) if muxed else (data[r.pos:], [])
     b = ByteReader(body)
     yield from _with_messages(
-        _body(b, side, protocol, compat, seed, checksum, compression, basis), b, messages)
+        _body(b, side, protocol, compat, seed, checksum, compression, basis,
+              list_checksum or checksum), b, messages)
     if b.remaining():
         raise ProtocolError("the end of the stream", b.offset, f"{b.remaining()} more bytes")
 
@@ -196,12 +198,14 @@ def _chosen(forced, hello, peer, field, defaults):
 
 
 def _body(r: ByteReader, side: SessionSide, protocol: int, compat: int, seed: int,
-          checksum: str | None, compression: str, basis: Basis | None) -> Iterator[object]:
+          checksum: str | None, compression: str, basis: Basis | None,
+          list_checksum: str | None) -> Iterator[object]:
     if not side.from_server and side.args.client_sends_filters(protocol):
         yield FilterList(tuple(read_filter_list(r)))
     spec = checksum_spec(protocol, compat, seed, checksum)
     if side.writer_sends:
-        flist = side.args.flist_options(protocol, compat, spec.digest_len)
+        flist = side.args.flist_options(
+            protocol, compat, checksum_spec(protocol, compat, seed, list_checksum).digest_len)
         yield from walk_sender(r, SenderStream(protocol, compat, flist, spec.digest_len,
                                                compression, stats=side.from_server), basis)
     else:
