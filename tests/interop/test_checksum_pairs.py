@@ -11,8 +11,8 @@ a run that hung)."""
 import os
 
 import pytest
-from test_rsync_interop import DIRECTIONS, _reference_for, _run, _snapshot
-from test_skip_messages import _lines
+from test_rsync_interop import DIRECTIONS, _snapshot
+from test_skip_messages import _lines, run_on
 
 PAIRS = ["md5,xxh3", "xxh3,md5", "xxh128,md4", "md4,xxh128", "xxh64,md5"]
 
@@ -35,14 +35,9 @@ def _trees(root):
 @pytest.mark.parametrize("pair", PAIRS)
 @pytest.mark.parametrize("direction", DIRECTIONS)
 def test_checksum_pair_sums_the_list_with_its_second(tmp_path, direction, pair):
-    src, basis = _trees(tmp_path)
-    ref, ours = tmp_path / "ref", tmp_path / "ours"
-    for d in (ref, ours):
-        os.system(f"cp -a {basis} {d}")
     opts = ["-aic", f"--checksum-choice={pair}"]
-    want = _reference_for(direction, opts, src, ref, tmp_path)
-    got = _run(direction, opts, src, ours, tmp_path)
-    assert got.returncode == want.returncode == 0, got.stderr
+    want, got, ref, ours = run_on(tmp_path, direction, opts, *_trees(tmp_path))
+    assert want.returncode == 0
     dests = (ref, ours)
     assert _lines(got.stdout, dests) == _lines(want.stdout, dests)
     assert b"fc........ b" in want.stdout and b".f..t" in want.stdout  # (b sent, the

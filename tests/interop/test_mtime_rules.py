@@ -11,8 +11,8 @@ transferred file's 't' ignored --modify-window."""
 import os
 
 import pytest
-from test_rsync_interop import DIRECTIONS, _reference_for, _run, _snapshot
-from test_skip_messages import _lines
+from test_rsync_interop import DIRECTIONS, _snapshot
+from test_skip_messages import _lines, run_on
 
 T = 1_600_000_000 * 10**9
 
@@ -42,13 +42,8 @@ CASES = [["-ai"], ["-aic"], ["-ai", "-@-1"], ["-aic", "-@-1"], ["-ai", "--modify
 @pytest.mark.parametrize("opts", CASES, ids=[" ".join(c) for c in CASES])
 @pytest.mark.parametrize("direction", DIRECTIONS)
 def test_times_change_where_upstreams_change(tmp_path, direction, opts):
-    src, basis = _trees(tmp_path)
-    ref, ours = tmp_path / "ref", tmp_path / "ours"
-    for d in (ref, ours):
-        os.system(f"cp -a {basis} {d}")
-    want = _reference_for(direction, opts, src, ref, tmp_path)
-    got = _run(direction, opts, src, ours, tmp_path)
-    assert got.returncode == want.returncode == 0, got.stderr
+    want, got, ref, ours = run_on(tmp_path, direction, opts, *_trees(tmp_path))
+    assert want.returncode == 0
     dests = (ref, ours)
     assert _lines(got.stdout, dests) == _lines(want.stdout, dests)
     assert _snapshot(ours, True, True) == _snapshot(ref, True, True)

@@ -82,7 +82,12 @@ def _lines(out: bytes, dests) -> list[bytes]:
 def run_both(tmp_path, direction: str, opts: list[str]):
     """The trees of _trees, upstream's reference run and ours of the case, which end
     alike: (upstream's, ours, its destination, ours)."""
-    src, basis = _trees(tmp_path)
+    return run_on(tmp_path, direction, opts, *_trees(tmp_path))
+
+
+def run_on(tmp_path, direction: str, opts: list[str], src, basis):
+    """Upstream's reference run and ours of the case from src over copies of basis,
+    which end alike: (upstream's, ours, its destination, ours)."""
     ref, ours = tmp_path / "ref", tmp_path / "ours"
     for d in (ref, ours):
         os.system(f"cp -a {basis} {d}")
