@@ -73,6 +73,8 @@ int oc_files_equal(const char *a, int a_flags, const char *b, int64_t size)
     return rc;
 }
 
+typedef struct same_pool same_pool;
+
 /* One directory's check: its own copy of the scanned records and names, so the caller's
  * buffers may go while the workers read it. */
 struct oc_same_check {
@@ -83,9 +85,8 @@ struct oc_same_check {
     size_t n, taken, finished, same;
     int flags, rc;
     uint8_t *out;
-    void *pool; /* the pool it was queued in */
+    same_pool *pool; /* the pool it was queued in */
 };
-typedef struct oc_same_check same_job;
 
 static int same_time(const struct stat *st, const oc_scan_rec *r)
 {
@@ -94,7 +95,7 @@ static int same_time(const struct stat *st, const oc_scan_rec *r)
 
 /* The source file's bytes (opened in the source directory, and still the file listed)
  * against the destination's. */
-static int same_content(const same_job *j, const char *name, const oc_scan_rec *r)
+static int same_content(const oc_same_check *j, const char *name, const oc_scan_rec *r)
 {
     struct stat st;
     int rc = 0;
@@ -111,7 +112,7 @@ static int same_content(const same_job *j, const char *name, const oc_scan_rec *
     return rc;
 }
 
-static int same_one(const same_job *j, const oc_scan_rec *r)
+static int same_one(const oc_same_check *j, const oc_scan_rec *r)
 {
     char name[256], target[4096];
     struct stat st;
@@ -171,12 +172,12 @@ static int is_empty_dir(int fd)
  * other at the end of each directory, nor is a thread started for each. Made on first
  * use, and again in a forked child (which has none of its parent's threads). */
 enum { SAME_WORKERS = 2 };
-typedef struct {
+struct same_pool {
     pthread_mutex_t mu;
     pthread_cond_t work, done;
-    same_job *head, *tail; /* checks with entries not yet taken */
+    oc_same_check *head, *tail; /* checks with entries not yet taken */
     pid_t pid;
-} same_pool;
+};
 
 static void *same_worker(void *arg)
 {
@@ -185,7 +186,7 @@ static void *same_worker(void *arg)
     for (;;) {
         while (!p->head)
             pthread_cond_wait(&p->work, &p->mu);
-        same_job *j = p->head;
+        oc_same_check *j = p->head;
         size_t i = j->taken++;
         if (j->taken == j->n && !(p->head = j->next_check))
             p->tail = NULL;
@@ -231,7 +232,7 @@ static same_pool *the_pool(void)
     return pool;
 }
 
-static void close_dirs(same_job *j)
+static void close_dirs(oc_same_check *j)
 {
     if (j->sfd >= 0)
         close(j->sfd);
@@ -255,7 +256,7 @@ oc_same_check *oc_same_start(const char *src_dir, const char *dst_dir,
                              const oc_scan_rec *recs, size_t n, const uint8_t *names,
                              size_t names_len, int flags)
 {
-    same_job *j = calloc(1, sizeof *j);
+    oc_same_check *j = calloc(1, sizeof *j);
     if (!j)
         return NULL;
     j->sfd = j->dfd = -1;

@@ -262,7 +262,7 @@ def _sorted(pairs, key) -> list:
 def _identical(o: Options, attrs: Attrs, dest: bytes):
     """What already stands identical in the destination, found in C as each source
     directory is read, before its entries become Python objects (oc_core.scan
-    DirListing.same_in): regular files and (as symlinks) symlinks whose type, size,
+    DirListing.start_same): regular files and (as symlinks) symlinks whose type, size,
     mtime to the nanosecond, target, and the permissions, owner and group these options
     keep, are equal (with -c the bytes too). For those the generator would change
     nothing and say nothing, under every option this path takes (-u, --existing,
