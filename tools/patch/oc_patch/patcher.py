@@ -22,7 +22,7 @@ from oc_wire.errors import DataError
 from oc_wire.sums import SumHead
 from oc_wire.token_events import Literal, Match
 
-__all__ = ["FilePatcher", "MAX_RUN", "pread_at", "writer"]
+__all__ = ["FilePatcher", "MAX_RUN", "pread_at", "pread_dropping", "writer"]
 
 MAX_RUN = 1 << 20
 
@@ -117,3 +117,23 @@ def writer(fd: int, write_back: bool = False):
 def pread_at(fd: int, offset: int, length: int) -> bytes:
     """read_basis for a file descriptor: `length` bytes at `offset`."""
     return os.pread(fd, length, offset)
+
+
+def pread_dropping(fd: int):
+    """read_basis for a basis that dies when the new file is renamed over it (its only
+    link, not written in place): what has been read leaves the page cache as reading moves
+    forward (POSIX_FADV_DONTNEED; clean pages only, the file is untouched). The cache is
+    then not filled with the pages of a file about to be deleted, and those pages are
+    freed while the new file's are being allocated rather than all at once at the rename.
+    A range read again after it was dropped (a block matched twice, a redo) comes from
+    the disk once and then stays cached: only reads past the furthest one drop."""
+    dropped = 0
+
+    def read(offset: int, length: int) -> bytes:
+        nonlocal dropped
+        data = os.pread(fd, length, offset)
+        if offset >= dropped and data:
+            dropped = offset + len(data)
+            os.posix_fadvise(fd, offset, len(data), os.POSIX_FADV_DONTNEED)
+        return data
+    return read

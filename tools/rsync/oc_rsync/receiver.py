@@ -23,7 +23,7 @@ import os
 from oc_core import AT_FDCWD
 from oc_core.operator_paths import UNTRUSTED_SYMLINK_TEXT, UntrustedSymlink
 from oc_core.record import replace
-from oc_patch.patcher import WRITEBACK_EVERY, FilePatcher, pread_at, writer
+from oc_patch.patcher import WRITEBACK_EVERY, FilePatcher, pread_at, pread_dropping, writer
 from oc_wire.batch_stream import read_item, read_stats
 from oc_wire.compress import token_reader
 from oc_wire.errors import DataError, ProtocolError
@@ -72,6 +72,17 @@ def sparse_writer(fd: int):
             while rest:
                 rest = rest[os.write(fd, rest):]
     return write
+
+
+def basis_reader(basis: int | None, kept: bool):
+    """The patcher's read_basis: no basis reads nothing; a basis that dies with the
+    rename (the only link of the file being replaced, unless `kept`: written in place or
+    a partial file) is read with patcher.pread_dropping, anything else with plain preads."""
+    if basis is None:
+        return lambda o, n: b""
+    if kept or os.fstat(basis).st_nlink > 1:
+        return lambda o, n: pread_at(basis, o, n)
+    return pread_dropping(basis)
 
 
 def _replaces_big(path: bytes, e: FileEntry) -> bool:
@@ -239,8 +250,7 @@ class Receiver:
             os.lseek(fd, have, os.SEEK_SET)
         try:
             patcher = FilePatcher(head, self.spec,
-                                  (lambda o, n: pread_at(basis, o, n)) if basis is not None
-                                  else (lambda o, n: b""),
+                                  basis_reader(basis, kept=in_place or from_partial),
                                   sparse_writer(fd) if self.sparse
                                   else writer(fd, not in_place and _replaces_big(path, e)),
                                   progress,
