@@ -30,6 +30,7 @@
 #define TRADITIONAL_TABLESIZE (1u << 16)
 #define CHUNK_SIZE (32 * 1024)
 #define MAX_CHAIN_LEN 1024
+#define MAYBE_BITS 18 /* 32 KiB: stays in L1 while the search rolls byte by byte */
 
 struct oc_matcher {
     int32_t count, blength, remainder, s2len;
@@ -39,6 +40,9 @@ struct oc_matcher {
     uint8_t *sum2;
     int32_t *chain, *table;
     uint32_t tablesize;
+    uint64_t fastmod; /* tablesize's reciprocal for bucket() when it is not 65536 */
+    uint64_t *occupied; /* a bit per bucket: the table's bucket holds a block */
+    uint64_t *maybe; /* a bit per wide_key(sum): some block's sum1 has that key */
     /* resumable state of hash_search */
     int phase; /* 0 start, 1 searching, 2 tail flushes (no blocks), 3 done */
     int64_t offset, end, last_match, len;
@@ -51,6 +55,24 @@ struct oc_matcher {
     /* upstream's match_report counters */
     int64_t matches, hash_hits, false_alarms;
 };
+
+static uint32_t bucket(const oc_matcher *m, uint32_t s1, uint32_t s2, uint32_t sum)
+{
+    if (m->tablesize == TRADITIONAL_TABLESIZE)
+        return (s1 + s2) & 0xffff;
+    /* sum % tablesize without a division (Lemire's fastmod, exact for 32-bit values) */
+    return (uint32_t)(((unsigned __int128)(m->fastmod * sum) * m->tablesize) >> 64);
+}
+
+static uint32_t wide_key(uint32_t sum)
+{
+    return (sum * 0x9E3779B1u) >> (32 - MAYBE_BITS);
+}
+
+static int bit(const uint64_t *bits, uint32_t i)
+{
+    return (int)(bits[i >> 6] >> (i & 63)) & 1;
+}
 
 static int32_t block_len(const oc_matcher *m, int32_t i)
 {
@@ -73,7 +95,10 @@ oc_matcher *oc_matcher_new(const uint32_t *sum1, const uint8_t *sum2, int32_t co
     uint32_t ts = (uint32_t)(count / 8) * 10 + 11;
     m->tablesize = ts < TRADITIONAL_TABLESIZE ? TRADITIONAL_TABLESIZE : ts;
     m->table = malloc((size_t)m->tablesize * sizeof *m->table);
-    if (!m->sum1 || !m->sum2 || !m->chain || !m->table) {
+    m->fastmod = UINT64_MAX / m->tablesize + 1;
+    m->occupied = calloc((m->tablesize + 63) / 64, sizeof *m->occupied);
+    m->maybe = calloc(((size_t)1 << MAYBE_BITS) / 64, sizeof *m->maybe);
+    if (!m->sum1 || !m->sum2 || !m->chain || !m->table || !m->occupied || !m->maybe) {
         oc_matcher_free(m);
         return NULL;
     }
@@ -84,10 +109,12 @@ oc_matcher *oc_matcher_new(const uint32_t *sum1, const uint8_t *sum2, int32_t co
     memset(m->table, 0xff, (size_t)m->tablesize * sizeof *m->table);
     for (int32_t i = 0; i < count; i++) {
         uint32_t s = m->sum1[i];
-        uint32_t t = m->tablesize == TRADITIONAL_TABLESIZE
-            ? (((s & 0xffff) + (s >> 16)) & 0xffff) : s % m->tablesize;
+        uint32_t t = bucket(m, s & 0xffff, s >> 16, s);
         m->chain[i] = m->table[t];
         m->table[t] = i;
+        m->occupied[t >> 6] |= (uint64_t)1 << (t & 63);
+        uint32_t w = wide_key(s);
+        m->maybe[w >> 6] |= (uint64_t)1 << (w & 63);
     }
     return m;
 }
@@ -97,6 +124,7 @@ void oc_matcher_free(oc_matcher *m)
     if (!m)
         return;
     free(m->sum1); free(m->sum2); free(m->chain); free(m->table); free(m->same_offset);
+    free(m->occupied); free(m->maybe);
     free(m);
 }
 
@@ -192,9 +220,7 @@ static void search_step(oc_matcher *m, const uint8_t *data, int64_t len, oc_matc
     uint32_t s1 = m->s1, s2 = m->s2;
     int32_t k = m->k;
     uint32_t sum = (s1 & 0xffff) | (s2 << 16);
-    uint32_t hash = m->tablesize == TRADITIONAL_TABLESIZE ? ((s1 + s2) & 0xffff)
-                                                          : sum % m->tablesize;
-    int32_t *prev = &m->table[hash];
+    int32_t *prev = &m->table[bucket(m, s1, s2, sum)];
     int32_t i;
     int done_csum2 = 0, chain_len = 0;
     uint8_t sum2[32];
@@ -257,6 +283,41 @@ static void search_step(oc_matcher *m, const uint8_t *data, int64_t len, oc_matc
     m->s1 = s1; m->s2 = s2; m->k = k;
 }
 
+/* search_step's steps at offsets where no block can match, in one tight loop: while the
+ * sum's wide key has no block (m->maybe), the bucket is only looked at to count upstream's
+ * hash_hits, and the window rolls on. Stops before an offset that may match, that must
+ * flush literal data, that is `end`, or past `limit` (the window's last readable step).
+ * Not in place, where visiting a bucket also prunes its chain. */
+static void skip_unmatchable(oc_matcher *m, const uint8_t *data, int64_t len, int64_t limit)
+{
+    const int8_t *sd = (const int8_t *)data;
+    int64_t offset = m->offset, stop = m->end < limit ? m->end : limit;
+    int64_t flush_at = m->last_match + m->blength + CHUNK_SIZE;
+    int64_t far = m->end - CHUNK_SIZE; /* flushing needs end - offset > CHUNK_SIZE */
+    uint32_t s1 = m->s1, s2 = m->s2;
+    int32_t k = m->k;
+    int64_t hits = 0;
+    while (offset < stop) {
+        uint32_t sum = (s1 & 0xffff) | (s2 << 16);
+        if (bit(m->maybe, wide_key(sum)) || (offset >= flush_at && offset < far))
+            break;
+        hits += bit(m->occupied, bucket(m, s1, s2, sum));
+        int32_t first = sd[offset];
+        s1 -= (uint32_t)first;
+        s2 -= (uint32_t)k * (uint32_t)first;
+        if (offset + k < len) {
+            s1 += (uint32_t)(int32_t)sd[offset + k];
+            s2 += s1;
+        } else {
+            --k;
+        }
+        offset++;
+    }
+    m->offset = offset;
+    m->s1 = s1; m->s2 = s2; m->k = k;
+    m->hash_hits += hits;
+}
+
 int oc_matcher_run(oc_matcher *m, const uint8_t *window, int64_t base, int64_t avail,
                    int64_t len, oc_match_rec *out, int cap, int *done)
 {
@@ -269,7 +330,19 @@ int oc_matcher_run(oc_matcher *m, const uint8_t *window, int64_t base, int64_t a
     const uint8_t *data = (const uint8_t *)((uintptr_t)window - (uintptr_t)base);
     if (m->phase == 0)
         start(m, data, len);
+    /* a step at an offset below limit reads inside the window (see oc_matcher_need) */
+    int64_t limit = avail >= len ? len : avail - 2 * (int64_t)m->blength;
     while (m->phase == 1 && n <= cap - 2 && oc_matcher_need(m) <= avail) {
+        if (!m->same_offset && m->offset < m->end) {
+            skip_unmatchable(m, data, len, limit);
+            if (m->offset >= m->end) { /* as after the last step below */
+                emit(m, out, &n, len, -1);
+                m->phase = 3;
+                break;
+            }
+            if (oc_matcher_need(m) > avail)
+                break;
+        }
         search_step(m, data, len, out, &n);
         if (m->offset >= m->end) {
             emit(m, out, &n, len, -1);

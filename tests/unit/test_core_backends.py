@@ -299,3 +299,24 @@ def test_the_checksum_sent_after_a_read_error_is_never_the_real_one():
     assert _refused(bytes.fromhex("00ff00")) == bytes(3)
     assert _refused(bytes(16)) == bytes(15) + b"\x01"
     assert _refused(b"") == b""
+
+
+@pytest.mark.parametrize("block", [2, 3])
+def test_matcher_with_more_buckets_than_sixteen_bits(block):
+    """Over 52,428 blocks upstream's table grows past 65,536 buckets and a sum's bucket
+    is sum % size (the native matcher computes it without a division): same records
+    and match_report counters as the pure matcher, through long literal runs (flushes),
+    repeated content and a changed tail."""
+    rng = random.Random(block)
+    basis = bytes(b & 0x7f for b in rng.randbytes(60_000 * block)) + bytes(3000)
+    literal = bytes(b | 0x80 for b in rng.randbytes(70_000))  # (no sum like a block's)
+    new = (basis[:5000] + literal + basis[5000:90_000] + basis[40_000:41_000]
+           + bytes(5000) + basis[95_000:] + b"tail")
+    sig = _signature(basis, block, Checksum.MD5, 2)
+    assert sig.count > 52_428
+    pc, nc = MatchCounts(), MatchCounts()
+    pure = list(PURE.match(sig, new, Checksum.MD5, 0, SeedMode.NONE, counts=pc))
+    assert list(NATIVE.match(sig, new, Checksum.MD5, 0, SeedMode.NONE, counts=nc)) == pure
+    assert (nc.matches, nc.hash_hits, nc.false_alarms) == \
+        (pc.matches, pc.hash_hits, pc.false_alarms)
+    assert [t for *_, t in pure].count(-2) >= 2 and _rebuild(pure, new, sig, basis) == new
