@@ -16,7 +16,10 @@
 
 #include "oc_core.h"
 
-static int read_full(int fd, char *buf, size_t want)
+/* Reads until want bytes, the end of the file or an error; with `last`, a short read is
+ * taken as the end (for a regular file it is, and taking it wrongly can only make two
+ * files look different). */
+static int read_full(int fd, char *buf, size_t want, int last)
 {
     size_t got = 0;
     while (got < want) {
@@ -26,27 +29,31 @@ static int read_full(int fd, char *buf, size_t want)
                 continue;
             return -errno;
         }
-        if (n == 0)
-            break;
         got += (size_t)n;
+        if (n == 0 || last)
+            break;
     }
     return (int)got;
 }
 
-/* 1 same bytes, 0 not, -errno. Small buffers: both stay in the L1 cache, which made the
- * comparison twice as fast as 256 KiB ones. */
-static int fds_equal(int fa, int fb)
+/* 1 when both files hold the same `size` bytes and end there, 0 not, -errno. The last read
+ * asks for one byte more than is left: coming back short it also shows the end of the
+ * file, without a read that returns nothing. Small buffers: both stay in the L1 cache,
+ * which made the comparison twice as fast as 256 KiB ones. */
+static int fds_equal(int fa, int fb, int64_t size)
 {
     enum { BUF = 1 << 14 };
     static __thread char x[BUF], y[BUF];
-    for (;;) {
-        int na = read_full(fa, x, BUF), nb = read_full(fb, y, BUF);
+    for (int64_t left = size;; left -= BUF) {
+        int last = left < BUF;
+        size_t want = last ? (size_t)left + 1 : BUF;
+        int na = read_full(fa, x, want, last), nb = read_full(fb, y, want, last);
         if (na < 0 || nb < 0)
             return na < 0 ? na : nb;
-        if (na != nb || memcmp(x, y, (size_t)na) != 0)
+        if (last)
+            return na == left && nb == left && memcmp(x, y, (size_t)left) == 0;
+        if (na != BUF || nb != BUF || memcmp(x, y, BUF) != 0)
             return 0;
-        if (na < BUF)
-            return 1;
     }
 }
 
@@ -67,7 +74,7 @@ int oc_files_equal(const char *a, int a_flags, const char *b, int64_t size)
         close(fb);
         return rc;
     }
-    rc = fds_equal(fa, fb);
+    rc = fds_equal(fa, fb, size);
     close(fa);
     close(fb);
     return rc;
@@ -105,7 +112,7 @@ static int same_content(const oc_same_check *j, const char *name, const oc_scan_
     int fb = openat(j->dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fb >= 0 && fstat(fa, &st) == 0 && (uint64_t)st.st_ino == r->ino
         && st.st_dev == makedev(r->dev_major, r->dev_minor))
-        rc = fds_equal(fa, fb) == 1;
+        rc = fds_equal(fa, fb, r->size) == 1;
     if (fb >= 0)
         close(fb);
     close(fa);
