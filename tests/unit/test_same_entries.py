@@ -145,3 +145,23 @@ def test_a_forked_child_checks_with_workers_of_its_own(pair):
     os.waitpid(pid, 0)
     os.close(r)
     assert got == want and sum(want) == 13
+
+
+@pytest.mark.parametrize("backend", ["native", "pure"])
+@pytest.mark.parametrize("size", [0, 1, 16383, 16384, 16385, 40000])
+def test_byte_comparison_at_the_read_sizes(tmp_path, backend, size):
+    """files_equal (-c's comparison) around its 16 KiB reads: the same bytes are equal,
+    a last byte changed is not, and a source that grew past the listed size is not."""
+    import oc_core
+    b = oc_core.load_backend(backend)
+    data = os.urandom(size)
+    src, dst = tmp_path / "s", tmp_path / "d"
+    src.write_bytes(data)
+    dst.write_bytes(data)
+    assert b.files_equal(bytes(src), 0, bytes(dst), size) == 1
+    if size:
+        dst.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+        assert b.files_equal(bytes(src), 0, bytes(dst), size) == 0
+        dst.write_bytes(data)
+    src.write_bytes(data + b"more")
+    assert b.files_equal(bytes(src), 0, bytes(dst), size) == 0
