@@ -1,16 +1,19 @@
-"""patcher.pread_dropping and the receiver's choice of it (receiver.basis_reader): the
-basis a new file replaces leaves the page cache as it is read, forward reads only, and
-reads return the file's bytes whatever was dropped; a basis that outlives the transfer
-(another link, written in place, a partial file) is read without dropping anything."""
+"""patcher.DropBehind and the receiver's choice of it (receiver.basis_reader): the big
+basis a new file replaces leaves the page cache as it is read, forward reads only, on a
+thread of its own, and reads return the file's bytes whatever was dropped; a basis that
+outlives the transfer (another link, written in place, a partial file) or a small one is
+read without dropping anything."""
 import ctypes
 import mmap
 import os
 
 import pytest
-from oc_patch.patcher import pread_dropping
+from oc_patch.patcher import WRITEBACK_EVERY, DropBehind
 from oc_rsync.receiver import basis_reader
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
+SIZE = WRITEBACK_EVERY  # (the smallest basis that is dropped)
+MIB = 1 << 20
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -31,12 +34,11 @@ def resident_pages(path) -> int:
         os.close(fd)
 
 
-@pytest.fixture
-def cached_file(tmp_path):
-    """A 4 MiB file, synced (clean pages can be dropped) and read into the cache; skips
-    where the filesystem keeps its pages regardless (tmpfs)."""
-    path = tmp_path / "basis"
-    data = os.urandom(4 << 20)
+def cached(tmp_path, size: int = SIZE):
+    """A file, synced (clean pages can be dropped) and read into the cache; skips where
+    the filesystem keeps its pages regardless (tmpfs)."""
+    path = tmp_path / f"basis{size}"
+    data = os.urandom(size)
     path.write_bytes(data)
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -51,36 +53,54 @@ def cached_file(tmp_path):
     return path, data
 
 
-def test_forward_reads_drop_what_they_read(cached_file):
-    path, data = cached_file
+def test_forward_reads_drop_what_they_read(tmp_path):
+    path, data = cached(tmp_path)
     fd = os.open(path, os.O_RDONLY)
     try:
-        read = pread_dropping(fd)
-        assert read(0, 1 << 20) == data[:1 << 20]
-        assert resident_pages(path) == (3 << 20) // PAGE
-        assert read(2 << 20, 1 << 20) == data[2 << 20:3 << 20]  # past a gap: dropped
-        assert resident_pages(path) == (2 << 20) // PAGE
+        read = DropBehind(fd)
+        assert read(0, MIB) == data[:MIB]
+        assert read(2 * MIB, MIB) == data[2 * MIB:3 * MIB]  # past a gap: dropped
         # behind the furthest read: from the disk, and it stays cached from then on
         assert read(PAGE, 2 * PAGE) == data[PAGE:3 * PAGE]
-        assert resident_pages(path) == ((2 << 20) + 2 * PAGE) // PAGE
         assert read(len(data) - 100, 1000) == data[-100:]  # short at the end
         assert read(len(data), 10) == b""
+        read.close(wait=True)
+        # the two MiB read forward are gone; the two pages read again are back; the
+        # last page stays (only whole pages inside a dropped range leave)
+        assert resident_pages(path) == (len(data) - 2 * MIB) // PAGE + 2
     finally:
         os.close(fd)
 
 
-def test_only_a_basis_that_dies_is_dropped(cached_file, tmp_path):
-    path, data = cached_file
+def test_the_thread_keeps_its_own_descriptor_until_closed(tmp_path):
+    path, data = cached(tmp_path)
     fd = os.open(path, os.O_RDONLY)
+    read = DropBehind(fd)
+    os.close(fd)  # (the receiver's own descriptor may go first)
+    assert read(0, len(data)) == data
+    read.close(wait=True)
+    assert resident_pages(path) == 0
+    with pytest.raises(OSError):
+        os.fstat(read.fd)
+
+
+def test_only_a_big_basis_that_dies_is_dropped(tmp_path):
+    path, data = cached(tmp_path)
+    small, sdata = cached(tmp_path, SIZE - PAGE)
+    fd, sfd = os.open(path, os.O_RDONLY), os.open(small, os.O_RDONLY)
     try:
         assert basis_reader(fd, kept=True)(0, len(data)) == data  # in place / partial
-        assert resident_pages(path) == len(data) // PAGE
+        assert basis_reader(sfd, kept=False)(0, len(sdata)) == sdata
         os.link(path, tmp_path / "other")  # another name keeps the inode alive
         assert basis_reader(fd, kept=False)(0, len(data)) == data
         assert resident_pages(path) == len(data) // PAGE
+        assert resident_pages(small) == len(sdata) // PAGE
         os.unlink(tmp_path / "other")
-        assert basis_reader(fd, kept=False)(0, len(data)) == data
+        read = basis_reader(fd, kept=False)
+        assert read(0, len(data)) == data
+        read.close(wait=True)
         assert resident_pages(path) == 0
     finally:
         os.close(fd)
+        os.close(sfd)
     assert basis_reader(None, kept=False)(0, 10) == b""

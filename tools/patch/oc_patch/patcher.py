@@ -13,6 +13,8 @@ there: writing continues at that offset, and account() feeds bytes to the checks
 without writing them (--append-verify checks the kept prefix too).
 """
 import os
+import queue
+import threading
 from collections.abc import Callable
 
 import oc_core
@@ -22,7 +24,7 @@ from oc_wire.errors import DataError
 from oc_wire.sums import SumHead
 from oc_wire.token_events import Literal, Match
 
-__all__ = ["FilePatcher", "MAX_RUN", "pread_at", "pread_dropping", "writer"]
+__all__ = ["DropBehind", "FilePatcher", "MAX_RUN", "pread_at", "writer"]
 
 MAX_RUN = 1 << 20
 
@@ -119,21 +121,47 @@ def pread_at(fd: int, offset: int, length: int) -> bytes:
     return os.pread(fd, length, offset)
 
 
-def pread_dropping(fd: int):
+
+class DropBehind:
     """read_basis for a basis that dies when the new file is renamed over it (its only
-    link, not written in place): what has been read leaves the page cache as reading moves
-    forward (POSIX_FADV_DONTNEED; clean pages only, the file is untouched). The cache is
-    then not filled with the pages of a file about to be deleted, and those pages are
+    link, not written in place): what has been read leaves the page cache as reading
+    moves forward (POSIX_FADV_DONTNEED: clean pages only, the file is untouched). The
+    cache is then not filled with the pages of a file about to be deleted, and they are
     freed while the new file's are being allocated rather than all at once at the rename.
     A range read again after it was dropped (a block matched twice, a redo) comes from
-    the disk once and then stays cached: only reads past the furthest one drop."""
-    dropped = 0
+    the disk once and then stays cached: only reads past the furthest one drop.
 
-    def read(offset: int, length: int) -> bytes:
-        nonlocal dropped
-        data = os.pread(fd, length, offset)
-        if offset >= dropped and data:
-            dropped = offset + len(data)
-            os.posix_fadvise(fd, offset, len(data), os.POSIX_FADV_DONTNEED)
+    The dropping runs on a thread of its own, off the receiving thread. It holds its own
+    descriptor of the file until close() has let it finish, so when the rename has left
+    that descriptor the file's last reference, freeing the old file happens there too."""
+
+    def __init__(self, fd: int):
+        self.fd = os.dup(fd)
+        self._dropped = 0
+        self._todo = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._drop, name="drop-behind", daemon=True)
+        self._thread.start()
+
+    def __call__(self, offset: int, length: int) -> bytes:
+        data = os.pread(self.fd, length, offset)
+        if offset >= self._dropped and data:
+            self._dropped = offset + len(data)
+            self._todo.put((offset, len(data)))
         return data
-    return read
+
+    def close(self, wait: bool = False) -> None:
+        """No more reads: the thread drops what is queued, closes its descriptor and
+        ends (with wait, before this returns)."""
+        self._todo.put(None)
+        if wait:
+            self._thread.join()
+
+    def _drop(self) -> None:
+        try:
+            while (job := self._todo.get()) is not None:
+                try:
+                    os.posix_fadvise(self.fd, *job, os.POSIX_FADV_DONTNEED)
+                except OSError:  # (advice: nothing depends on it)
+                    pass
+        finally:
+            os.close(self.fd)

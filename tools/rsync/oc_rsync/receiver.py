@@ -23,7 +23,7 @@ import os
 from oc_core import AT_FDCWD
 from oc_core.operator_paths import UNTRUSTED_SYMLINK_TEXT, UntrustedSymlink
 from oc_core.record import replace
-from oc_patch.patcher import WRITEBACK_EVERY, FilePatcher, pread_at, pread_dropping, writer
+from oc_patch.patcher import WRITEBACK_EVERY, DropBehind, FilePatcher, pread_at, writer
 from oc_wire.batch_stream import read_item, read_stats
 from oc_wire.compress import token_reader
 from oc_wire.errors import DataError, ProtocolError
@@ -75,14 +75,16 @@ def sparse_writer(fd: int):
 
 
 def basis_reader(basis: int | None, kept: bool):
-    """The patcher's read_basis: no basis reads nothing; a basis that dies with the
+    """The patcher's read_basis: no basis reads nothing; a big basis that dies with the
     rename (the only link of the file being replaced, unless `kept`: written in place or
-    a partial file) is read with patcher.pread_dropping, anything else with plain preads."""
+    a partial file) is read through a patcher.DropBehind, anything else with plain
+    preads."""
     if basis is None:
         return lambda o, n: b""
-    if kept or os.fstat(basis).st_nlink > 1:
+    st = os.fstat(basis)
+    if kept or st.st_nlink > 1 or st.st_size < WRITEBACK_EVERY:
         return lambda o, n: pread_at(basis, o, n)
-    return pread_dropping(basis)
+    return DropBehind(basis)
 
 
 def _replaces_big(path: bytes, e: FileEntry) -> bool:
@@ -248,9 +250,10 @@ class Receiver:
         if append:  # the length the generator said the receiver has
             have = head.basis_size
             os.lseek(fd, have, os.SEEK_SET)
+        read_basis = None
         try:
-            patcher = FilePatcher(head, self.spec,
-                                  basis_reader(basis, kept=in_place or from_partial),
+            read_basis = basis_reader(basis, kept=in_place or from_partial)
+            patcher = FilePatcher(head, self.spec, read_basis,
                                   sparse_writer(fd) if self.sparse
                                   else writer(fd, not in_place and _replaces_big(path, e)),
                                   progress,
@@ -312,6 +315,8 @@ class Receiver:
                 self.out.item(e, iflags, nbytes=self.conn.bytes_read - read_before,
                               digest=digest)
         finally:
+            if isinstance(read_basis, DropBehind):
+                read_basis.close()
             if basis is not None:
                 os.close(basis)
             if fd is not None:
