@@ -379,8 +379,10 @@ class _Trickle:
        st.lists(st.integers(1, 40), min_size=1, max_size=20), st.sampled_from([None, 30]))
 def test_buffered_token_reading_equals_token_by_token(tokens, steps, count):
     """PlainTokenReader over a buffered stream decodes runs of matches from the buffer
-    at once: the same events, the same end offset and the same refusal of an index out
-    of range as reading token by token."""
+    at once, consecutive blocks as one Match with a count: block by block the same
+    events, the same end offset and the same refusal of an index out of range as
+    reading token by token."""
+    from oc_wire.token_events import Match
     from oc_wire.tokens import PlainTokenReader, encode_end, encode_literal, encode_match
 
     data = b"".join(encode_match(t) if isinstance(t, int) else encode_literal(t)
@@ -390,7 +392,11 @@ def test_buffered_token_reading_equals_token_by_token(tokens, steps, count):
         got = []
         try:
             for ev in PlainTokenReader().read_file(r, None, count):
-                got.append(ev)
+                if isinstance(ev, Match):
+                    assert ev.count >= 1
+                    got += [Match(i) for i in range(ev.index, ev.index + ev.count)]
+                else:
+                    got.append(ev)
         except ProtocolError as e:
             got.append(("refused", e.offset))
         return got, r.offset

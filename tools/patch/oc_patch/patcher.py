@@ -3,7 +3,7 @@ the new file, with the whole-file checksum verified against the sender's.
 
 FilePatcher reads the basis through a callback read_basis(offset, length) and writes through
 write(data); it holds no I/O of its own. Runs of adjacent matched blocks are read, hashed
-and written as one range (up to MAX_RUN bytes). The whole-file sum runs on a worker thread.
+and written as one range (MAX_RUN bytes at a time). The whole-file sum runs on a worker thread.
 A checksum mismatch is a DataError (a basis that shrank reads as zeros, so it ends there).
 
 In place (--inplace: the basis is the file being written), a run of blocks that already
@@ -55,12 +55,14 @@ class FilePatcher:
 
     def _flush_run(self) -> None:
         start, end = self._run_start, self._run_end
-        if end > start:
-            data = self.read_basis(start, end - start)
-            if len(data) != end - start:  # the basis shrank: zeros, as upstream's
-                data = bytes(data) + bytes(end - start - len(data))  # map_ptr, then a
-                # checksum mismatch (and a redo) rather than a dead session
+        while end > start:  # (MAX_RUN at a time)
+            n = min(end - start, MAX_RUN)
+            data = self.read_basis(start, n)
+            if len(data) != n:  # the basis shrank: zeros, as upstream's map_ptr, then
+                data = bytes(data) + bytes(n - len(data))  # a checksum mismatch (and
+                # a redo) rather than a dead session
             self._emit(data, self.skip is not None and start == self.done)
+            start += n
         self._run_start = self._run_end = 0
 
     def feed(self, ev) -> None:
@@ -69,14 +71,12 @@ class FilePatcher:
             self._flush_run()
             self._emit(ev.data)
         elif isinstance(ev, Match):
-            h = self.head
-            start = ev.index * h.block_len
-            length = h.remainder if (ev.index == h.count - 1 and h.remainder) else h.block_len
+            start = ev.index * self.head.block_len
             pending = self._run_end - self._run_start
             if start != self._run_end or pending == 0 or pending >= MAX_RUN:
                 self._flush_run()
                 self._run_start = start
-            self._run_end = start + length
+            self._run_end = start + self.head.blocks_len(ev.index, ev.count)
 
     def flush(self) -> None:
         """Write the pending run of matched blocks (before the caller truncates)."""

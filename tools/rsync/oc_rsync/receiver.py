@@ -395,8 +395,7 @@ class Receiver:
         if isinstance(ev, Literal):
             self.out.stats.literal += len(ev.data)
         elif isinstance(ev, Match):
-            self.out.stats.matched += (head.remainder if ev.index == head.count - 1
-                                       and head.remainder else head.block_len)
+            self.out.stats.matched += head.blocks_len(ev.index, ev.count)
 
     def _install(self, e: FileEntry, path: bytes, tmp_name: bytes, same: bool) -> None:
         install(self.attrs, e, path, tmp_name, same)

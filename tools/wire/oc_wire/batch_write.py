@@ -36,6 +36,16 @@ from .token_events import End, Literal, Match
 __all__ = ["encode_events"]
 
 
+def _block_by_block(events: Iterator[object]) -> Iterator[object]:
+    """The events with a run of matched blocks as one Match per block (a token each)."""
+    for ev in events:
+        if type(ev) is Match and ev.count > 1:
+            for i in range(ev.index, ev.index + ev.count):
+                yield Match(i)
+        else:
+            yield ev
+
+
 def encode_events(events: Iterable[object], basis: Basis | None = None) -> Iterator[bytes]:
     """Bytes for each event of a batch stream, the header first."""
     it = iter(events)
@@ -49,7 +59,7 @@ def encode_events(events: Iterable[object], basis: Basis | None = None) -> Itera
     tokens = token_encoder("zlib" if compressed else "none", h.protocol)
     basis = basis or Basis()
     head, block, pending, size, pos = None, None, bytearray(), 0, 0
-    for ev in it:
+    for ev in _block_by_block(it):
         if isinstance(ev, FileEntry):
             yield enc.entry(ev)
         elif isinstance(ev, FlistEnd):

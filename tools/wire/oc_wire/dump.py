@@ -77,11 +77,11 @@ def _records(events: Iterator[object], r: ByteReader | None) -> Iterator[dict]:
         for ev in events:
             if isinstance(ev, Match):
                 if run and run["event"] == "match" and run["last"] == ev.index - 1:
-                    run["last"] = ev.index
+                    run["last"] = ev.index + ev.count - 1
                     continue
                 if run:
                     yield run
-                run = {"event": "match", "first": ev.index, "last": ev.index}
+                run = {"event": "match", "first": ev.index, "last": ev.index + ev.count - 1}
                 continue
             if isinstance(ev, Literal):
                 if run and run["event"] == "literal":

@@ -31,6 +31,12 @@ class SumHead:
     s2len: int
     remainder: int
 
+    def blocks_len(self, index: int, count: int = 1) -> int:
+        """Bytes in `count` blocks from block `index` (the last block may be short)."""
+        last = index + count - 1
+        return (count - 1) * self.block_len + (
+            self.remainder if last == self.count - 1 and self.remainder else self.block_len)
+
     @property
     def basis_size(self) -> int:
         if self.count == 0:

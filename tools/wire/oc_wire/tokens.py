@@ -93,30 +93,51 @@ class PlainTokenReader:
     decoders (block is unused: the plain stream needs no basis to decode).
 
     Over a buffered stream (stream.PullReader with a window), the match tokens that
-    follow a match and are already in the buffer are decoded at once and consumed with
-    one advance: a big file that is mostly the same comes as tens of thousands of
-    4-byte tokens. Anything else (a literal, the end, a bad index) is read token by
-    token; a stream of literals (small new files) never looks ahead."""
+    follow a match and are already in the buffer are decoded at once, consumed with
+    one advance and given as runs (Match.count): a big file that is mostly the same
+    comes as tens of thousands of 4-byte tokens. Anything else (a literal, the end, a
+    bad index) is read token by token; a stream of literals (small new files) never
+    looks ahead."""
 
     def read_file(self, r: ByteReader, block=None, count: int | None = None):
         buffered = getattr(r, "buffered", False)
         while True:
             ev = read_token(r, count)
+            if buffered and type(ev) is Match:  # (a token follows: at least the end)
+                # it and the match tokens already buffered behind it, as runs of
+                # consecutive blocks; each window's runs before waiting for more bytes
+                pending = ev
+                while True:
+                    taken, runs = _match_runs(r.window(4, _RUN_WINDOW), count, pending)
+                    r.advance(4 * taken)
+                    yield from runs
+                    if not taken:
+                        break
+                    pending = None
+                continue
             yield ev
             if type(ev) is End:
                 return
-            if buffered and type(ev) is Match:  # (a token follows: at least the end)
-                while runs := _match_run(r.window(4, _RUN_WINDOW), count):
-                    r.advance(4 * len(runs))
-                    yield from runs
 
 
-def _match_run(buf: bytes, count: int | None) -> list[Match]:
+def _match_runs(buf: bytes, count: int | None, pending: Match | None) -> tuple[int, list]:
     """The match tokens at the start of buf, up to the first other token or index out
-    of range (left for read_token to read or refuse)."""
+    of range (left for read_token to read or refuse), as Matches of consecutive blocks,
+    the first continuing `pending` when it can: (tokens taken, the Matches)."""
     out = []
-    for (n,) in _INT32S.iter_unpack(buf[:len(buf) // 4 * 4]):
-        if n >= 0 or (count is not None and -n - 1 >= count):
+    first, n = (pending.index, pending.count) if pending is not None else (0, 0)
+    taken = 0
+    for (v,) in _INT32S.iter_unpack(buf[:len(buf) // 4 * 4]):
+        i = -v - 1
+        if v >= 0 or (count is not None and i >= count):
             break
-        out.append(Match(-n - 1))
-    return out
+        taken += 1
+        if n and i == first + n:
+            n += 1
+        else:
+            if n:
+                out.append(Match(first, n))
+            first, n = i, 1
+    if n:
+        out.append(Match(first, n))
+    return taken, out
