@@ -121,7 +121,6 @@ def pread_at(fd: int, offset: int, length: int) -> bytes:
     return os.pread(fd, length, offset)
 
 
-
 class DropBehind:
     """read_basis for a basis that dies when the new file is renamed over it (its only
     link, not written in place): what has been read leaves the page cache as reading
@@ -129,7 +128,8 @@ class DropBehind:
     cache is then not filled with the pages of a file about to be deleted, and they are
     freed while the new file's are being allocated rather than all at once at the rename.
     A range read again after it was dropped (a block matched twice, a redo) comes from
-    the disk once and then stays cached: only reads past the furthest one drop.
+    the disk and is not dropped again (only reads past the furthest one drop), unless a
+    drop still queued from before reaches it.
 
     The dropping runs on a thread of its own, off the receiving thread. It holds its own
     descriptor of the file until close() has let it finish, so when the rename has left
