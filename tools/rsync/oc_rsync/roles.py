@@ -2,9 +2,14 @@
 
 receive_files: the receiving side (upstream: main.c do_recv): read the file list, run the
 generator on a thread and the receiver here, then check the generator's outcome.
+Each side loads its roles' modules when it starts (the sender's, or the generator's and
+the receiver's), not the other side's: one less thing before a server answers.
 """
+from __future__ import annotations
+
 import os
 import threading
+from typing import TYPE_CHECKING
 
 from oc_core.record import replace
 from oc_flist.build import IncrementalBuild, ScanErrors, Selection, build_items
@@ -22,13 +27,13 @@ from oc_wire.negotiate import CF, Negotiated
 from .attrs import Attrs
 from .conn import Conn
 from .flists import FileLists, ReceiverEvents, duplicates
-from .generator import Generator
 from .logformat import has_escape
 from .options import Options, chmod_items, info_level, stdout_format
 from .output import Output
 from .paths import Destination
-from .receiver import Receiver, take_list
-from .sender import Sender, SendItem
+
+if TYPE_CHECKING:
+    from .sender import Sender, SendItem
 
 __all__ = ["flist_options", "hard_link_groups", "receive_files",
            "refused_names", "RejectedName",
@@ -79,6 +84,7 @@ def build_first(sources: list[bytes], sel: Selection, rules, errors: ScanErrors,
     """The sender's first list as SendItems, and with incremental recursion the
     IncrementalBuild whose lists() come after it (else None). counted(n): told before
     every 100th entry of a whole list, from the first (--info=flist2's count)."""
+    from .sender import SendItem
     if inc:
         b = IncrementalBuild(sources[0], sel, rules, errors, sort_key(protocol))
         return [SendItem(e, path) for e, path in b.first()], b
@@ -141,6 +147,8 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     """The whole receiving side after set-up (and the filter list); returns the list.
     rules: the receiver's view of the filter rules (what --delete must spare); refuse:
     refused_names(), given every list as it comes."""
+    from .generator import Generator
+    from .receiver import Receiver, take_list
     p = neg.protocol
     if o.only_write_batch:  # the batch gets the data; nothing here changes
         o = replace(o, dry_run=True)

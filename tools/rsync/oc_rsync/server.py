@@ -25,7 +25,6 @@ from .exitcodes import closing_line, code_for
 from .options import INFO_WORDS, Options, info_level, parse_args
 from .output import MessageStream, Output
 from .roles import build_first, receive_files, send_tree
-from .sender import Sender
 from .setup import SetupChoices, server_setup
 from .sources import scan_reporter
 
@@ -125,6 +124,7 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None,
         def log(text: str) -> None:
             _tell(conn, Msg.ERROR)(f"{PROG}: [sender] {text}")
 
+        from .sender import Sender  # (a receiving server never loads it)
         sel = _selection(args, opts)
         began = time.monotonic()
         items, build = build_first(sources, sel, rules.for_sender(), errors,
