@@ -6,7 +6,6 @@ down to a multiple of 8 (capped at 2**17 from protocol 30, 2**29 before). Strong
 length: from protocol 27 the sum_sizes_sqroot formula with csum_length 2 and
 BLOCKSUM_BIAS 10, capped at 16 and at the digest length.
 """
-import itertools
 import os
 from collections.abc import Iterator
 
@@ -94,17 +93,11 @@ def block_records(fd: int, size: int, head: SumHead, spec, progress=None) -> Ite
             progress.update(size)
         return
     # libcore releases the GIL: chunks are summed on all cores, written in order.
-    from concurrent.futures import ThreadPoolExecutor  # only for big files
+    from oc_core.overlap import ordered_map  # only for big files
 
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        offsets = iter(range(0, size, chunk))
-        window = [pool.submit(records, o) for o in itertools.islice(offsets, 4)]
-        done = 0
-        while window:
-            piece = window.pop(0).result()
-            done = min(size, done + chunk)
-            for o in itertools.islice(offsets, 1):
-                window.append(pool.submit(records, o))
-            yield piece
-            if progress is not None:
-                progress.update(done)
+    done = 0
+    for piece in ordered_map(records, range(0, size, chunk), os.cpu_count() or 2):
+        done = min(size, done + chunk)
+        yield piece
+        if progress is not None:
+            progress.update(done)
