@@ -99,27 +99,20 @@ class FileSum:
     The digest of `prefix` + the file's bytes; the prefix is the seed for the pre-30 implied
     MD4 and empty otherwise. The xxh family writes its integer result little-endian."""
 
+    __slots__ = ("algo", "_h", "_int_len")
+
     def __init__(self, algo: int, prefix: bytes = b""):
-        self.algo = Checksum(algo)
-        if self.algo is Checksum.MD4:
-            self._h = _backend.Md4()
-        elif self.algo in (Checksum.MD5, Checksum.SHA1):
-            import hashlib  # (OpenSSL: slow to load, and most runs use xxh)
-            self._h = hashlib.new(self.algo.name.lower())
-        elif self.algo in (Checksum.XXH64, Checksum.XXH3, Checksum.XXH128):
-            import xxhash  # (a local copy without -c never needs it)
-            self._h = {Checksum.XXH64: xxhash.xxh64, Checksum.XXH3: xxhash.xxh3_64,
-                       Checksum.XXH128: xxhash.xxh3_128}[self.algo]()
-        else:
-            self._h = None
-        self.update(prefix)
+        self.algo = algo = Checksum(algo)
+        make, self._int_len = _SUMS.get(algo) or _sum_maker(algo)
+        self._h = make() if make is not None else None
+        if prefix:
+            self.update(prefix)
 
     @property
     def fast(self) -> bool:
         """Cheap enough to run on the thread that has the bytes (the xxh family: many
         GB/s), where handing them to another thread would cost a copy."""
-        return self._h is None or self.algo in (Checksum.XXH64, Checksum.XXH3,
-                                                Checksum.XXH128)
+        return self._h is None or self._int_len > 0
 
     def update(self, data) -> None:
         if self._h is not None:
@@ -128,9 +121,31 @@ class FileSum:
     def digest(self) -> bytes:
         if self._h is None:
             return b""
-        if self.algo in (Checksum.XXH64, Checksum.XXH3, Checksum.XXH128):
-            return self._h.intdigest().to_bytes(digest_len(self.algo), "little")
+        if self._int_len:
+            return self._h.intdigest().to_bytes(self._int_len, "little")
         return self._h.digest()
+
+
+_SUMS: dict = {}  # algo -> (a new hash object's maker or None, the xxh digest's length)
+
+
+def _sum_maker(algo: Checksum) -> tuple:
+    """What FileSum makes for algo, found once per run (the imports are left until an
+    algorithm needs them: OpenSSL is slow to load, and a local copy without -c needs no
+    xxhash)."""
+    if algo is Checksum.MD4:
+        made = (_backend.Md4, 0)
+    elif algo in (Checksum.MD5, Checksum.SHA1):
+        import hashlib
+        made = (getattr(hashlib, algo.name.lower()), 0)
+    elif algo in (Checksum.XXH64, Checksum.XXH3, Checksum.XXH128):
+        import xxhash
+        made = ({Checksum.XXH64: xxhash.xxh64, Checksum.XXH3: xxhash.xxh3_64,
+                 Checksum.XXH128: xxhash.xxh3_128}[algo], _DIGEST_LEN[algo])
+    else:
+        made = (None, 0)
+    _SUMS[algo] = made
+    return made
 
 
 def features() -> dict:
