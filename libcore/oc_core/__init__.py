@@ -102,8 +102,7 @@ class FileSum:
     __slots__ = ("algo", "_h", "_int_len")
 
     def __init__(self, algo: int, prefix: bytes = b""):
-        self.algo = algo = Checksum(algo)
-        make, self._int_len = _SUMS.get(algo) or _sum_maker(algo)
+        self.algo, make, self._int_len = _SUMS.get(algo) or _sum_maker(Checksum(algo))
         self._h = make() if make is not None else None
         if prefix:
             self.update(prefix)
@@ -126,7 +125,8 @@ class FileSum:
         return self._h.digest()
 
 
-_SUMS: dict = {}  # algo -> (a new hash object's maker or None, the xxh digest's length)
+_SUMS: dict = {}  # algo -> (it as a Checksum, a new hash object's maker or None, the xxh
+#                   digest's length); a plain int finds its Checksum's entry too
 
 
 def _sum_maker(algo: Checksum) -> tuple:
@@ -134,16 +134,16 @@ def _sum_maker(algo: Checksum) -> tuple:
     algorithm needs them: OpenSSL is slow to load, and a local copy without -c needs no
     xxhash)."""
     if algo is Checksum.MD4:
-        made = (_backend.Md4, 0)
+        made = (algo, _backend.Md4, 0)
     elif algo in (Checksum.MD5, Checksum.SHA1):
         import hashlib
-        made = (getattr(hashlib, algo.name.lower()), 0)
+        made = (algo, getattr(hashlib, algo.name.lower()), 0)
     elif algo in (Checksum.XXH64, Checksum.XXH3, Checksum.XXH128):
         import xxhash
-        made = ({Checksum.XXH64: xxhash.xxh64, Checksum.XXH3: xxhash.xxh3_64,
-                 Checksum.XXH128: xxhash.xxh3_128}[algo], _DIGEST_LEN[algo])
+        made = (algo, {Checksum.XXH64: xxhash.xxh64, Checksum.XXH3: xxhash.xxh3_64,
+                       Checksum.XXH128: xxhash.xxh3_128}[algo], _DIGEST_LEN[algo])
     else:
-        made = (None, 0)
+        made = (algo, None, 0)
     _SUMS[algo] = made
     return made
 

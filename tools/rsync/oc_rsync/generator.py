@@ -69,8 +69,7 @@ class Generator:
                  lists: FileLists, attrs: Attrs, events: queue.Queue, opts, log,
                  rules=None, groups: dict | None = None, list_algo: int | None = None):
         self.conn, self.p, self.spec, self.dest = conn, protocol, spec, dest
-        # -c's whole-file checksum (a --checksum-choice pair's second; else the transfer's)
-        self.list_algo = list_algo if list_algo is not None else spec and spec.algo
+        self.list_algo = list_algo  # -c's whole-file checksum (Negotiated.list_spec)
         self.lists = lists
         entries = lists.first.entries
         self.entries, self.attrs, self.events, self.o, self.log = (entries, attrs, events,
