@@ -154,6 +154,21 @@ int oc_install_temp(int fd, int tmp_dir, const char *tmp, int dst_dir, const cha
  * big file calls it as it writes: ext4 would otherwise write the whole new file out at
  * the rename over the old one (auto_da_alloc), in the rename. 0 or -errno. */
 int oc_start_writeback(int fd);
+/* mapped.c: a file read through a shared read-only mapping, safe from SIGBUS: a page
+ * that has gone (the file shrank after it was mapped) reads as zeros and the mapping
+ * remembers it. oc_map_open maps size bytes of fd (size 0: nothing, p NULL); 0 or -errno
+ * (-EMFILE: too many mappings open at once). oc_map_hit: a vanished page was read.
+ * oc_map_shrank: that, or the file is now shorter than the mapping. oc_map_advise over
+ * off..off+len: OC_MAP_DROP lets go of the pages (whole ones; the file keeps them cached),
+ * OC_MAP_SEQUENTIAL/OC_MAP_WILLNEED as madvise's. oc_map_close unmaps and returns
+ * oc_map_hit's answer. */
+typedef struct { const uint8_t *p; int64_t size; int slot; } oc_map;
+enum { OC_MAP_DROP = 0, OC_MAP_SEQUENTIAL = 1, OC_MAP_WILLNEED = 2 };
+int oc_map_open(oc_map *m, int fd, int64_t size);
+int oc_map_hit(const oc_map *m);
+int oc_map_shrank(const oc_map *m, int fd);
+int oc_map_advise(const oc_map *m, int64_t off, int64_t len, int how);
+int oc_map_close(oc_map *m);
 /* 1 when files a (opened with a_flags) and b (never through a symlink) hold the same
  * bytes, 0 when not (b not a regular file of size bytes: without reading either), -errno
  * when one cannot be opened or read (-c's comparison of a local copy). */

@@ -10,7 +10,7 @@ from .window import FileWindow
 __all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums",
            "sig_records", "md4", "Md4", "match", "simd_level", "force_scalar",
            "StopFlag", "copy_install", "install_temp", "open_beneath", "files_equal",
-           "start_writeback"]
+           "start_writeback", "FileMap", "map_file", "MappedWindow", "open_window"]
 
 NAME = "native"
 _BATCH = 512
@@ -198,3 +198,98 @@ def start_writeback(fd: int) -> int:
     """copy.c oc_start_writeback: the file's dirty pages start going to its device; 0 or
     -errno (advisory: the caller goes on either way)."""
     return lib.oc_start_writeback(fd)
+
+
+
+MAP_FROM = 8 << 20  # files from this size on are read through a mapping
+
+
+class FileMap:
+    """The first size bytes of the file at fd, mapped read-only (mapped.c): buf reads the
+    page cache where it is, without read(2)'s copy. A page that vanished (the file shrank)
+    reads as zeros and shrank() says so. close() unmaps (no view of buf may be in use
+    then); a FileMap nobody refers to any more is unmapped by the garbage collector."""
+
+    __slots__ = ("_m", "fd", "size", "buf")
+
+    def __init__(self, fd: int, size: int):
+        m = ffi.gc(ffi.new("oc_map *"), lib.oc_map_close)
+        rc = lib.oc_map_open(m, fd, size)
+        if rc < 0:
+            raise OSError(-rc, os.strerror(-rc))
+        self._m, self.fd, self.size = m, fd, size
+        self.buf = ffi.buffer(m.p, size) if size else b""
+
+    def advise(self, off: int, length: int, how: int) -> None:
+        lib.oc_map_advise(self._m, off, length, how)
+
+    def shrank(self) -> bool:
+        return self._m.p != ffi.NULL and lib.oc_map_shrank(self._m, self.fd) != 0
+
+    def close(self) -> None:
+        self.buf = b""
+        lib.oc_map_close(self._m)
+
+
+def map_file(fd: int, size: int) -> FileMap | None:
+    """A FileMap of a file from MAP_FROM bytes on (a smaller one reads faster with
+    read(2): mapping costs a few system calls and page faults); None otherwise, or when
+    the file cannot be mapped."""
+    if size >= MAP_FROM:
+        try:
+            return FileMap(fd, size)
+        except OSError:
+            pass
+    return None
+
+
+class MappedWindow(FileWindow):
+    """A FileWindow over a FileMap of the whole file: the matcher, the checksum and get()
+    read the page cache where it is, with no read(2) copying it into a buffer first. A
+    page that vanished reads as zeros, as FileWindow's failed reads, and finish() says
+    ENODATA. forget() lets go of the pages behind (the file keeps them cached), so the
+    process holds no more of the file than a FileWindow would."""
+
+    __slots__ = ("_map", "_kept")
+
+    def __init__(self, fmap: FileMap, start: int = 0, on_read=None, piece: int = 1 << 20):
+        fmap.advise(0, fmap.size, lib.OC_MAP_SEQUENTIAL)
+        self._map, self._kept = fmap, 0
+        self.fd, self.size, self.error, self.buf = fmap.fd, fmap.size, 0, fmap.buf
+        self.base, self.end = 0, start
+        self._on_read, self._piece, self._file = on_read, piece, None
+
+    def ensure(self, upto: int) -> None:
+        upto = min(upto, self.size)
+        while self.end < upto:
+            want = min(self._piece, self.size - self.end)
+            if self._on_read is not None:
+                view = memoryview(self.buf)[self.end:self.end + want]
+                try:
+                    self._on_read(view)
+                finally:
+                    view.release()
+            self.end += want
+
+    def forget(self, low: int) -> None:
+        if low - self._kept >= 4 << 20:
+            self._map.advise(self._kept, low - self._kept, lib.OC_MAP_DROP)
+            self._kept = low & ~0xFFF
+
+    def finish(self) -> int:
+        if not self.error and self._map.shrank():
+            self.error = errno.ENODATA
+        return self.error
+
+    def close(self) -> None:
+        self.buf = b""
+        self._map.close()
+
+
+def open_window(fd: int, size: int, start: int = 0, on_read=None) -> FileWindow:
+    """The window a file of size bytes is sent through: a MappedWindow when map_file
+    maps it, a FileWindow otherwise."""
+    fmap = map_file(fd, size)
+    if fmap is not None:
+        return MappedWindow(fmap, start, on_read)
+    return FileWindow(fd, size, start, on_read)

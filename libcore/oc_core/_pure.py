@@ -32,7 +32,8 @@ from .window import FileWindow
 
 __all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums",
            "sig_records", "md4", "Md4", "match", "simd_level", "StopFlag", "copy_install",
-           "install_temp", "open_beneath", "files_equal", "start_writeback"]
+           "install_temp", "open_beneath", "files_equal", "start_writeback", "map_file",
+           "open_window"]
 
 NAME = "pure"
 _M32 = 0xFFFFFFFF
@@ -419,6 +420,16 @@ def files_equal(a: bytes, a_flags: int, b: bytes, size: int) -> int:
     finally:
         os.close(fa)
         os.close(fb)
+
+
+def map_file(fd: int, size: int) -> None:
+    """The pure backend maps nothing: the callers read."""
+    return None
+
+
+def open_window(fd: int, size: int, start: int = 0, on_read=None) -> FileWindow:
+    """The window a file is sent through (the pure backend maps nothing)."""
+    return FileWindow(fd, size, start, on_read)
 
 
 def start_writeback(fd: int) -> int:

@@ -86,6 +86,14 @@ class FileWindow:
                 view.release()
             self.base = low
 
+    def finish(self) -> int:
+        """The first errno of a read that failed (ENODATA: the file ended early), once
+        every byte has been used; 0 when all could be read."""
+        return self.error
+
+    def close(self) -> None:
+        """Done with the window (a mapped one lets go of its mapping)."""
+
     def get(self, off: int, n: int) -> bytes:
         """Bytes off..off+n (read first when the window does not reach them yet)."""
         if off + n > self.end:

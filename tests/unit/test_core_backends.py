@@ -224,10 +224,14 @@ def test_in_place_matcher_keeps_blocks_at_their_own_offsets():
     assert inplace == [1, 2, -1]  # block 0 was overwritten by the time "a" comes
 
 
-def _window_over(tmp_path, data: bytes, piece: int, on_read=None):
+def _window_over(tmp_path, data: bytes, piece: int, on_read=None, mapped: bool = False):
+    """A FileWindow over data in a file, or with mapped a MappedWindow (whatever the
+    size: open_window maps big files only)."""
     path = tmp_path / "new"
     path.write_bytes(data)
     fd = os.open(path, os.O_RDONLY)
+    if mapped:
+        return fd, NATIVE.MappedWindow(NATIVE.FileMap(fd, len(data)), 0, on_read, piece=piece)
     return fd, FileWindow(fd, len(data), 0, on_read, piece=piece)
 
 
@@ -235,13 +239,13 @@ def _window_over(tmp_path, data: bytes, piece: int, on_read=None):
 @given(basis=st.binary(min_size=1, max_size=6000), edits=st.lists(
     st.tuples(st.integers(0, 6000), st.binary(max_size=300), st.integers(0, 300)),
     max_size=6), block=st.sampled_from([1, 7, 64, 700]), piece=st.sampled_from([1, 50, 4096]),
-    forget=st.sampled_from([1, 100, 5000]), updating=st.booleans())
+    forget=st.sampled_from([1, 100, 5000]), updating=st.booleans(), mapped=st.booleans())
 def test_matcher_through_a_sliding_window_equals_the_whole_buffer(
-        tmp_path_factory, basis, edits, block, piece, forget, updating):
-    """The sender reads the new file through a FileWindow (no mapping): read on as the
-    matcher needs, forgotten below its low water. Same records as over the whole file,
-    every literal and matched block still readable from the window when its record comes,
-    and every byte shown to on_read once, in order."""
+        tmp_path_factory, basis, edits, block, piece, forget, updating, mapped):
+    """The sender reads the new file through a FileWindow (read on as the matcher needs,
+    forgotten below its low water) or a MappedWindow. Same records as over the whole
+    file, every literal and matched block still readable from the window when its record
+    comes, and every byte shown to on_read once, in order."""
     new = bytearray(basis)
     for pos, ins, cut in edits:
         pos = min(pos, len(new))
@@ -251,7 +255,7 @@ def test_matcher_through_a_sliding_window_equals_the_whole_buffer(
     whole = list(NATIVE.match(sig, new, Checksum.MD5, 0, SeedMode.NONE, updating=updating))
     seen = []
     fd, window = _window_over(tmp_path_factory.mktemp("w"), new, piece,
-                              lambda v: seen.append(bytes(v)))
+                              lambda v: seen.append(bytes(v)), mapped)
     old = oc_window._FORGET
     oc_window._FORGET = forget
     try:
@@ -263,28 +267,52 @@ def test_matcher_through_a_sliding_window_equals_the_whole_buffer(
             if token >= 0:
                 rebuilt += window.get(off + n, sig.length_of(token))
         window.ensure(len(new))
+        error = window.finish()
     finally:
         oc_window._FORGET = old
+        window.close()
         os.close(fd)
     assert got == whole
-    assert bytes(rebuilt) == new and b"".join(seen) == new and not window.error
+    assert bytes(rebuilt) == new and b"".join(seen) == new and not error
 
 
-def test_a_window_over_a_file_that_shrank_reads_zeros_and_keeps_the_errno(tmp_path):
-    """upstream map_ptr: what can no longer be read is zeros, the status ENODATA."""
+@pytest.mark.parametrize("mapped", [False, True])
+@pytest.mark.parametrize("cut", [5000, 8192])
+def test_a_window_over_a_file_that_shrank_reads_zeros_and_keeps_the_errno(tmp_path, mapped,
+                                                                          cut):
+    """upstream map_ptr: what can no longer be read is zeros, the status ENODATA; a
+    mapping's vanished pages too (no SIGBUS), the end cut in a page or at a page's
+    start."""
     data = os.urandom(10_000)
     seen = []
-    fd, window = _window_over(tmp_path, data, 4096, lambda v: seen.append(bytes(v)))
+    fd, window = _window_over(tmp_path, data, 4096, lambda v: seen.append(bytes(v)), mapped)
     try:
-        os.truncate(tmp_path / "new", 5000)
-        assert window.get(0, 10_000) == data[:5000] + bytes(5000)
-        assert window.error == errno.ENODATA
-        assert b"".join(seen) == data[:5000] + bytes(5000)
+        os.truncate(tmp_path / "new", cut)
+        assert window.get(0, 10_000) == data[:cut] + bytes(10_000 - cut)
+        assert window.finish() == errno.ENODATA
+        assert b"".join(seen) == data[:cut] + bytes(10_000 - cut)
         records = list(NATIVE.match(_signature(data, 700), window, Checksum.MD5, 0,
                                     SeedMode.NONE))
         assert records[-1][2] == -1  # the matcher ends over the zeros, no fault
     finally:
+        window.close()
         os.close(fd)
+
+
+def test_small_files_are_read_and_big_ones_mapped(tmp_path):
+    path = tmp_path / "f"
+    path.write_bytes(bytes(NATIVE.MAP_FROM))
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert type(NATIVE.open_window(fd, NATIVE.MAP_FROM - 1)) is FileWindow
+        assert type(NATIVE.open_window(fd, NATIVE.MAP_FROM)) is NATIVE.MappedWindow
+        assert type(PURE.open_window(fd, NATIVE.MAP_FROM)) is FileWindow
+        assert NATIVE.map_file(fd, NATIVE.MAP_FROM - 1) is None
+    finally:
+        os.close(fd)
+
+
+def test_a_directory_reads_as_zeros_and_its_errno(tmp_path):
     fd = os.open(tmp_path, os.O_RDONLY)  # a directory: read fails outright
     try:
         window = FileWindow(fd, 100)

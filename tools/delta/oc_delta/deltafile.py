@@ -89,7 +89,7 @@ def file_tokens(sig: SigTable, spec, fd: int, size: int, encoder, progress=None,
         return
     start = 0 if append_from is None or verify_prefix else append_from
     summer = BackgroundSum(oc_core.FileSum(spec.algo, spec.file_prefix))
-    window = oc_core.FileWindow(fd, size, start, summer.feed_view)
+    window = oc_core.open_window(fd, size, start, summer.feed_view)
     on_progress = progress.update if progress is not None else None
     if append_from is not None:
         records = _appended(window, append_from, on_progress)
@@ -121,14 +121,15 @@ def file_tokens(sig: SigTable, spec, fd: int, size: int, encoder, progress=None,
                         push()
         window.ensure(size)  # (all of it hashed, as upstream's sum covers the file)
         digest = summer.digest()
-        if window.error:
+        if error := window.finish():
             if read_failed is not None:
-                read_failed(window.error)
+                read_failed(error)
             digest = _refused(digest)
         out.append(digest)
         yield b"".join(out)
     finally:
         summer.close()
+        window.close()
 
 
 _SMALL = 1 << 20  # a file sent whole with no basis up to this size is read at once

@@ -76,19 +76,24 @@ def block_records(fd: int, size: int, head: SumHead, spec, progress=None) -> Ite
     """The generator's block sums of the basis open at fd, as wire records, in pieces
     (upstream: generator.c generate_and_send_sums, after the sum head)."""
     chunk = max(head.block_len, READ_CHUNK // head.block_len * head.block_len)
+    fmap = oc_core.map_file(fd, size)  # (a big basis: summed where the page cache holds it)
 
     def records(offset: int) -> bytes:
         want = min(chunk, size - offset)
-        data = os.pread(fd, want, offset)
-        if len(data) != want:  # the basis shrank (another name of a file being written
-            data += bytes(want - len(data))  # in place): zeros, as upstream's map_ptr;
-            # the whole-file checksum then decides
+        if fmap is not None:
+            data = memoryview(fmap.buf)[offset:offset + want]
+        elif len(data := os.pread(fd, want, offset)) != want:  # the basis shrank (another
+            data += bytes(want - len(data))  # name of a file being written in place):
+            # zeros, as upstream's map_ptr (and a mapping's vanished pages); the whole-file
+            # checksum then decides
         return oc_core.sig_records(spec.algo, data, head.block_len, spec.seed,
                                    spec.seed_mode, head.s2len)
 
     if size <= chunk:  # one piece: no pool of threads to start and stop for it
         if size:
             yield records(0)
+        if fmap is not None:
+            fmap.close()
         if progress is not None:
             progress.update(size)
         return
@@ -101,3 +106,5 @@ def block_records(fd: int, size: int, head: SumHead, spec, progress=None) -> Ite
         yield piece
         if progress is not None:
             progress.update(done)
+    if fmap is not None:  # (every piece summed: no thread reads it any more)
+        fmap.close()
