@@ -4,6 +4,8 @@ it: a new file that replaces a big one starts going to its device as it is writt
 bytes are what was written."""
 import errno
 import os
+import threading
+import time
 
 import oc_core
 import pytest
@@ -27,18 +29,34 @@ def test_start_writeback_is_the_system_call(tmp_path):
 
 @pytest.mark.parametrize("write_back", [False, True])
 def test_writer_starts_writeback_every_few_mib(tmp_path, monkeypatch, write_back):
-    calls = []
-    monkeypatch.setattr(oc_core, "start_writeback", lambda fd: calls.append(fd) or 0)
+    """On the write-back thread, through a descriptor of its own (closed after): the
+    writer's may be closed by then."""
+    calls, done = [], threading.Semaphore(0)
+
+    def start(fd):
+        calls.append((threading.current_thread().name, os.fstat(fd).st_ino))
+        done.release()
+        return 0
+    monkeypatch.setattr(oc_core, "start_writeback", start)
     fd = os.open(tmp_path / "f", os.O_RDWR | os.O_CREAT, 0o600)
     data = os.urandom(3 * patcher.WRITEBACK_EVERY + 12345)
+    before = len(os.listdir("/proc/self/fd"))
     try:
         write = patcher.writer(fd, write_back)
         for off in range(0, len(data), 1 << 20):
             write(data[off:off + (1 << 20)])
+        ino = os.fstat(fd).st_ino
     finally:
         os.close(fd)
+    for _ in range(3 if write_back else 0):
+        assert done.acquire(timeout=10)
     assert (tmp_path / "f").read_bytes() == data
-    assert calls == ([fd] * 3 if write_back else [])
+    assert calls == ([("write-back", ino)] * 3 if write_back else [])
+    for _ in range(100):  # the thread's descriptors are closed once it is done with them
+        if len(os.listdir("/proc/self/fd")) < before:
+            break
+        time.sleep(0.01)
+    assert len(os.listdir("/proc/self/fd")) < before
 
 
 def test_only_a_big_file_replacing_one_writes_back(tmp_path):

@@ -100,7 +100,9 @@ def writer(fd: int, write_back: bool = False):
     """write(data) straight to fd (no userspace buffer), retrying short writes. With
     write_back, every WRITEBACK_EVERY bytes the file's pages start going to its device
     (oc_core.start_writeback): a file that will replace a big one is then mostly on disk
-    when the rename comes, which ext4 would otherwise hold up writing all of it out."""
+    when the rename comes, which ext4 would otherwise hold up writing all of it out. That
+    is done on a thread of its own (_write_back), with a descriptor of its own: submitting
+    the pages costs as much as a third of writing them, on another core."""
     since = 0
 
     def write(data) -> None:
@@ -111,9 +113,33 @@ def writer(fd: int, write_back: bool = False):
         if write_back:
             since += len(data)
             if since >= WRITEBACK_EVERY:
-                oc_core.start_writeback(fd)
+                _write_back(fd)
                 since = 0
     return write
+
+
+_writeback: tuple[int, queue.SimpleQueue] | None = None  # (the process, its jobs)
+
+
+def _write_back(fd: int) -> None:
+    """oc_core.start_writeback(fd), soon, on the process's write-back thread (made on
+    first use, and again in a forked child, which has none of its parent's threads)."""
+    global _writeback
+    if _writeback is None or _writeback[0] != os.getpid():
+        jobs: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=_start_writebacks, args=(jobs,), name="write-back",
+                         daemon=True).start()
+        _writeback = (os.getpid(), jobs)
+    _writeback[1].put(os.dup(fd))
+
+
+def _start_writebacks(jobs: queue.SimpleQueue) -> None:
+    while True:
+        fd = jobs.get()
+        try:
+            oc_core.start_writeback(fd)  # (advice: nothing waits for it)
+        finally:
+            os.close(fd)
 
 
 def pread_at(fd: int, offset: int, length: int) -> bytes:
