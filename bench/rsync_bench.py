@@ -61,13 +61,22 @@ def main(big_mib: int = 512, files: int = 5000,
         del data
         progs = (("upstream", [RSYNC]), ("oc", [OC, f"--rsync-path={OC}"]))
 
+        runs_made = iter(range(1 << 30))
+        copied: dict[str, str] = {}  # each program's last initial copy, which reruns use
+
         def prepare(kind: str, name: str) -> list[str]:
-            """The destination as the scenario starts from it; the operands."""
+            """The destination as the scenario starts from it; the operands. A copy into
+            an empty destination gets a new one each run, none deleted before the end:
+            ext4 without a journal (this machine's) passes over recently deleted inodes
+            when it allocates one, so each run after a deleted tree would spend most of
+            its time there, whichever program runs (a journaled ext4 has no such cost)."""
             if kind in ("initial", "pull"):
-                shutil.rmtree(os.path.join(base, f"dst-{name}"), ignore_errors=True)
-            if kind in ("initial", "rerun", "pull"):
-                return [f"{'localhost:' if kind == 'pull' else ''}{src}/",
-                        os.path.join(base, f"dst-{name}") + "/"]
+                dst = os.path.join(base, f"dst-{name}-{next(runs_made)}")
+                if kind == "initial":
+                    copied[name] = dst
+                return [f"{'localhost:' if kind == 'pull' else ''}{src}/", dst + "/"]
+            if kind == "rerun":
+                return [f"{src}/", copied[name] + "/"]
             bdst = os.path.join(base, f"bigdst-{name}")
             os.makedirs(bdst, exist_ok=True)
             shutil.copy(os.path.join(big, "old"), os.path.join(bdst, "f"))
