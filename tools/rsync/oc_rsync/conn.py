@@ -97,7 +97,7 @@ class Conn:
         self._setup_in = self._setup_out = 0  # what count_from_here() leaves out
         # --write-batch: data read (a receiver) or written (a sender) is also recorded
         self.tee_in = self.tee_out = None
-        self.reader = PullReader(self.read, peek=self.peek, consume=self.consume)
+        self.reader = PullReader(self.read, peek=self.peek, consume=self.skip, head=self.head)
         self._lock = threading.RLock()  # a generator thread writes while the receiver reads
         self._reader: threading.Thread | None = None  # the thread that reads
         self.timeout = 0
@@ -408,6 +408,20 @@ class Conn:
         it."""
         src = self._input(n, n)
         return src.peek(len(src) if most is None else max(n, most))
+
+    def head(self) -> memoryview:
+        """Input already here, from its start, as far as it lies in one piece (no copy,
+        no waiting; possibly empty)."""
+        if self.mux_in and not self._data:
+            self._pump()
+        return (self._data if self.mux_in else self._raw).head()
+
+    def skip(self, n: int) -> None:
+        """consume() without building the bytes (unless --write-batch records them)."""
+        if self.tee_in is not None:
+            self.consume(n)
+        else:
+            (self._data if self.mux_in else self._raw).drop(n)
 
     def consume(self, n: int, src: Chunks | None = None) -> bytes:
         """Take the first n bytes of the input buffer (as peek() showed them)."""

@@ -100,7 +100,15 @@ def temp_name(directory: bytes, base: bytes, in_temp_dir: bool = False,
     """".BASE.XXXXXX" beside the final name in directory, "BASE.XXXXXX" in a --temp-dir
     (upstream: receiver.c get_tmpname), XXXXXX random (or tail: upstream's messages
     name the template when no file could be made)."""
-    return os.path.join(directory, _stem(base, in_temp_dir) + b"." + (tail or _random_tail()))
+    return _joined(directory, _stem(base, in_temp_dir) + b"." + (tail or _random_tail()))
+
+
+def _joined(directory: bytes, leaf: bytes) -> bytes:
+    """os.path.join(directory, leaf) for a leaf that is a plain name (without its cost,
+    paid for every file received)."""
+    if not directory or directory.endswith(b"/"):
+        return directory + leaf
+    return directory + b"/" + leaf
 
 
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -110,11 +118,14 @@ def temp_file(directory: bytes, base: bytes, dir_fd: int = AT_FDCWD) -> tuple[in
     """A new file temp_name() names, created exclusively, never through a symlink, mode
     0600 (upstream: syscall.c do_mkstemp), in the directory dir_fd holds if one does (see
     _at). OSError names the name tried."""
+    stem = _stem(base, False)
     while True:
-        name = temp_name(directory, base)
+        leaf = stem + b"." + _random_tail()
+        name = _joined(directory, leaf)
         try:
-            return os.open(_at(dir_fd, name), _CREATE, 0o600,
-                           dir_fd=None if dir_fd == AT_FDCWD else dir_fd), name
+            if dir_fd == AT_FDCWD:
+                return os.open(name, _CREATE, 0o600), name
+            return os.open(leaf, _CREATE, 0o600, dir_fd=dir_fd), name
         except FileExistsError:
             continue
         except OSError as e:

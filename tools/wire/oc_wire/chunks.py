@@ -49,6 +49,11 @@ class Chunks:
             got += len(part)
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
+    def head(self) -> memoryview:
+        """The first piece's bytes not yet taken, as they are (no copy; empty when
+        there are none): what can be parsed in place before taking it."""
+        return memoryview(self._q[0])[self._off:] if self._q else memoryview(b"")
+
     def views(self, most: int) -> list[memoryview]:
         """The first `most` pieces as they are (no copies), for os.writev."""
         out = []

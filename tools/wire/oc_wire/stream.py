@@ -9,12 +9,15 @@ __all__ = ["PullReader"]
 
 class PullReader(ByteReader):
     """peek(n) and consume(n), when the source has a buffer, let a decoder parse whole
-    items from what is buffered (window/advance) instead of reading field by field."""
+    items from what is buffered (window/advance) instead of reading field by field;
+    head() shows what is buffered in one piece without copying or waiting (nothing when
+    the source cannot)."""
 
-    def __init__(self, read, base: int = 0, peek=None, consume=None):
+    def __init__(self, read, base: int = 0, peek=None, consume=None, head=None):
         super().__init__(b"", base)
         self._read = read
         self._peek, self._consume = peek, consume
+        self.head = head or (lambda: memoryview(b""))
 
     @property
     def buffered(self) -> bool:

@@ -11,19 +11,25 @@ from .token_events import CHUNK_SIZE, End, Literal, Match
 
 _INT32S = struct.Struct("<i")
 
-__all__ = ["encode_literal", "encode_match", "encode_end", "TokenDecoder", "read_token",
-           "PlainTokenEncoder", "PlainTokenReader"]
+__all__ = ["encode_literal", "literal_parts", "encode_match", "encode_end", "TokenDecoder",
+           "read_token", "PlainTokenEncoder", "PlainTokenReader"]
 
 
 def encode_literal(data) -> bytes:
     if len(data) <= CHUNK_SIZE:
         return int32(len(data)) + data if data else b""
+    return b"".join(literal_parts(data))
+
+
+def literal_parts(data) -> list:
+    """encode_literal's pieces, none copied: each CHUNK_SIZE piece's length and a view
+    of it (one join makes the stream)."""
     view = memoryview(data)
     parts = []
     for off in range(0, len(data), CHUNK_SIZE):
         piece = view[off:off + CHUNK_SIZE]
         parts += (int32(len(piece)), piece)
-    return b"".join(parts)
+    return parts
 
 
 def encode_match(index: int) -> bytes:
@@ -102,6 +108,14 @@ class PlainTokenReader:
     def read_file(self, r: ByteReader, block=None, count: int | None = None):
         buffered = getattr(r, "buffered", False)
         while True:
+            if buffered:  # the literals (and the end) already here, parsed in place
+                taken, events = _literals(r.head())
+                if taken:
+                    r.advance(taken)
+                    yield from events
+                    if type(events[-1]) is End:
+                        return
+                    continue
             ev = read_token(r, count)
             if buffered and type(ev) is Match:  # (a token follows: at least the end)
                 # it and the match tokens already buffered behind it, as runs of
@@ -118,6 +132,23 @@ class PlainTokenReader:
             yield ev
             if type(ev) is End:
                 return
+
+
+def _literals(buf) -> tuple[int, list]:
+    """The literal tokens complete at the start of buf, and the end token when it comes
+    next: (bytes taken, their events). Anything else (a match, a token cut short, a bad
+    length) is left for read_token to read or refuse."""
+    out, pos, end = [], 0, len(buf) - 4
+    while pos <= end:
+        (n,) = _INT32S.unpack_from(buf, pos)
+        if n == 0:
+            out.append(End())
+            return pos + 4, out
+        if not 0 < n <= CHUNK_SIZE or pos + 4 + n > len(buf):
+            break
+        out.append(Literal(bytes(buf[pos + 4:pos + 4 + n])))
+        pos += 4 + n
+    return pos, out
 
 
 def _match_runs(buf: bytes, count: int | None, pending: Match | None) -> tuple[int, list]:
