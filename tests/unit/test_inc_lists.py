@@ -4,7 +4,9 @@ their directory."""
 import stat
 
 import pytest
-from oc_rsync.flists import FileLists, ListQueue, ReceiverEvents
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from oc_rsync.flists import FileLists, ListQueue, ReceiverEvents, Segment, segment_for
 from oc_wire.errors import ProtocolError
 from oc_wire.flist_entry import FileEntry
 
@@ -90,3 +92,25 @@ def test_ends_go_to_the_generator_in_batches_and_before_the_receiver_waits():
     events.end(8)
     events.post_ends()  # (Conn.before_wait)
     assert events.get_nowait() == ("finished", [8]) and events.empty()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 4), st.booleans()), max_size=8),
+       st.integers(-2, 60))
+def test_segment_for_finds_the_list_holding_an_index(shape, ndx):
+    """Whichever shortcut finds it (the oldest list, the newest, or the binary search):
+    the one list holding ndx (its directory's index, one before its start, included), or
+    a ProtocolError when none does."""
+    live, start = [], 1
+    for gap, size, has_parent in shape:
+        start += gap + 1
+        parent = FileEntry(b"d", D) if has_parent else None
+        live.append(Segment(start, [FileEntry(b"f", F)] * size, parent, len(live) + 1))
+        start += size
+    holding = [s for s in live
+               if s.start - (s.parent is not None) <= ndx < s.start + len(s.entries)]
+    if holding:
+        assert segment_for(live, ndx) is holding[0]
+    else:
+        with pytest.raises(ProtocolError):
+            segment_for(live, ndx)

@@ -399,7 +399,7 @@ class Conn:
     def read(self, n: int) -> bytes:
         """Up to n bytes of data; PeerClosed at the end of input."""
         src = self._data if self.mux_in else self._raw
-        if len(src) >= n and self.tee_in is None:  # (most reads: already parsed)
+        if src.size >= n and self.tee_in is None:  # (most reads: already parsed)
             return src.take(n)
         return self.consume(n, self._input(n, 1))
 

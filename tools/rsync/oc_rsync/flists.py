@@ -98,10 +98,16 @@ class FileLists:
 def segment_for(live: list, ndx: int, at: int | None = None):
     """The live list index ndx belongs to (its directory's index included); any list
     with start, entries and parent (a Segment here, the sender's lists), in start
-    order: a binary search, as thousands of small lists can be live."""
-    k = bisect.bisect_right(live, ndx, key=lambda seg: seg.start - 1) - 1
-    if k >= 0:
-        seg = live[k]
+    order: the oldest and the newest first (most files come from one of them), else a
+    binary search, as thousands of small lists can be live."""
+    if live:
+        first, last = live[0], live[-1]
+        if ndx < first.start + len(first.entries):  # (only the first can hold it)
+            seg = first
+        elif ndx >= last.start - 1:  # (only the last can)
+            seg = last
+        else:
+            seg = live[max(0, bisect.bisect_right(live, ndx, key=lambda s: s.start - 1) - 1)]
         if seg.start - (seg.parent is not None) <= ndx < seg.start + len(seg.entries):
             return seg
     raise ProtocolError("a file index within a live file list", at, str(ndx))

@@ -8,37 +8,39 @@ __all__ = ["Chunks"]
 
 
 class Chunks:
-    __slots__ = ("_q", "_off", "_len")
+    __slots__ = ("_q", "_off", "size")  # size: the bytes held (len(), without the call)
 
     def __init__(self, data: bytes = b""):
         self._q: deque[bytes] = deque()
         self._off = 0  # bytes of the first piece already taken
-        self._len = 0
+        self.size = 0
         self.append(data)
 
     def __len__(self) -> int:
-        return self._len
+        return self.size
 
     def append(self, data) -> None:
         if data:
             piece = data if type(data) is bytes else bytes(data)
             self._q.append(piece)
-            self._len += len(piece)
+            self.size += len(piece)
 
     def take(self, n: int) -> bytes:
         """The first n bytes (all there are, when fewer), removed."""
-        piece, off = (self._q[0], self._off) if self._q else (b"", 0)
-        if 0 < n and off + n < len(piece):  # within the first piece (most reads)
-            self._off = off + n
-            self._len -= n
-            return piece[off:off + n]
+        if self._q and n > 0:
+            piece, off = self._q[0], self._off
+            end = off + n
+            if end < len(piece):  # within the first piece (most reads)
+                self._off = end
+                self.size -= n
+                return piece[off:end]
         out = self.peek(n)
         self.drop(len(out))
         return out
 
     def peek(self, n: int) -> bytes:
         """The first n bytes (all there are, when fewer), left in place."""
-        n = min(n, self._len)
+        n = min(n, self.size)
         parts, got = [], 0
         for piece in self._q:
             if got >= n:
@@ -65,8 +67,8 @@ class Chunks:
 
     def drop(self, n: int) -> None:
         """Remove the first n bytes (as take, without building them)."""
-        n = min(n, self._len)
-        self._len -= n
+        n = min(n, self.size)
+        self.size -= n
         q = self._q
         while n:
             avail = len(q[0]) - self._off
@@ -79,4 +81,4 @@ class Chunks:
 
     def clear(self) -> None:
         self._q.clear()
-        self._off = self._len = 0
+        self._off = self.size = 0
