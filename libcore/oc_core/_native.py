@@ -223,6 +223,11 @@ class FileMap:
     def advise(self, off: int, length: int, how: int) -> None:
         lib.oc_map_advise(self._m, off, length, how)
 
+    def drop(self, off: int, length: int) -> None:
+        """Let go of the pages of off..off+length (the file keeps them cached): the
+        process's resident size stays what it is reading, not all it has read."""
+        lib.oc_map_advise(self._m, off, length, lib.OC_MAP_DROP)
+
     def shrank(self) -> bool:
         return self._m.p != ffi.NULL and lib.oc_map_shrank(self._m, self.fd) != 0
 
@@ -273,7 +278,7 @@ class MappedWindow(FileWindow):
 
     def forget(self, low: int) -> None:
         if low - self._kept >= 4 << 20:
-            self._map.advise(self._kept, low - self._kept, lib.OC_MAP_DROP)
+            self._map.drop(self._kept, low - self._kept)
             self._kept = low & ~0xFFF
 
     def finish(self) -> int:
