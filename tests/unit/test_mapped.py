@@ -66,41 +66,39 @@ def test_reading_on_another_thread_and_in_c(tmp_path):
         os.close(fd)
 
 
-def _run(code: str, tmp_path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code), str(tmp_path)],
-                          capture_output=True, text=True, timeout=60)
+_CHILD = """
+import mmap, os, sys
+from oc_core import load_backend
+native = load_backend("native")
+path = os.path.join(sys.argv[1], "f")
+with open(path, "wb") as f:
+    f.write(b"y" * 2 * 4096)
+fd = os.open(path, os.O_RDONLY)
+ours = native.FileMap(fd, 2 * 4096)
+"""
+
+
+def _run(then: str, tmp_path) -> subprocess.CompletedProcess:
+    """A Python of its own that maps a file of two pages (`ours`, at `fd`, `path`), then
+    runs `then`."""
+    return subprocess.run([sys.executable, "-c", _CHILD + textwrap.dedent(then),
+                           str(tmp_path)], capture_output=True, text=True, timeout=60)
 
 
 def test_in_a_process_of_its_own(tmp_path):
     """No faulthandler there (pytest installs one): our handler alone turns the fault into
     zeros."""
     r = _run("""
-        import os, sys
-        from oc_core import load_backend
-        native = load_backend("native")
-        path = os.path.join(sys.argv[1], "f")
-        with open(path, "wb") as f:
-            f.write(b"y" * 3 * 4096)
-        fd = os.open(path, os.O_RDONLY)
-        fmap = native.FileMap(fd, 3 * 4096)
         os.truncate(path, 0)
-        print(bytes(fmap.buf).count(0), fmap.shrank())
+        print(bytes(ours.buf).count(0), ours.shrank())
     """, tmp_path)
-    assert (r.returncode, r.stdout.split()) == (0, [str(3 * 4096), "True"]), r.stderr
+    assert (r.returncode, r.stdout.split()) == (0, [str(2 * 4096), "True"]), r.stderr
 
 
 def test_a_sigbus_elsewhere_still_kills(tmp_path):
     """A mapping that is not ours (Python's mmap here) faulting past the end of its file:
     the process dies of SIGBUS as it would without libcore, after ours has been used."""
     r = _run("""
-        import mmap, os, sys
-        from oc_core import load_backend
-        native = load_backend("native")
-        path = os.path.join(sys.argv[1], "f")
-        with open(path, "wb") as f:
-            f.write(b"z" * 2 * 4096)
-        fd = os.open(path, os.O_RDONLY)
-        ours = native.FileMap(fd, 2 * 4096)
         theirs = mmap.mmap(fd, 2 * 4096, access=mmap.ACCESS_READ)
         os.truncate(path, 0)
         assert bytes(ours.buf) == bytes(2 * 4096)
