@@ -200,7 +200,6 @@ def start_writeback(fd: int) -> int:
     return lib.oc_start_writeback(fd)
 
 
-
 MAP_FROM = 8 << 20  # files from this size on are read through a mapping
 
 

@@ -130,7 +130,10 @@ def _write_back(fd: int) -> None:
         threading.Thread(target=_start_writebacks, args=(jobs,), name="write-back",
                          daemon=True).start()
         _writeback = (os.getpid(), jobs)
-    _writeback[1].put(os.dup(fd))
+    try:
+        _writeback[1].put(os.dup(fd))
+    except OSError:  # (out of descriptors: it is only advice)
+        pass
 
 
 def _start_writebacks(jobs: queue.SimpleQueue) -> None:
