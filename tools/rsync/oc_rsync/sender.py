@@ -98,6 +98,9 @@ class Sender:
         # a client's -v/-i lines: report(entry, iflags, xname, transferred, path[, the
         # transfer's whole-file sum])
         self.report = report or (lambda e, iflags, xname, transferred, path, digest=None: None)
+        # whether each file's line waits for the messages that came before it (a client
+        # that shows lines; a server's sender shows none, and is spared a poll per file)
+        self.in_order = report is not None or progress_for is not None
         # a client's --progress: progress_for(entry, iflags) -> display or None
         self.progress_for = progress_for or (lambda e, iflags: None)
         # --info=progress2 redraws its line at each NDX_DONE: phase_done(list length)
@@ -337,7 +340,8 @@ class Sender:
                     self.xfer_write(chunk)
                 if self.counts is not None:
                     self.counts.transferred(item.entry)
-                self.conn.take_messages()
+                if self.in_order:
+                    self.conn.take_messages()
                 if progress is not None:
                     done = ndx - segment_for(self.live, ndx).num  # upstream current_file_index
                     progress.finish(self.counts.xferred_files if self.counts else 0,
