@@ -277,8 +277,8 @@ class MappedWindow(FileWindow):
 
     def forget(self, low: int) -> None:
         if low - self._kept >= 4 << 20:
-            self._map.drop(self._kept, low - self._kept)
-            self._kept = low & ~0xFFF
+            self._map.drop(self._kept, low - self._kept)  # (whole pages: the one
+            self._kept = low  # holding low stays for the next time)
 
     def finish(self) -> int:
         if not self.error and self._map.shrank():

@@ -24,7 +24,7 @@ from oc_wire.ints import ByteReader
 from oc_wire.ndx import NdxCodec
 from oc_wire.stage import encode_header, read_header, spec_for
 from oc_wire.sums import read_blocks, read_sum_head
-from oc_wire.tokens import PlainTokenEncoder, encode_end, literal_parts
+from oc_wire.tokens import PlainTokenEncoder
 
 from .batchfile import file_head, trailer
 
@@ -143,12 +143,7 @@ def _small_file(spec, fd: int, size: int, encoder, counts, report, read_failed) 
     data, error = _read_upto(fd, size)
     file_sum = oc_core.FileSum(spec.algo, spec.file_prefix)
     file_sum.update(data)
-    chunk = oc_core.CHUNK_SIZE
-    if type(encoder) is PlainTokenEncoder:  # its pieces joined once, the data not sliced
-        out = literal_parts(data) + [encode_end()]
-    else:
-        out = [encoder.token(-1 if off + chunk >= size else -2, data[off:off + chunk])
-               for off in range(0, size, chunk)] or [encoder.token(-1)]
+    out = encoder.whole_file(data)
     if counts is not None:
         counts.literal += size
     if report is not None:

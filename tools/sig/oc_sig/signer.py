@@ -81,16 +81,16 @@ def block_records(fd: int, size: int, head: SumHead, spec, progress=None) -> Ite
     def records(offset: int) -> bytes:
         want = min(chunk, size - offset)
         if fmap is not None:
-            out = oc_core.sig_records(spec.algo, memoryview(fmap.buf)[offset:offset + want],
-                                      head.block_len, spec.seed, spec.seed_mode, head.s2len)
-            fmap.drop(offset, want)  # (summed: the process need not hold its pages)
-            return out
-        if len(data := os.pread(fd, want, offset)) != want:  # the basis shrank (another
+            data = memoryview(fmap.buf)[offset:offset + want]
+        elif len(data := os.pread(fd, want, offset)) != want:  # the basis shrank (another
             data += bytes(want - len(data))  # name of a file being written in place):
             # zeros, as upstream's map_ptr (and a mapping's vanished pages); the whole-file
             # checksum then decides
-        return oc_core.sig_records(spec.algo, data, head.block_len, spec.seed,
-                                   spec.seed_mode, head.s2len)
+        out = oc_core.sig_records(spec.algo, data, head.block_len, spec.seed,
+                                  spec.seed_mode, head.s2len)
+        if fmap is not None:
+            fmap.drop(offset, want)  # (summed: the process need not hold its pages)
+        return out
 
     if size <= chunk:  # one piece: no pool of threads to start and stop for it
         if size:

@@ -84,6 +84,11 @@ class PlainTokenEncoder:
 
     sees_blocks = False  # the plain stream never needs a matched block's bytes
 
+    def whole_file(self, data) -> list:
+        """A file's tokens when it is all literal data, the end included: its pieces'
+        lengths and views of them (nothing copied until the caller joins them)."""
+        return literal_parts(data) + [encode_end()]
+
     def token(self, token: int, literal: bytes = b"", block: bytes | None = None) -> bytes:
         out = encode_literal(literal) if literal else b""
         if token >= 0:

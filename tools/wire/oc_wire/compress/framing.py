@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 from ..errors import ProtocolError
 from ..ints import ByteReader, int32
-from ..token_events import End, Literal, Match
+from ..token_events import CHUNK_SIZE, End, Literal, Match
 
 __all__ = ["TokenEncoder", "TokenDecoder", "frame", "MAX_DATA_COUNT"]
 
@@ -66,6 +66,13 @@ class TokenEncoder:
         if n:
             out += bytes((n & 0xFF, (n >> 8) & 0xFF))
         return out
+
+    def whole_file(self, data: bytes) -> list:
+        """The tokens of a file sent whole as literal data (no basis), the end included,
+        in CHUNK_SIZE pieces as upstream's no-blocks path flushes them."""
+        chunk = CHUNK_SIZE
+        return [self.token(-1 if off + chunk >= len(data) else -2, data[off:off + chunk])
+                for off in range(0, len(data), chunk)] or [self.token(-1)]
 
     def token(self, token: int, literal: bytes = b"", block: bytes | None = None) -> bytes:
         out = bytearray()
