@@ -2,13 +2,15 @@
 basis a new file replaces leaves the page cache as it is read, forward reads only, on a
 thread of its own, and reads return the file's bytes whatever was dropped; a basis that
 outlives the transfer (another link, written in place, a partial file) or a small one is
-read without dropping anything."""
+read without dropping anything. patcher.close_last: the last descriptor of a big file a
+rename replaced is let go by a helper process."""
 import ctypes
 import mmap
 import os
 
 import pytest
-from oc_patch.patcher import WRITEBACK_EVERY, DropBehind
+from oc_patch import patcher
+from oc_patch.patcher import RELEASE_ELSEWHERE, WRITEBACK_EVERY, DropBehind, close_last
 from oc_rsync.receiver import basis_reader
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -113,3 +115,64 @@ def test_only_a_big_basis_that_dies_is_dropped(tmp_path):
         os.close(fd)
         os.close(sfd)
     assert basis_reader(None, kept=False)(0, 10) == b""
+
+
+def unlinked(tmp_path, size: int = RELEASE_ELSEWHERE) -> tuple[int, int]:
+    """A descriptor of a file of size bytes (sparse) that has no name left, and its inode."""
+    path = tmp_path / "replaced"
+    with open(path, "wb") as f:
+        f.truncate(size)
+    fd = os.open(path, os.O_RDONLY)
+    os.unlink(path)
+    return fd, os.fstat(fd).st_ino
+
+
+def holds(pid, ino: int) -> bool:
+    """Whether process pid has a descriptor of inode ino."""
+    fds = f"/proc/{pid}/fd"
+    return any(os.stat(f"{fds}/{n}").st_ino == ino for n in os.listdir(fds)
+               if os.path.exists(f"{fds}/{n}"))
+
+
+def test_a_helper_holds_the_replaced_file_past_our_close(tmp_path, monkeypatch):
+    fd, ino = unlinked(tmp_path)
+    at_our_close = []
+    real_close = os.close
+
+    def close(n):
+        if n == fd:
+            at_our_close.append(holds(patcher._helpers[-1], ino))
+        real_close(n)
+    monkeypatch.setattr(patcher.os, "close", close)
+    close_last(fd)
+    monkeypatch.undo()
+    assert at_our_close == [True]
+    pid = patcher._helpers[-1]
+    assert os.waitpid(pid, 0)[1] == 0  # it ended by itself, as its input ended
+    assert not holds("self", ino)
+
+
+@pytest.mark.parametrize("case", ["linked", "small"])
+def test_other_files_are_closed_here(tmp_path, monkeypatch, case):
+    if case == "linked":
+        path = tmp_path / "kept"
+        with open(path, "wb") as f:
+            f.truncate(RELEASE_ELSEWHERE)
+        fd = os.open(path, os.O_RDONLY)
+    else:
+        fd, _ = unlinked(tmp_path, RELEASE_ELSEWHERE - 1)
+    spawned = []
+    monkeypatch.setattr(patcher.os, "posix_spawnp", lambda *a, **k: spawned.append(a))
+    close_last(fd)
+    assert spawned == []
+    with pytest.raises(OSError):
+        os.fstat(fd)
+
+
+def test_without_a_helper_the_file_is_closed_here(tmp_path, monkeypatch):
+    fd, ino = unlinked(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path))  # (no cat to start)
+    before = list(patcher._helpers)
+    close_last(fd)
+    assert patcher._helpers == before
+    assert not holds("self", ino)
