@@ -3,7 +3,11 @@
 # make lint   ruff and the import-direction check
 # make bench  benchmarks against upstream rsync and rdiff
 SHELL := /bin/bash
-PYTHON ?= python3
+# The venv is made on Debian's own python3 when it is 3.11 or newer: it is built with
+# PGO and LTO, and runs oc-rsync's per-file Python about a third faster than a plain
+# source build (such as pyenv's, first on this machine's PATH). Else python3 on PATH.
+SYSTEM_PY := $(shell /usr/bin/python3 -c 'import sys; print(sys.version_info >= (3, 11))' 2>/dev/null)
+PYTHON ?= $(if $(filter True,$(SYSTEM_PY)),/usr/bin/python3,python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := .make
