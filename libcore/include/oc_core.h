@@ -6,7 +6,7 @@ enum { OC_CSUM_NONE = 0, OC_CSUM_MD4 = 1, OC_CSUM_MD5 = 2, OC_CSUM_SHA1 = 3,
        OC_CSUM_XXH64 = 4, OC_CSUM_XXH3 = 5, OC_CSUM_XXH128 = 6 };
 
 int oc_core_abi_version(void);
-int oc_simd_level(void);               /* 2 when the AVX2 rolling sum is in use, 0 scalar */
+int oc_simd_level(void);               /* 2 when AVX2 is in use (rolling sum, XXH3), 0 not */
 void oc_force_scalar(int on);          /* tests: compare the scalar path with the AVX2 one */
 
 /* upstream checksum.c get_checksum1: signed-char bytes, (s1 & 0xffff) | (s2 << 16) */

@@ -1,6 +1,7 @@
 /* Strong block sums, upstream checksum.c get_checksum2. MD4, MD5 and SHA1 are ours
- * (digest.c), XXH64/XXH3/XXH128 come from libxxhash. Multi-byte results of
- * the xxh family are written little-endian, as upstream's SIVAL64 does. */
+ * (digest.c), XXH64/XXH3/XXH128 come from libxxhash, XXH3/XXH128 from xxh_avx2.c when
+ * AVX2 is in use. Multi-byte results of the xxh family are written little-endian, as
+ * upstream's SIVAL64 does. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -9,6 +10,17 @@
 
 
 int oc_core_abi_version(void) { return 8; }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+uint64_t oc_xxh3_avx2(const uint8_t *buf, size_t len, uint64_t seed);
+void oc_xxh128_avx2(const uint8_t *buf, size_t len, uint64_t seed, uint64_t *low,
+                    uint64_t *high);
+#define AVX2_XXH (oc_simd_level() == 2)
+#else
+#define AVX2_XXH 0
+#define oc_xxh3_avx2(b, l, s) 0
+#define oc_xxh128_avx2(b, l, s, lo, hi) ((void)0)
+#endif
 
 static void put64le(uint8_t *p, uint64_t v)
 {
@@ -32,10 +44,15 @@ int oc_strong_sum(int algo, const uint8_t *buf, size_t len, uint32_t seed, int s
         put64le(out, XXH64(buf, len, hseed));
         return 8;
     case OC_CSUM_XXH3:
-        put64le(out, XXH3_64bits_withSeed(buf, len, hseed));
+        put64le(out, AVX2_XXH ? oc_xxh3_avx2(buf, len, hseed)
+                              : XXH3_64bits_withSeed(buf, len, hseed));
         return 8;
     case OC_CSUM_XXH128: {
-        XXH128_hash_t h = XXH3_128bits_withSeed(buf, len, hseed);
+        XXH128_hash_t h;
+        if (AVX2_XXH)
+            oc_xxh128_avx2(buf, len, hseed, &h.low64, &h.high64);
+        else
+            h = XXH3_128bits_withSeed(buf, len, hseed);
         put64le(out, h.low64);
         put64le(out + 8, h.high64);
         return 16;

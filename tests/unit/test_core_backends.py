@@ -82,13 +82,21 @@ def test_md4_seed_goes_after_the_data(core_backend):
         PURE.md4(DATA + SEED_BYTES)
 
 
+@pytest.mark.parametrize("scalar", [True, False], ids=["scalar", "simd"])
 @pytest.mark.parametrize("algo", list(Checksum)[1:])
-def test_native_strong_sums_equal_pure(algo):
-    for n in (0, 1, 55, 56, 57, 63, 64, 65, 119, 120, 700, 4096):  # (padding edges)
-        data = os.urandom(n)
-        for mode in SeedMode:
-            native = NATIVE.strong_sum(algo, data, SEED, mode)
-            assert native == PURE.strong_sum(algo, data, SEED, mode)
+def test_native_strong_sums_equal_pure(algo, scalar):
+    """Every length class: the digests' padding edges, and XXH3's short, mid-size and
+    long (vector) inputs, from libxxhash or libcore's AVX2 build of it."""
+    NATIVE.force_scalar(scalar)
+    try:
+        for n in (0, 1, 16, 17, 55, 56, 57, 63, 64, 65, 119, 120, 128, 129, 240, 241, 700,
+                  1024, 1025, 4096, 23168, 100_003):
+            data = os.urandom(n)
+            for mode in SeedMode:
+                native = NATIVE.strong_sum(algo, data, SEED, mode)
+                assert native == PURE.strong_sum(algo, data, SEED, mode)
+    finally:
+        NATIVE.force_scalar(False)
 
 
 def test_file_sum_is_the_unseeded_digest_in_pieces():
