@@ -62,12 +62,12 @@ def main() -> None:
     lines.append(f"| ratio oc / upstream | {rows[1][1] / rows[0][1]:.2f} | "
                  f"{rows[1][2] / rows[0][2]:.2f} |")
     files = int(os.environ.get("BENCH_FILES", "5000"))
+    where, scenarios = rsync_bench.main(size, files)
     lines += ["", f"oc-rsync vs rsync 3.5.0 ({files:,} files of 100 B-100 kB, copied locally "
               f"and pulled over the `-e` transport; a {size} MiB file with 200 scattered edits "
-              "over `-e`), median of 3 runs each:", "",
+              f"over `-e`; on {where}), median of 3 runs each:", "",
               "| scenario | rsync | oc-rsync | time ratio | rsync RSS | oc RSS | RSS ratio |",
               "|---|---|---|---|---|---|---|"]
-    scenarios = rsync_bench.main(size, files)
     for scenario, tu, mu, to, mo in scenarios:
         lines.append(f"| {scenario} | {tu:.2f} s | {to:.2f} s | {to / tu:.2f} | "
                      f"{mu / 1024:.1f} MB | {mo / 1024:.1f} MB | {mo / mu:.2f} |")
