@@ -163,13 +163,20 @@ class DropBehind:
     The dropping runs on a thread of its own, off the receiving thread. It holds its own
     descriptor of the file until close() has let it finish, so when the rename has left
     that descriptor the file's last reference, freeing the old file is done off the
-    receiving thread too (close_last: by a helper process, for a big one)."""
+    receiving thread too (close_last: by a helper process, for a big one). Drops still
+    queued then for a file no longer linked are skipped: its pages go with it. A process
+    that is about to end calls finish_all(), or the threads would die with it before
+    they let their files go."""
+
+    _live: set = set()  # the instances whose thread has not ended
 
     def __init__(self, fd: int):
         self.fd = os.dup(fd)
         self._dropped = 0
+        self._closed = False
         self._todo = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._drop, name="drop-behind", daemon=True)
+        DropBehind._live.add(self)
         self._thread.start()
 
     def __call__(self, offset: int, length: int) -> bytes:
@@ -182,19 +189,33 @@ class DropBehind:
     def close(self, wait: bool = False) -> None:
         """No more reads: the thread drops what is queued, closes its descriptor and
         ends (with wait, before this returns)."""
+        self._closed = True
         self._todo.put(None)
         if wait:
             self._thread.join()
 
+    @classmethod
+    def finish_all(cls) -> None:
+        """Wait for the threads of the instances closed so far to end."""
+        for d in list(cls._live):
+            if d._closed:
+                d._thread.join()
+
     def _drop(self) -> None:
+        gone = False
         try:
             while (job := self._todo.get()) is not None:
+                if self._closed and not gone:
+                    gone = os.fstat(self.fd).st_nlink == 0
+                if gone:
+                    continue
                 try:
                     os.posix_fadvise(self.fd, *job, os.POSIX_FADV_DONTNEED)
                 except OSError:  # (advice: nothing depends on it)
                     pass
         finally:
             close_last(self.fd)
+            DropBehind._live.discard(self)
 
 
 RELEASE_ELSEWHERE = 64 << 20

@@ -146,6 +146,8 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     """The whole receiving side after set-up (and the filter list); returns the list.
     rules: the receiver's view of the filter rules (what --delete must spare); refuse:
     refused_names(), given every list as it comes."""
+    from oc_patch.patcher import DropBehind
+
     from .generator import Generator
     from .receiver import Receiver, take_list
     p = neg.protocol
@@ -242,6 +244,8 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
         if gen.error is not None:  # the generator's failure ended the session
             raise gen.error from None
         raise
+    finally:
+        DropBehind.finish_all()  # (each lets its old file go before this process ends)
     thread.join()
     where.held.close()
     if gen.error is not None:
