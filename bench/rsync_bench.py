@@ -40,8 +40,9 @@ FS_SIZE = 6 << 30
 @contextlib.contextmanager
 def _fresh_fs():
     """(the directory to work in, what it is) for the duration: see the module's text."""
-    image = tempfile.mktemp(prefix="oc-rsync-bench-", suffix=".img")
-    mnt = tempfile.mkdtemp(prefix="oc-rsync-bench-")
+    work = tempfile.mkdtemp(prefix="oc-rsync-bench-")
+    image, mnt = os.path.join(work, "fs.img"), os.path.join(work, "mnt")
+    os.mkdir(mnt)
     loop = None
     try:
         with open(image, "wb") as f:
@@ -53,20 +54,18 @@ def _fresh_fs():
     except (OSError, subprocess.CalledProcessError) as e:
         if loop:
             subprocess.run(["losetup", "-d", loop], capture_output=True)
-        os.unlink(image)
         print(f"rsync_bench: no fresh ext4 ({e}); working in {mnt}", file=sys.stderr)
         try:
             yield mnt, "a directory of the temp dir"
         finally:
-            shutil.rmtree(mnt)
+            shutil.rmtree(work)
         return
     try:
         yield mnt, "a fresh ext4 on a loop device"
     finally:
         subprocess.run(["umount", mnt], check=False)
         subprocess.run(["losetup", "-d", loop], check=False)
-        os.rmdir(mnt)
-        os.unlink(image)
+        shutil.rmtree(work)
 
 
 def _timed(cmd: list[str]) -> tuple[float, int]:

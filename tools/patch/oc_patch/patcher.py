@@ -220,6 +220,7 @@ class DropBehind:
 
 RELEASE_ELSEWHERE = 64 << 20
 _helpers: list[int] = []  # close_last's helper processes not yet reaped
+_helpers_lock = threading.Lock()  # (drop-behind threads may close files at once)
 
 
 def close_last(fd: int) -> None:
@@ -229,7 +230,6 @@ def close_last(fd: int) -> None:
     rather than in this one, where it would hold up the end of the transfer (on this
     machine's ext4, mounted with online discard, about 100 ms per 512 MiB; upstream
     frees it inside its rename). Without a helper, the file is freed here as usual."""
-    _reap()
     w = -1
     try:
         st = os.fstat(fd)
@@ -249,21 +249,24 @@ def _helper_holding(fd: int) -> int:
     r, w = os.pipe()
     try:
         os.set_inheritable(fd, True)
-        _helpers.append(os.posix_spawnp("cat", ["cat"], os.environ, file_actions=[
+        pid = os.posix_spawnp("cat", ["cat"], os.environ, file_actions=[
             (os.POSIX_SPAWN_DUP2, r, 0),
             (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
-            (os.POSIX_SPAWN_DUP2, 1, 2)]))
+            (os.POSIX_SPAWN_DUP2, 1, 2)])
     except OSError:
         os.close(w)
         raise
     finally:
         os.close(r)
+    with _helpers_lock:
+        _reap()
+        _helpers.append(pid)
     return w
 
 
 def _reap() -> None:
     """Collect the helpers that have ended (those left when this process ends are
-    collected by init)."""
+    collected by init); under _helpers_lock."""
     for pid in list(_helpers):
         try:
             if os.waitpid(pid, os.WNOHANG)[0] == 0:
