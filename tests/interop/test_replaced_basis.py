@@ -4,6 +4,7 @@ replaced file when it starts, so the blocks are freed there and not at the end o
 receiver's run; the result is upstream's."""
 import os
 import subprocess
+import time
 
 import pytest
 from oc_patch.patcher import RELEASE_ELSEWHERE
@@ -11,11 +12,21 @@ from test_rsync_interop import OC, RSYNC
 
 pytestmark = pytest.mark.skipif(not os.path.exists(RSYNC), reason="needs upstream rsync")
 
-# a `cat` first on PATH that notes what it holds, then is the real one
+# a `cat` first on PATH that notes what it holds (the note appears whole: it runs on
+# after the transfer has ended), then is the real one
 _CAT = """#!/bin/sh
-for f in /proc/$$/fd/*; do readlink "$f"; done >> "{log}"
+for f in /proc/$$/fd/*; do readlink "$f"; done > "{log}.$$"
+mv "{log}.$$" "{log}"
 exec /usr/bin/cat "$@"
 """
+
+
+def _note(log, seconds: float = 10.0) -> str:
+    """The helper's note, once it is there."""
+    end = time.monotonic() + seconds
+    while not log.exists() and time.monotonic() < end:
+        time.sleep(0.02)
+    return log.read_text() if log.exists() else ""
 
 
 @pytest.mark.parametrize("direction", ["oc-pull-from-up", "up-push-to-oc"])
@@ -50,8 +61,8 @@ def test_the_replaced_file_is_let_go_by_a_helper(tmp_path, direction):
         assert r.returncode == 0, r.stderr
         assert (dest / "big").read_bytes() == new
         assert os.stat(dest / "big").st_mtime == os.stat(src / "big").st_mtime
-        held = log.read_text() if log.exists() else ""
         if name == "up":
-            assert held == ""  # (upstream frees it in its rename)
+            assert not log.exists()  # (upstream frees it in its rename)
         else:
+            held = _note(log)
             assert f"{dest}/big (deleted)" in held.splitlines(), held
