@@ -202,10 +202,10 @@ class DropBehind:
                 d._thread.join()
 
     def _drop(self) -> None:
-        gone = False
+        gone = None  # once closed: whether the file has no name left (looked up once)
         try:
             while (job := self._todo.get()) is not None:
-                if self._closed and not gone:
+                if self._closed and gone is None:
                     gone = os.fstat(self.fd).st_nlink == 0
                 if gone:
                     continue
