@@ -143,6 +143,27 @@ def test_a_bad_merge_file_line_is_not_echoed(tmp_path, prog):
     assert first in ours.stderr.replace("oc-flist: ", "")
 
 
+@pytest.mark.parametrize("rule", [":e excl-self-[x]9", ".e {d}/inner"])
+def test_a_merge_files_self_exclude_is_not_echoed(tmp_path, rule):
+    """An 'e' rule read from a merge file excludes the named file: -vv's trace names the
+    pattern as upstream does, "<rule from a file read earlier>", not the file's text
+    (upstream's testsuite filter-merge-content-echo; we printed "excl-self-[x]9")."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "f").write_bytes(b"k")
+    (src / "excl-self-x9").write_bytes(b"h")
+    (src / "inner").write_bytes(b"- nothing\n")
+    (src / ".rsync-filter").write_text(rule.format(d=src) + "\n")
+    outs = []
+    for prog, dest in ((RSYNC, "up/"), (OC, "oc/")):
+        run = subprocess.run([prog, "-r", "-F", "-vv", "src/", dest], cwd=tmp_path,
+                             capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        outs.append(sorted(x for x in run.stdout.splitlines() if "because of pattern" in x))
+    assert outs[1] == outs[0] != []
+    assert "[x]" not in "".join(outs[1])
+
+
 MERGE_ERRORS = {  # file name -> contents; the run merges "outer"
     "bad-line-2": {"outer": "- a\nZbad\n"},
     "crlf": {"outer": "- a\r\nZbad\r\n"},

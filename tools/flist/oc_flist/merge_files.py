@@ -169,7 +169,7 @@ def add_rule(rule: FilterRule, read_file: Reader | None, out: list[FilterRule], 
         data = rules_file(read_file, rule.pattern, rule.include,
                            site[0].at(site[1]) if site is not None else None)
         if rule.exclude_self:
-            out.append(FilterRule(kind="exclude", pattern=rule.pattern.rsplit(b"/", 1)[-1]))
+            out.append(_self_exclude(rule))
         merge_contents(rule, data, read_file, out, depth + 1,
                         site[0].naming(site[1]) if site is not None else MergeOrigin(rule.pattern),
                         who)
@@ -177,7 +177,7 @@ def add_rule(rule: FilterRule, read_file: Reader | None, out: list[FilterRule], 
     if rule.kind == "dir-merge":
         out.append(rule)
         if rule.exclude_self:
-            out.append(FilterRule(kind="exclude", pattern=rule.pattern.rsplit(b"/", 1)[-1]))
+            out.append(_self_exclude(rule))
         return
     if rule.cvs and not rule.pattern and rule.kind == "exclude":
         expand(
@@ -190,6 +190,13 @@ def add_rule(rule: FilterRule, read_file: Reader | None, out: list[FilterRule], 
         out.append(CVS_EXTRAS)  # ~/.cvsignore and $CVSIGNORE go here (the first time)
         return
     out.append(rule)
+
+
+def _self_exclude(mrule: FilterRule) -> FilterRule:
+    """The exclude an 'e' modifier adds for the merge file's own base name: its text is
+    the merge rule's, so it is said as that rule is (from a file: never its text)."""
+    return FilterRule(kind="exclude", pattern=mrule.pattern.rsplit(b"/", 1)[-1],
+                      from_file=mrule.from_file)
 
 
 def merge_contents(
