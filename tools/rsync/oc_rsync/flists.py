@@ -14,6 +14,7 @@ list: anything else is a ProtocolError (upstream: "ABORTING due to invalid path 
 sender", "refusing malicious duplicate flist").
 """
 import bisect
+import operator
 import queue
 
 from oc_core.record import field, record
@@ -95,6 +96,9 @@ class FileLists:
         return ndx - self.segment(ndx).num if self.inc else ndx
 
 
+_START = operator.attrgetter("start")
+
+
 def segment_for(live: list, ndx: int, at: int | None = None):
     """The live list index ndx belongs to (its directory's index included); any list
     with start, entries and parent (a Segment here, the sender's lists), in start
@@ -107,7 +111,7 @@ def segment_for(live: list, ndx: int, at: int | None = None):
         elif ndx >= last.start - 1:  # (only the last can)
             seg = last
         else:
-            seg = live[max(0, bisect.bisect_right(live, ndx, key=lambda s: s.start - 1) - 1)]
+            seg = live[max(0, bisect.bisect_right(live, ndx + 1, key=_START) - 1)]
         if seg.start - (seg.parent is not None) <= ndx < seg.start + len(seg.entries):
             return seg
     raise ProtocolError("a file index within a live file list", at, str(ndx))
