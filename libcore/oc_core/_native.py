@@ -10,7 +10,7 @@ from .window import FileWindow
 __all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums",
            "sig_records", "md4", "Md4", "match", "simd_level", "force_scalar",
            "StopFlag", "copy_install", "install_temp", "open_beneath", "files_equal",
-           "start_writeback", "FileMap", "map_file", "MappedWindow", "open_window"]
+           "start_writeback", "preallocate", "FileMap", "map_file", "MappedWindow", "open_window"]
 
 NAME = "native"
 _BATCH = 512
@@ -198,6 +198,12 @@ def start_writeback(fd: int) -> int:
     """copy.c oc_start_writeback: the file's dirty pages start going to its device; 0 or
     -errno (advisory: the caller goes on either way)."""
     return lib.oc_start_writeback(fd)
+
+
+def preallocate(fd: int, length: int) -> int:
+    """copy.c oc_preallocate: blocks reserved for the first `length` bytes of the file at
+    fd, its size left as it is; 0 or -errno (the caller writes on either way)."""
+    return lib.oc_preallocate(fd, length)
 
 
 MAP_FROM = 8 << 20  # files from this size on are read through a mapping

@@ -32,8 +32,8 @@ from .window import FileWindow
 
 __all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums",
            "sig_records", "md4", "Md4", "match", "simd_level", "StopFlag", "copy_install",
-           "install_temp", "open_beneath", "files_equal", "start_writeback", "map_file",
-           "open_window"]
+           "install_temp", "open_beneath", "files_equal", "start_writeback", "preallocate",
+           "map_file", "open_window"]
 
 NAME = "pure"
 _M32 = 0xFFFFFFFF
@@ -430,6 +430,13 @@ def map_file(fd: int, size: int) -> None:
 def open_window(fd: int, size: int, start: int = 0, on_read=None) -> FileWindow:
     """The window a file is sent through (the pure backend maps nothing)."""
     return FileWindow(fd, size, start, on_read)
+
+
+def preallocate(fd: int, length: int) -> int:
+    """The reference of copy.c oc_preallocate, which is only advice to the file system:
+    Python has no fallocate with FALLOC_FL_KEEP_SIZE, so nothing is reserved (the blocks
+    are allocated as the data is written, as without it)."""
+    return -errno.EOPNOTSUPP
 
 
 def start_writeback(fd: int) -> int:

@@ -157,3 +157,8 @@ int oc_start_writeback(int fd)
 {
     return sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE) < 0 ? -errno : 0;
 }
+
+int oc_preallocate(int fd, int64_t length)
+{
+    return fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)length) < 0 ? -errno : 0;
+}

@@ -61,10 +61,11 @@ def test_peer_too_old(tmp_path):
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
-def test_full_disk_leaves_nothing_half_written(tmp_path):
+@pytest.mark.parametrize("mib", [3, 9])  # (from 8 MiB on the receiver reserves the blocks)
+def test_full_disk_leaves_nothing_half_written(tmp_path, mib):
     src = tmp_path / "src"
     src.mkdir()
-    (src / "big").write_bytes(os.urandom(3 << 20))
+    (src / "big").write_bytes(os.urandom(mib << 20))
     (src / "a").write_bytes(b"small")
     stub = tmp_path / "rsh"
     stub.write_text('#!/bin/sh\nshift\nexec sh -c "$*"\n')
@@ -131,6 +132,8 @@ def test_partial_keeps_an_interrupted_file_and_the_rerun_uses_it(tmp_path):
     kept = (dst / "huge").stat().st_size
     assert 0 < kept < len(data), err
     assert (dst / "huge").read_bytes() == data[:kept]
+    # the blocks reserved for the whole file were given back past the part kept
+    assert (dst / "huge").stat().st_blocks * 512 < kept + (4 << 20)
     r = subprocess.run(cmd + ["--stats", "-v"], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert (dst / "huge").read_bytes() == data

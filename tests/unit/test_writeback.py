@@ -1,7 +1,9 @@
 """oc_core.start_writeback (copy.c: sync_file_range) and the receiver's writer that calls
 it: a new file that replaces a big one starts going to its device as it is written
 (ext4 otherwise writes all of it out inside the rename over the old file), and its
-bytes are what was written."""
+bytes are what was written. oc_core.preallocate (copy.c: fallocate, FALLOC_FL_KEEP_SIZE),
+which reserves a big new file's blocks before it is written, and the receiver's trim of
+what the data did not fill."""
 import errno
 import os
 import threading
@@ -10,7 +12,7 @@ import time
 import oc_core
 import pytest
 from oc_patch import patcher
-from oc_rsync.receiver import _replaces_big
+from oc_rsync.receiver import _replaces_big, _trim
 from oc_wire.flist_entry import FileEntry
 
 
@@ -66,3 +68,25 @@ def test_only_a_big_file_replacing_one_writes_back(tmp_path):
     assert not _replaces_big(path, big)
     (tmp_path / "f").write_bytes(b"old")
     assert _replaces_big(path, big) and not _replaces_big(path, small)
+
+
+def test_preallocate_reserves_blocks_and_the_trim_gives_back_the_unwritten(tmp_path):
+    """The file keeps its size (0) with its blocks reserved; written in part, the trim
+    to its own length leaves it holding what was written and nothing past it."""
+    fd = os.open(tmp_path / "f", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        rc = oc_core.preallocate(fd, 16 << 20)
+        if rc == -errno.EOPNOTSUPP:
+            pytest.skip("the file system here cannot preallocate")
+        assert rc == 0
+        st = os.fstat(fd)
+        assert st.st_size == 0 and st.st_blocks * 512 >= 16 << 20
+        os.write(fd, os.urandom(1 << 20))
+        _trim(fd)
+        st = os.fstat(fd)
+        assert st.st_size == 1 << 20
+        assert st.st_blocks * 512 < 2 << 20  # (a little for the file system's own use)
+    finally:
+        os.close(fd)
+    assert oc_core.preallocate(fd, 1) == -errno.EBADF
+    assert oc_core.load_backend("pure").preallocate(-1, 1) == -errno.EOPNOTSUPP

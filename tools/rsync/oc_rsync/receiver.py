@@ -20,6 +20,7 @@ the receiver also refuses to write through a symlinked parent inside the destina
 """
 import os
 
+import oc_core
 from oc_core import AT_FDCWD
 from oc_core.operator_paths import UNTRUSTED_SYMLINK_TEXT, UntrustedSymlink
 from oc_core.record import replace
@@ -91,6 +92,12 @@ def _replaces_big(path: bytes, e: FileEntry) -> bool:
     """Whether the new file will be renamed over an existing one and is big enough for
     its data to be sent to the disk as it is written (patcher.writer's write_back)."""
     return e.size >= WRITEBACK_EVERY and os.path.lexists(path)
+
+
+def _trim(fd: int) -> None:
+    """Give back the blocks oc_core.preallocate reserved past what was written (an
+    ftruncate to the file's own length; upstream does the same after --preallocate)."""
+    os.ftruncate(fd, os.fstat(fd).st_size)
 
 
 def take_list(i: int, at: int, lists: FileLists, read_list) -> tuple | None:
@@ -251,6 +258,10 @@ class Receiver:
             have = head.basis_size
             os.lseek(fd, have, os.SEEK_SET)
         read_basis = None
+        # a big new file's blocks are reserved before it is written (not a sparse one,
+        # whose holes they would fill); what the data did not fill is trimmed below
+        reserved = not in_place and not self.sparse and e.size >= WRITEBACK_EVERY \
+            and oc_core.preallocate(fd, e.size) == 0
         try:
             read_basis = basis_reader(basis, kept=in_place or from_partial)
             patcher = FilePatcher(head, self.spec, read_basis,
@@ -292,6 +303,8 @@ class Receiver:
                     return
             finally:
                 patcher.close()
+            if reserved:
+                _trim(fd)
             written, fd = fd, None
             if in_place:
                 os.close(written)
@@ -320,6 +333,8 @@ class Receiver:
             if basis is not None:
                 os.close(basis)
             if fd is not None:
+                if reserved:  # (a partial file may be kept)
+                    _trim(fd)
                 os.close(fd)
             if not ok and not in_place and os.path.exists(tmp_name):
                 if self.partial and not complete and os.path.getsize(tmp_name) > 0:
