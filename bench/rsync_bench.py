@@ -35,6 +35,7 @@ def _tree(root: str, files: int) -> None:
 
 
 FS_SIZE = 6 << 30
+ROUNDS = 5  # runs of each scenario per program (the median is taken)
 
 
 @contextlib.contextmanager
@@ -78,7 +79,7 @@ def _timed(cmd: list[str]) -> tuple[float, int]:
 
 
 def main(big_mib: int = 512, files: int = 5000,
-         rounds: int = 3) -> tuple[str, list[tuple[str, float, int, float, int]]]:
+         rounds: int = ROUNDS) -> tuple[str, list[tuple[str, float, int, float, int]]]:
     """Each scenario `rounds` times per program, the programs taking turns run by run (so
     drift of the disk and the cache hits both alike); the median time and peak RSS.
     Returns (the file system the runs were on, the rows)."""

@@ -65,7 +65,7 @@ def main() -> None:
     where, scenarios = rsync_bench.main(size, files)
     lines += ["", f"oc-rsync vs rsync 3.5.0 ({files:,} files of 100 B-100 kB, copied locally "
               f"and pulled over the `-e` transport; a {size} MiB file with 200 scattered edits "
-              f"over `-e`; on {where}), median of 3 runs each:", "",
+              f"over `-e`; on {where}), median of {rsync_bench.ROUNDS} runs each:", "",
               "| scenario | rsync | oc-rsync | time ratio | rsync RSS | oc RSS | RSS ratio |",
               "|---|---|---|---|---|---|---|"]
     for scenario, tu, mu, to, mo in scenarios:
