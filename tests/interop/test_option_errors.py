@@ -27,7 +27,9 @@ CASES = ["--delete", "-d --delete", "--files-from=list --delete", "--max-delete=
          "--max-size=3-1", "--block-size=200000", "--block-size=1k", "-B x",
          "--protocol=29 --block-size=9000", "--bwlimit=100b", "--bwlimit=0", "--bwlimit=1.5m",
          "--bwlimit=x", "--modify-window=x", "--info=bogus", "--info=name,bogus",
-         "--debug=bogus", "--debug=del --debug=bogus", "--debug=DEL5"]
+         "--debug=bogus", "--debug=del --debug=bogus", "--debug=DEL5",
+         "--delay-updates --inplace", "--append --delay-updates --partial-dir=p",
+         "--inplace --partial-dir=p"]
 
 
 def _said(r) -> tuple[int, list[str]]:

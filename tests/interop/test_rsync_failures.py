@@ -92,7 +92,7 @@ def _start_big_pull(tmp_path, mib: int, extra: list[str], **popen):
     """A pull of one big random file, started and left running until its temp file
     holds 20 MiB (-z on random data keeps the sender slow enough to stop mid-file)."""
     src, dst = tmp_path / "src", tmp_path / "dst"
-    src.mkdir()
+    src.mkdir(exist_ok=True)
     dst.mkdir()
     data = os.urandom(mib << 20)
     (src / "huge").write_bytes(data)
@@ -142,6 +142,27 @@ def test_partial_keeps_an_interrupted_file_and_the_rerun_uses_it(tmp_path):
     # redo pass resends the file as upstream's would; matched data still counts it.)
     matched = int(r.stdout.split("Matched data: ")[1].split(" bytes")[0].replace(",", ""))
     assert matched >= kept // 2
+
+
+def test_delay_updates_holds_the_new_files_back_until_the_end(tmp_path):
+    """--delay-updates: a file received before the transfer was stopped waits in .~tmp~
+    (not under its name), the interrupted one is kept there too (the option implies
+    --partial there); the rerun puts both in place and leaves no .~tmp~."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a-small").write_bytes(b"first in the list")
+    proc, cmd, data, dst = _start_big_pull(tmp_path, 200, ["--delay-updates"],
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 20, err
+    assert sorted(os.listdir(dst)) == [".~tmp~"]
+    held = dst / ".~tmp~"
+    assert (held / "a-small").read_bytes() == b"first in the list"
+    assert 0 < (held / "huge").stat().st_size < len(data)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert sorted(os.listdir(dst)) == ["a-small", "huge"]
+    assert (dst / "huge").read_bytes() == data
 
 
 @pytest.mark.parametrize("mkpath", [False, True])

@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import random
+import shutil
 import stat
 import subprocess
 import sys
@@ -41,6 +42,9 @@ def _tree(root, big: bool):
     (src / "dir" / ".rsync-filter").write_text("- grow-bad\n+ *\n")
     (src / "dir" / ".cvsignore").write_text("grow\n")  # -C: each directory's list
     (src / "obj.o").write_bytes(b"object")  # -C: upstream's default list
+    for held in (".part", ".~tmp~"):  # a partial dir (--partial-dir, --delay-updates'
+        (src / "dir" / held).mkdir()  # own) is neither sent nor deleted
+        (src / "dir" / held / "held").write_bytes(b"the sender's")
     with open(os.path.join(os.fsencode(src), b"bad\xffname"), "wb") as f:
         f.write(b"not utf-8")
     with open(src / "sparse", "wb") as f:
@@ -65,6 +69,8 @@ def _tree(root, big: bool):
                  follow_symlinks=False)
     dst = root / "basis"
     _copy(src, dst)
+    for held in (".part", ".~tmp~"):  # (the sender's only)
+        shutil.rmtree(dst / "dir" / held)
     for name in ("rand", "dir/text", "dir/deeper/mid"):  # older versions: deltas
         data = bytearray((dst / name).read_bytes())
         data[5000:5100] = rng.randbytes(300)
@@ -179,6 +185,9 @@ P32 = [["-a"], ["-az"], ["-ac"], ["-a", "-W"], ["-rlt"], ["-r"], ["-a", "--zc=zs
        ["-a", "--delete-delay"], ["-a", "--delete-after"], ["-a", "--del", "--max-delete=2"],
        ["-a", "--delete-after", "--exclude=*text"], ["-az", "--timeout=5"], ["-as"],
        ["-as", "--partial-dir=.part", "--delete", "--exclude=*text"],
+       ["-a", "--delay-updates"], ["-a", "--delay-updates", "--no-whole-file"],
+       ["-a", "--delay-updates", "--partial-dir=.part", "--delete"],
+       ["-aH", "--delay-updates", "--delete-after"], ["-an", "--delay-updates"],
        ["-a", "--bwlimit=100000"], ["-ay"], ["-az", "--skip-compress=gz/jpg/*"], ["-aF"],
        ["-aFF", "--delete"], ["-aC"], ["-aC", "--delete"], ["-a", "--chmod=u=g,g=o"],
        ["-a", "--chmod=Du+w,Fgo-r", "--chmod=a+X"], ["-a", "--chmod=D2755,F600"],
@@ -195,7 +204,8 @@ def test_protocol_32(tmp_path, direction, opts):
     _case(tmp_path, direction, ["--protocol=32", *opts])
 
 
-CORE = [["-a"], ["-az"], ["-ac"], ["-a", "--no-whole-file"], ["-a", "--delete"], ["-aH"]]
+CORE = [["-a"], ["-az"], ["-ac"], ["-a", "--no-whole-file"], ["-a", "--delete"], ["-aH"],
+        ["-aH", "--delay-updates", "--delete"]]
 
 NSTR = [["-a"], ["-az"], ["-az", "--zc=lz4"], ["-a", "--compress-level=4"],
         ["-ac", "--checksum-choice=md5"], ["-az", "--protocol=29"],
@@ -362,7 +372,7 @@ def test_stats_lines_are_upstreams(tmp_path, direction):
 
 
 OUT_FORMATS = [["-ai"], ["-aHi"], ["-av", "--delete"], ["-ai8"], ["-aHii"], ["-aHivv"],
-               ["-ain"], ["-rin"],
+               ["-ain"], ["-rin"], ["-aHi", "--delay-updates"],
                ["-a", "--delete", "--out-format=%o|%n|%L|%l|%'l|%i|%M|%B|%U|%G|%f|%h|%-10n|"
                 "%10l|%%"], ["-aH", "--out-format=%n%L"],
                ["-a", "--delete", "--out-format=%C %i %n"],

@@ -147,6 +147,18 @@ class FilterRules:
         return replace(self, rules=tuple(cvs_extras(out, extras)),
                        cvs_from=mine if per_dir or listed else self.cvs_from)
 
+    def with_partial_dir(self, partial_dir: bytes | None, perishable: bool) -> FilterRules:
+        """These rules and, for a relative --partial-dir, an exclude of that directory
+        (perishable: for a receiver, or from protocol 30), after the rules given and
+        before -C's, so that partial files are neither sent nor deleted (upstream:
+        compat.c setup_protocol, on the client)."""
+        if not partial_dir or partial_dir.startswith(b"/"):
+            return self
+        rule = parse_rule(b"-" + (b"p" if perishable else b"") + b" " + partial_dir + b"/")
+        at = len(self.rules) if self.cvs_from is None else self.cvs_from
+        return replace(self, rules=self.rules[:at] + (rule,) + self.rules[at:],
+                       cvs_from=None if self.cvs_from is None else at + 1)
+
     def for_sender(self) -> FilterRules:
         """Rules that apply when scanning on the sending side (no protect/risk)."""
         return FilterRules(_on_side(self.rules, "sender", False), "sender")

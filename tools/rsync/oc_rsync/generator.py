@@ -10,7 +10,10 @@ Rules, in order:
 2. NDX_DONE ends phase 0. Files the receiver could not verify come back as redo
    requests and are asked for again with full-length sums, until the receiver reports
    phase 0 finished; then NDX_DONE ends phase 1, and from protocol 29 another one the
-   (empty) delay-updates phase, from 31 one more for the deletion stats.
+   (empty) delay-updates phase, from 31 one more for the deletion stats. With
+   --delay-updates the receiver renames the files it held back as phase 1 ends: the
+   delay phase's NDX_DONE (and the deletion stats') waits for that, and so do the other
+   names of hard-linked files.
 3. After the receiver has finished every phase, directory modes and times are set, and
    (protocol >= 24) a last NDX_DONE says goodbye.
 With incremental recursion (flists.ListQueue) phase 0 goes list by list as the lists
@@ -53,7 +56,7 @@ from .attrs import Attrs, same_mtime
 from .deletion import Deleter, delete_when
 from .flists import FileLists, ListQueue, duplicates
 from .hardlinks import HardLinks
-from .options import debug_on, filter_trace, info_level
+from .options import debug_on, filter_trace, info_level, partial_dir_of
 from .paths import Destination, drop_partial_dir, full_name, partial_path
 from .skips import Skips, file_kind
 
@@ -86,7 +89,7 @@ class Generator:
                                opts.max_delete, opts.dry_run, filter_trace(opts),
                                opts.insecure_links, log.warning, debug_on(opts, "del")
                                ) if self.when else None
-        self.partial_dir = os.fsencode(opts.partial_dir) if opts.partial_dir else None
+        self.partial_dir = os.fsencode(partial_dir_of(opts)) if partial_dir_of(opts) else None
         self.delayed: list = []  # --delete-delay: found during, removed after
         # -ii, or -i with -vv: unchanged entries are itemized too (upstream: itemize)
         self.name_level = info_level(opts, "NAME")  # (-v: 1, -vv: 2)
@@ -164,16 +167,28 @@ class Generator:
             self.conn.write(self.ndx.encode(NDX_DONE))
         self.conn.flush()
         self._wait_done(1, redo=True)
-        if not self.o.dry_run:
+        delay = self.o.delay_updates
+        if not self.o.dry_run and not delay:
             self.links.link_later()
         self.conn.write(self.ndx.encode(NDX_DONE))
-        if self.p >= 29:
+        if self.p >= 29 and not delay:  # (the delay-updates phase: nothing to wait for)
             self.conn.write(self.ndx.encode(NDX_DONE))
         late = self.when in ("delay", "after")
         if self.p >= 31 and not late:
-            self._del_stats()
+            self._del_stats(done=not delay)
         self.conn.flush()
-        self._wait_done(2 if self.p >= 29 else 1, redo=False)
+        if delay:  # the receiver renames the delayed files into place as phase 1 ends
+            self._wait_done(1, redo=False)
+            if not self.o.dry_run:  # (their other names are linked to them now)
+                self.links.link_later()
+            if self.p >= 29:
+                self.conn.write(self.ndx.encode(NDX_DONE))
+                if self.p >= 31 and not late:
+                    self.conn.write(self.ndx.encode(NDX_DONE))
+                self.conn.flush()
+                self._wait_done(1, redo=False)
+        else:
+            self._wait_done(2 if self.p >= 29 else 1, redo=False)
         if late:
             self._late_deletions()
         if self.deleter and self.deleter.counts.skipped:
@@ -248,12 +263,14 @@ class Generator:
         self.pruned |= duplicates(seg.entries)
         self.links.learn(seg.groups, seg.entries)
 
-    def _del_stats(self) -> None:
-        """From protocol 31 the deletion counts, then the NDX_DONE of the deletion phase."""
+    def _del_stats(self, done: bool = True) -> None:
+        """From protocol 31 the deletion counts, then (done) the NDX_DONE of the deletion
+        phase (with --delay-updates it follows the delay phase's)."""
         if self.deleter:
             self.conn.write(self.ndx.encode(NDX_DEL_STATS) + b"".join(
                 varint(v) for v in self.deleter.counts.values()))
-        self.conn.write(self.ndx.encode(NDX_DONE))
+        if done:
+            self.conn.write(self.ndx.encode(NDX_DONE))
 
     def _generate(self, i: int, e: FileEntry) -> None:
         self.asked = None

@@ -28,6 +28,7 @@ Which files
 How
   -W, --whole-file  --no-whole-file  -B, --block-size=N  -S, --sparse
       --inplace  --append  --append-verify  --partial  --partial-dir=DIR
+      --delay-updates
   -T, --temp-dir=DIR  -P (--partial --progress)  --remove-source-files
   -z, --compress  --compress-choice=zlib|zlibx|zstd|lz4  --compress-level=N
       --checksum-choice=xxh128|xxh3|xxh64|md5|md4  --checksum-seed=N
@@ -40,6 +41,6 @@ What it says
       --log-file=FILE  --log-file-format=FORMAT  --stats  -h, --human-readable
       --progress  --info=FLAGS (--info=help)  -8, --8-bit-output  -n, --dry-run
       --list-only  -V, --version  --help
-Not here yet: the daemon (HOST::MODULE, rsync://), backups, --delay-updates,
+Not here yet: the daemon (HOST::MODULE, rsync://), backups,
 --link-dest/--copy-dest/--compare-dest, ACLs and xattrs, --iconv, --fuzzy's basis.
 """

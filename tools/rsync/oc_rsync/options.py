@@ -15,7 +15,7 @@ from oc_core.record import field, record
 from .optvalues import UsageError, check_choice, checked_debug, parse_size_arg, popt_int
 
 __all__ = ["Options", "UsageError", "parse_args", "files_from_host", "filter_trace", "debug_on",
-           "chmod_items"]
+           "chmod_items", "partial_dir_of", "TMP_PARTIAL_DIR"]
 
 
 # name -> (field, kind): kind "flag" sets True, "count" adds 1, "value" takes an argument
@@ -64,6 +64,7 @@ _LONG = {
     "max-delete": ("max_delete", "value"), "inplace": ("inplace", "flag"),
     "append": ("append", "count"), "append-verify": ("append", "verify"),
     "partial-dir": ("partial_dir", "value"), "temp-dir": ("temp_dir", "value"),
+    "delay-updates": ("delay_updates", "flag"),
     "timeout": ("timeout", "value"), "contimeout": ("contimeout", "value"),
     "delete-excluded": ("delete_excluded", "flag"), "force": ("force", "flag"),
     # what a client may pass to its server that changes nothing here yet
@@ -189,7 +190,8 @@ class Options:
     max_size: int | None = None
     min_size: int | None = None
     partial: bool = False
-    partial_dir: str | None = None
+    partial_dir: str | None = None  # as given (partial_dir_of: what is used)
+    delay_updates: bool = False
     inplace: bool = False
     append: int = 0                 # 1 --append, 2 --append-verify
     temp_dir: str | None = None
@@ -331,6 +333,15 @@ _INFO_VERBOSITY = ({"NONREG": 1},
                    {"COPY": 1, "DEL": 1, "FLIST": 1, "MISC": 1, "NAME": 1, "STATS": 1,
                     "SYMSAFE": 1},
                    {"BACKUP": 1, "MISC": 2, "MOUNT": 1, "NAME": 2, "REMOVE": 1, "SKIP": 1})
+
+
+TMP_PARTIAL_DIR = ".~tmp~"  # --delay-updates' partial dir unless --partial-dir names one
+
+
+def partial_dir_of(o: "Options") -> str | None:
+    """The partial dir in use: --partial-dir's, else --delay-updates' .~tmp~ (upstream:
+    options.c tmp_partialdir)."""
+    return o.partial_dir or (TMP_PARTIAL_DIR if o.delay_updates else None)
 
 
 def info_level(o: "Options", word: str) -> int:
@@ -527,11 +538,12 @@ def parse_args(argv: list[str]) -> Options:
     if v.get("partial_dir") in ("", "."):
         v["partial_dir"] = None
     if v.get("inplace"):
-        if v.get("partial_dir"):
+        if v.get("partial_dir") or v.get("delay_updates"):
+            other = "delay-updates" if v.get("delay_updates") else "partial-dir"
             raise UsageError(f"--{'append' if v.get('append') else 'inplace'} cannot be "
-                             "used with --partial-dir")
+                             f"used with --{other}")
         v["partial"] = False
-    elif v.get("partial_dir"):
+    elif v.get("partial_dir") or v.get("delay_updates"):
         v["partial"] = True
     for key in ("compress_choice", "checksum_choice"):  # ("auto": as if not given; upstream
         if (v.get(key) or "").lower() == "auto":       # sends no choice then)

@@ -18,7 +18,7 @@ from oc_wire.flist_entry import FileEntry
 from .output import PROG
 
 __all__ = ["Destination", "DestinationError", "HeldDirs", "full_name", "partial_path",
-           "drop_partial_dir"]
+           "make_partial_dir", "drop_partial_dir"]
 
 
 class DestinationError(OcError):
@@ -246,6 +246,28 @@ def partial_path(path: bytes, partial_dir: bytes) -> bytes:
     head, base = os.path.split(path)
     return os.path.join(partial_dir if partial_dir.startswith(b"/") else
                         os.path.join(head, partial_dir), base)
+
+
+def make_partial_dir(partial: bytes) -> bool:
+    """The directory a partial file goes into, made (mode 0700) unless it is there; a
+    non-directory standing at its name is removed first. False when it cannot be had
+    (upstream: util1.c handle_partial_dir with PDIR_CREATE)."""
+    where = os.path.dirname(partial)
+    try:
+        st = os.lstat(where)
+    except FileNotFoundError:
+        st = None
+    except OSError:
+        return False
+    try:
+        if st is not None and not stat.S_ISDIR(st.st_mode):
+            os.unlink(where)
+            st = None
+        if st is None:
+            os.mkdir(where, 0o700)
+    except OSError:
+        return False
+    return True
 
 
 def drop_partial_dir(partial: bytes, partial_dir: bytes) -> None:

@@ -49,7 +49,7 @@ from .install import (
     temp_name,
 )
 from .output import Output
-from .paths import Destination, drop_partial_dir, full_name, partial_path
+from .paths import Destination, drop_partial_dir, full_name, make_partial_dir, partial_path
 
 __all__ = ["Receiver", "sparse_writer", "take_list"]
 
@@ -133,6 +133,9 @@ class Receiver:
         self.inplace = False           # --inplace (and --append)
         self.append = 0                # 1 --append, 2 --append-verify
         self.partial_dir: bytes | None = None
+        self.delay_updates = False     # new files wait in the partial dir until phase 1 ends
+        self.delayed: list[tuple[int, FileEntry, bytes, bytes]] = []  # (ndx, entry, where
+        # it waits, its name)
         self.inplace_partial = False   # compat flag I: the partial-dir file is updated in place
         self.temp_dir: bytes | None = None  # --temp-dir, as this process reaches it
         self.insecure = False          # --insecure-links: any symlink on the way to it
@@ -151,6 +154,8 @@ class Receiver:
                     continue
                 self.out.phase_done(self.lists.count)
                 phase += 1
+                if phase == 2 and self.delay_updates:
+                    self._finish_delayed()
                 self.events.put(("done", phase))
                 if phase > max_phase:
                     break
@@ -306,18 +311,27 @@ class Receiver:
             if reserved:
                 _trim(fd)
             written, fd = fd, None
+            held = None
             if in_place:
                 os.close(written)
                 self._install(e, path, tmp_name, not one_inplace)
+            elif self.delay_updates and self.partial_dir:
+                held = self._hold(e, path, tmp_name, written, tmp_dir)
+                if held is None:  # (said why; the new file is gone)
+                    self.finished(i)
+                    return
             else:
                 install_written(self.attrs, e, path, tmp_name, written, dst_dir, tmp_dir)
-            if from_partial:
+            if from_partial and held is None:
                 if not one_inplace and os.path.lexists(basis_path):
                     os.unlink(basis_path)
                 drop_partial_dir(basis_path, self.partial_dir)
             ok = True
             self.out.stats.transferred(e)
-            self.report_success(i)
+            if held is None:
+                self.report_success(i)
+            else:
+                self.delayed.append((i, e, held, path))
             self.finished(i)
             if progress is not None:
                 lists = self.lists
@@ -343,6 +357,37 @@ class Receiver:
                     remove_temp(tmp_name, tmp_dir)
             if self.temp_dir and not in_place:
                 os.close(tmp_dir)
+
+    def _hold(self, e: FileEntry, path: bytes, tmp_name: bytes, fd: int, tmp_dir: int
+              ) -> bytes | None:
+        """--delay-updates: the new file, given its attributes, goes into the partial dir
+        (fd closed); where it waits, or None when the partial dir cannot be made (the file
+        is dropped, as upstream: receiver.c recv_files with delay_updates)."""
+        held = partial_path(path, self.partial_dir)
+        if not make_partial_dir(held):
+            os.close(fd)
+            remove_temp(tmp_name, tmp_dir)
+            self.out.warning(f"Unable to create partial-dir for {os.fsdecode(e.name)} -- "
+                             "discarding completed file.")  # (upstream: FERROR, which
+            return None                                   # alone changes no exit code)
+        install_written(self.attrs, e, held, tmp_name, fd, AT_FDCWD, tmp_dir)
+        return held
+
+    def _finish_delayed(self) -> None:
+        """--delay-updates, as phase 1 ends: every file held back is renamed into place,
+        in list order, and its partial dir removed once empty (upstream: receiver.c
+        handle_delayed_updates)."""
+        for i, e, held, path in sorted(self.delayed, key=lambda d: d[0]):
+            try:
+                os.rename(held, path)
+            except OSError as exc:
+                self.out.error(f'rename failed for "{full_name(path)}" (from '
+                               f"{os.fsdecode(partial_path(e.name, self.partial_dir))}): "
+                               f"{exc.strerror} ({exc.errno})")
+                continue
+            self.report_success(i)
+            drop_partial_dir(held, self.partial_dir)
+        self.delayed.clear()
 
     def _open_output(self, target: bytes, in_place: bool) -> tuple[int, bytes, int, int]:
         """Where the new data goes: target itself in place, else a temp file in the

@@ -27,7 +27,7 @@ from .attrs import Attrs
 from .conn import Conn
 from .flists import FileLists, ReceiverEvents, duplicates
 from .logformat import has_escape
-from .options import Options, chmod_items, info_level, stdout_format
+from .options import Options, chmod_items, info_level, partial_dir_of, stdout_format
 from .output import Output
 from .paths import Destination
 
@@ -224,7 +224,8 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
     receiver.partial = o.partial
     receiver.sparse = o.sparse
     receiver.inplace, receiver.append = o.inplace, o.append
-    receiver.partial_dir = os.fsencode(o.partial_dir) if o.partial_dir else None
+    receiver.partial_dir = os.fsencode(partial_dir_of(o)) if partial_dir_of(o) else None
+    receiver.delay_updates = o.delay_updates
     receiver.inplace_partial = bool(neg.compat_flags & CF.INPLACE_PARTIAL_DIR)
     receiver.temp_dir = temp_dir
     receiver.insecure = o.insecure_links

@@ -2,7 +2,7 @@
 upstream's client builds it (options.c server_options; quoted for a remote shell as
 upstream's safe_arg), and with -s the words sent before set-up instead
 (rsync.c send_protected_args)."""
-from .options import INFO_WORDS, Options, files_from_host
+from .options import INFO_WORDS, Options, files_from_host, partial_dir_of
 
 __all__ = ["server_argv", "SECLUDED", "secluded_bytes"]
 
@@ -51,13 +51,14 @@ def safe_arg(arg: str, filename: bool = True, am_sender: bool = True,
 def allow_inc_recurse(o: Options, am_sender: bool) -> bool:
     """Whether this side takes part in incremental recursion (upstream: compat.c
     set_allow_inc_recurse): only with -r and without --no-inc-recursive; a receiver
-    not with --delete-before/-after or -m, which need the whole list first. Our sender
-    lists incrementally for one source without -R or --files-from."""
+    not with --delete-before/-after, -m or --delay-updates, which need the whole list
+    first. Our sender lists incrementally for one source without -R or --files-from."""
     if not (o.recursive and o.inc_recursive):
         return False
     if am_sender:
         return len(o.operands) == 2 and not o.relative and not o.files_from
-    return o.delete_when not in ("before", "after") and not o.prune_empty_dirs
+    return o.delete_when not in ("before", "after") and not o.prune_empty_dirs \
+        and not o.delay_updates
 
 
 def _name_level(o: Options) -> int:
@@ -188,8 +189,11 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
                     else f"--modify-window={o.modify_window}")
     if o.checksum_seed:
         args.append(f"--checksum-seed={o.checksum_seed}")
-    if am_sender and o.partial_dir:
-        args += ["--partial-dir", quoted(o.partial_dir)]
+    if am_sender and partial_dir_of(o):  # (--delay-updates' own .~tmp~ goes unnamed)
+        if o.partial_dir:
+            args += ["--partial-dir", quoted(o.partial_dir)]
+        if o.delay_updates:
+            args.append("--delay-updates")
     elif am_sender and o.partial:
         args.append("--partial")
     if o.copy_unsafe_links:

@@ -25,7 +25,7 @@ from oc_wire.mux import Msg
 from .conn import Conn, PeerClosed, PeerExited, check_error_exit
 from .exitcodes import code_for
 from .local_child import fork_server
-from .options import Options, debug_level, debug_on, files_from_host, info_level
+from .options import Options, debug_level, debug_on, files_from_host, info_level, partial_dir_of
 from .output import PROG, Output
 from .server_argv import SECLUDED, secluded_bytes, server_argv
 
@@ -170,8 +170,9 @@ def push(o: Options, srcs: list[str], dest, out: Output, rules: FilterRules, nam
     out.sending = True  # itemized lines start with '<' (a local copy's with '>')
     out.local = local
     remote_names = bool(o.files_from and files_from_host(o.files_from))
+    partial_dir = os.fsencode(partial_dir_of(o) or "")
     proc = _spawn(o, user, host, server_argv(o, True, [path], shell=not local), local, out,
-                  rules)
+                  rules.with_partial_dir(partial_dir, True))  # (the receiver's)
     from oc_flist.build import ScanErrors  # (loaded while the other side starts up)
 
     from .roles import build_first, flist_options, send_tree
@@ -180,6 +181,7 @@ def push(o: Options, srcs: list[str], dest, out: Output, rules: FilterRules, nam
     conn, neg = _setup(o, proc, out, "sender")
     with _ending_on_error(conn, neg.protocol):
         p = neg.protocol
+        rules = rules.with_partial_dir(partial_dir, p >= 30)
         if p >= 30:
             conn.start_mux_out()
         # --files-from=HOST:FILE: the server sends the names; below protocol 31 they come
@@ -272,6 +274,7 @@ def pull(o: Options, srcs: list[str], dest: str, user, host, out: Output,
     from .roles import receive_files, refused_names  # (loaded while the remote side
     # starts up)
     conn, neg = _setup(o, proc, out, "Receiver")
+    rules = rules.with_partial_dir(os.fsencode(partial_dir_of(o) or ""), True)
     with _ending_on_error(conn, neg.protocol):
         p = neg.protocol
         conn.start_mux_in()

@@ -31,6 +31,7 @@ class ServerArgs:
     compress_level: int | None = None
     remove_source_files: bool = False
     inplace: bool = False
+    delay_updates: bool = False
     timeout: int = 0  # --timeout
     bwlimit: int = 0  # --bwlimit, KiB per second
     skip_compress: str | None = None  # accepted; no effect (as in upstream 3.5.0)
@@ -44,10 +45,11 @@ class ServerArgs:
 
     def wants_inc_recurse(self) -> bool:
         """What a 3.x server does with these options when the client offers 'i'
-        (upstream: compat.c set_allow_inc_recurse; --delete-before/-after and -m off)."""
+        (upstream: compat.c set_allow_inc_recurse; --delete-before/-after, and for a
+        receiver -m and --delay-updates, turn it off)."""
         return ("i" in self.client_info and self.has("r") and not self.no_inc_recursive
                 and not {"--delete-before", "--delete-after"} & set(self.deletes)
-                and not (self.server_sends is False and self.has("m")))
+                and not (self.server_sends is False and (self.has("m") or self.delay_updates)))
 
     def client_sends_filters(self, protocol: int) -> bool:
         """A client receiver always sends its filter rules; a client sender only when
@@ -128,6 +130,8 @@ def parse_server_args(argv) -> ServerArgs:
                 kw["bwlimit"] = int(float(value or 0))
             elif name == "--inplace":
                 kw["inplace"] = True
+            elif name == "--delay-updates":
+                kw["delay_updates"] = True
             elif name == "--append":
                 kw["append"] = kw.get("append", 0) + 1
                 kw["inplace"] = True
