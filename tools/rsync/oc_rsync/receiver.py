@@ -485,9 +485,7 @@ class Receiver:
         (upstream: cleanup.c with keep_partial, receiver.c)."""
         if self.partial_dir:
             target = partial_path(path, self.partial_dir)
-            try:
-                os.makedirs(os.path.dirname(target), 0o700, exist_ok=True)
-            except OSError:
+            if not make_partial_dir(target):
                 os.unlink(tmp_name)
                 return
             rename_into_place(tmp_name, target)
