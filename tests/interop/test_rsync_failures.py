@@ -3,9 +3,12 @@ shell, a peer that speaks garbage, a peer too old for us, a full disk (nothing
 half-written under a final name), and a killed transfer (nothing half-written; a rerun
 completes)."""
 import os
+import pathlib
 import re
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -730,3 +733,60 @@ def test_a_message_naming_a_file_whose_name_is_not_text(tmp_path, direction):
                                      for x in r.stderr.splitlines()])
     assert said["oc"] == said["up"]
     assert said["up"][0] == 23 and b"bad\\#377name\\#001" in said["up"][1][0]
+
+
+_UNREADABLE_CASES = [("local", "oc", None), ("pull", "oc", "up"), ("pull", "up", "oc"),
+                     ("push", "oc", "up"), ("push", "up", "oc")]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="runs the transfers as nobody (needs root)")
+@pytest.mark.parametrize("opts", [["--delete"], ["--delete-after"],
+                                  ["--delete", "--ignore-errors"]], ids=" ".join)
+@pytest.mark.parametrize("how,client,server", _UNREADABLE_CASES,
+                         ids=[f"{h}-{c}-{s}" for h, c, s in _UNREADABLE_CASES])
+def test_an_unreadable_source_directory_stops_deletion(opts, how, client, server):
+    """The sender cannot read a directory: it says so, exits 23, and the receiving side
+    deletes nothing (its list may lack what it could not read): "IO error encountered
+    -- skipping file deletion", unless --ignore-errors; the destination ends as upstream's
+    (we deleted everything the list lacked, the unreadable directory's files too)."""
+    tmp_path = pathlib.Path(tempfile.mkdtemp())  # (pytest's own is root's alone)
+    try:
+        _unreadable_case(tmp_path, opts, how, client, server)
+    finally:
+        shutil.rmtree(tmp_path)
+
+
+def _unreadable_case(tmp_path, opts, how, client, server):
+    tmp_path.chmod(0o755)
+    src = tmp_path / "src"
+    (src / "ok").mkdir(parents=True)
+    (src / "locked").mkdir()
+    (src / "ok" / "f").write_bytes(b"x")
+    (src / "locked" / "g").write_bytes(b"y")
+    rsh = tmp_path / "rsh"
+    rsh.write_text('#!/bin/sh\nshift\nexec sh -c "$*"\n')
+    rsh.chmod(0o755)
+    prog = {"oc": OC, "up": RSYNC}
+    trees, codes = {}, {}
+    for run, (c, s) in (("ref", ("up", "up" if server else None)), ("ours", (client, server))):
+        dest = tmp_path / run
+        for d in ("locked", "ok"):
+            (dest / d).mkdir(parents=True)
+            (dest / d / "extra").write_bytes(b"old")
+        subprocess.run(["chown", "-R", "nobody", str(src), str(dest), str(rsh)], check=True)
+        (src / "locked").chmod(0)
+        where = [f"{src}/", f"{dest}/"]
+        if how == "pull":
+            where[0] = "localhost:" + where[0]
+        elif how == "push":
+            where[1] = "localhost:" + where[1]
+        cmd = [prog[c], "-a", *opts, *where]
+        if s:
+            cmd[1:1] = ["-e", str(rsh), f"--rsync-path={prog[s]}"]
+        r = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                            *cmd], capture_output=True, text=True, timeout=60)
+        (src / "locked").chmod(0o755)
+        codes[run] = (r.returncode, "IO error encountered" in r.stdout + r.stderr)
+        trees[run] = sorted(str(p.relative_to(dest)) for p in dest.rglob("*"))
+    assert codes["ours"] == codes["ref"] == (23, "--ignore-errors" not in opts)
+    assert trees["ours"] == trees["ref"]

@@ -31,7 +31,9 @@ ARGS = [["--list-only"], ["-r", "--list-only"], ["-d", "--delete"], ["-av", "--i
         ["-a", "--info=all2,stats0"], ["-a", "--info=none"], ["-a", "--info=del", "--info=copy2"],
         ["-a", "--info=all0,name"], ["-a", "--stats", "--info=stats0"], ["-a", "--info=all,skip0"],
         ["-a", "--zc=None"], ["-az", "--zc=Zlib"], ["-a", "--zc=auto"], ["-a", "--zc=ZSTD"],
-        ["-a", "--cc=MD5"], ["-a", "--cc=auto"], ["-a", "--cc=md5,xxh3"]]
+        ["-a", "--cc=MD5"], ["-a", "--cc=auto"], ["-a", "--cc=md5,xxh3"],
+        ["-a", "--delay-updates"], ["-a", "--delay-updates", "--partial-dir=.p"],
+        ["-a", "--ignore-errors", "--delete", "--partial"]]
 
 
 def _command(prog: str, args: list[str], tmp_path, push: bool) -> str:

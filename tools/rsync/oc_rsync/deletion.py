@@ -64,14 +64,18 @@ class Deleter:
     (depth-first) order so per-directory filter rules follow the walk.
 
     report(name, mode) is called for each item removed (or that would be, with dry_run);
-    info(text) for upstream's FINFO notes, error(text) for a failed removal."""
+    info(text) for upstream's FINFO notes, error(text) for a failed removal. blocked(),
+    when given, says whether the sender has reported an I/O error: from then on nothing
+    is deleted (its list may lack what it could not read), as upstream's generator says
+    once (generator.c delete_in_dir; --ignore-errors gives no blocked())."""
 
     def __init__(self, root: bytes, entries: list[FileEntry], rules: FilterRules | None,
                  protocol: int,
                  report: Callable[[bytes, int], None], info: Callable[[str], None],
                  error: Callable[[str], None], max_delete: int | None = None,
                  dry_run: bool = False, trace: bool = False, insecure: bool = False,
-                 warn: Callable[[str], None] | None = None, debug: bool = False):
+                 warn: Callable[[str], None] | None = None, debug: bool = False,
+                 blocked: Callable[[], bool] | None = None):
         self.root, self.p = root, protocol
         self.debug = debug  # --debug=DEL (-vv): a pass names each top directory
         self.report, self.info, self.error = report, info, error
@@ -84,6 +88,8 @@ class Deleter:
         self.walker = rules.walker(files_under(root, insecure, warn), root) \
             if rules and rules.rules else None
         self.stack: list[bytes] = []
+        self.blocked = blocked
+        self.warned = False  # (the note is said once)
 
     def learn(self, entries: list[FileEntry]) -> None:
         """Names the list carries (incremental recursion: one more directory's)."""
@@ -99,6 +105,11 @@ class Deleter:
         """(path, name relative to root, mode) of what directory entry e holds that the
         list does not, in upstream's deletion order."""
         if not self.cleans(e):
+            return
+        if self.blocked is not None and self.blocked():
+            if not self.warned:
+                self.info("IO error encountered -- skipping file deletion")
+                self.warned = True
             return
         rel = b"" if e.name == b"." else e.name
         if self.walker:

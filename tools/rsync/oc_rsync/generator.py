@@ -87,8 +87,9 @@ class Generator:
         self.deleter = Deleter(dest.root, entries, rules, protocol,
                                log.deleted, log.info, log.error,
                                opts.max_delete, opts.dry_run, filter_trace(opts),
-                               opts.insecure_links, log.warning, debug_on(opts, "del")
-                               ) if self.when else None
+                               opts.insecure_links, log.warning, debug_on(opts, "del"),
+                               blocked=None if opts.ignore_errors else
+                               lambda: log.sender_io_error & 1) if self.when else None
         self.partial_dir = os.fsencode(partial_dir_of(opts)) if partial_dir_of(opts) else None
         self.delayed: list = []  # --delete-delay: found during, removed after
         # -ii, or -i with -vv: unchanged entries are itemized too (upstream: itemize)

@@ -33,7 +33,7 @@ How
   -z, --compress  --compress-choice=zlib|zlibx|zstd|lz4  --compress-level=N
       --checksum-choice=xxh128|xxh3|xxh64|md5|md4  --checksum-seed=N
       --delete  --delete-before|-during|-delay|-after  --delete-excluded
-      --max-delete=N  --force  --bwlimit=RATE  --timeout=SECS
+      --max-delete=N  --force  --ignore-errors  --bwlimit=RATE  --timeout=SECS
   -e, --rsh=COMMAND  --rsync-path=PROGRAM  -s, --secluded-args  --old-args
       --protocol=28..32  --write-batch=FILE  --read-batch=FILE
 What it says

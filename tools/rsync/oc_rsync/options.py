@@ -67,6 +67,7 @@ _LONG = {
     "delay-updates": ("delay_updates", "flag"),
     "timeout": ("timeout", "value"), "contimeout": ("contimeout", "value"),
     "delete-excluded": ("delete_excluded", "flag"), "force": ("force", "flag"),
+    "ignore-errors": ("ignore_errors", "flag"),
     # what a client may pass to its server that changes nothing here yet
     "log-format": ("out_format", "value"), "msgs2stderr": (None, "ignored"),
     "out-format": ("out_format", "value"), "log-file": ("log_file", "value"),
@@ -182,6 +183,7 @@ class Options:
     delete_excluded: bool = False
     force: bool = False  # --force: a non-empty directory in the way of a file goes
     max_delete: int | None = None   # --max-delete (0: no deletions at all)
+    ignore_errors: bool = False     # delete even after the sender's I/O errors
     update: bool = False
     existing: bool = False
     ignore_existing: bool = False

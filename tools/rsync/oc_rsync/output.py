@@ -56,6 +56,7 @@ class Output:
         self.sending = sending
         self.lock = threading.Lock()
         self.io_error = 0
+        self.sender_io_error = 0  # the bits a sender reported (its lists' ends, MSG_IO_ERROR)
         self.stats = TransferStats()
         self.on_deleted = None  # a server: report each deletion to the client
         self.server = False     # a server's item lines are the client's to print
@@ -271,6 +272,14 @@ class Output:
     def error(self, text: str, role: str = "receiver") -> None:
         self.io_error |= 1
         self._write(self.err, f"{PROG}: [{role}] {self._shown(text)}\n")
+
+    def sender_io_error_msg(self, payload: bytes) -> None:
+        """The sender's MSG_IO_ERROR: its bits count for the exit code, and with
+        IOERR_GENERAL nothing more is deleted (generator: Deleter's blocked)."""
+        if len(payload) >= 4:
+            bits = int.from_bytes(payload[:4], "little")
+            self.io_error |= bits
+            self.sender_io_error |= bits
 
     def error_text(self, text: str) -> None:
         """An error upstream writes as it is (rprintf FERROR_XFER, no "rsync: [role]"

@@ -292,6 +292,8 @@ def _receive(conn: Conn, neg, args: ServerArgs, argv: list[str], stderr, shared)
     out = Output(opts, MessageStream(conn, Msg.INFO), MessageStream(conn, Msg.ERROR),
                  warnings=MessageStream(conn, Msg.WARNING))
     out.server = True
+    conn.on_message = lambda code, payload: out.sender_io_error_msg(payload) \
+        if code is Msg.IO_ERROR else check_error_exit(code, payload)
     if neg.protocol >= 29:
         out.on_deleted = lambda name, is_dir: conn.send_msg(Msg.DELETED,
                                                             name + (b"\0" if is_dir else b""))

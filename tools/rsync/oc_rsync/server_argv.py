@@ -196,6 +196,8 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
             args.append("--delay-updates")
     elif am_sender and o.partial:
         args.append("--partial")
+    if o.ignore_errors:
+        args.append("--ignore-errors")
     if o.copy_unsafe_links:
         args.append("--copy-unsafe-links")
     if o.safe_links:  # (the receiving side's generator drops unsafe symlinks)

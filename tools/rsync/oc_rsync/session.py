@@ -90,8 +90,8 @@ def _messages(out: Output):
         elif code is Msg.DELETED:  # a directory's name comes with a trailing NUL
             out.deleted(payload.rstrip(b"\0"),
                         stat.S_IFDIR if payload.endswith(b"\0") else stat.S_IFREG)
-        elif code is Msg.IO_ERROR and len(payload) >= 4:
-            out.io_error |= int.from_bytes(payload[:4], "little")
+        elif code is Msg.IO_ERROR:
+            out.sender_io_error_msg(payload)
         else:
             check_error_exit(code, payload)  # the server's fatal error
     return handle
