@@ -790,3 +790,33 @@ def _unreadable_case(tmp_path, opts, how, client, server):
         trees[run] = sorted(str(p.relative_to(dest)) for p in dest.rglob("*"))
     assert codes["ours"] == codes["ref"] == (23, "--ignore-errors" not in opts)
     assert trees["ours"] == trees["ref"]
+
+
+@pytest.mark.skipif(not shutil.which("strace"), reason="needs strace")
+@pytest.mark.parametrize("sparse", [False, True], ids=["plain", "sparse"])
+def test_preallocate_reserves_each_file_and_keeps_sparse_files_sparse(tmp_path, sparse):
+    """--preallocate: each received file's blocks are reserved before it is written
+    (fallocate, its size kept); the files hold as many blocks as upstream's do: none
+    past their end, and with -S a file with holes is all allocated, as upstream's (it
+    reserves at full size and punches no holes)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "small").write_bytes(os.urandom(5000))
+    with open(src / "holes", "wb") as f:
+        f.truncate(4 << 20)
+        f.write(b"head")
+    opts = ["-a", "--preallocate", *(["-S"] if sparse else [])]
+    blocks = {}
+    for name, prog in (("up", RSYNC), ("oc", OC)):
+        dest = tmp_path / name
+        cmd = [prog, *opts, f"{src}/", f"{dest}/"]
+        if name == "oc":
+            cmd = ["strace", "-f", "-qq", "-e", "trace=fallocate", "-o",
+                   str(tmp_path / "trace"), *cmd]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert (dest / "small").read_bytes() == (src / "small").read_bytes()
+        blocks[name] = {f: (dest / f).stat().st_blocks for f in ("small", "holes")}
+    assert blocks["oc"] == blocks["up"]
+    calls = (tmp_path / "trace").read_text().count("FALLOC_FL_KEEP_SIZE")
+    assert calls == 2

@@ -188,6 +188,8 @@ P32 = [["-a"], ["-az"], ["-ac"], ["-a", "-W"], ["-rlt"], ["-r"], ["-a", "--zc=zs
        ["-a", "--delay-updates"], ["-a", "--delay-updates", "--no-whole-file"],
        ["-a", "--delay-updates", "--partial-dir=.part", "--delete"],
        ["-aH", "--delay-updates", "--delete-after"], ["-an", "--delay-updates"],
+       ["-a", "--preallocate"], ["-a", "--preallocate", "--inplace", "--no-whole-file"],
+       ["-aS", "--preallocate"],
        ["-a", "--bwlimit=100000"], ["-ay"], ["-az", "--skip-compress=gz/jpg/*"], ["-aF"],
        ["-aFF", "--delete"], ["-aC"], ["-aC", "--delete"], ["-a", "--chmod=u=g,g=o"],
        ["-a", "--chmod=Du+w,Fgo-r", "--chmod=a+X"], ["-a", "--chmod=D2755,F600"],

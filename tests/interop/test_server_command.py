@@ -33,7 +33,7 @@ ARGS = [["--list-only"], ["-r", "--list-only"], ["-d", "--delete"], ["-av", "--i
         ["-a", "--zc=None"], ["-az", "--zc=Zlib"], ["-a", "--zc=auto"], ["-a", "--zc=ZSTD"],
         ["-a", "--cc=MD5"], ["-a", "--cc=auto"], ["-a", "--cc=md5,xxh3"],
         ["-a", "--delay-updates"], ["-a", "--delay-updates", "--partial-dir=.p"],
-        ["-a", "--ignore-errors", "--delete", "--partial"]]
+        ["-a", "--ignore-errors", "--delete", "--partial"], ["-a", "--preallocate"]]
 
 
 def _command(prog: str, args: list[str], tmp_path, push: bool) -> str:

@@ -28,7 +28,7 @@ Which files
 How
   -W, --whole-file  --no-whole-file  -B, --block-size=N  -S, --sparse
       --inplace  --append  --append-verify  --partial  --partial-dir=DIR
-      --delay-updates
+      --delay-updates  --preallocate
   -T, --temp-dir=DIR  -P (--partial --progress)  --remove-source-files
   -z, --compress  --compress-choice=zlib|zlibx|zstd|lz4  --compress-level=N
       --checksum-choice=xxh128|xxh3|xxh64|md5|md4  --checksum-seed=N

@@ -67,7 +67,7 @@ _LONG = {
     "delay-updates": ("delay_updates", "flag"),
     "timeout": ("timeout", "value"), "contimeout": ("contimeout", "value"),
     "delete-excluded": ("delete_excluded", "flag"), "force": ("force", "flag"),
-    "ignore-errors": ("ignore_errors", "flag"),
+    "ignore-errors": ("ignore_errors", "flag"), "preallocate": ("preallocate", "flag"),
     # what a client may pass to its server that changes nothing here yet
     "log-format": ("out_format", "value"), "msgs2stderr": (None, "ignored"),
     "out-format": ("out_format", "value"), "log-file": ("log_file", "value"),
@@ -194,6 +194,7 @@ class Options:
     partial: bool = False
     partial_dir: str | None = None  # as given (partial_dir_of: what is used)
     delay_updates: bool = False
+    preallocate: bool = False       # reserve each received file's blocks before writing
     inplace: bool = False
     append: int = 0                 # 1 --append, 2 --append-verify
     temp_dir: str | None = None

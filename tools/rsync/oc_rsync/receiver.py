@@ -130,6 +130,7 @@ class Receiver:
         self.partial = False
         self.remove_sources = False
         self.sparse = False
+        self.preallocate = False       # --preallocate: every file's blocks reserved first
         self.inplace = False           # --inplace (and --append)
         self.append = 0                # 1 --append, 2 --append-verify
         self.partial_dir: bytes | None = None
@@ -263,10 +264,7 @@ class Receiver:
             have = head.basis_size
             os.lseek(fd, have, os.SEEK_SET)
         read_basis = None
-        # a big new file's blocks are reserved before it is written (not a sparse one,
-        # whose holes they would fill); what the data did not fill is trimmed below
-        reserved = not in_place and not self.sparse and e.size >= WRITEBACK_EVERY \
-            and oc_core.preallocate(fd, e.size) == 0
+        reserved = self._reserve(fd, e.size, in_place)  # (trimmed to the data below)
         try:
             read_basis = basis_reader(basis, kept=in_place or from_partial)
             patcher = FilePatcher(head, self.spec, read_basis,
@@ -357,6 +355,22 @@ class Receiver:
                     remove_temp(tmp_name, tmp_dir)
             if self.temp_dir and not in_place:
                 os.close(tmp_dir)
+
+    def _reserve(self, fd: int, size: int, in_place: bool) -> bool:
+        """Blocks reserved for the file's new data before it is written
+        (oc_core.preallocate): with --preallocate for any file (in place, one that
+        grows; with -S too, whose holes then hold blocks, as upstream's do), else for a
+        new file of WRITEBACK_EVERY bytes or more, not sparse, whose writes then skip
+        ext4's per-page delayed allocation. True when reserved: what the data does not
+        fill is given back (_trim)."""
+        if size <= 0 or (self.sparse and not self.preallocate):
+            return False
+        if self.preallocate:
+            if in_place and os.fstat(fd).st_size >= size:
+                return False
+        elif in_place or size < WRITEBACK_EVERY:
+            return False
+        return oc_core.preallocate(fd, size) == 0
 
     def _hold(self, e: FileEntry, path: bytes, tmp_name: bytes, fd: int, tmp_dir: int
               ) -> bytes | None:

@@ -224,6 +224,7 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
             if code is Msg.NO_SEND and len(payload) >= 4 else earlier(code, payload))
     receiver.partial = o.partial
     receiver.sparse = o.sparse
+    receiver.preallocate = o.preallocate
     receiver.inplace, receiver.append = o.inplace, o.append
     receiver.partial_dir = os.fsencode(partial_dir_of(o)) if partial_dir_of(o) else None
     receiver.delay_updates = o.delay_updates

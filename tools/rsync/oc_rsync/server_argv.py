@@ -234,6 +234,8 @@ def server_argv(o: Options, am_sender: bool, paths: list[str], shell: bool = Tru
         args.append("--no-implied-dirs")
     if o.remove_source_files:
         args.append("--remove-source-files")
+    if o.preallocate and am_sender:
+        args.append("--preallocate")
     if o.open_noatime and o.atimes <= 1:
         args.append("--open-noatime")
     if o.mkpath and am_sender:

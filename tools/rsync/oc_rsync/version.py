@@ -22,7 +22,7 @@ _CAPABILITIES = (
     ("hardlink-symlinks", False), ("IPv6", False), ("atimes", True), ("batchfiles", True),
     ("inplace", True), ("append", True), ("ACLs", False), ("ACL-at", False),
     ("xattrs", False), ("optional secluded-args", True), ("iconv", False),
-    ("prealloc", False), ("stop-at", False), ("crtimes", False))
+    ("prealloc", True), ("stop-at", False), ("crtimes", False))
 
 
 def _optimizations() -> list[tuple[str, bool]]:
