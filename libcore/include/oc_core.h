@@ -154,12 +154,15 @@ int oc_install_temp(int fd, int tmp_dir, const char *tmp, int dst_dir, const cha
  * big file calls it as it writes: ext4 would otherwise write the whole new file out at
  * the rename over the old one (auto_da_alloc), in the rename. 0 or -errno. */
 int oc_start_writeback(int fd);
-/* Reserves blocks for the first `length` bytes of a new file about to be written whole,
- * leaving its size as it is (fallocate FALLOC_FL_KEEP_SIZE). Writing into reserved blocks
- * skips ext4's per-page delayed allocation: a 512 MiB write took 80-98 ms instead of
- * 115-147. Blocks past what was written are given back by an ftruncate to the written
- * length. 0 or -errno (-EOPNOTSUPP where the file system cannot). */
-int oc_preallocate(int fd, int64_t length);
+/* Reserves blocks for the first `length` bytes of a new file about to be written whole
+ * (fallocate), with keep_size leaving its size as it is (FALLOC_FL_KEEP_SIZE), else making
+ * it `length` long. Writing into reserved blocks skips ext4's per-page delayed
+ * allocation: a 512 MiB write took 80-98 ms instead of 115-147. Blocks past what was
+ * written are given back by an ftruncate to the written length. 0 or -errno (-EOPNOTSUPP
+ * where the file system cannot). oc_punch_hole gives back the blocks of a range, which
+ * then reads as zeros (FALLOC_FL_PUNCH_HOLE). */
+int oc_preallocate(int fd, int64_t length, int keep_size);
+int oc_punch_hole(int fd, int64_t offset, int64_t length);
 /* mapped.c: a file read through a shared read-only mapping, safe from SIGBUS: a page
  * that has gone (the file shrank after it was mapped) reads as zeros and the mapping
  * remembers it. oc_map_open maps size bytes of fd (size 0: nothing, p NULL); 0 or -errno

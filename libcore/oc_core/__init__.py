@@ -21,8 +21,10 @@ both with load_backend() and check they agree. Every backend module offers:
 - files_equal(a, a_flags, b, size) -> int 1 same bytes, 0 not, -errno (copy.c)
 - start_writeback(fd) -> int              a file's dirty pages start for its device (copy.c;
                                           pure: a no-op)
-- preallocate(fd, length) -> int         blocks reserved for a file about to be written,
-                                          its size kept (copy.c; pure: -EOPNOTSUPP)
+- preallocate(fd, length, keep_size) -> int  blocks reserved for a file about to be
+                                          written (copy.c; pure: -EOPNOTSUPP)
+- punch_hole(fd, offset, length) -> int   a range's blocks given back (copy.c; pure:
+                                          -EOPNOTSUPP)
 - map_file(fd, size) -> FileMap or None   a big file mapped read-only, safe from SIGBUS
                                           (mapped.c; pure: None, the caller reads)
 - open_window(fd, size, start, on_read)   the FileWindow a file is sent through (native: a
@@ -61,7 +63,7 @@ __all__ = ["AT_FDCWD", "BACKEND", "Checksum", "SeedMode", "SigTable", "MatchCoun
            "FileSum", "FileWindow", "load_backend", "features", "digest_len", "rolling_checksum",
            "block_sums", "strong_sum", "block_strong_sums", "sig_records", "md4", "match",
            "keep_freed_memory", "copy_install", "install_temp", "open_beneath", "StopFlag",
-           "files_equal", "start_writeback", "preallocate", "open_window", "map_file"]
+           "files_equal", "start_writeback", "preallocate", "punch_hole", "open_window", "map_file"]
 
 _DIGEST_LEN = {Checksum.NONE: 0, Checksum.MD4: 16, Checksum.MD5: 16, Checksum.SHA1: 20,
                Checksum.XXH64: 8, Checksum.XXH3: 8, Checksum.XXH128: 16}
@@ -97,6 +99,7 @@ open_beneath = _backend.open_beneath
 files_equal = _backend.files_equal
 start_writeback = _backend.start_writeback
 preallocate = _backend.preallocate
+punch_hole = _backend.punch_hole
 open_window = _backend.open_window
 map_file = _backend.map_file
 StopFlag = _backend.StopFlag

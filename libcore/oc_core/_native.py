@@ -10,7 +10,8 @@ from .window import FileWindow
 __all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums",
            "sig_records", "md4", "Md4", "match", "simd_level", "force_scalar",
            "StopFlag", "copy_install", "install_temp", "open_beneath", "files_equal",
-           "start_writeback", "preallocate", "FileMap", "map_file", "MappedWindow", "open_window"]
+           "start_writeback", "preallocate", "punch_hole", "FileMap", "map_file",
+           "MappedWindow", "open_window"]
 
 NAME = "native"
 _BATCH = 512
@@ -200,10 +201,17 @@ def start_writeback(fd: int) -> int:
     return lib.oc_start_writeback(fd)
 
 
-def preallocate(fd: int, length: int) -> int:
+def preallocate(fd: int, length: int, keep_size: bool = True) -> int:
     """copy.c oc_preallocate: blocks reserved for the first `length` bytes of the file at
-    fd, its size left as it is; 0 or -errno (the caller writes on either way)."""
-    return lib.oc_preallocate(fd, length)
+    fd, its size left as it is (keep_size) or made `length`; 0 or -errno (the caller
+    writes on either way)."""
+    return lib.oc_preallocate(fd, length, int(keep_size))
+
+
+def punch_hole(fd: int, offset: int, length: int) -> int:
+    """copy.c oc_punch_hole: the blocks of a range given back (it reads as zeros); 0 or
+    -errno."""
+    return lib.oc_punch_hole(fd, offset, length)
 
 
 MAP_FROM = 8 << 20  # files from this size on are read through a mapping

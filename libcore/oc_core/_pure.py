@@ -33,7 +33,7 @@ from .window import FileWindow
 __all__ = ["NAME", "rolling_checksum", "block_sums", "strong_sum", "block_strong_sums",
            "sig_records", "md4", "Md4", "match", "simd_level", "StopFlag", "copy_install",
            "install_temp", "open_beneath", "files_equal", "start_writeback", "preallocate",
-           "map_file", "open_window"]
+           "punch_hole", "map_file", "open_window"]
 
 NAME = "pure"
 _M32 = 0xFFFFFFFF
@@ -432,10 +432,16 @@ def open_window(fd: int, size: int, start: int = 0, on_read=None) -> FileWindow:
     return FileWindow(fd, size, start, on_read)
 
 
-def preallocate(fd: int, length: int) -> int:
+def preallocate(fd: int, length: int, keep_size: bool = True) -> int:
     """The reference of copy.c oc_preallocate, which is only advice to the file system:
     Python has no fallocate with FALLOC_FL_KEEP_SIZE, so nothing is reserved (the blocks
     are allocated as the data is written, as without it)."""
+    return -errno.EOPNOTSUPP
+
+
+def punch_hole(fd: int, offset: int, length: int) -> int:
+    """The reference of copy.c oc_punch_hole: Python cannot give blocks back (the range
+    stays as it is: the caller only punches what already reads as zeros)."""
     return -errno.EOPNOTSUPP
 
 

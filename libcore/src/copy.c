@@ -158,7 +158,13 @@ int oc_start_writeback(int fd)
     return sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE) < 0 ? -errno : 0;
 }
 
-int oc_preallocate(int fd, int64_t length)
+int oc_preallocate(int fd, int64_t length, int keep_size)
 {
-    return fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)length) < 0 ? -errno : 0;
+    return fallocate(fd, keep_size ? FALLOC_FL_KEEP_SIZE : 0, 0, (off_t)length) < 0 ? -errno : 0;
+}
+
+int oc_punch_hole(int fd, int64_t offset, int64_t length)
+{
+    return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset,
+                     (off_t)length) < 0 ? -errno : 0;
 }

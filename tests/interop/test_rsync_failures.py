@@ -796,15 +796,18 @@ def _unreadable_case(tmp_path, opts, how, client, server):
 @pytest.mark.parametrize("sparse", [False, True], ids=["plain", "sparse"])
 def test_preallocate_reserves_each_file_and_keeps_sparse_files_sparse(tmp_path, sparse):
     """--preallocate: each received file's blocks are reserved before it is written
-    (fallocate, its size kept); the files hold as many blocks as upstream's do: none
-    past their end, and with -S a file with holes is all allocated, as upstream's (it
-    reserves at full size and punches no holes)."""
+    (fallocate, its size kept; with -S at its whole length, the holes punched back out
+    but a trailing one); the files hold as many blocks as upstream's, whichever way
+    their zeros lie."""
     src = tmp_path / "src"
     src.mkdir()
     (src / "small").write_bytes(os.urandom(5000))
-    with open(src / "holes", "wb") as f:
-        f.truncate(4 << 20)
-        f.write(b"head")
+    for name, at in (("start", [0]), ("end", [(4 << 20) - 4]), ("inside", [0, 2 << 20])):
+        with open(src / name, "wb") as f:  # 4 MiB, mostly zeros, data at `at`
+            f.truncate(4 << 20)
+            for offset in at:
+                f.seek(offset)
+                f.write(b"data")
     opts = ["-a", "--preallocate", *(["-S"] if sparse else [])]
     blocks = {}
     for name, prog in (("up", RSYNC), ("oc", OC)):
@@ -816,7 +819,11 @@ def test_preallocate_reserves_each_file_and_keeps_sparse_files_sparse(tmp_path, 
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
         assert r.returncode == 0, r.stderr
         assert (dest / "small").read_bytes() == (src / "small").read_bytes()
-        blocks[name] = {f: (dest / f).stat().st_blocks for f in ("small", "holes")}
+        blocks[name] = {f.name: f.stat().st_blocks for f in dest.iterdir()}
     assert blocks["oc"] == blocks["up"]
-    calls = (tmp_path / "trace").read_text().count("FALLOC_FL_KEEP_SIZE")
-    assert calls == 2
+    calls = [x for x in (tmp_path / "trace").read_text().splitlines() if "fallocate(" in x]
+    punched = [x for x in calls if "PUNCH_HOLE" in x]  # (-S: the two holes inside a file)
+    assert len(punched) == (2 if sparse else 0)
+    reserved = [x for x in calls if x not in punched]  # each file once, its size kept
+    assert len(reserved) == 4                           # unless -S
+    assert sum("KEEP_SIZE" in x for x in reserved) == (0 if sparse else 4)

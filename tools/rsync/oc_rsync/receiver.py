@@ -56,19 +56,31 @@ __all__ = ["Receiver", "sparse_writer", "take_list"]
 _BLOCK = 4096
 
 
-def sparse_writer(fd: int):
+def sparse_writer(fd: int, punch: bool = False):
     """-S: write(data) that seeks over whole zero blocks instead of writing them, so
     the file gets holes (upstream: fileio.c write_sparse); the caller sets the final
-    length."""
+    length. punch: the file's blocks were reserved at its whole length (--preallocate):
+    a run of zero blocks is punched out once data follows it, and one at the end is left
+    reserved, as upstream leaves it."""
     zero = bytes(_BLOCK)
+    hole = [0, 0]  # punch: where the run of zero blocks not yet passed begins, its length
 
     def write(data) -> None:
         view = memoryview(data)
         for off in range(0, len(view), _BLOCK):
             piece = view[off:off + _BLOCK]
             if len(piece) == _BLOCK and piece == zero:
-                os.lseek(fd, _BLOCK, os.SEEK_CUR)
+                if not punch:
+                    os.lseek(fd, _BLOCK, os.SEEK_CUR)
+                elif hole[1]:
+                    hole[1] += _BLOCK
+                else:
+                    hole[:] = [os.lseek(fd, 0, os.SEEK_CUR), _BLOCK]
                 continue
+            if hole[1]:  # (a range that cannot be punched already reads as zeros)
+                oc_core.punch_hole(fd, *hole)
+                os.lseek(fd, hole[1], os.SEEK_CUR)
+                hole[1] = 0
             rest = piece
             while rest:
                 rest = rest[os.write(fd, rest):]
@@ -92,12 +104,6 @@ def _replaces_big(path: bytes, e: FileEntry) -> bool:
     """Whether the new file will be renamed over an existing one and is big enough for
     its data to be sent to the disk as it is written (patcher.writer's write_back)."""
     return e.size >= WRITEBACK_EVERY and os.path.lexists(path)
-
-
-def _trim(fd: int) -> None:
-    """Give back the blocks oc_core.preallocate reserved past what was written (an
-    ftruncate to the file's own length; upstream does the same after --preallocate)."""
-    os.ftruncate(fd, os.fstat(fd).st_size)
 
 
 def take_list(i: int, at: int, lists: FileLists, read_list) -> tuple | None:
@@ -263,12 +269,13 @@ class Receiver:
         if append:  # the length the generator said the receiver has
             have = head.basis_size
             os.lseek(fd, have, os.SEEK_SET)
-        read_basis = None
+        read_basis = patcher = None
         reserved = self._reserve(fd, e.size, in_place)  # (trimmed to the data below)
         try:
             read_basis = basis_reader(basis, kept=in_place or from_partial)
             patcher = FilePatcher(head, self.spec, read_basis,
-                                  sparse_writer(fd) if self.sparse
+                                  sparse_writer(fd, punch=reserved and not in_place)
+                                  if self.sparse
                                   else writer(fd, not in_place and _replaces_big(path, e)),
                                   progress,
                                   skip=(lambda n: os.lseek(fd, n, os.SEEK_CUR))
@@ -307,7 +314,7 @@ class Receiver:
             finally:
                 patcher.close()
             if reserved:
-                _trim(fd)
+                os.ftruncate(fd, patcher.done)  # (what the data did not fill goes)
             written, fd = fd, None
             held = None
             if in_place:
@@ -345,9 +352,9 @@ class Receiver:
             if basis is not None:
                 os.close(basis)
             if fd is not None:
-                if reserved:  # (a partial file may be kept)
-                    _trim(fd)
-                os.close(fd)
+                if reserved:  # (a partial file may be kept: its blocks and length are
+                    os.ftruncate(fd, patcher.done if patcher is not None else have)  # the
+                os.close(fd)                                      # data's alone)
             if not ok and not in_place and os.path.exists(tmp_name):
                 if self.partial and not complete and os.path.getsize(tmp_name) > 0:
                     self._keep_partial(e, path, tmp_name)  # an interrupted file
@@ -359,10 +366,12 @@ class Receiver:
     def _reserve(self, fd: int, size: int, in_place: bool) -> bool:
         """Blocks reserved for the file's new data before it is written
         (oc_core.preallocate): with --preallocate for any file (in place, one that
-        grows; with -S too, whose holes then hold blocks, as upstream's do), else for a
-        new file of WRITEBACK_EVERY bytes or more, not sparse, whose writes then skip
-        ext4's per-page delayed allocation. True when reserved: what the data does not
-        fill is given back (_trim)."""
+        grows), else for a new file of WRITEBACK_EVERY bytes or more, not sparse, whose
+        writes then skip ext4's per-page delayed allocation. The file keeps its size,
+        except with -S, where it is made its whole length as upstream makes it (and the
+        sparse writer punches the holes back out, all but a trailing one: upstream's
+        fileio.c write_sparse). True when reserved: the caller truncates the file to the
+        data's length, which gives back what the data did not fill."""
         if size <= 0 or (self.sparse and not self.preallocate):
             return False
         if self.preallocate:
@@ -370,7 +379,7 @@ class Receiver:
                 return False
         elif in_place or size < WRITEBACK_EVERY:
             return False
-        return oc_core.preallocate(fd, size) == 0
+        return oc_core.preallocate(fd, size, keep_size=not self.sparse) == 0
 
     def _hold(self, e: FileEntry, path: bytes, tmp_name: bytes, fd: int, tmp_dir: int
               ) -> bytes | None:
