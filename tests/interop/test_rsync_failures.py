@@ -150,7 +150,9 @@ def test_partial_keeps_an_interrupted_file_and_the_rerun_uses_it(tmp_path):
 def test_delay_updates_holds_the_new_files_back_until_the_end(tmp_path):
     """--delay-updates: a file received before the transfer was stopped waits in .~tmp~
     (not under its name), the interrupted one is kept there too (the option implies
-    --partial there); the rerun puts both in place and leaves no .~tmp~."""
+    --partial there); the rerun puts both in place and leaves no .~tmp~. In the rerun
+    both are updated where they wait (compat flag I) and still renamed into place only
+    at the end: the first after the second was written."""
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "a-small").write_bytes(b"first in the list")
     proc, cmd, data, dst = _start_big_pull(tmp_path, 200, ["--delay-updates"],
@@ -162,10 +164,19 @@ def test_delay_updates_holds_the_new_files_back_until_the_end(tmp_path):
     held = dst / ".~tmp~"
     assert (held / "a-small").read_bytes() == b"first in the list"
     assert 0 < (held / "huge").stat().st_size < len(data)
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    trace = tmp_path / "trace"
+    traced = ["strace", "-f", "-qq", "-e", "trace=openat,rename", "-o", str(trace)] \
+        if shutil.which("strace") else []
+    r = subprocess.run(traced + cmd, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert sorted(os.listdir(dst)) == ["a-small", "huge"]
     assert (dst / "huge").read_bytes() == data
+    if traced:
+        calls = trace.read_text().splitlines()
+
+        def first(*words) -> int:
+            return next(k for k, x in enumerate(calls) if all(w in x for w in words))
+        assert first("rename(", ".~tmp~/a-small") > first(".~tmp~/huge", "O_WRONLY")
 
 
 @pytest.mark.parametrize("mkpath", [False, True])

@@ -317,14 +317,14 @@ class Receiver:
                 os.ftruncate(fd, patcher.done)  # (what the data did not fill goes)
             written, fd = fd, None
             held = None
-            if in_place:
-                os.close(written)
-                self._install(e, path, tmp_name, not one_inplace)
-            elif self.delay_updates and self.partial_dir:
-                held = self._hold(e, path, tmp_name, written, tmp_dir)
+            if self.delay_updates and self.partial_dir and not self.inplace:
+                held = self._hold(e, path, tmp_name, written, tmp_dir, one_inplace)
                 if held is None:  # (said why; the new file is gone)
                     self.finished(i)
                     return
+            elif in_place:
+                os.close(written)
+                self._install(e, path, tmp_name, not one_inplace)
             else:
                 install_written(self.attrs, e, path, tmp_name, written, dst_dir, tmp_dir)
             if from_partial and held is None:
@@ -352,9 +352,9 @@ class Receiver:
             if basis is not None:
                 os.close(basis)
             if fd is not None:
-                if reserved:  # (a partial file may be kept: its blocks and length are
-                    os.ftruncate(fd, patcher.done if patcher is not None else have)  # the
-                os.close(fd)                                      # data's alone)
+                if reserved and not in_place:  # (a partial file may be kept: its blocks
+                    os.ftruncate(fd, patcher.done if patcher is not None else 0)  # and
+                os.close(fd)                                  # length are the data's alone)
             if not ok and not in_place and os.path.exists(tmp_name):
                 if self.partial and not complete and os.path.getsize(tmp_name) > 0:
                     self._keep_partial(e, path, tmp_name)  # an interrupted file
@@ -381,12 +381,17 @@ class Receiver:
             return False
         return oc_core.preallocate(fd, size, keep_size=not self.sparse) == 0
 
-    def _hold(self, e: FileEntry, path: bytes, tmp_name: bytes, fd: int, tmp_dir: int
-              ) -> bytes | None:
+    def _hold(self, e: FileEntry, path: bytes, tmp_name: bytes, fd: int, tmp_dir: int,
+              there: bool) -> bytes | None:
         """--delay-updates: the new file, given its attributes, goes into the partial dir
-        (fd closed); where it waits, or None when the partial dir cannot be made (the file
-        is dropped, as upstream: receiver.c recv_files with delay_updates)."""
+        (fd closed; there: it was written in place as the partial file, compat flag I);
+        where it waits, or None when the partial dir cannot be made (the file is
+        dropped, as upstream: receiver.c recv_files with delay_updates)."""
         held = partial_path(path, self.partial_dir)
+        if there:
+            os.close(fd)
+            install(self.attrs, e, held, held, True)
+            return held
         if not make_partial_dir(held):
             os.close(fd)
             remove_temp(tmp_name, tmp_dir)
