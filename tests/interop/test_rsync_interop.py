@@ -975,3 +975,58 @@ def test_owners_changing_beside_hard_links_and_devices_below_30(tmp_path, direct
     got = _run(direction, opts, src, ours, tmp_path)
     assert got.returncode == want.returncode == 0, got.stderr.decode(errors="replace")
     assert _snapshot(ours, protocol >= 31, True) == _snapshot(ref, protocol >= 31, True)
+
+
+@pytest.mark.parametrize("opts", [["-a", "--inplace", "-S", "--no-whole-file"],
+                                  ["-a", "--inplace", "-S", "--no-whole-file", "-I", "-B",
+                                   "32768"],
+                                  ["-a", "--inplace", "-S", "--preallocate"]],
+                         ids=" ".join)
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_inplace_sparse_zeroes_what_was_there(tmp_path, direction, opts):
+    """--inplace -S over a file full of data: where the new version has zeros the old
+    bytes must go (punched out, or written as zeros), also in blocks that match where
+    they stand; the files end as upstream's: the content, and where the data and the
+    holes lie (we sought over the zero blocks and left the old data there: upstream's
+    testsuite `preallocate`)."""
+    rng = random.Random(3)
+    src = tmp_path / "src"
+    src.mkdir()
+    pieces = [rng.randbytes(4096) + bytes(24576) + rng.randbytes(4096) for _ in range(64)]
+    old = bytearray(b"".join(pieces))
+    new = bytearray(old)
+    new[200_000:800_000] = bytes(600_000)  # same length, a new run of zeros
+    (src / "f").write_bytes(bytes(new))
+    (src / "same").write_bytes(bytes(old))
+    results = []
+    for run, prog in (("ref", _reference_for), ("ours", None)):
+        dest = tmp_path / run
+        dest.mkdir()
+        for name in ("f", "same"):  # densely allocated, older
+            (dest / name).write_bytes(bytes(old).replace(bytes(24576), b"\xff" * 24576)
+                                      if name == "f" else bytes(old))
+            os.utime(dest / name, (1, 1))
+        r = prog(direction, opts, src, dest, tmp_path) if prog else \
+            _run(direction, opts, src, dest, tmp_path)
+        assert r.returncode == 0, r.stderr
+        results.append({n: ((dest / n).read_bytes() == (src / n).read_bytes(),
+                            _data_regions(dest / n)) for n in ("f", "same")})
+    assert results[1] == results[0]
+    assert all(same for same, _ in results[1].values())
+
+
+def _data_regions(path) -> list[tuple[int, int]]:
+    """Where a file holds data, between its holes (SEEK_DATA, SEEK_HOLE)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size, at, out = os.fstat(fd).st_size, 0, []
+        while at < size:
+            try:
+                start = os.lseek(fd, at, os.SEEK_DATA)
+            except OSError:  # (ENXIO: only a hole is left)
+                break
+            at = os.lseek(fd, start, os.SEEK_HOLE)
+            out.append((start, at))
+        return out
+    finally:
+        os.close(fd)

@@ -32,9 +32,9 @@ MAX_RUN = 1 << 20
 class FilePatcher:
     def __init__(self, head: SumHead, spec: ChecksumSpec,
                  read_basis: Callable[[int, int], bytes], write: Callable[[bytes], object],
-                 progress=None, skip: Callable[[int], object] | None = None, start: int = 0):
+                 progress=None, skip: Callable[[bytes], object] | None = None, start: int = 0):
         self.head, self.read_basis, self.write, self.progress = head, read_basis, write, progress
-        self.skip = skip  # in place: move the write offset over n bytes already there
+        self.skip = skip  # in place: move the write offset over bytes already there
         self.done = start
         self._run_start = self._run_end = 0
         self._sum = BackgroundSum(oc_core.FileSum(spec.algo, spec.file_prefix))
@@ -46,7 +46,7 @@ class FilePatcher:
     def _emit(self, data, in_place: bool = False) -> None:
         self._sum.feed(data)
         if in_place:
-            self.skip(len(data))
+            self.skip(data)
         else:
             self.write(data)
         self.done += len(data)

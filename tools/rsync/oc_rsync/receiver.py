@@ -51,40 +51,107 @@ from .install import (
 from .output import Output
 from .paths import Destination, drop_partial_dir, full_name, make_partial_dir, partial_path
 
-__all__ = ["Receiver", "sparse_writer", "take_list"]
+__all__ = ["Receiver", "SparseWriter", "take_list"]
 
 _BLOCK = 4096
 
 
-def sparse_writer(fd: int, punch: bool = False):
-    """-S: write(data) that seeks over whole zero blocks instead of writing them, so
-    the file gets holes (upstream: fileio.c write_sparse); the caller sets the final
-    length. punch: the file's blocks were reserved at its whole length (--preallocate):
-    a run of zero blocks is punched out once data follows it, and one at the end is left
-    reserved, as upstream leaves it."""
-    zero = bytes(_BLOCK)
-    hole = [0, 0]  # punch: where the run of zero blocks not yet passed begins, its length
+class SparseWriter:
+    """-S: the writer (write(data), skip(data)) that leaves whole zero blocks out instead
+    of writing them, so the file gets holes (upstream: fileio.c write_sparse, sparse_end).
 
-    def write(data) -> None:
+    The blocks are the file's own (offsets that are multiples of _BLOCK), whatever pieces
+    the data comes in: a block split between two pieces is put together first, so the
+    holes are those upstream's byte-wise scan leaves. A new file with nothing reserved
+    simply seeks over zero blocks. Otherwise its blocks are there already: reserved at its
+    whole length (--preallocate), or holding the old data (in place). Then a run of zero
+    blocks is punched out once data (or a skip over data already in place) follows it;
+    at the end (end()) a run still open is punched too in place, and left reserved
+    otherwise, as upstream leaves it. In place, a run that cannot be punched is written
+    as zeros: the old bytes must not stay. The caller sets the final length."""
+
+    def __init__(self, fd: int, punch: bool = False, in_place: bool = False):
+        self.fd, self.punch, self.in_place = fd, punch or in_place, in_place
+        self._hole = [0, 0]  # the run of zero blocks not yet passed: where, how long
+        self._pos = os.lseek(fd, 0, os.SEEK_CUR)  # where the bytes not yet placed go
+        self._part = bytearray()  # those bytes: the start of a block still incomplete
+        self._part_there = False
+
+    def __call__(self, data, there: bool = False) -> None:
+        """Write data (there: it is in the file already, at the offset: only its zero
+        blocks are punched out, the rest is passed over)."""
         view = memoryview(data)
-        for off in range(0, len(view), _BLOCK):
-            piece = view[off:off + _BLOCK]
-            if len(piece) == _BLOCK and piece == zero:
-                if not punch:
-                    os.lseek(fd, _BLOCK, os.SEEK_CUR)
-                elif hole[1]:
-                    hole[1] += _BLOCK
-                else:
-                    hole[:] = [os.lseek(fd, 0, os.SEEK_CUR), _BLOCK]
-                continue
-            if hole[1]:  # (a range that cannot be punched already reads as zeros)
-                oc_core.punch_hole(fd, *hole)
-                os.lseek(fd, hole[1], os.SEEK_CUR)
-                hole[1] = 0
-            rest = piece
-            while rest:
-                rest = rest[os.write(fd, rest):]
-    return write
+        if self._part:
+            if there != self._part_there:
+                self._place_part()
+            else:
+                room = _BLOCK - self._pos % _BLOCK - len(self._part)
+                self._part += view[:room]
+                view = view[room:]
+                if len(self._part) + self._pos % _BLOCK < _BLOCK:
+                    return
+                block, self._part = bytes(self._part), bytearray()
+                self._place(block, there)
+        while view:
+            step = _BLOCK - self._pos % _BLOCK
+            if len(view) < step:  # (kept until the block is whole, or the end)
+                self._part, self._part_there = bytearray(view), there
+                return
+            self._place(view[:step], there)
+            view = view[step:]
+
+    def skip(self, data) -> None:
+        """In place: move over bytes that are already there (upstream: skip_matched with
+        write_sparse's use_seek, which still punches their zero runs out)."""
+        self(data, there=True)
+
+    def end(self) -> None:
+        """The data is all written: a run still open is punched in place."""
+        self._place_part()
+        if self.in_place:
+            self._pass_hole()
+
+    def _place_part(self) -> None:
+        """The bytes of an incomplete block: a hole when they are all zeros (the file's
+        last block, or one a skip interrupts), else written or passed over."""
+        if self._part:
+            part, self._part = bytes(self._part), bytearray()
+            self._place(part, self._part_there, whole=not any(part))
+
+    def _place(self, piece, there: bool, whole: bool = False) -> None:
+        fd, hole = self.fd, self._hole
+        n = len(piece)
+        if (whole or n == _BLOCK) and piece == _ZERO_BLOCK[:n]:
+            if not self.punch:
+                os.lseek(fd, n, os.SEEK_CUR)
+            elif hole[1]:
+                hole[1] += n
+            else:
+                hole[:] = [self._pos, n]
+            self._pos += n
+            return
+        self._pass_hole()
+        self._pos += n
+        if there:
+            os.lseek(fd, n, os.SEEK_CUR)
+            return
+        rest = memoryview(piece)
+        while rest:
+            rest = rest[os.write(fd, rest):]
+
+    def _pass_hole(self) -> None:
+        where, n = self._hole
+        if not n:
+            return
+        self._hole[1] = 0
+        if oc_core.punch_hole(self.fd, where, n) == 0 or not self.in_place:
+            os.lseek(self.fd, n, os.SEEK_CUR)  # (reserved blocks read as zeros anyway)
+            return
+        for k in range(0, n, _BLOCK):
+            os.write(self.fd, _ZERO_BLOCK[:min(_BLOCK, n - k)])
+
+
+_ZERO_BLOCK = bytes(_BLOCK)
 
 
 def basis_reader(basis: int | None, kept: bool):
@@ -273,12 +340,12 @@ class Receiver:
         reserved = self._reserve(fd, e.size, in_place)  # (trimmed to the data below)
         try:
             read_basis = basis_reader(basis, kept=in_place or from_partial)
+            sparse = SparseWriter(fd, reserved, in_place) if self.sparse else None
             patcher = FilePatcher(head, self.spec, read_basis,
-                                  sparse_writer(fd, punch=reserved and not in_place)
-                                  if self.sparse
-                                  else writer(fd, not in_place and _replaces_big(path, e)),
+                                  sparse or writer(fd, not in_place and _replaces_big(path, e)),
                                   progress,
-                                  skip=(lambda n: os.lseek(fd, n, os.SEEK_CUR))
+                                  skip=(sparse.skip if sparse else
+                                        lambda data: os.lseek(fd, len(data), os.SEEK_CUR))
                                   if in_place else None, start=have)
             block = (lambda k: pread_at(basis, k * head.block_len,
                                         head.remainder if k == head.count - 1 and head.remainder
@@ -299,6 +366,8 @@ class Receiver:
                 complete = True
                 if in_place or self.sparse:  # new data may be shorter than the old
                     patcher.flush()
+                    if sparse:
+                        sparse.end()
                     os.ftruncate(fd, patcher.done)
                 try:
                     patcher.finish(digest)
