@@ -81,3 +81,21 @@ def test_choice_names_in_any_case_and_auto(tmp_path, server, choice):
                            capture_output=True, text=True, timeout=60)
         got.append((r.returncode, _snapshot(tmp_path / dst, True, True)))
     assert got[1] == got[0] and got[0][0] == 0
+
+
+@pytest.mark.parametrize("rule", ["--exclude=" + "Q" * 4096, "--exclude=" + "Q" * 4095 + "/",
+                                  "--filter=- " + "Q" * 4100, "--include=" + "Q" * 4095],
+                         ids=["4096", "4095-and-slash", "filter-4100", "4095"])
+def test_an_over_long_filter_argument_is_discarded_as_upstream_says(tmp_path, rule):
+    """A rule given as an argument whose pattern (with a trailing '/') is MAXPATHLEN
+    long or more: "discarding over-long filter: PATTERN", the rule dropped, exit 0; one
+    byte shorter it is kept in silence (upstream: exclude.c parse_filter_str)."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a").write_bytes(b"a\n")
+    got = []
+    for prog, dst in ((RSYNC, "up"), (OC, "oc")):
+        r = subprocess.run([prog, "-r", rule, "src/", f"{dst}/"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=60)
+        got.append(_said(r))
+    assert got[1] == got[0]
+    assert (got[0][1] != []) == (rule != "--include=" + "Q" * 4095)

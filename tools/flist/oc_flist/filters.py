@@ -84,6 +84,7 @@ class FilterRules:
         read_file: Reader | None = None,
         environ: dict | None = None,
         home_cvsignore: bytes | None = None,
+        warn=None,
     ) -> FilterRules:
         """Build from (option, value) pairs in command-line order.
 
@@ -92,8 +93,11 @@ class FilterRules:
         resolve), "F" (value ignored, count by repetition), "C", "from0"
         (value truthy: -from files are NUL-separated).  -C rules go after all
         others, as upstream appends them.  *environ* supplies CVSIGNORE,
-        *home_cvsignore* the contents of ~/.cvsignore.  Raises FilterSyntaxError.
-        upstream: options.c parse_arguments; exclude.c get_cvs_excludes.
+        *home_cvsignore* the contents of ~/.cvsignore.  A rule given as an argument
+        whose pattern is MAXPATHLEN long or more is dropped, and warn(text) told so
+        (upstream: exclude.c parse_filter_str, "discarding over-long filter").  Raises
+        FilterSyntaxError.  upstream: options.c parse_arguments; exclude.c
+        get_cvs_excludes.
         """
         out: list[FilterRule] = []
         opts = list(options)
@@ -102,10 +106,14 @@ class FilterRules:
         cvs = False
         for opt, val in opts:
             raw = val.encode() if isinstance(val, str) else val
-            if opt == "filter":
-                add_rule(parse_rule(raw), read_file, out, 0)
-            elif opt in ("exclude", "include"):
-                add_rule(parse_rule(raw, opt), read_file, out, 0)
+            if opt in ("filter", "exclude", "include"):
+                rule = parse_rule(raw, None if opt == "filter" else opt)
+                if len(rule.pattern) + rule.directory >= MAX_RULE_LEN:  # (its '/' counted)
+                    if warn is not None:
+                        warn("discarding over-long filter: " + os.fsdecode(
+                            rule.pattern + (b"/" if rule.directory else b"")))
+                    continue
+                add_rule(rule, read_file, out, 0)
             elif opt in ("exclude-from", "include-from"):
                 kind = opt.split("-")[0]
                 data = rules_file(read_file, raw, kind == "include")

@@ -112,7 +112,8 @@ def run_client(argv: list[str], stdout=None, stderr=None) -> int:
         src_remote = [_remote(s) for s in srcs]
         if dest_remote and any(src_remote):
             raise UsageError("The source and destination cannot both be remote.")
-        rules = _rules(o)  # (read before connecting, as upstream parses them with the options)
+        rules = _rules(o, out.warning)  # (read before connecting, as upstream parses them
+        # with the options)
         names = _files_from_data(o) if o.files_from and not files_from_host(o.files_from) \
             else None
         if dest_remote:
@@ -202,9 +203,9 @@ def _operator_file(o: Options, name) -> bytes:
         return f.read()
 
 
-def _rules(o: Options) -> FilterRules:
+def _rules(o: Options, warn=None) -> FilterRules:
     return FilterRules.from_options(list(o.filters), lambda name: _operator_file(o, name),
-                                    dict(os.environ), home_cvsignore())
+                                    dict(os.environ), home_cvsignore(), warn)
 
 
 def _files_from_data(o: Options) -> bytes:
