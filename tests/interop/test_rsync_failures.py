@@ -838,3 +838,35 @@ def test_preallocate_reserves_each_file_and_keeps_sparse_files_sparse(tmp_path, 
     reserved = [x for x in calls if x not in punched]  # each file once, its size kept
     assert len(reserved) == 4                           # unless -S
     assert sum("KEEP_SIZE" in x for x in reserved) == (0 if sparse else 4)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="plants a symlink owned by nobody (needs root)")
+@pytest.mark.parametrize("there", [False, True], ids=["create", "reuse"])
+def test_an_absolute_partial_dir_is_not_reached_through_another_users_symlink(tmp_path,
+                                                                               there):
+    """--partial-dir=/ABS/link/pd with --delay-updates, where `link` is a symlink owned by
+    another user: the partial dir is neither made nor used through it (the file is
+    dropped, as upstream says "Unable to create partial-dir"), unless --insecure-links
+    (upstream's testsuite operator-path-partial-dir)."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    if there:
+        (outside / "pd").mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(outside)
+    os.lchown(link, 65534, 65534)
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "f").write_bytes(b"payload")
+    for insecure in (False, True):
+        said = []
+        for prog in (RSYNC, OC):
+            dest = tmp_path / f"dest-{insecure}-{prog == OC}"
+            r = subprocess.run([prog, "-a", "--delay-updates", f"--partial-dir={link}/pd",
+                                *(["--insecure-links"] if insecure else []), f"{src}/",
+                                f"{dest}/"], capture_output=True, text=True, timeout=60)
+            assert r.returncode == 0, r.stderr
+            assert (dest / "f").exists() == insecure
+            said.append(r.stderr.splitlines())
+        assert said[1] == said[0]
+        assert (outside / "pd").exists() == (there or insecure)

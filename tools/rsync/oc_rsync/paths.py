@@ -248,23 +248,45 @@ def partial_path(path: bytes, partial_dir: bytes) -> bytes:
                         os.path.join(head, partial_dir), base)
 
 
-def make_partial_dir(partial: bytes) -> bool:
+def make_partial_dir(partial: bytes, insecure: bool = True, warn=None) -> bool:
     """The directory a partial file goes into, made (mode 0700) unless it is there; a
-    non-directory standing at its name is removed first. False when it cannot be had
-    (upstream: util1.c handle_partial_dir with PDIR_CREATE)."""
+    non-directory standing at its name is removed first. An absolute --partial-dir is
+    the operator's path: unless insecure, the directories above it are reached through
+    root's or our own symlinks only (oc_core.operator_paths; warn(text) is told when
+    another user's is refused). False when it cannot be had (upstream: util1.c
+    handle_partial_dir with PDIR_CREATE, through its operator path resolution)."""
     where = os.path.dirname(partial)
+    parent, name = os.path.split(where)
+    if not where.startswith(b"/") or insecure:
+        return _make_dir_in(None, where)
     try:
-        st = os.lstat(where)
+        held = open_operator_path(parent or b"/", os.O_RDONLY | os.O_DIRECTORY)
+    except UntrustedSymlink:
+        if warn is not None:  # (upstream refuses its lstat, then its mkdir: twice)
+            warn(UNTRUSTED_SYMLINK_TEXT)
+            warn(UNTRUSTED_SYMLINK_TEXT)
+        return False
+    except OSError:
+        return False
+    try:
+        return _make_dir_in(held, name)
+    finally:
+        os.close(held)
+
+
+def _make_dir_in(dir_fd: int | None, name: bytes) -> bool:
+    try:
+        st = os.lstat(name, dir_fd=dir_fd)
     except FileNotFoundError:
         st = None
     except OSError:
         return False
     try:
         if st is not None and not stat.S_ISDIR(st.st_mode):
-            os.unlink(where)
+            os.unlink(name, dir_fd=dir_fd)
             st = None
         if st is None:
-            os.mkdir(where, 0o700)
+            os.mkdir(name, 0o700, dir_fd=dir_fd)
     except OSError:
         return False
     return True
