@@ -4,6 +4,7 @@ half-written under a final name), and a killed transfer (nothing half-written; a
 completes)."""
 import os
 import pathlib
+import random
 import re
 import shutil
 import signal
@@ -870,3 +871,32 @@ def test_an_absolute_partial_dir_is_not_reached_through_another_users_symlink(tm
             said.append(r.stderr.splitlines())
         assert said[1] == said[0]
         assert (outside / "pd").exists() == (there or insecure)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="plants a symlink owned by nobody (needs root)")
+def test_a_partial_basis_is_not_read_through_another_users_symlink(tmp_path):
+    """A partial file waiting in an absolute --partial-dir reached through another
+    user's symlink is neither used as the basis (its block sums would go to the sender)
+    nor removed; with --insecure-links it is both. (Upstream 3.5.0's generator still
+    takes it as the basis while its receiver refuses to open it: "got a block match with
+    no basis file", exit 2. Ours refuses it on both sides.)"""
+    payload = random.Random(5).randbytes(256 << 10)
+    outside = tmp_path / "outside"
+    link = tmp_path / "link"
+    link.symlink_to(outside)
+    os.lchown(link, 65534, 65534)
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "f").write_bytes(payload)
+    for insecure in (False, True):
+        (outside / "pd").mkdir(parents=True, exist_ok=True)
+        (outside / "pd" / "f").write_bytes(payload[:128 << 10])
+        dest = tmp_path / f"dest-{insecure}"
+        r = subprocess.run([OC, "-a", "--stats", "--no-whole-file", f"--partial-dir={link}/pd",
+                            *(["--insecure-links"] if insecure else []), f"{src}/",
+                            f"{dest}/"], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert (dest / "f").read_bytes() == payload
+        matched = int(r.stdout.split("Matched data: ")[1].split(" bytes")[0].replace(",", ""))
+        assert (matched > 100_000) == insecure and (matched == 0) != insecure
+        assert (outside / "pd" / "f").exists() != insecure

@@ -57,7 +57,14 @@ from .deletion import Deleter, delete_when
 from .flists import FileLists, ListQueue, duplicates
 from .hardlinks import HardLinks
 from .options import debug_on, filter_trace, info_level, partial_dir_of
-from .paths import Destination, drop_partial_dir, full_name, partial_path
+from .paths import (
+    Destination,
+    drop_partial_dir,
+    full_name,
+    lstat_partial,
+    open_partial,
+    partial_path,
+)
 from .skips import Skips, file_kind
 
 __all__ = ["Generator", "SUM_LENGTH"]
@@ -381,7 +388,11 @@ class Generator:
         if st is not None and stat.S_ISREG(st.st_mode) and self._unchanged(path, st, e):
             if self.partial_dir and not dry:  # a partial file is no longer wanted
                 partial = partial_path(path, self.partial_dir)
-                if os.path.isfile(partial):
+                try:  # (reached as the basis is: not through another user's symlink)
+                    pst = lstat_partial(partial, self.partial_dir, self.o.insecure_links)
+                except OSError:
+                    pst = None
+                if pst is not None and stat.S_ISREG(pst.st_mode):
                     os.unlink(partial)
                     drop_partial_dir(partial, self.partial_dir)
             self._keep(i, e, path, st)
@@ -562,7 +573,7 @@ class Generator:
         if self.partial_dir:
             partial = partial_path(path, self.partial_dir)
             try:
-                pst = os.lstat(partial)
+                pst = lstat_partial(partial, self.partial_dir, self.o.insecure_links)
             except OSError:
                 pst = None
             if pst is not None and stat.S_ISREG(pst.st_mode):
@@ -584,7 +595,8 @@ class Generator:
         self.conn.write(out + encode_sum_head(head))
         if append:  # the sender only needs the length
             return
-        fd = os.open(basis_path, os.O_RDONLY | os.O_NOFOLLOW)
+        fd = open_partial(basis_path, self.partial_dir, self.o.insecure_links) \
+            if btype is not None else os.open(basis_path, os.O_RDONLY | os.O_NOFOLLOW)
         try:
             for piece in block_records(fd, basis_st.st_size, head, self.spec):
                 self.conn.write(piece)

@@ -18,7 +18,7 @@ from oc_wire.flist_entry import FileEntry
 from .output import PROG
 
 __all__ = ["Destination", "DestinationError", "HeldDirs", "full_name", "partial_path",
-           "make_partial_dir", "drop_partial_dir"]
+           "make_partial_dir", "drop_partial_dir", "lstat_partial", "open_partial"]
 
 
 class DestinationError(OcError):
@@ -272,6 +272,28 @@ def make_partial_dir(partial: bytes, insecure: bool = True, warn=None) -> bool:
         return _make_dir_in(held, name)
     finally:
         os.close(held)
+
+
+def lstat_partial(partial: bytes, partial_dir: bytes, insecure: bool) -> os.stat_result:
+    """os.lstat of a file in the partial dir; in an absolute one (the operator's path) the
+    directories on the way are reached through root's or our own symlinks only, unless
+    insecure (OSError, UntrustedSymlink among them, when it cannot be looked at)."""
+    if insecure or not partial_dir.startswith(b"/"):
+        return os.lstat(partial)
+    where, name = os.path.split(partial)
+    held = open_operator_path(where, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        return os.lstat(name, dir_fd=held)
+    finally:
+        os.close(held)
+
+
+def open_partial(partial: bytes, partial_dir: bytes, insecure: bool) -> int:
+    """os.open(partial, O_RDONLY | O_NOFOLLOW) for a basis in the partial dir, reached as
+    lstat_partial reaches it."""
+    if insecure or not partial_dir.startswith(b"/"):
+        return os.open(partial, os.O_RDONLY | os.O_NOFOLLOW)
+    return open_operator_path(partial, os.O_RDONLY | os.O_NOFOLLOW)
 
 
 def _make_dir_in(dir_fd: int | None, name: bytes) -> bool:

@@ -49,7 +49,14 @@ from .install import (
     temp_name,
 )
 from .output import Output
-from .paths import Destination, drop_partial_dir, full_name, make_partial_dir, partial_path
+from .paths import (
+    Destination,
+    drop_partial_dir,
+    full_name,
+    make_partial_dir,
+    open_partial,
+    partial_path,
+)
 
 __all__ = ["Receiver", "SparseWriter", "take_list"]
 
@@ -302,7 +309,8 @@ class Receiver:
         basis = None
         if head.count:
             try:
-                basis = os.open(basis_path, os.O_RDONLY | os.O_NOFOLLOW)
+                basis = open_partial(basis_path, self.partial_dir, self.insecure) \
+                    if from_partial else os.open(basis_path, os.O_RDONLY | os.O_NOFOLLOW)
             except OSError:
                 basis = None
         if self.discard:  # --only-write-batch: the data goes to the batch, not here
