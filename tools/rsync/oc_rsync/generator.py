@@ -57,14 +57,7 @@ from .deletion import Deleter, delete_when
 from .flists import FileLists, ListQueue, duplicates
 from .hardlinks import HardLinks
 from .options import debug_on, filter_trace, info_level, partial_dir_of
-from .paths import (
-    Destination,
-    drop_partial_dir,
-    full_name,
-    lstat_partial,
-    open_partial,
-    partial_path,
-)
+from .paths import Destination, drop_partial_dir, full_name, open_partial, waiting_partial
 from .skips import Skips, file_kind
 
 __all__ = ["Generator", "SUM_LENGTH"]
@@ -387,14 +380,10 @@ class Generator:
             return
         if st is not None and stat.S_ISREG(st.st_mode) and self._unchanged(path, st, e):
             if self.partial_dir and not dry:  # a partial file is no longer wanted
-                partial = partial_path(path, self.partial_dir)
-                try:  # (reached as the basis is: not through another user's symlink)
-                    pst = lstat_partial(partial, self.partial_dir, self.o.insecure_links)
-                except OSError:
-                    pst = None
-                if pst is not None and stat.S_ISREG(pst.st_mode):
-                    os.unlink(partial)
-                    drop_partial_dir(partial, self.partial_dir)
+                waiting = waiting_partial(path, self.partial_dir, self.o.insecure_links)
+                if waiting is not None:
+                    os.unlink(waiting[0])
+                    drop_partial_dir(waiting[0], self.partial_dir)
             self._keep(i, e, path, st)
             return
         if self.o.append and st is not None and stat.S_ISREG(st.st_mode) \
@@ -570,14 +559,9 @@ class Generator:
         redo = s2len == SUM_LENGTH
         append = self.o.append and not redo
         basis_path, basis_st, btype = path, st, None
-        if self.partial_dir:
-            partial = partial_path(path, self.partial_dir)
-            try:
-                pst = lstat_partial(partial, self.partial_dir, self.o.insecure_links)
-            except OSError:
-                pst = None
-            if pst is not None and stat.S_ISREG(pst.st_mode):
-                basis_path, basis_st, btype = partial, pst, FNAMECMP_PARTIAL_DIR
+        if self.partial_dir and (waiting := waiting_partial(path, self.partial_dir,
+                                                            self.o.insecure_links)):
+            basis_path, basis_st, btype = *waiting, FNAMECMP_PARTIAL_DIR
         basis = (basis_st is not None and stat.S_ISREG(basis_st.st_mode)
                  and (not self.o.whole_file or self.o.append))
         iflags = self._transfer_flags(e, st, redo)

@@ -18,7 +18,8 @@ from oc_wire.flist_entry import FileEntry
 from .output import PROG
 
 __all__ = ["Destination", "DestinationError", "HeldDirs", "full_name", "partial_path",
-           "make_partial_dir", "drop_partial_dir", "lstat_partial", "open_partial"]
+           "make_partial_dir", "drop_partial_dir", "lstat_partial", "open_partial",
+           "waiting_partial"]
 
 
 class DestinationError(OcError):
@@ -286,6 +287,18 @@ def lstat_partial(partial: bytes, partial_dir: bytes, insecure: bool) -> os.stat
         return os.lstat(name, dir_fd=held)
     finally:
         os.close(held)
+
+
+def waiting_partial(path: bytes, partial_dir: bytes, insecure: bool
+                    ) -> tuple[bytes, os.stat_result] | None:
+    """The regular file waiting in the partial dir for path, and its lstat; None when
+    there is none, or it cannot be looked at as lstat_partial looks."""
+    partial = partial_path(path, partial_dir)
+    try:
+        st = lstat_partial(partial, partial_dir, insecure)
+    except OSError:
+        return None
+    return (partial, st) if stat.S_ISREG(st.st_mode) else None
 
 
 def open_partial(partial: bytes, partial_dir: bytes, insecure: bool) -> int:
