@@ -900,3 +900,33 @@ def test_a_partial_basis_is_not_read_through_another_users_symlink(tmp_path):
         matched = int(r.stdout.split("Matched data: ")[1].split(" bytes")[0].replace(",", ""))
         assert (matched > 100_000) == insecure and (matched == 0) != insecure
         assert (outside / "pd" / "f").exists() != insecure
+
+
+@pytest.mark.parametrize("how,client,server", _UNREADABLE_CASES,
+                         ids=[f"{h}-{c}-{s}" for h, c, s in _UNREADABLE_CASES])
+def test_a_missing_source_argument_does_not_stop_deletion(tmp_path, how, client, server):
+    """A source argument that does not exist: link_stat's error and exit 23, but the
+    list says no I/O error (nothing the receiver has can be missing from it), so
+    --delete goes on in the directories that were sent, as upstream's."""
+    src = tmp_path / "src"
+    (src / "a").mkdir(parents=True)
+    (src / "a" / "f").write_bytes(b"x")
+    rsh = tmp_path / "rsh"
+    rsh.write_text('#!/bin/sh\nshift\nexec sh -c "$*"\n')
+    rsh.chmod(0o755)
+    prog = {"oc": OC, "up": RSYNC}
+    got = {}
+    for run, (c, s) in (("ref", ("up", "up" if server else None)), ("ours", (client, server))):
+        dest = tmp_path / run
+        (dest / "a").mkdir(parents=True)
+        (dest / "a" / "extra").write_bytes(b"old")
+        names = [f"{src}/a", f"{src}/missing"]
+        where = [*(f"localhost:{n}" for n in names)] if how == "pull" else names
+        target = f"localhost:{dest}/" if how == "push" else f"{dest}/"
+        cmd = [prog[c], "-r", "--delete", *where, target]
+        if s:
+            cmd[1:1] = ["-e", str(rsh), f"--rsync-path={prog[s]}"]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        got[run] = (r.returncode, "link_stat" in r.stderr,
+                    sorted(str(p.relative_to(dest)) for p in dest.rglob("*")))
+    assert got["ours"] == got["ref"] == (23, True, ["a", "a/f"])

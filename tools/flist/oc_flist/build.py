@@ -20,6 +20,7 @@ Rules, as upstream applies them:
 Errors do not stop the scan: they are collected with upstream's wording and make the exit
 code 23 (partial transfer), as upstream's io_error does.
 """
+import errno
 import grp
 import os
 import pwd
@@ -84,13 +85,16 @@ class Selection:
 @record(slots=True)
 class ScanErrors:
     """The scan's messages, each (kind, text): "error" (upstream rsyserr: said with the
-    program's name and role), "xfer" (rprintf FERROR_XFER: the text alone), "warn" or
-    "info"; both error kinds set io_error (the list's IOERR_GENERAL, exit 23)."""
+    program's name and role), "xfer" (rprintf FERROR_XFER: the text alone), "missing"
+    (an "error" that leaves the list's io_error alone: a source argument that does not
+    exist, where nothing can be omitted that the receiver should keep), "warn" or
+    "info"; every error kind sets io_error (exit 23), and "error" and "xfer" also the
+    list's IOERR_GENERAL, which stops the receiver's deletions."""
     messages: list[tuple[str, str]] = field(default_factory=list)
     io_error: bool = False
 
-    def add(self, text: str, plain: bool = False) -> None:
-        self.messages.append(("xfer" if plain else "error", text))
+    def add(self, text: str, plain: bool = False, kind: str | None = None) -> None:
+        self.messages.append((kind or ("xfer" if plain else "error"), text))
         self.io_error = True
 
     def info(self, text: str) -> None:
@@ -248,8 +252,10 @@ class _Builder:
                 t = scan_path(path, follow=True)
                 if stat.S_ISDIR(t.mode):
                     r = t
-        except OSError as e:
-            self.errors.add(f'link_stat "{_full(path)}" failed: {_errtext(e)}')
+        except OSError as e:  # (a missing source is a transfer error that omits nothing
+            # the receiver has: upstream sets no IOERR_GENERAL for it, so deletions go on)
+            self.errors.add(f'link_stat "{_full(path)}" failed: {_errtext(e)}',
+                            kind="missing" if e.errno == errno.ENOENT else None)
             return
         walker = self.rules.walker(files_under(base or b".", s.insecure_links, self.errors.warn),
                                    base or b".") if self.rules else None

@@ -202,7 +202,7 @@ def command(**o):
         return 1
     out.flush()
     for kind, msg in errors.messages:
-        err.write(("oc-flist: [sender] " if kind == "error" else "") + msg + "\n")
+        err.write(("oc-flist: [sender] " if kind in ("error", "missing") else "") + msg + "\n")
     if errors.io_error:
         err.write("oc-flist error: some files/attrs were not transferred (see previous "
                   "errors) (code 23)\n")

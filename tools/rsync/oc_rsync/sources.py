@@ -28,17 +28,18 @@ def selection_for(o: Options) -> Selection:
 def scan_reporter(errors: ScanErrors, error, info, plain, warn=None):
     """A callable reporting the scan's messages not reported yet (errors to error(),
     which names the program and role; unprefixed ones to plain(); warnings to warn(),
-    plain() when not given; notes to info()); it returns 1 when one was an error (the
-    list's io_error)."""
+    plain() when not given; notes to info()); it returns 1 when one was an error that
+    counts for the list's io_error (not a missing source: ScanErrors)."""
     seen = [0]
-    say = {"error": error, "xfer": plain, "info": info, "warn": warn or plain}
+    say = {"error": error, "missing": error, "xfer": plain, "info": info,
+           "warn": warn or plain}
 
     def report() -> int:
         new = errors.messages[seen[0]:]
         seen[0] = len(errors.messages)
         for kind, text in new:
             say[kind](text)
-        return 1 if any(kind not in ("info", "warn") for kind, _ in new) else 0
+        return 1 if any(kind in ("error", "xfer") for kind, _ in new) else 0
     return report
 
 
