@@ -930,3 +930,59 @@ def test_a_missing_source_argument_does_not_stop_deletion(tmp_path, how, client,
         got[run] = (r.returncode, "link_stat" in r.stderr,
                     sorted(str(p.relative_to(dest)) for p in dest.rglob("*")))
     assert got["ours"] == got["ref"] == (23, True, ["a", "a/f"])
+
+
+_VANISH_SHIM = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+/* statx of a name ending in "ghost": ENOENT, as if it went after readdir listed it */
+int statx(int dirfd, const char *path, int flags, unsigned int mask, struct statx *buf)
+{
+    static int (*next)(int, const char *, int, unsigned int, struct statx *);
+    size_t n = strlen(path);
+    if (!next)
+        next = dlsym(RTLD_NEXT, "statx");
+    if (n >= 5 && strcmp(path + n - 5, "ghost") == 0) {
+        errno = ENOENT;
+        return -1;
+    }
+    return next(dirfd, path, flags, mask, buf);
+}
+"""
+
+
+@pytest.mark.parametrize("how", ["local", "local-2", "push"])
+def test_a_name_that_vanishes_during_the_scan_is_a_warning(tmp_path, how):
+    """A name readdir listed and stat no longer finds: "file has vanished" (a warning),
+    exit 24, and deletions go on (IOERR_VANISHED is not an I/O error that stops them),
+    as upstream's flist.c readlink_stat handling; we said readlink_stat failed (exit 23)
+    and, with the deletion stop, deleted nothing. A shim makes our scan's statx of the
+    name fail; the receiver is ours locally and upstream's in the push."""
+    shim_dir = tmp_path / "shim"
+    shim_dir.mkdir()
+    (shim_dir / "shim.c").write_text(_VANISH_SHIM)
+    r = subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", str(shim_dir / "shim.so"),
+                        str(shim_dir / "shim.c"), "-ldl"], capture_output=True, text=True)
+    if r.returncode:
+        pytest.skip(f"cannot build the LD_PRELOAD shim: {r.stderr[-300:]}")
+    src, dest = tmp_path / "src", tmp_path / "dest"
+    (src / "d").mkdir(parents=True)
+    (src / "d" / "f").write_bytes(b"x")
+    (src / "d" / "ghost").write_bytes(b"boo")
+    (dest / "d").mkdir(parents=True)
+    (dest / "d" / "extra").write_bytes(b"old")
+    rsh = tmp_path / "rsh"
+    rsh.write_text('#!/bin/sh\nshift\nexec env -u LD_PRELOAD sh -c "$*"\n')
+    rsh.chmod(0o755)
+    where = [f"{src}/", f"localhost:{dest}/" if how == "push" else f"{dest}/"]
+    opts = ["-r", "--delete", *(["-v"] if how == "local-2" else []),  # (-v: two processes)
+            *(["-e", str(rsh)] if how == "push" else [])]
+    r = subprocess.run([OC, *opts, *where], capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, LD_PRELOAD=str(shim_dir / "shim.so")))
+    assert r.returncode == 24, r.stderr
+    assert f'file has vanished: "{src}/d/ghost"' in r.stderr
+    assert "readlink_stat" not in r.stderr
+    assert sorted(p.name for p in (dest / "d").iterdir()) == ["f"]

@@ -87,11 +87,13 @@ class ScanErrors:
     """The scan's messages, each (kind, text): "error" (upstream rsyserr: said with the
     program's name and role), "xfer" (rprintf FERROR_XFER: the text alone), "missing"
     (an "error" that leaves the list's io_error alone: a source argument that does not
-    exist, where nothing can be omitted that the receiver should keep), "warn" or
+    exist, where nothing can be omitted that the receiver should keep), "vanished" (a
+    warning: a name listed a moment before is gone; IOERR_VANISHED, exit 24), "warn" or
     "info"; every error kind sets io_error (exit 23), and "error" and "xfer" also the
     list's IOERR_GENERAL, which stops the receiver's deletions."""
     messages: list[tuple[str, str]] = field(default_factory=list)
     io_error: bool = False
+    vanished: bool = False
 
     def add(self, text: str, plain: bool = False, kind: str | None = None) -> None:
         self.messages.append((kind or ("xfer" if plain else "error"), text))
@@ -99,6 +101,11 @@ class ScanErrors:
 
     def info(self, text: str) -> None:
         self.messages.append(("info", text))
+
+    def vanish(self, path: bytes, what: str = "file") -> None:
+        """upstream flist.c: "file has vanished" (FWARNING, IOERR_VANISHED)."""
+        self.messages.append(("vanished", f'{what} has vanished: "{_full(path)}"'))
+        self.vanished = True
 
     def warn(self, text: str) -> None:
         """upstream FWARNING: said on stderr, the exit code unchanged."""
@@ -380,7 +387,10 @@ class _Builder:
             listing, left_out = (self.ahead.taken(path, follow) if self.ahead
                                  else (scan_dir(path, open_follow=follow), None))
         except OSError as e:
-            self.errors.add(f'opendir "{_full(path)}" failed: {_errtext(e)}')
+            if e.errno == errno.ENOENT:  # (listed in its parent a moment ago)
+                self.errors.vanish(path, "directory")
+            else:
+                self.errors.add(f'opendir "{_full(path)}" failed: {_errtext(e)}')
             if walker and prefix:
                 walker.leave_dir()
             return None
@@ -391,6 +401,9 @@ class _Builder:
         for r in listing.recs_except(left_out() if left_out else b""):
             name = prefix + b"/" + r.name if prefix else r.name
             full = inside + r.name
+            if r.err == errno.ENOENT:  # (gone since the directory was read)
+                self.errors.vanish(full)
+                continue
             if r.err:
                 self.errors.add(f'readlink_stat("{_full(full)}") failed: '
                                 f"{os.strerror(r.err)} ({r.err})")

@@ -207,6 +207,10 @@ def command(**o):
         err.write("oc-flist error: some files/attrs were not transferred (see previous "
                   "errors) (code 23)\n")
         return 23
+    if errors.vanished:
+        err.write("oc-flist warning: some files vanished before they could be transferred "
+                  "(code 24)\n")
+        return 24
     return 0
 
 

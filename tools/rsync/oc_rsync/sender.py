@@ -116,6 +116,7 @@ class Sender:
         self.began = time.monotonic()  # (the caller sets it where the scan began)
         self.list_times = [0, 0]  # ms: building the first list, sending it
         self.io_error = 0
+        self.listed_io_error = 0  # what the lists' ends said (the scan's): for the exit code
         self.inc = flist.inc_recurse
         self.enc = FlistEncoder(flist)
         self.live: list[_Live] = []
@@ -204,6 +205,7 @@ class Sender:
                 if it.entry.is_reg():
                     it.entry.checksum = self._file_checksum(it)
         self.conn.write(self.enc.entries([it.entry for it in items]) + self.enc.end(io_error))
+        self.listed_io_error |= io_error
         if io_error and not self.flist.safe_flist and self.inc:  # the end marker cannot
             self.conn.send_msg(Msg.IO_ERROR, int32(io_error))     # say so (protocol 30)
         self.total_size += sum(it.entry.size for it in items

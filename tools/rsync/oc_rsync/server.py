@@ -149,7 +149,7 @@ def run_server(argv: list[str], fd_in: int = 0, fd_out: int = 1, stderr=None,
             sender.goodbye()
         conn.flush()
         return 23 if (errors.io_error or sender.io_error & 1) else \
-            24 if sender.io_error else 0
+            24 if sender.io_error | sender.listed_io_error else 0
     except (OcError, OSError) as e:
         return _fatal(conn, e, args.server_sends, neg, stderr)
 

@@ -238,7 +238,7 @@ def push(o: Options, srcs: list[str], dest, out: Output, rules: FilterRules, nam
             batch.close()
         out.summary(p, sent, received)
         out.end_line()
-        return _finish(proc, out.exit_code(sender.io_error))
+        return _finish(proc, out.exit_code(sender.io_error | sender.listed_io_error))
 
 
 def _requested(o: Options, srcs: list[str], names):

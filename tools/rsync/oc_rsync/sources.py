@@ -28,18 +28,20 @@ def selection_for(o: Options) -> Selection:
 def scan_reporter(errors: ScanErrors, error, info, plain, warn=None):
     """A callable reporting the scan's messages not reported yet (errors to error(),
     which names the program and role; unprefixed ones to plain(); warnings to warn(),
-    plain() when not given; notes to info()); it returns 1 when one was an error that
-    counts for the list's io_error (not a missing source: ScanErrors)."""
+    plain() when not given, as are vanished names; notes to info()); it returns the
+    list's io_error bits for them: 1 for an error that counts (not a missing source:
+    ScanErrors), 2 for a vanished name."""
     seen = [0]
     say = {"error": error, "missing": error, "xfer": plain, "info": info,
-           "warn": warn or plain}
+           "warn": warn or plain, "vanished": warn or plain}
 
     def report() -> int:
         new = errors.messages[seen[0]:]
         seen[0] = len(errors.messages)
         for kind, text in new:
             say[kind](text)
-        return 1 if any(kind in ("error", "xfer") for kind, _ in new) else 0
+        kinds = {kind for kind, _ in new}
+        return (1 if kinds & {"error", "xfer"} else 0) | (2 if "vanished" in kinds else 0)
     return report
 
 
