@@ -249,19 +249,15 @@ def partial_path(path: bytes, partial_dir: bytes) -> bytes:
                         os.path.join(head, partial_dir), base)
 
 
-def make_partial_dir(partial: bytes, insecure: bool = True, warn=None) -> bool:
+def make_partial_dir(partial: bytes, partial_dir: bytes, insecure: bool,
+                     warn=None) -> bool:
     """The directory a partial file goes into, made (mode 0700) unless it is there; a
-    non-directory standing at its name is removed first. An absolute --partial-dir is
-    the operator's path: unless insecure, the directories above it are reached through
-    root's or our own symlinks only (oc_core.operator_paths; warn(text) is told when
-    another user's is refused). False when it cannot be had (upstream: util1.c
-    handle_partial_dir with PDIR_CREATE, through its operator path resolution)."""
-    where = os.path.dirname(partial)
-    parent, name = os.path.split(where)
-    if not where.startswith(b"/") or insecure:
-        return _make_dir_in(None, where)
+    non-directory standing at its name is removed first. It is reached as _held_parent
+    says (warn(text) is told when another user's symlink is refused). False when it
+    cannot be had (upstream: util1.c handle_partial_dir with PDIR_CREATE, through its
+    operator path resolution)."""
     try:
-        held = open_operator_path(parent or b"/", os.O_RDONLY | os.O_DIRECTORY)
+        held, name = _held_parent(os.path.dirname(partial), partial_dir, insecure)
     except UntrustedSymlink:
         if warn is not None:  # (upstream refuses its lstat, then its mkdir: twice)
             warn(UNTRUSTED_SYMLINK_TEXT)
@@ -270,23 +266,32 @@ def make_partial_dir(partial: bytes, insecure: bool = True, warn=None) -> bool:
     except OSError:
         return False
     try:
-        return _make_dir_in(held, name)
+        try:
+            st = os.lstat(name, dir_fd=held)
+        except FileNotFoundError:
+            st = None
+        if st is not None and not stat.S_ISDIR(st.st_mode):
+            os.unlink(name, dir_fd=held)
+            st = None
+        if st is None:
+            os.mkdir(name, 0o700, dir_fd=held)
+        return True
+    except OSError:
+        return False
     finally:
-        os.close(held)
+        if held is not None:
+            os.close(held)
 
 
 def lstat_partial(partial: bytes, partial_dir: bytes, insecure: bool) -> os.stat_result:
-    """os.lstat of a file in the partial dir; in an absolute one (the operator's path) the
-    directories on the way are reached through root's or our own symlinks only, unless
-    insecure (OSError, UntrustedSymlink among them, when it cannot be looked at)."""
-    if insecure or not partial_dir.startswith(b"/"):
-        return os.lstat(partial)
-    where, name = os.path.split(partial)
-    held = open_operator_path(where, os.O_RDONLY | os.O_DIRECTORY)
+    """os.lstat of a file in the partial dir, reached as _held_parent says (OSError,
+    UntrustedSymlink among them, when it cannot be looked at)."""
+    held, name = _held_parent(partial, partial_dir, insecure)
     try:
         return os.lstat(name, dir_fd=held)
     finally:
-        os.close(held)
+        if held is not None:
+            os.close(held)
 
 
 def waiting_partial(path: bytes, partial_dir: bytes, insecure: bool
@@ -303,28 +308,22 @@ def waiting_partial(path: bytes, partial_dir: bytes, insecure: bool
 
 def open_partial(partial: bytes, partial_dir: bytes, insecure: bool) -> int:
     """os.open(partial, O_RDONLY | O_NOFOLLOW) for a basis in the partial dir, reached as
-    lstat_partial reaches it."""
+    _held_parent says."""
     if insecure or not partial_dir.startswith(b"/"):
         return os.open(partial, os.O_RDONLY | os.O_NOFOLLOW)
     return open_operator_path(partial, os.O_RDONLY | os.O_NOFOLLOW)
 
 
-def _make_dir_in(dir_fd: int | None, name: bytes) -> bool:
-    try:
-        st = os.lstat(name, dir_fd=dir_fd)
-    except FileNotFoundError:
-        st = None
-    except OSError:
-        return False
-    try:
-        if st is not None and not stat.S_ISDIR(st.st_mode):
-            os.unlink(name, dir_fd=dir_fd)
-            st = None
-        if st is None:
-            os.mkdir(name, 0o700, dir_fd=dir_fd)
-    except OSError:
-        return False
-    return True
+def _held_parent(path: bytes, partial_dir: bytes, insecure: bool) -> tuple[int | None, bytes]:
+    """(descriptor, name) to reach path in or under the partial dir: an absolute
+    --partial-dir is the operator's own path, and unless insecure the directories
+    above path are opened through root's or our own symlinks only
+    (oc_core.operator_paths; OSError, UntrustedSymlink among them, when they cannot
+    be); a relative one lies in the destination: (None, path), for plain calls."""
+    if insecure or not partial_dir.startswith(b"/"):
+        return None, path
+    where, name = os.path.split(path)
+    return open_operator_path(where or b"/", os.O_RDONLY | os.O_DIRECTORY), name
 
 
 def drop_partial_dir(partial: bytes, partial_dir: bytes) -> None:

@@ -370,7 +370,7 @@ class Receiver:
             os.close(fd)
             install(self.attrs, e, held, held, True)
             return held
-        if not make_partial_dir(held, self.insecure, self.out.warning):
+        if not make_partial_dir(held, self.partial_dir, self.insecure, self.out.warning):
             os.close(fd)
             remove_temp(tmp_name, tmp_dir)
             self.out.warning(f"Unable to create partial-dir for {os.fsdecode(e.name)} -- "
@@ -491,7 +491,8 @@ class Receiver:
         (upstream: cleanup.c with keep_partial, receiver.c)."""
         if self.partial_dir:
             target = partial_path(path, self.partial_dir)
-            if not make_partial_dir(target, self.insecure, self.out.warning):
+            if not make_partial_dir(target, self.partial_dir, self.insecure,
+                                    self.out.warning):
                 os.unlink(tmp_name)
                 return
             rename_into_place(tmp_name, target)
