@@ -273,8 +273,8 @@ class Receiver:
                     raise OSError(exc.errno, exc.strerror, path) from None
                 digest = self.conn.reader.read_bytes(self.spec.digest_len)
                 complete = True
-                if in_place or self.sparse:  # new data may be shorter than the old
-                    patcher.flush()
+                if in_place or self.sparse or reserved:  # new data may be shorter than
+                    patcher.flush()                          # the old, or than reserved
                     if sparse:
                         sparse.end()
                     os.ftruncate(fd, patcher.done)
@@ -291,11 +291,9 @@ class Receiver:
                     return
             finally:
                 patcher.close()
-            if reserved:
-                os.ftruncate(fd, patcher.done)  # (what the data did not fill goes)
             written, fd = fd, None
             held = None
-            if self.delay_updates and self.partial_dir and not self.inplace:
+            if self.delay_updates:  # (its partial dir is set; --inplace refuses it)
                 held = self._hold(e, path, tmp_name, written, tmp_dir, one_inplace)
                 if held is None:  # (said why; the new file is gone)
                     self.finished(i)
