@@ -274,12 +274,16 @@ class Output:
         self._write(self.err, f"{PROG}: [{role}] {self._shown(text)}\n")
 
     def sender_io_error_msg(self, payload: bytes) -> None:
-        """The sender's MSG_IO_ERROR: its bits count for the exit code, and with
-        IOERR_GENERAL nothing more is deleted (generator: Deleter's blocked)."""
+        """The sender's MSG_IO_ERROR: sender_reported(its bits)."""
         if len(payload) >= 4:
-            bits = int.from_bytes(payload[:4], "little")
-            self.io_error |= bits
-            self.sender_io_error |= bits
+            self.sender_reported(int.from_bytes(payload[:4], "little"))
+
+    def sender_reported(self, bits: int) -> None:
+        """io_error bits the sender reported (MSG_IO_ERROR, a list's end): they count
+        for the exit code (IOERR_VANISHED alone: 24), and with IOERR_GENERAL nothing
+        more is deleted (generator: Deleter's blocked)."""
+        self.io_error |= bits
+        self.sender_io_error |= bits
 
     def error_text(self, text: str) -> None:
         """An error upstream writes as it is (rprintf FERROR_XFER, no "rsync: [role]"

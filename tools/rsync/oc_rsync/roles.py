@@ -172,9 +172,7 @@ def receive_files(conn: Conn, neg: Negotiated, o: Options, dest: bytes, out: Out
         if not o.read_batch:  # (upstream counts a batch's list as no bytes read)
             out.stats.flist_size += conn.reader.offset - start
         out.stats.count_list(received)
-        if dec.io_error:
-            out.io_error |= dec.io_error  # (IOERR_VANISHED alone: exit 24)
-            out.sender_io_error |= dec.io_error
+        out.sender_reported(dec.io_error)
         groups = hard_link_groups(received, p, first) if o.hard_links else {}
         ordered = sorted_list(received, p)
         if o.relative:
